@@ -1,0 +1,193 @@
+//! Configuration: the instance's `razam.toml`, then environment variables, then command-line
+//! flags, each overriding the one before. An unknown key is an error that names it.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use razam_store::DatabaseLocation;
+use serde::{Deserialize, Serialize};
+
+use crate::AppError;
+
+pub const CONFIG_FILE: &str = "razam.toml";
+pub const VAULT_FILE: &str = "vault.json";
+pub const DATABASE_FILE: &str = "razam.db";
+
+/// `razam.toml` as written on disk. Every key is optional; defaults are in [`Config::load`].
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// Address and port to serve on.
+    pub listen: Option<String>,
+    /// `sqlite` (the file razam.db in the data folder) or a `postgres://` URL.
+    pub database: Option<String>,
+    /// Mark cookies `Secure`: set this when Razam is served over HTTPS (a TLS proxy or onion service).
+    pub secure_cookies: Option<bool>,
+    /// How long a login lasts, in hours.
+    pub session_hours: Option<u32>,
+}
+
+/// Values given on the command line; they win over the file and the environment.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub listen: Option<String>,
+    pub database: Option<String>,
+}
+
+/// The configuration in force.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    pub database: DatabaseLocation,
+    pub secure_cookies: bool,
+    pub session_hours: u32,
+}
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+impl Config {
+    /// Reads `DIR/razam.toml`, then `RAZAM_LISTEN`, `RAZAM_DATABASE`, `RAZAM_SECURE_COOKIES`,
+    /// then the command-line overrides.
+    pub fn load(data_dir: &Path, overrides: &Overrides) -> Result<Config, AppError> {
+        Config::load_with_env(data_dir, overrides, |k| std::env::var(k).ok())
+    }
+
+    pub fn load_with_env(
+        data_dir: &Path,
+        overrides: &Overrides,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, AppError> {
+        let path = data_dir.join(CONFIG_FILE);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(AppError::NoInstance(data_dir.to_owned()));
+            }
+            Err(e) => return Err(AppError::io(format!("reading {}", path.display()))(e)),
+        };
+        let file: ConfigFile =
+            toml::from_str(&text).map_err(|e| AppError::Config(format!("{}: {}", path.display(), e.message())))?;
+
+        let listen = overrides
+            .listen
+            .clone()
+            .or_else(|| env("RAZAM_LISTEN"))
+            .or(file.listen)
+            .unwrap_or_else(|| DEFAULT_LISTEN.into());
+        let listen = listen.parse().map_err(|_| {
+            AppError::Config(format!(
+                "listen: `{listen}` is not an address and port such as 127.0.0.1:8080"
+            ))
+        })?;
+        let database = overrides
+            .database
+            .clone()
+            .or_else(|| env("RAZAM_DATABASE"))
+            .or(file.database)
+            .unwrap_or_else(|| "sqlite".into());
+        let secure_cookies = match env("RAZAM_SECURE_COOKIES") {
+            Some(v) => parse_bool("RAZAM_SECURE_COOKIES", &v)?,
+            None => file.secure_cookies.unwrap_or(false),
+        };
+        let session_hours = file.session_hours.unwrap_or(12);
+        if !(1..=24 * 30).contains(&session_hours) {
+            return Err(AppError::Config("session_hours: between 1 and 720".into()));
+        }
+        Ok(Config {
+            data_dir: data_dir.to_owned(),
+            listen,
+            database: database_location(data_dir, &database)?,
+            secure_cookies,
+            session_hours,
+        })
+    }
+}
+
+pub fn database_location(data_dir: &Path, database: &str) -> Result<DatabaseLocation, AppError> {
+    if database == "sqlite" {
+        Ok(DatabaseLocation::Sqlite(data_dir.join(DATABASE_FILE)))
+    } else if database.starts_with("postgres://") || database.starts_with("postgresql://") {
+        Ok(DatabaseLocation::Postgres(database.to_owned()))
+    } else {
+        Err(AppError::Config("database: `sqlite` or a postgres:// URL".into()))
+    }
+}
+
+fn parse_bool(name: &str, value: &str) -> Result<bool, AppError> {
+    match value {
+        "1" | "true" | "yes" => Ok(true),
+        "0" | "false" | "no" => Ok(false),
+        _ => Err(AppError::Config(format!("{name}: `true` or `false`"))),
+    }
+}
+
+/// The file `razam init` writes, with each key explained.
+pub fn initial_file(database: &str) -> String {
+    format!(
+        "# Razam instance configuration (docs/configuration.md).\n\
+         # Environment variables RAZAM_LISTEN, RAZAM_DATABASE and RAZAM_SECURE_COOKIES override it.\n\n\
+         # Address and port to serve on. Keep it on loopback behind a TLS proxy or onion service.\n\
+         listen = \"{DEFAULT_LISTEN}\"\n\n\
+         # `sqlite` (razam.db in this folder) or a postgres:// URL.\n\
+         database = {database:?}\n\n\
+         # Set to true when Razam is reached over HTTPS, so cookies are sent only over TLS.\n\
+         secure_cookies = false\n\n\
+         # How long a login lasts, in hours.\n\
+         session_hours = 12\n"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(file: &str, env: &[(&str, &str)], overrides: Overrides) -> Result<Config, AppError> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(CONFIG_FILE), file).unwrap();
+        let env: Vec<(String, String)> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::load_with_env(dir.path(), &overrides, |k| {
+            env.iter().find(|(name, _)| name == k).map(|(_, v)| v.clone())
+        })
+    }
+
+    #[test]
+    fn the_initial_file_loads_with_its_defaults() {
+        let c = load(&initial_file("sqlite"), &[], Overrides::default()).unwrap();
+        assert_eq!(c.listen.to_string(), DEFAULT_LISTEN);
+        assert!(matches!(c.database, DatabaseLocation::Sqlite(_)));
+        assert!(!c.secure_cookies);
+    }
+
+    #[test]
+    fn environment_overrides_the_file_and_flags_override_both() {
+        let c = load(
+            "listen = \"127.0.0.1:1\"",
+            &[("RAZAM_LISTEN", "127.0.0.1:2")],
+            Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(c.listen.port(), 2);
+        let flags = Overrides {
+            listen: Some("127.0.0.1:3".into()),
+            database: None,
+        };
+        let c = load("listen = \"127.0.0.1:1\"", &[("RAZAM_LISTEN", "127.0.0.1:2")], flags).unwrap();
+        assert_eq!(c.listen.port(), 3);
+    }
+
+    #[test]
+    fn an_unknown_key_is_named() {
+        let err = load("listen = \"127.0.0.1:1\"\nlisten_port = 8\n", &[], Overrides::default()).unwrap_err();
+        assert!(err.to_string().contains("listen_port"), "{err}");
+        assert!(err.is_bad_input());
+    }
+
+    #[test]
+    fn bad_values_are_explained() {
+        let err = load("database = \"mysql://x\"", &[], Overrides::default()).unwrap_err();
+        assert!(err.to_string().contains("database"), "{err}");
+        let err = load("listen = \"everywhere\"", &[], Overrides::default()).unwrap_err();
+        assert!(err.to_string().contains("everywhere"), "{err}");
+    }
+}

@@ -1,0 +1,199 @@
+//! Razam's use cases: the only way state changes.
+//!
+//! The CLI and the web both call [`App`]; no business rule is written twice. Here live
+//! authorisation, audit, sealing (the vault) and backups. This crate knows nothing of HTTP
+//! or SQL: it talks to storage through [`razam_store::Store`] and hands it sealed values only.
+
+pub mod accounts;
+pub mod audit;
+pub mod backup;
+pub mod config;
+pub mod demo;
+mod files;
+pub mod instance;
+mod passwords;
+pub mod sessions;
+pub mod stream;
+pub mod vault;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use razam_core::account::AccountFieldError;
+use razam_core::audit::ChainBreak;
+use razam_store::{AuditEvent, AuditObject, Store, StoreError};
+use zeroize::Zeroizing;
+
+pub use accounts::{NewUser, UserView};
+pub use config::Config;
+pub use instance::Unlock;
+pub use sessions::CurrentUser;
+
+/// An unlocked instance: the store, the keys derived from the data key, the configuration.
+pub struct App {
+    store: Arc<dyn Store>,
+    keys: Keys,
+    config: Config,
+    /// A password hash of nobody, verified against when a login names an unknown account,
+    /// so that the answer takes as long as for a real one.
+    dummy_hash: String,
+}
+
+struct Keys {
+    sealer: vault::Sealer,
+    lookup: Zeroizing<[u8; 32]>,
+    csrf: Zeroizing<[u8; 32]>,
+    backup: Zeroizing<[u8; 32]>,
+    key_id: String,
+    /// Kept for rewrapping (rekey); every use derives its own key from it.
+    data: vault::DataKey,
+}
+
+/// Who is acting, as written in the audit log.
+#[derive(Debug, Clone)]
+pub enum Actor {
+    /// The operator at the command line, who holds the data folder and the passphrase.
+    Cli,
+    /// A logged-in account.
+    Account(CurrentUser),
+    /// Someone without an account (e.g. logging in).
+    Anonymous,
+}
+
+impl Actor {
+    fn audit_name(&self) -> String {
+        match self {
+            Actor::Cli => "cli".into(),
+            Actor::Account(user) => format!("account:{}", user.id),
+            Actor::Anonymous => "anonymous".into(),
+        }
+    }
+}
+
+/// What went wrong, in terms a person can act on. [`AppError::is_bad_input`] tells the
+/// caller's fault from ours (exit code 2 against 1; HTTP 4xx against 5xx).
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("wrong passphrase: the vault did not open, nothing was changed")]
+    WrongPassphrase,
+    #[error("wrong recovery key: the vault did not open, nothing was changed")]
+    WrongRecoveryKey,
+    #[error("{0}")]
+    BadInput(String),
+    #[error("{0}")]
+    Field(#[from] AccountFieldError),
+    #[error("unknown user name or wrong password")]
+    InvalidCredentials,
+    #[error("this account is disabled")]
+    AccountDisabled,
+    #[error("not allowed for this account's role")]
+    Forbidden,
+    #[error("{0} was not found")]
+    NotFound(&'static str),
+    #[error("{0} already exists")]
+    Conflict(&'static str),
+    #[error("there is no razam instance in {0}: run `razam init --data {0}` first")]
+    NoInstance(PathBuf),
+    #[error("{0} already holds a razam instance")]
+    InstanceExists(PathBuf),
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("vault: {0}")]
+    Vault(String),
+    #[error("the audit log is broken: {0}")]
+    AuditBroken(ChainBreak),
+    #[error("backup archive: {0}")]
+    Archive(String),
+    #[error("{0}")]
+    Store(StoreError),
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl AppError {
+    /// Whether the caller (a person, a script) gave something wrong, as opposed to a failure here.
+    pub fn is_bad_input(&self) -> bool {
+        matches!(
+            self,
+            AppError::WrongPassphrase
+                | AppError::WrongRecoveryKey
+                | AppError::BadInput(_)
+                | AppError::Field(_)
+                | AppError::InvalidCredentials
+                | AppError::AccountDisabled
+                | AppError::Forbidden
+                | AppError::NotFound(_)
+                | AppError::Conflict(_)
+                | AppError::NoInstance(_)
+                | AppError::InstanceExists(_)
+                | AppError::Config(_)
+                | AppError::Archive(_)
+        )
+    }
+
+    fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> AppError {
+        let what = what.into();
+        move |source| AppError::Io { what, source }
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> AppError {
+        match e {
+            StoreError::Conflict(what) => AppError::Conflict(what),
+            StoreError::NotFound(what) => AppError::NotFound(what),
+            other => AppError::Store(other),
+        }
+    }
+}
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+impl App {
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// `sqlite` or `postgres`.
+    pub fn database_kind(&self) -> &'static str {
+        self.store.kind()
+    }
+
+    /// A short fingerprint of the data key (safe to show).
+    pub fn key_id(&self) -> &str {
+        &self.keys.key_id
+    }
+
+    /// Whether the database answers; for `/healthz`.
+    pub async fn healthy(&self) -> bool {
+        self.store.schema_version().await.is_ok()
+    }
+
+    fn event(&self, actor: &Actor, action: &'static str, object: AuditObject) -> AuditEvent {
+        AuditEvent {
+            at_ms: now_ms(),
+            actor: actor.audit_name(),
+            action,
+            object,
+        }
+    }
+
+    fn lookup_hash(&self, text: &str) -> [u8; 32] {
+        *blake3::keyed_hash(&self.keys.lookup, text.as_bytes()).as_bytes()
+    }
+}
+
+impl App {
+    /// Closes the database cleanly (SQLite folds its WAL back into the database file).
+    pub async fn close(&self) {
+        self.store.close().await;
+    }
+}

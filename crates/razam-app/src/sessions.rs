@@ -1,0 +1,154 @@
+//! Logging in and out. A session is a random 256-bit token in a cookie; the database keeps
+//! only its BLAKE3 hash, so a copy of the database opens no session.
+
+use rand::RngCore;
+use rand::rngs::OsRng;
+use razam_core::{Locale, Role, Username};
+use razam_store::{AccountId, AuditObject, SessionRow};
+use zeroize::Zeroizing;
+
+use crate::{Actor, App, AppError, passwords};
+
+/// The account behind a request, with what the pages need to show.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub id: AccountId,
+    pub role: Role,
+    pub locale: Option<Locale>,
+    pub display_name: String,
+    pub username: String,
+    session: [u8; 32],
+}
+
+impl CurrentUser {
+    /// The session's hash, to bind a CSRF token to it.
+    pub fn session_binding(&self) -> &[u8; 32] {
+        &self.session
+    }
+}
+
+/// A new session: the cookie value to hand to the browser, and who it is.
+pub struct LoggedIn {
+    pub token: Zeroizing<String>,
+    pub user: CurrentUser,
+}
+
+fn token_hash(token: &str) -> [u8; 32] {
+    *blake3::hash(token.as_bytes()).as_bytes()
+}
+
+impl App {
+    /// Checks a user name and password and opens a session. Unknown names, disabled accounts
+    /// and wrong passwords take the same time; only a correct password for a disabled account
+    /// is told apart (its holder knows the password already).
+    pub async fn log_in(&self, username: &str, password: &str) -> Result<LoggedIn, AppError> {
+        let password = Zeroizing::new(password.to_owned());
+        let account = match Username::parse(username) {
+            Ok(name) => self.account_by_username(&name).await?,
+            Err(_) => None,
+        };
+        let Some(account) = account else {
+            passwords::verify(password, self.dummy_hash.clone()).await;
+            return Err(AppError::InvalidCredentials);
+        };
+        if !passwords::verify(password, account.password_hash.clone()).await {
+            return Err(AppError::InvalidCredentials);
+        }
+        if account.disabled {
+            return Err(AppError::AccountDisabled);
+        }
+        let mut bytes = Zeroizing::new([0u8; 32]);
+        OsRng.fill_bytes(bytes.as_mut());
+        let token = Zeroizing::new(hex::encode(bytes.as_ref()));
+        let now = crate::now_ms();
+        let session = SessionRow {
+            token_hash: token_hash(&token),
+            account_id: account.id,
+            created_at_ms: now,
+            expires_at_ms: now + i64::from(self.config.session_hours) * 3_600_000,
+        };
+        let view = self.unseal_account(&account)?;
+        let user = CurrentUser {
+            id: account.id,
+            role: account.role,
+            locale: account.locale,
+            display_name: view.display_name,
+            username: view.username,
+            session: session.token_hash,
+        };
+        let event = self.event(
+            &Actor::Account(user.clone()),
+            "session.create",
+            AuditObject::Named(format!("account:{}", account.id)),
+        );
+        self.store.create_session(&session, &event).await?;
+        Ok(LoggedIn { token, user })
+    }
+
+    /// The account behind a session cookie, if the session is live and the account enabled.
+    pub async fn current_user(&self, token: &str) -> Result<Option<CurrentUser>, AppError> {
+        if token.len() != 64 {
+            return Ok(None);
+        }
+        let hash = token_hash(token);
+        let Some(session) = self.store.session_by_token_hash(&hash).await? else {
+            return Ok(None);
+        };
+        if session.expires_at_ms <= crate::now_ms() {
+            return Ok(None);
+        }
+        let Some(account) = self.store.account_by_id(session.account_id).await? else {
+            return Ok(None);
+        };
+        if account.disabled {
+            return Ok(None);
+        }
+        let view = self.unseal_account(&account)?;
+        Ok(Some(CurrentUser {
+            id: account.id,
+            role: account.role,
+            locale: account.locale,
+            display_name: view.display_name,
+            username: view.username,
+            session: hash,
+        }))
+    }
+
+    pub async fn log_out(&self, user: &CurrentUser) -> Result<(), AppError> {
+        let event = self.event(
+            &Actor::Account(user.clone()),
+            "session.end",
+            AuditObject::Named(format!("account:{}", user.id)),
+        );
+        Ok(self.store.delete_session(&user.session, &event).await?)
+    }
+
+    /// Ends every session of the account, on every device.
+    pub async fn log_out_everywhere(&self, user: &CurrentUser) -> Result<u64, AppError> {
+        let event = self.event(
+            &Actor::Account(user.clone()),
+            "session.end_all",
+            AuditObject::Named(format!("account:{}", user.id)),
+        );
+        Ok(self.store.delete_sessions_of(user.id, &event).await?)
+    }
+
+    /// Forgets expired sessions; returns how many.
+    pub async fn sweep_sessions(&self) -> Result<u64, AppError> {
+        Ok(self.store.delete_expired_sessions(crate::now_ms()).await?)
+    }
+
+    /// A CSRF token bound to `binding` (a session's hash, or a pre-login cookie).
+    pub fn csrf_token(&self, binding: &[u8]) -> String {
+        blake3::keyed_hash(&self.keys.csrf, binding).to_hex().to_string()
+    }
+
+    /// Whether `token` is the CSRF token for `binding`, compared in constant time.
+    pub fn csrf_valid(&self, binding: &[u8], token: &str) -> bool {
+        let mut bytes = [0u8; 32];
+        if hex::decode_to_slice(token, &mut bytes).is_err() {
+            return false;
+        }
+        blake3::keyed_hash(&self.keys.csrf, binding) == blake3::Hash::from_bytes(bytes)
+    }
+}

@@ -1,0 +1,92 @@
+//! Roles: what an account may do. Compartments (need to know) come on top of these later.
+
+use std::fmt;
+
+/// The role of an account. Each role is a fixed set of permissions; see [`Role::may`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    Admin,
+    Coordinator,
+    Documenter,
+    Reviewer,
+    Volunteer,
+    Observer,
+    Viewer,
+}
+
+/// Something an account may be allowed to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    /// Create, disable and reset accounts.
+    ManageAccounts,
+    /// Read the audit log.
+    ReadAudit,
+}
+
+impl Role {
+    pub const ALL: [Role; 7] = [
+        Role::Admin,
+        Role::Coordinator,
+        Role::Documenter,
+        Role::Reviewer,
+        Role::Volunteer,
+        Role::Observer,
+        Role::Viewer,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Coordinator => "coordinator",
+            Role::Documenter => "documenter",
+            Role::Reviewer => "reviewer",
+            Role::Volunteer => "volunteer",
+            Role::Observer => "observer",
+            Role::Viewer => "viewer",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Role, UnknownRole> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| UnknownRole(s.to_owned()))
+    }
+
+    /// Least privilege: a permission is granted only where it is listed here.
+    pub fn may(self, permission: Permission) -> bool {
+        match permission {
+            Permission::ManageAccounts | Permission::ReadAudit => self == Role::Admin,
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("unknown role `{0}` (expected one of: admin, coordinator, documenter, reviewer, volunteer, observer, viewer)")]
+pub struct UnknownRole(pub String);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_role_round_trips_through_its_name() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()).unwrap(), role);
+        }
+        assert!(Role::parse("root").is_err());
+    }
+
+    #[test]
+    fn only_admins_manage_accounts() {
+        for role in Role::ALL {
+            assert_eq!(role.may(Permission::ManageAccounts), role == Role::Admin);
+        }
+    }
+}

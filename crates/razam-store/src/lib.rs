@@ -1,0 +1,199 @@
+//! Razam's storage: one trait, [`Store`], with one implementation per database.
+//!
+//! This is the only crate that writes SQL. Personal data reaches it already sealed
+//! (ciphertext and keyed lookup hashes); it never sees a key. Every method that changes
+//! state is one transaction that also appends its audit entry.
+
+pub mod migrations;
+mod postgres;
+mod sqlite;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use razam_core::audit::{AuditRecord, ChainLink};
+use razam_core::{Locale, Role};
+
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+pub type AccountId = i64;
+
+/// An account to create. The personal fields are sealed by the caller.
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub username_lookup: [u8; 32],
+    pub username_sealed: Vec<u8>,
+    pub display_name_sealed: Vec<u8>,
+    pub email_sealed: Option<Vec<u8>>,
+    pub password_hash: String,
+    pub role: Role,
+    pub created_at_ms: i64,
+}
+
+/// An account as stored.
+#[derive(Debug, Clone)]
+pub struct AccountRow {
+    pub id: AccountId,
+    pub username_sealed: Vec<u8>,
+    pub display_name_sealed: Vec<u8>,
+    pub email_sealed: Option<Vec<u8>>,
+    pub password_hash: String,
+    pub role: Role,
+    pub locale: Option<Locale>,
+    pub disabled: bool,
+    pub created_at_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRow {
+    pub token_hash: [u8; 32],
+    pub account_id: AccountId,
+    pub created_at_ms: i64,
+    pub expires_at_ms: i64,
+}
+
+/// The audit entry a state change appends, in the same transaction.
+#[derive(Debug, Clone)]
+pub struct AuditEvent {
+    pub at_ms: i64,
+    pub actor: String,
+    pub action: &'static str,
+    pub object: AuditObject,
+}
+
+/// Which object an audit entry names.
+#[derive(Debug, Clone)]
+pub enum AuditObject {
+    /// An object named in advance, such as `account:7` or `vault`.
+    Named(String),
+    /// The row the change creates, named `<kind>:<new id>` once the id is known.
+    Created(&'static str),
+}
+
+/// An audit entry as stored, with its link hashes.
+#[derive(Debug, Clone)]
+pub struct StoredAudit {
+    pub record: AuditRecord,
+    pub prev_hash: [u8; 32],
+    pub hash: [u8; 32],
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the database has schema version {found}, newer than this razam knows ({known}): upgrade razam")]
+    NewerSchema { found: i64, known: i64 },
+    #[error("the database is damaged or is not a razam database: {0}")]
+    Damaged(String),
+    #[error("there is no database at {0}: run `razam init` first")]
+    Missing(String),
+    #[error("{0} already exists")]
+    Conflict(&'static str),
+    #[error("{0} was not found")]
+    NotFound(&'static str),
+    #[error("this is not supported on {0}: {1}")]
+    Unsupported(&'static str, &'static str),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// Where the data lives, parsed from configuration.
+#[derive(Clone)]
+pub enum DatabaseLocation {
+    Sqlite(std::path::PathBuf),
+    /// A `postgres://` URL; it may hold a password, so it is never printed.
+    Postgres(String),
+}
+
+impl std::fmt::Debug for DatabaseLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DatabaseLocation::Sqlite(p) => write!(f, "Sqlite({})", p.display()),
+            DatabaseLocation::Postgres(_) => f.write_str("Postgres(…)"),
+        }
+    }
+}
+
+/// The storage interface. Implementations: [`SqliteStore`], [`PostgresStore`].
+#[async_trait::async_trait]
+pub trait Store: Send + Sync {
+    /// `sqlite` or `postgres`.
+    fn kind(&self) -> &'static str;
+
+    /// The schema version the database is at.
+    async fn schema_version(&self) -> Result<i64, StoreError>;
+
+    /// Applies the migrations the database lacks; returns how many were applied.
+    async fn migrate(&self) -> Result<usize, StoreError>;
+
+    async fn create_account(&self, account: &NewAccount, audit: &AuditEvent) -> Result<AccountId, StoreError>;
+    async fn account_by_lookup(&self, lookup: &[u8; 32]) -> Result<Option<AccountRow>, StoreError>;
+    async fn account_by_id(&self, id: AccountId) -> Result<Option<AccountRow>, StoreError>;
+    async fn list_accounts(&self) -> Result<Vec<AccountRow>, StoreError>;
+    async fn count_accounts(&self) -> Result<i64, StoreError>;
+    /// Disabling also ends every session of the account.
+    async fn set_account_disabled(&self, id: AccountId, disabled: bool, audit: &AuditEvent) -> Result<(), StoreError>;
+    /// Setting a password also ends every session of the account.
+    async fn set_password_hash(&self, id: AccountId, hash: &str, audit: &AuditEvent) -> Result<(), StoreError>;
+    async fn set_account_locale(&self, id: AccountId, locale: Locale, audit: &AuditEvent) -> Result<(), StoreError>;
+
+    async fn create_session(&self, session: &SessionRow, audit: &AuditEvent) -> Result<(), StoreError>;
+    async fn session_by_token_hash(&self, token_hash: &[u8; 32]) -> Result<Option<SessionRow>, StoreError>;
+    async fn delete_session(&self, token_hash: &[u8; 32], audit: &AuditEvent) -> Result<(), StoreError>;
+    /// Ends every session of an account; returns how many there were.
+    async fn delete_sessions_of(&self, id: AccountId, audit: &AuditEvent) -> Result<u64, StoreError>;
+    /// Forgets sessions that expired before `now_ms`. Not audited: nothing a person did.
+    async fn delete_expired_sessions(&self, now_ms: i64) -> Result<u64, StoreError>;
+
+    /// Appends an audit entry on its own, for changes outside the database (e.g. a new passphrase).
+    async fn append_audit(&self, audit: &AuditEvent) -> Result<(), StoreError>;
+    /// Up to `limit` entries with `seq > after_seq`, in order.
+    async fn audit_page(&self, after_seq: i64, limit: i64) -> Result<Vec<StoredAudit>, StoreError>;
+
+    /// Closes every connection (SQLite checkpoints its WAL into the database file).
+    async fn close(&self);
+
+    /// Writes a consistent copy of the whole database to `path` (a new file).
+    async fn snapshot_into(&self, path: &Path) -> Result<(), StoreError>;
+}
+
+/// Opens the store at `location` without migrating. `create` allows a new SQLite file.
+pub async fn open(
+    location: &DatabaseLocation,
+    create: bool,
+    link: Arc<dyn ChainLink>,
+) -> Result<Arc<dyn Store>, StoreError> {
+    Ok(match location {
+        DatabaseLocation::Sqlite(path) => Arc::new(SqliteStore::open(path, create, link).await?),
+        DatabaseLocation::Postgres(url) => Arc::new(PostgresStore::open(url, link).await?),
+    })
+}
+
+/// The object an audit entry names, once a new row's id is known.
+fn audit_object(object: &AuditObject, created: Option<i64>) -> String {
+    match (object, created) {
+        (AuditObject::Named(name), _) => name.clone(),
+        (AuditObject::Created(kind), Some(id)) => format!("{kind}:{id}"),
+        (AuditObject::Created(kind), None) => format!("{kind}:?"),
+    }
+}
+
+fn hash32(bytes: Vec<u8>, what: &str) -> Result<[u8; 32], StoreError> {
+    bytes
+        .try_into()
+        .map_err(|_| StoreError::Damaged(format!("{what} is not 32 bytes")))
+}
+
+fn parse_role(s: &str) -> Result<Role, StoreError> {
+    Role::parse(s).map_err(|e| StoreError::Damaged(e.to_string()))
+}
+
+fn parse_locale(s: Option<String>) -> Option<Locale> {
+    s.as_deref().and_then(Locale::parse)
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}

@@ -1,0 +1,417 @@
+//! The SQLite store: the embedded default, one file in the data folder.
+//!
+//! One writer connection (SQLite allows one writer at a time; queuing in the pool is cheaper
+//! than busy retries) and a few readers, WAL, foreign keys on, temporary tables in memory so
+//! nothing spills into temp files, `secure_delete` so freed pages are zeroed, and
+//! `synchronous = FULL` so an acknowledged write survives a power cut.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use razam_core::Locale;
+use razam_core::audit::{AuditRecord, ChainLink, GENESIS};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
+use sqlx::{Executor, Row, Sqlite, Transaction};
+
+use crate::migrations;
+use crate::{
+    AccountId, AccountRow, AuditEvent, NewAccount, SessionRow, Store, StoreError, StoredAudit, audit_object, hash32,
+    parse_locale, parse_role,
+};
+
+pub struct SqliteStore {
+    write: SqlitePool,
+    read: SqlitePool,
+    link: Arc<dyn ChainLink>,
+}
+
+const ACCOUNT_COLUMNS: &str = "id, username_sealed, display_name_sealed, email_sealed, password_hash, role, \
+     locale, disabled, created_at_ms";
+
+impl SqliteStore {
+    pub async fn open(path: &Path, create: bool, link: Arc<dyn ChainLink>) -> Result<SqliteStore, StoreError> {
+        if !create && !path.exists() {
+            return Err(StoreError::Missing(path.display().to_string()));
+        }
+        if create && !path.exists() {
+            // Created here, owner-only, because SQLite would use the umask; its -wal and -shm
+            // files copy this file's permissions.
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path)
+                .map_err(|e| StoreError::Damaged(format!("cannot create {}: {e}", path.display())))?;
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .synchronous(SqliteSynchronous::Full)
+            .pragma("temp_store", "memory")
+            .pragma("secure_delete", "on");
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(
+                options
+                    .clone()
+                    .create_if_missing(create)
+                    .journal_mode(SqliteJournalMode::Wal),
+            )
+            .await
+            .map_err(classify)?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(classify)?;
+        let store = SqliteStore { write, read, link };
+        let found = store.schema_version().await?;
+        if found > migrations::latest() {
+            return Err(StoreError::NewerSchema {
+                found,
+                known: migrations::latest(),
+            });
+        }
+        Ok(store)
+    }
+
+    async fn begin(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
+        // IMMEDIATE takes the write lock up front: a deferred transaction that reads first
+        // could fail to upgrade when another process (the CLI) writes meanwhile.
+        Ok(self.write.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    async fn append(
+        &self,
+        tx: &mut Transaction<'static, Sqlite>,
+        event: &AuditEvent,
+        created: Option<i64>,
+    ) -> Result<(), StoreError> {
+        let last: Option<(i64, Vec<u8>)> = sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut **tx)
+            .await?;
+        let (seq, prev) = match last {
+            Some((seq, hash)) => (seq + 1, hash32(hash, "an audit hash")?),
+            None => (1, GENESIS),
+        };
+        let record = AuditRecord {
+            seq,
+            at_ms: event.at_ms,
+            actor: event.actor.clone(),
+            action: event.action.to_owned(),
+            object: audit_object(&event.object, created),
+        };
+        let hash = self.link.link(&prev, &record);
+        sqlx::query(
+            "INSERT INTO audit_log (seq, at_ms, actor, action, object, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(record.seq)
+        .bind(record.at_ms)
+        .bind(&record.actor)
+        .bind(&record.action)
+        .bind(&record.object)
+        .bind(&prev[..])
+        .bind(&hash[..])
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Runs one write statement on an account and its audit entry in one transaction.
+    async fn update_account<'q>(
+        &self,
+        id: AccountId,
+        end_sessions: bool,
+        audit: &AuditEvent,
+        statement: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        let changed = statement.execute(&mut *tx).await?.rows_affected();
+        if changed == 0 {
+            return Err(StoreError::NotFound("the account"));
+        }
+        if end_sessions {
+            sqlx::query("DELETE FROM sessions WHERE account_id = ?")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        self.append(&mut tx, audit, None).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Tells a damaged or foreign file from other failures.
+fn classify(e: sqlx::Error) -> StoreError {
+    if let Some(db) = e.as_database_error() {
+        // SQLITE_CORRUPT (11) and SQLITE_NOTADB (26), with or without extended codes.
+        if let Some(code) = db.code().and_then(|c| c.parse::<i64>().ok())
+            && matches!(code & 0xff, 11 | 26)
+        {
+            return StoreError::Damaged(db.message().to_owned());
+        }
+    }
+    StoreError::Database(e)
+}
+
+fn conflict_or(e: sqlx::Error, what: &'static str) -> StoreError {
+    match e.as_database_error() {
+        Some(db) if db.is_unique_violation() => StoreError::Conflict(what),
+        _ => StoreError::Database(e),
+    }
+}
+
+fn account_from_row(row: &SqliteRow) -> Result<AccountRow, StoreError> {
+    Ok(AccountRow {
+        id: row.try_get("id")?,
+        username_sealed: row.try_get("username_sealed")?,
+        display_name_sealed: row.try_get("display_name_sealed")?,
+        email_sealed: row.try_get("email_sealed")?,
+        password_hash: row.try_get("password_hash")?,
+        role: parse_role(row.try_get("role")?)?,
+        locale: parse_locale(row.try_get("locale")?),
+        disabled: row.try_get("disabled")?,
+        created_at_ms: row.try_get("created_at_ms")?,
+    })
+}
+
+fn session_from_row(row: &SqliteRow) -> Result<SessionRow, StoreError> {
+    Ok(SessionRow {
+        token_hash: hash32(row.try_get("token_hash")?, "a session hash")?,
+        account_id: row.try_get("account_id")?,
+        created_at_ms: row.try_get("created_at_ms")?,
+        expires_at_ms: row.try_get("expires_at_ms")?,
+    })
+}
+
+#[async_trait::async_trait]
+impl Store for SqliteStore {
+    fn kind(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn schema_version(&self) -> Result<i64, StoreError> {
+        let tables: Vec<String> = sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table'")
+            .fetch_all(&self.read)
+            .await
+            .map_err(classify)?;
+        if !tables.iter().any(|t| t == "razam_schema") {
+            return if tables.is_empty() {
+                Ok(0)
+            } else {
+                Err(StoreError::Damaged("it holds tables but no razam schema".into()))
+            };
+        }
+        let version: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM razam_schema")
+            .fetch_one(&self.read)
+            .await
+            .map_err(classify)?;
+        Ok(version.unwrap_or(0))
+    }
+
+    async fn migrate(&self) -> Result<usize, StoreError> {
+        let mut tx = self.begin().await?;
+        (&mut *tx)
+            .execute(
+                "CREATE TABLE IF NOT EXISTS razam_schema (version INTEGER PRIMARY KEY, name TEXT NOT NULL, \
+             applied_at_ms INTEGER NOT NULL) STRICT",
+            )
+            .await?;
+        let current: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM razam_schema")
+            .fetch_one(&mut *tx)
+            .await?;
+        let mut applied = 0;
+        for m in migrations::SQLITE.iter().filter(|m| m.version > current) {
+            (&mut *tx).execute(m.sql).await?;
+            sqlx::query("INSERT INTO razam_schema (version, name, applied_at_ms) VALUES (?, ?, ?)")
+                .bind(m.version)
+                .bind(m.name)
+                .bind(crate::now_ms())
+                .execute(&mut *tx)
+                .await?;
+            applied += 1;
+        }
+        tx.commit().await?;
+        Ok(applied)
+    }
+
+    async fn create_account(&self, account: &NewAccount, audit: &AuditEvent) -> Result<AccountId, StoreError> {
+        let mut tx = self.begin().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO accounts (username_lookup, username_sealed, display_name_sealed, email_sealed, \
+             password_hash, role, created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(&account.username_lookup[..])
+        .bind(&account.username_sealed)
+        .bind(&account.display_name_sealed)
+        .bind(&account.email_sealed)
+        .bind(&account.password_hash)
+        .bind(account.role.as_str())
+        .bind(account.created_at_ms)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| conflict_or(e, "an account with this user name"))?;
+        self.append(&mut tx, audit, Some(id)).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn account_by_lookup(&self, lookup: &[u8; 32]) -> Result<Option<AccountRow>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE username_lookup = ?"
+        ))
+        .bind(&lookup[..])
+        .fetch_optional(&self.read)
+        .await?;
+        row.as_ref().map(account_from_row).transpose()
+    }
+
+    async fn account_by_id(&self, id: AccountId) -> Result<Option<AccountRow>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&self.read)
+            .await?;
+        row.as_ref().map(account_from_row).transpose()
+    }
+
+    async fn list_accounts(&self) -> Result<Vec<AccountRow>, StoreError> {
+        let rows = sqlx::query(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts ORDER BY id"))
+            .fetch_all(&self.read)
+            .await?;
+        rows.iter().map(account_from_row).collect()
+    }
+
+    async fn count_accounts(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM accounts")
+            .fetch_one(&self.read)
+            .await?)
+    }
+
+    async fn set_account_disabled(&self, id: AccountId, disabled: bool, audit: &AuditEvent) -> Result<(), StoreError> {
+        let statement = sqlx::query("UPDATE accounts SET disabled = ? WHERE id = ?")
+            .bind(disabled)
+            .bind(id);
+        self.update_account(id, disabled, audit, statement).await
+    }
+
+    async fn set_password_hash(&self, id: AccountId, hash: &str, audit: &AuditEvent) -> Result<(), StoreError> {
+        let statement = sqlx::query("UPDATE accounts SET password_hash = ? WHERE id = ?")
+            .bind(hash)
+            .bind(id);
+        self.update_account(id, true, audit, statement).await
+    }
+
+    async fn set_account_locale(&self, id: AccountId, locale: Locale, audit: &AuditEvent) -> Result<(), StoreError> {
+        let statement = sqlx::query("UPDATE accounts SET locale = ? WHERE id = ?")
+            .bind(locale.code())
+            .bind(id);
+        self.update_account(id, false, audit, statement).await
+    }
+
+    async fn create_session(&self, session: &SessionRow, audit: &AuditEvent) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        sqlx::query("INSERT INTO sessions (token_hash, account_id, created_at_ms, expires_at_ms) VALUES (?, ?, ?, ?)")
+            .bind(&session.token_hash[..])
+            .bind(session.account_id)
+            .bind(session.created_at_ms)
+            .bind(session.expires_at_ms)
+            .execute(&mut *tx)
+            .await?;
+        self.append(&mut tx, audit, None).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn session_by_token_hash(&self, token_hash: &[u8; 32]) -> Result<Option<SessionRow>, StoreError> {
+        let row = sqlx::query(
+            "SELECT token_hash, account_id, created_at_ms, expires_at_ms FROM sessions WHERE token_hash = ?",
+        )
+        .bind(&token_hash[..])
+        .fetch_optional(&self.read)
+        .await?;
+        row.as_ref().map(session_from_row).transpose()
+    }
+
+    async fn delete_session(&self, token_hash: &[u8; 32], audit: &AuditEvent) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+            .bind(&token_hash[..])
+            .execute(&mut *tx)
+            .await?;
+        self.append(&mut tx, audit, None).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn delete_sessions_of(&self, id: AccountId, audit: &AuditEvent) -> Result<u64, StoreError> {
+        let mut tx = self.begin().await?;
+        let n = sqlx::query("DELETE FROM sessions WHERE account_id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        self.append(&mut tx, audit, None).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    async fn delete_expired_sessions(&self, now_ms: i64) -> Result<u64, StoreError> {
+        Ok(sqlx::query("DELETE FROM sessions WHERE expires_at_ms <= ?")
+            .bind(now_ms)
+            .execute(&self.write)
+            .await?
+            .rows_affected())
+    }
+
+    async fn append_audit(&self, audit: &AuditEvent) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        self.append(&mut tx, audit, None).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn audit_page(&self, after_seq: i64, limit: i64) -> Result<Vec<StoredAudit>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT seq, at_ms, actor, action, object, prev_hash, hash FROM audit_log WHERE seq > ? \
+             ORDER BY seq LIMIT ?",
+        )
+        .bind(after_seq)
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(StoredAudit {
+                    record: AuditRecord {
+                        seq: row.try_get("seq")?,
+                        at_ms: row.try_get("at_ms")?,
+                        actor: row.try_get("actor")?,
+                        action: row.try_get("action")?,
+                        object: row.try_get("object")?,
+                    },
+                    prev_hash: hash32(row.try_get("prev_hash")?, "an audit hash")?,
+                    hash: hash32(row.try_get("hash")?, "an audit hash")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn close(&self) {
+        self.write.close().await;
+        self.read.close().await;
+    }
+
+    async fn snapshot_into(&self, path: &Path) -> Result<(), StoreError> {
+        let target = path
+            .to_str()
+            .ok_or(StoreError::Unsupported("sqlite", "a snapshot path that is not UTF-8"))?;
+        sqlx::query("VACUUM INTO ?").bind(target).execute(&self.read).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,353 @@
+//! One story, told to both databases: whatever SQLite does, PostgreSQL must do the same.
+//!
+//! PostgreSQL comes from `RAZAM_TEST_POSTGRES_URL` (the test command starts a throwaway
+//! cluster); each test gets a new database of its own.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use razam_core::audit::{Blake3Link, ChainLink, ChainVerifier};
+use razam_core::{Locale, Role};
+use razam_store::{AuditEvent, AuditObject, DatabaseLocation, NewAccount, SessionRow, Store, StoreError};
+use sqlx::Connection;
+
+fn link() -> Arc<dyn ChainLink> {
+    Arc::new(Blake3Link::new([42; 32]))
+}
+
+async fn sqlite() -> (Arc<dyn Store>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let location = DatabaseLocation::Sqlite(dir.path().join("razam.db"));
+    let store = razam_store::open(&location, true, link()).await.unwrap();
+    (store, dir)
+}
+
+/// A new, empty database on the test cluster, or `None` where there is no cluster and the
+/// test command did not ask for one.
+pub async fn fresh_postgres_url() -> Option<String> {
+    let Ok(admin) = std::env::var("RAZAM_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var("RAZAM_TEST_REQUIRE_POSTGRES").is_err(),
+            "RAZAM_TEST_POSTGRES_URL is not set: run scripts/test, which starts PostgreSQL"
+        );
+        eprintln!("skipped: no RAZAM_TEST_POSTGRES_URL (scripts/test sets it)");
+        return None;
+    };
+    let name = format!("razam_test_{}", hex::encode(rand::random::<[u8; 8]>()));
+    let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    let base = admin.rsplit_once('/').unwrap().0;
+    Some(format!("{base}/{name}"))
+}
+
+async fn postgres() -> Option<Arc<dyn Store>> {
+    let url = fresh_postgres_url().await?;
+    Some(
+        razam_store::open(&DatabaseLocation::Postgres(url), true, link())
+            .await
+            .unwrap(),
+    )
+}
+
+fn event(action: &'static str, object: AuditObject) -> AuditEvent {
+    AuditEvent {
+        at_ms: 1_750_000_000_000,
+        actor: "cli".into(),
+        action,
+        object,
+    }
+}
+
+fn account(name: u8) -> NewAccount {
+    NewAccount {
+        username_lookup: [name; 32],
+        username_sealed: vec![name, 1, 2, 3],
+        display_name_sealed: vec![name, 4, 5],
+        email_sealed: None,
+        password_hash: "$argon2id$not-a-real-hash".into(),
+        role: Role::Documenter,
+        created_at_ms: 1_750_000_000_000,
+    }
+}
+
+async fn verify_chain(store: &dyn Store) -> i64 {
+    let link = link();
+    let mut verifier = ChainVerifier::new(link.as_ref());
+    for entry in store.audit_page(0, 100_000).await.unwrap() {
+        verifier.check(&entry.record, &entry.prev_hash, &entry.hash).unwrap();
+    }
+    verifier.count()
+}
+
+/// The story every store must tell the same way.
+async fn story(store: Arc<dyn Store>) {
+    assert_eq!(store.schema_version().await.unwrap(), 0);
+    assert_eq!(
+        store.migrate().await.unwrap(),
+        razam_store::migrations::latest() as usize
+    );
+    assert_eq!(store.migrate().await.unwrap(), 0, "migrating twice applies nothing");
+    assert_eq!(store.schema_version().await.unwrap(), razam_store::migrations::latest());
+
+    // Accounts: created with an audit entry naming the new id; the lookup hash is unique.
+    let id = store
+        .create_account(&account(1), &event("account.create", AuditObject::Created("account")))
+        .await
+        .unwrap();
+    let again = store
+        .create_account(&account(1), &event("account.create", AuditObject::Created("account")))
+        .await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    let found = store.account_by_lookup(&[1; 32]).await.unwrap().unwrap();
+    assert_eq!((found.id, found.role, found.disabled), (id, Role::Documenter, false));
+    assert_eq!(found.username_sealed, vec![1, 1, 2, 3]);
+    assert!(store.account_by_lookup(&[2; 32]).await.unwrap().is_none());
+    let other = store
+        .create_account(&account(2), &event("account.create", AuditObject::Created("account")))
+        .await
+        .unwrap();
+    assert_eq!(store.count_accounts().await.unwrap(), 2);
+    assert_eq!(
+        store
+            .list_accounts()
+            .await
+            .unwrap()
+            .iter()
+            .map(|a| a.id)
+            .collect::<Vec<_>>(),
+        vec![id, other]
+    );
+
+    // Sessions: found by hash; disabling the account and resetting its password end them.
+    let session = |n: u8, account_id| SessionRow {
+        token_hash: [n; 32],
+        account_id,
+        created_at_ms: 1_000,
+        expires_at_ms: 2_000,
+    };
+    let named = |what: &str| AuditObject::Named(what.into());
+    store
+        .create_session(&session(10, id), &event("session.create", named("account:1")))
+        .await
+        .unwrap();
+    store
+        .create_session(&session(11, id), &event("session.create", named("account:1")))
+        .await
+        .unwrap();
+    store
+        .create_session(&session(12, other), &event("session.create", named("account:2")))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.session_by_token_hash(&[10; 32]).await.unwrap(),
+        Some(session(10, id))
+    );
+    store
+        .delete_session(&[10; 32], &event("session.end", named("account:1")))
+        .await
+        .unwrap();
+    assert_eq!(store.session_by_token_hash(&[10; 32]).await.unwrap(), None);
+    store
+        .set_account_disabled(id, true, &event("account.disable", named("account:1")))
+        .await
+        .unwrap();
+    assert_eq!(store.session_by_token_hash(&[11; 32]).await.unwrap(), None);
+    assert!(store.account_by_id(id).await.unwrap().unwrap().disabled);
+    store
+        .set_password_hash(
+            other,
+            "$argon2id$new",
+            &event("account.reset_password", named("account:2")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.session_by_token_hash(&[12; 32]).await.unwrap(), None);
+    assert_eq!(
+        store.account_by_id(other).await.unwrap().unwrap().password_hash,
+        "$argon2id$new"
+    );
+    store
+        .set_account_locale(other, Locale::Be, &event("account.set_locale", named("account:2")))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.account_by_id(other).await.unwrap().unwrap().locale,
+        Some(Locale::Be)
+    );
+    let missing = store
+        .set_account_disabled(999, true, &event("account.disable", named("account:999")))
+        .await;
+    assert!(matches!(missing, Err(StoreError::NotFound(_))), "{missing:?}");
+
+    store
+        .create_session(&session(13, other), &event("session.create", named("account:2")))
+        .await
+        .unwrap();
+    store
+        .create_session(&session(14, other), &event("session.create", named("account:2")))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .delete_sessions_of(other, &event("session.end_all", named("account:2")))
+            .await
+            .unwrap(),
+        2
+    );
+    store
+        .create_session(&session(15, other), &event("session.create", named("account:2")))
+        .await
+        .unwrap();
+    assert_eq!(store.delete_expired_sessions(2_000).await.unwrap(), 1);
+
+    // The audit log: one entry per change, in order, with the new row's id filled in.
+    let entries = store.audit_page(0, 1000).await.unwrap();
+    let actions: Vec<&str> = entries.iter().map(|e| e.record.action.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "account.create",
+            "account.create",
+            "session.create",
+            "session.create",
+            "session.create",
+            "session.end",
+            "account.disable",
+            "account.reset_password",
+            "account.set_locale",
+            "session.create",
+            "session.create",
+            "session.end_all",
+            "session.create",
+        ],
+        "the failed (conflicting, missing) changes left no entry"
+    );
+    assert_eq!(entries[0].record.object, format!("account:{id}"));
+    assert_eq!(entries[1].record.object, format!("account:{other}"));
+    assert_eq!(verify_chain(store.as_ref()).await, 13);
+    let page = store.audit_page(5, 3).await.unwrap();
+    assert_eq!(page.iter().map(|e| e.record.seq).collect::<Vec<_>>(), vec![6, 7, 8]);
+
+    // Many writers at once still make one unbroken chain.
+    let mut tasks = Vec::new();
+    for n in 0..24u8 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .create_session(
+                    &session(100 + n, other),
+                    &event("session.create", AuditObject::Named("account:2".into())),
+                )
+                .await
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    assert_eq!(verify_chain(store.as_ref()).await, 13 + 24);
+}
+
+#[tokio::test]
+async fn sqlite_tells_the_story() {
+    let (store, _dir) = sqlite().await;
+    story(store).await;
+}
+
+#[tokio::test]
+async fn postgres_tells_the_story() {
+    if let Some(store) = postgres().await {
+        story(store).await;
+    }
+}
+
+async fn with_one_audit_entry(store: Arc<dyn Store>) {
+    store.migrate().await.unwrap();
+    store
+        .append_audit(&event("instance.init", AuditObject::Named(String::new())))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn sqlite_refuses_a_database_of_a_newer_schema_and_a_damaged_file() {
+    let (store, dir) = sqlite().await;
+    store.migrate().await.unwrap();
+    store.close().await;
+    let path = dir.path().join("razam.db");
+    {
+        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO razam_schema (version, name, applied_at_ms) VALUES (999, 'future', 0)")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+    }
+    let location = DatabaseLocation::Sqlite(path.clone());
+    let err = razam_store::open(&location, false, link()).await.err().unwrap();
+    assert!(matches!(err, StoreError::NewerSchema { found: 999, .. }), "{err}");
+
+    let damaged = dir.path().join("damaged.db");
+    std::fs::write(&damaged, vec![0x5a; 8192]).unwrap();
+    let err = razam_store::open(&DatabaseLocation::Sqlite(damaged), false, link())
+        .await
+        .err()
+        .unwrap();
+    assert!(matches!(err, StoreError::Damaged(_)), "{err}");
+
+    let err = razam_store::open(&DatabaseLocation::Sqlite(dir.path().join("none.db")), false, link())
+        .await
+        .err()
+        .unwrap();
+    assert!(matches!(err, StoreError::Missing(_)), "{err}");
+}
+
+#[tokio::test]
+async fn postgres_refuses_a_database_of_a_newer_schema() {
+    let Some(url) = fresh_postgres_url().await else { return };
+    let location = DatabaseLocation::Postgres(url.clone());
+    let store = razam_store::open(&location, true, link()).await.unwrap();
+    store.migrate().await.unwrap();
+    store.close().await;
+    let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+    sqlx::query("INSERT INTO razam_schema (version, name, applied_at_ms) VALUES (999, 'future', 0)")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let err = razam_store::open(&location, false, link()).await.err().unwrap();
+    assert!(matches!(err, StoreError::NewerSchema { found: 999, .. }), "{err}");
+}
+
+#[tokio::test]
+async fn the_audit_log_is_append_only_in_both_databases() {
+    let (store, dir) = sqlite().await;
+    with_one_audit_entry(store.clone()).await;
+    store.close().await;
+    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", dir.path().join("razam.db").display()))
+        .await
+        .unwrap();
+    for sql in ["UPDATE audit_log SET action = 'x'", "DELETE FROM audit_log"] {
+        let err = sqlx::query(sql).execute(&mut conn).await.unwrap_err();
+        assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+    }
+    if let Some(url) = fresh_postgres_url().await {
+        let store = razam_store::open(&DatabaseLocation::Postgres(url.clone()), true, link())
+            .await
+            .unwrap();
+        with_one_audit_entry(store).await;
+        let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+        for sql in [
+            "UPDATE audit_log SET action = 'x'",
+            "DELETE FROM audit_log",
+            "TRUNCATE audit_log",
+        ] {
+            let err = sqlx::query(sql).execute(&mut conn).await.unwrap_err();
+            assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+        }
+    }
+}

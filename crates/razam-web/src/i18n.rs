@@ -1,0 +1,125 @@
+//! Translations: one Fluent file per language under `locales/`, compiled into the binary.
+//! English is the reference; a test fails when any other language lacks one of its keys.
+
+use std::sync::Arc;
+
+use fluent_bundle::concurrent::FluentBundle;
+use fluent_bundle::{FluentArgs, FluentResource};
+use razam_core::Locale;
+
+const SOURCES: [(Locale, &str); 6] = [
+    (Locale::Be, include_str!("../locales/be.ftl")),
+    (Locale::Ru, include_str!("../locales/ru.ftl")),
+    (Locale::Uk, include_str!("../locales/uk.ftl")),
+    (Locale::En, include_str!("../locales/en.ftl")),
+    (Locale::Pl, include_str!("../locales/pl.ftl")),
+    (Locale::Lt, include_str!("../locales/lt.ftl")),
+];
+
+pub struct I18n {
+    bundles: Vec<(Locale, FluentBundle<FluentResource>)>,
+}
+
+impl I18n {
+    pub fn load() -> Result<Arc<I18n>, String> {
+        let mut bundles = Vec::new();
+        for (locale, source) in SOURCES {
+            let resource = FluentResource::try_new(source.to_owned())
+                .map_err(|(_, errors)| format!("locales/{}.ftl: {errors:?}", locale.code()))?;
+            let langid = locale
+                .code()
+                .parse()
+                .map_err(|e| format!("language tag {}: {e}", locale.code()))?;
+            let mut bundle = FluentBundle::new_concurrent(vec![langid]);
+            // No Unicode isolation marks: they end up inside attributes and form values.
+            bundle.set_use_isolating(false);
+            bundle
+                .add_resource(resource)
+                .map_err(|errors| format!("locales/{}.ftl: {errors:?}", locale.code()))?;
+            bundles.push((locale, bundle));
+        }
+        Ok(Arc::new(I18n { bundles }))
+    }
+
+    fn bundle(&self, locale: Locale) -> Option<&FluentBundle<FluentResource>> {
+        self.bundles.iter().find(|(l, _)| *l == locale).map(|(_, b)| b)
+    }
+
+    fn format(&self, locale: Locale, key: &str, args: Option<&FluentArgs>) -> String {
+        let found = self
+            .bundle(locale)
+            .and_then(|b| b.get_message(key).and_then(|m| m.value()).map(|p| (b, p)));
+        match found {
+            Some((bundle, pattern)) => {
+                let mut errors = Vec::new();
+                bundle.format_pattern(pattern, args, &mut errors).into_owned()
+            }
+            None => {
+                tracing::warn!(key, locale = locale.code(), "missing translation");
+                key.to_owned()
+            }
+        }
+    }
+}
+
+/// The translator of one request.
+#[derive(Clone)]
+pub struct Tr {
+    i18n: Arc<I18n>,
+    locale: Locale,
+}
+
+impl Tr {
+    pub fn new(i18n: Arc<I18n>, locale: Locale) -> Tr {
+        Tr { i18n, locale }
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.locale.code()
+    }
+
+    pub fn t(&self, key: &str) -> String {
+        self.i18n.format(self.locale, key, None)
+    }
+
+    /// A message with one variable.
+    pub fn t1(&self, key: &str, name: &str, value: &str) -> String {
+        let mut args = FluentArgs::new();
+        args.set(name.to_owned(), value.to_owned());
+        self.i18n.format(self.locale, key, Some(&args))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(source: &str) -> Vec<&str> {
+        source
+            .lines()
+            .filter_map(|line| line.split_once(" = ").map(|(k, _)| k))
+            .filter(|k| !k.starts_with([' ', '#']) && !k.is_empty())
+            .collect()
+    }
+
+    #[test]
+    fn every_language_has_exactly_the_english_keys() {
+        let i18n = I18n::load().unwrap();
+        let english = keys(SOURCES[3].1);
+        assert!(english.len() > 40);
+        for (locale, source) in SOURCES {
+            let bundle = i18n.bundle(locale).unwrap();
+            let missing: Vec<_> = english.iter().filter(|k| !bundle.has_message(k)).collect();
+            assert!(missing.is_empty(), "{} lacks {missing:?}", locale.code());
+            let extra: Vec<_> = keys(source).into_iter().filter(|k| !english.contains(k)).collect();
+            assert!(extra.is_empty(), "{} has keys English lacks: {extra:?}", locale.code());
+        }
+    }
+
+    #[test]
+    fn variables_are_filled_in() {
+        let tr = Tr::new(I18n::load().unwrap(), Locale::Be);
+        assert_eq!(tr.t1("home-greeting", "name", "Алесь"), "Вітаем, Алесь.");
+        assert_eq!(tr.t("no-such-key"), "no-such-key");
+    }
+}

@@ -1,0 +1,73 @@
+//! Razam over HTTP: server-rendered pages that work with JavaScript off, in six languages.
+//!
+//! The only crate that knows HTTP, HTML and cookies. Handlers translate requests into calls
+//! on [`razam_app::App`] and its answers into pages; no business rule lives here. Every
+//! response carries a strict Content-Security-Policy and nothing is loaded from another origin.
+
+mod context;
+pub mod i18n;
+mod pages;
+mod security;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use razam_app::App;
+
+use crate::i18n::I18n;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub app: Arc<App>,
+    pub i18n: Arc<I18n>,
+}
+
+/// Forms are small; larger uploads get their own limits where they are accepted.
+const FORM_LIMIT: usize = 64 * 1024;
+
+pub fn router(app: Arc<App>) -> Result<Router, String> {
+    let state = AppState {
+        app,
+        i18n: I18n::load()?,
+    };
+    Ok(Router::new()
+        .route("/", get(pages::home))
+        .route("/healthz", get(pages::healthz))
+        .route("/static/razam.css", get(pages::stylesheet))
+        .route("/login", get(pages::login_form).post(pages::log_in))
+        .route("/logout", post(pages::log_out))
+        .route("/logout/everywhere", post(pages::log_out_everywhere))
+        .route("/account", get(pages::account))
+        .route("/account/language", post(pages::set_language))
+        .route("/admin/users", get(pages::users))
+        .fallback(pages::not_found)
+        .layer(DefaultBodyLimit::max(FORM_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), security::headers))
+        .with_state(state))
+}
+
+/// Serves until `shutdown` completes, then finishes the requests under way.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Arc<App>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let router = router(app.clone()).map_err(std::io::Error::other)?;
+    let sweeper = tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            if let Err(e) = app.sweep_sessions().await {
+                tracing::warn!(error = %e, "could not forget expired sessions");
+            }
+        }
+    });
+    let result = axum::serve(listener, router).with_graceful_shutdown(shutdown).await;
+    sweeper.abort();
+    result
+}

@@ -1,0 +1,506 @@
+//! The `razam` command: every operator task, and the wiring that starts the server.
+//!
+//! Exit codes scripts can rely on: 0 success, 1 failure, 2 bad usage or bad input (including
+//! a wrong passphrase). The only crate that uses `anyhow`; it calls razam-app for every rule.
+
+mod secrets;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use razam_app::config::{Config, Overrides};
+use razam_app::{Actor, App, AppError, NewUser, Unlock, demo, instance};
+use razam_core::{DisplayName, EmailAddress, NewPassword, Role, Username};
+
+#[derive(Parser)]
+#[command(
+    name = "razam",
+    version,
+    about = "Razam: documentation of repression, solidarity and election observation, in one self-hosted system."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create a new instance: configuration, database and vault. Prints the recovery key once.
+    Init {
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+        /// `sqlite` (default: a file in DIR) or a postgres:// URL.
+        #[arg(long, value_name = "URL")]
+        database: Option<String>,
+        /// Read the new passphrase from this file (else RAZAM_PASSPHRASE, else a prompt).
+        #[arg(long, value_name = "FILE")]
+        passphrase_file: Option<PathBuf>,
+    },
+    /// Unlock the vault, apply pending migrations and serve HTTP until SIGINT or SIGTERM.
+    Serve {
+        #[command(flatten)]
+        unlock: UnlockArgs,
+        /// Address and port, e.g. 127.0.0.1:8080 (overrides razam.toml and RAZAM_LISTEN).
+        #[arg(long, value_name = "ADDR:PORT")]
+        listen: Option<String>,
+        /// `sqlite` or a postgres:// URL (overrides razam.toml and RAZAM_DATABASE).
+        #[arg(long, value_name = "URL")]
+        database: Option<String>,
+    },
+    /// Start a demo instance with fictional data (created in ./razam-demo on first run).
+    Demo {
+        #[arg(long, value_name = "DIR", default_value = "razam-demo")]
+        data: PathBuf,
+        #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
+        listen: String,
+    },
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Check the audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Write the whole instance into one encrypted archive.
+    Backup {
+        #[command(flatten)]
+        unlock: UnlockArgs,
+        /// The archive to create (must not exist).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Restore an archive into a new or empty folder (as a SQLite instance).
+    Restore {
+        /// The folder to restore into.
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+        /// The archive made by `razam backup`.
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+        /// The passphrase in force when the backup was taken, from this file (else RAZAM_PASSPHRASE, else a prompt).
+        #[arg(long, value_name = "FILE")]
+        passphrase_file: Option<PathBuf>,
+        /// Unlock with the recovery key in this file instead of the passphrase.
+        #[arg(long, value_name = "FILE", conflicts_with = "passphrase_file")]
+        recovery_key_file: Option<PathBuf>,
+    },
+    /// Manage the vault that holds the data key.
+    Vault {
+        #[command(subcommand)]
+        command: VaultCommand,
+    },
+}
+
+/// How to find and unlock an instance.
+#[derive(Args)]
+struct UnlockArgs {
+    /// The instance's data folder.
+    #[arg(long, value_name = "DIR")]
+    data: PathBuf,
+    /// Read the passphrase from this file (else RAZAM_PASSPHRASE, else a prompt).
+    #[arg(long, value_name = "FILE")]
+    passphrase_file: Option<PathBuf>,
+    /// Unlock with the recovery key in this file instead of the passphrase.
+    #[arg(long, value_name = "FILE", conflicts_with = "passphrase_file")]
+    recovery_key_file: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account. The password comes from RAZAM_NEW_PASSWORD or a prompt.
+    Add {
+        #[command(flatten)]
+        unlock: UnlockArgs,
+        #[arg(long)]
+        username: String,
+        /// The name colleagues see.
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: Option<String>,
+        /// admin, coordinator, documenter, reviewer, volunteer, observer or viewer.
+        #[arg(long)]
+        role: String,
+    },
+    /// List accounts.
+    List {
+        #[command(flatten)]
+        unlock: UnlockArgs,
+        /// `table` or `json`.
+        #[arg(long, default_value = "table")]
+        format: String,
+    },
+    /// Disable an account and end all its sessions.
+    Disable {
+        #[command(flatten)]
+        unlock: UnlockArgs,
+        #[arg(long)]
+        username: String,
+    },
+    /// Enable a disabled account again.
+    Enable {
+        #[command(flatten)]
+        unlock: UnlockArgs,
+        #[arg(long)]
+        username: String,
+    },
+    /// Set a new password (from RAZAM_NEW_PASSWORD or a prompt) and end all sessions.
+    ResetPassword {
+        #[command(flatten)]
+        unlock: UnlockArgs,
+        #[arg(long)]
+        username: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Verify the hash chain: exit 0 with the count when intact, 1 naming the first broken entry.
+    Verify {
+        #[command(flatten)]
+        unlock: UnlockArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum VaultCommand {
+    /// Give the vault a new passphrase (from --new-passphrase-file, RAZAM_NEW_PASSPHRASE or a prompt).
+    Rekey {
+        #[command(flatten)]
+        unlock: UnlockArgs,
+        #[arg(long, value_name = "FILE")]
+        new_passphrase_file: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("RAZAM_LOG").unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            let bad_input = e
+                .chain()
+                .any(|c| c.downcast_ref::<AppError>().is_some_and(AppError::is_bad_input));
+            ExitCode::from(if bad_input { 2 } else { 1 })
+        }
+    }
+}
+
+fn unlock_from(args: &UnlockArgs) -> Result<Unlock, AppError> {
+    if let Some(path) = &args.recovery_key_file {
+        let text = secrets::read("recovery key", Some(path), "RAZAM_RECOVERY_KEY", false)?;
+        return Ok(Unlock::RecoveryKey(razam_app::vault::RecoveryKey::parse(&text)?));
+    }
+    Ok(Unlock::Passphrase(secrets::read(
+        "passphrase",
+        args.passphrase_file.as_deref(),
+        "RAZAM_PASSPHRASE",
+        false,
+    )?))
+}
+
+async fn open(args: &UnlockArgs, overrides: &Overrides) -> anyhow::Result<App> {
+    let config = Config::load(&args.data, overrides)?;
+    Ok(instance::open(config, unlock_from(args)?).await?)
+}
+
+fn new_password() -> Result<NewPassword, AppError> {
+    let password = secrets::read("new password", None, "RAZAM_NEW_PASSWORD", true)?;
+    Ok(NewPassword::parse(password.to_string())?)
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Init {
+            data,
+            database,
+            passphrase_file,
+        } => {
+            let passphrase = secrets::read("passphrase", passphrase_file.as_deref(), "RAZAM_PASSPHRASE", true)?;
+            let recovery = instance::init(&data, &passphrase, database.as_deref()).await?;
+            println!("Created a razam instance in {}.", data.display());
+            println!();
+            println!("Recovery key (shown only now; store it offline, apart from the passphrase):");
+            println!();
+            println!("    {}", recovery.display().as_str());
+            println!();
+            println!("Start it with: razam serve --data {}", data.display());
+            Ok(())
+        }
+        Command::Serve {
+            unlock,
+            listen,
+            database,
+        } => {
+            let overrides = Overrides { listen, database };
+            let config = Config::load(&unlock.data, &overrides)?;
+            let listener = bind(&config).await?;
+            let app = instance::open(config, unlock_from(&unlock)?).await?;
+            serve(listener, app).await
+        }
+        Command::Demo { data, listen } => {
+            let overrides = Overrides {
+                listen: Some(listen),
+                database: None,
+            };
+            let fresh = !demo::exists(&data);
+            if fresh {
+                eprintln!(
+                    "Creating the demo instance in {} (fictional data only)…",
+                    data.display()
+                );
+            }
+            let app = demo::prepare(&data, &overrides).await?;
+            let listener = bind(app.config()).await?;
+            let addr = listener.local_addr()?;
+            println!("Razam demo: http://{addr}/");
+            println!(
+                "Data folder: {} (demo passphrase: \"{}\")",
+                data.display(),
+                demo::DEMO_PASSPHRASE
+            );
+            println!("Log in as:");
+            for (username, _, role, _) in demo::DEMO_USERS {
+                println!(
+                    "    {username:<8} password {:<24} ({role})",
+                    demo::demo_password(username)
+                );
+            }
+            serve(listener, app).await
+        }
+        Command::User { command } => user(command).await,
+        Command::Audit {
+            command: AuditCommand::Verify { unlock },
+        } => {
+            let app = open(&unlock, &Overrides::default()).await?;
+            let bar = spinner("verifying the audit chain");
+            let result = app
+                .verify_audit(&|n| bar.set_message(format!("{n} entries verified")))
+                .await;
+            bar.finish_and_clear();
+            match result {
+                Ok(report) => {
+                    println!("audit chain intact: {} entries, head {}", report.entries, report.head);
+                    Ok(())
+                }
+                Err(AppError::AuditBroken(brk)) => anyhow::bail!("audit chain broken: {brk}"),
+                Err(e) => Err(e.into()),
+            }
+        }
+        Command::Backup { unlock, out } => {
+            let app = open(&unlock, &Overrides::default()).await?;
+            let bar = spinner("writing the encrypted backup");
+            let report = app.backup(&out).await;
+            bar.finish_and_clear();
+            let report = report?;
+            println!(
+                "backup written: {} ({} bytes; database {} bytes)",
+                out.display(),
+                report.archive_bytes,
+                report.database_bytes
+            );
+            Ok(())
+        }
+        Command::Restore {
+            data,
+            from,
+            passphrase_file,
+            recovery_key_file,
+        } => {
+            let unlock = unlock_from(&UnlockArgs {
+                data: data.clone(),
+                passphrase_file,
+                recovery_key_file,
+            })?;
+            let bar = spinner("restoring");
+            let report = razam_app::backup::restore(&from, &data, unlock).await;
+            bar.finish_and_clear();
+            let report = report?;
+            println!(
+                "restored into {}: audit chain intact with {} entries (key {})",
+                data.display(),
+                report.audit_entries,
+                report.key_id
+            );
+            Ok(())
+        }
+        Command::Vault {
+            command: VaultCommand::Rekey {
+                unlock,
+                new_passphrase_file,
+            },
+        } => {
+            let app = open(&unlock, &Overrides::default()).await?;
+            let new = secrets::read(
+                "new passphrase",
+                new_passphrase_file.as_deref(),
+                "RAZAM_NEW_PASSPHRASE",
+                true,
+            )?;
+            app.rekey(&new).await?;
+            println!("the vault has a new passphrase; the data key and all data are unchanged");
+            Ok(())
+        }
+    }
+}
+
+async fn user(command: UserCommand) -> anyhow::Result<()> {
+    match command {
+        UserCommand::Add {
+            unlock,
+            username,
+            name,
+            email,
+            role,
+        } => {
+            // Parse everything before asking for secrets, so a typo costs nothing.
+            let username = Username::parse(&username).map_err(AppError::from)?;
+            let display_name = DisplayName::parse(&name).map_err(AppError::from)?;
+            let email = email
+                .as_deref()
+                .map(EmailAddress::parse)
+                .transpose()
+                .map_err(AppError::from)?;
+            let role = Role::parse(&role).map_err(|e| AppError::BadInput(e.to_string()))?;
+            let app = open(&unlock, &Overrides::default()).await?;
+            let password = new_password()?;
+            let id = app
+                .add_user(
+                    &Actor::Cli,
+                    NewUser {
+                        username,
+                        display_name,
+                        email,
+                        role,
+                        password,
+                    },
+                )
+                .await?;
+            println!("created account {id}");
+            Ok(())
+        }
+        UserCommand::List { unlock, format } => {
+            if format != "table" && format != "json" {
+                return Err(AppError::BadInput("--format: `table` or `json`".into()).into());
+            }
+            let app = open(&unlock, &Overrides::default()).await?;
+            let users = app.list_users(&Actor::Cli).await?;
+            if format == "json" {
+                let rows: Vec<_> = users
+                    .iter()
+                    .map(|u| {
+                        serde_json::json!({
+                            "id": u.id, "username": u.username, "display_name": u.display_name,
+                            "email": u.email, "role": u.role.as_str(), "disabled": u.disabled,
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                println!("{:>4}  {:<20} {:<12} {:<9} name", "id", "username", "role", "status");
+                for u in &users {
+                    let status = if u.disabled { "disabled" } else { "active" };
+                    println!(
+                        "{:>4}  {:<20} {:<12} {:<9} {}",
+                        u.id, u.username, u.role, status, u.display_name
+                    );
+                }
+            }
+            Ok(())
+        }
+        UserCommand::Disable { unlock, username } => set_disabled(&unlock, &username, true).await,
+        UserCommand::Enable { unlock, username } => set_disabled(&unlock, &username, false).await,
+        UserCommand::ResetPassword { unlock, username } => {
+            let username = Username::parse(&username).map_err(AppError::from)?;
+            let app = open(&unlock, &Overrides::default()).await?;
+            let password = new_password()?;
+            app.reset_password(&Actor::Cli, &username, password).await?;
+            println!("password set; every session of the account has ended");
+            Ok(())
+        }
+    }
+}
+
+async fn set_disabled(unlock: &UnlockArgs, username: &str, disabled: bool) -> anyhow::Result<()> {
+    let username = Username::parse(username).map_err(AppError::from)?;
+    let app = open(unlock, &Overrides::default()).await?;
+    app.set_user_disabled(&Actor::Cli, &username, disabled).await?;
+    println!(
+        "{}",
+        if disabled {
+            "account disabled; its sessions have ended"
+        } else {
+            "account enabled"
+        }
+    );
+    Ok(())
+}
+
+fn spinner(message: &'static str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new_spinner().with_message(message);
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
+}
+
+async fn bind(config: &Config) -> anyhow::Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(config.listen).await.map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AddrInUse {
+            anyhow::anyhow!(
+                "cannot listen on {}: the port is in use by another program",
+                config.listen
+            )
+        } else {
+            anyhow::Error::new(e).context(format!("cannot listen on {}", config.listen))
+        }
+    })
+}
+
+async fn serve(listener: tokio::net::TcpListener, app: App) -> anyhow::Result<()> {
+    let addr = listener.local_addr()?;
+    let app = Arc::new(app);
+    tracing::info!(%addr, database = app.database_kind(), key = app.key_id(), "serving");
+    eprintln!("razam is serving on http://{addr}/ (database: {})", app.database_kind());
+    razam_web::serve(listener, app.clone(), shutdown_signal())
+        .await
+        .context("the server stopped")?;
+    app.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot watch SIGTERM; stop with SIGINT");
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    tracing::info!("shutting down: finishing requests under way");
+}
