@@ -206,7 +206,7 @@ pub async fn restore(archive: &Path, target: &Path, unlock: Unlock) -> Result<Re
     let store = instance::open_store(&config.database, &data_key).await?;
     let key_id = header.vault.key_id.clone();
     let app = App::assemble(config, store, data_key, key_id.clone()).await?;
-    let report = app.verify_audit(&|_| {}).await?;
+    let report = app.verify_audit(None, &|_| {}).await?;
     app.store.close().await;
     drop(app);
 

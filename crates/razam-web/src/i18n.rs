@@ -117,6 +117,37 @@ mod tests {
     }
 
     #[test]
+    fn every_key_the_templates_and_handlers_use_exists_in_english() {
+        let english = keys(SOURCES[3].1);
+        let templates = [
+            include_str!("../templates/base.html"),
+            include_str!("../templates/login.html"),
+            include_str!("../templates/home.html"),
+            include_str!("../templates/account.html"),
+            include_str!("../templates/users.html"),
+            include_str!("../templates/error.html"),
+        ];
+        let mut used = Vec::new();
+        for source in templates {
+            for call in ["t(\"", "t1(\""] {
+                used.extend(source.split(call).skip(1).filter_map(|rest| rest.split('"').next()));
+            }
+        }
+        // Handlers pass keys as literals: error pages, roles, login messages.
+        let handlers = include_str!("pages.rs");
+        used.extend(
+            handlers
+                .split('"')
+                .skip(1)
+                .step_by(2)
+                .filter(|s| ["error-", "role-", "login-"].iter().any(|p| s.starts_with(p))),
+        );
+        assert!(used.len() > 40, "found {} keys in use", used.len());
+        let missing: Vec<_> = used.iter().filter(|k| !english.contains(k)).collect();
+        assert!(missing.is_empty(), "used but not in en.ftl: {missing:?}");
+    }
+
+    #[test]
     fn variables_are_filled_in() {
         let tr = Tr::new(I18n::load().unwrap(), Locale::Be);
         assert_eq!(tr.t1("home-greeting", "name", "Алесь"), "Вітаем, Алесь.");

@@ -165,6 +165,9 @@ enum AuditCommand {
     Verify {
         #[command(flatten)]
         unlock: UnlockArgs,
+        /// A head printed by an earlier verification: fail if that entry is gone (entries cut off the end).
+        #[arg(long, value_name = "HASH")]
+        head: Option<String>,
     },
 }
 
@@ -290,15 +293,21 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::User { command } => user(command).await,
         Command::Audit {
-            command: AuditCommand::Verify { unlock },
+            command: AuditCommand::Verify { unlock, head },
         } => {
             let app = open(&unlock, &Overrides::default()).await?;
             let bar = spinner("verifying the audit chain");
             let result = app
-                .verify_audit(&|n| bar.set_message(format!("{n} entries verified")))
+                .verify_audit(head.as_deref(), &|n| bar.set_message(format!("{n} entries verified")))
                 .await;
             bar.finish_and_clear();
             match result {
+                Ok(report) if report.recorded_head_found == Some(false) => anyhow::bail!(
+                    "audit chain broken: the recorded head is no longer in the chain (entries were cut off the end); \
+                     {} entries remain, head {}",
+                    report.entries,
+                    report.head
+                ),
                 Ok(report) => {
                     println!("audit chain intact: {} entries, head {}", report.entries, report.head);
                     Ok(())

@@ -1,0 +1,216 @@
+//! The browser smoke test: Debian's Chromium, driven through chromedriver over the W3C
+//! WebDriver protocol, with JavaScript switched off as in Tor Browser's safest mode.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use base64::Engine;
+use razam_core::Role;
+use serde_json::{Value, json};
+
+use crate::helpers::{add_user, spawn_app};
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+struct Browser {
+    driver: Child,
+    base: String,
+    http: reqwest::Client,
+    _tmp: tempfile::TempDir,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+impl Browser {
+    /// Starts chromedriver and a headless Chromium session; `None` (skip) only where the
+    /// test command did not ask for a browser.
+    async fn start() -> Option<Browser> {
+        if !Path::new(CHROMEDRIVER).exists() {
+            assert!(
+                std::env::var("RAZAM_TEST_REQUIRE_BROWSER").is_err(),
+                "{CHROMEDRIVER} is missing: run scripts/test, which installs chromium-driver"
+            );
+            eprintln!("skipped: no {CHROMEDRIVER} (scripts/test installs it)");
+            return None;
+        }
+        let tmp = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let driver = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .env("TMPDIR", tmp.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut browser = Browser {
+            driver,
+            base: format!("http://127.0.0.1:{port}"),
+            http: reqwest::Client::new(),
+            _tmp: tmp,
+        };
+        // chromedriver answers within milliseconds; wait for it a bounded number of times.
+        let mut ready = false;
+        for _ in 0..200 {
+            if let Ok(r) = browser.http.get(format!("{}/status", browser.base)).send().await {
+                ready = r.json::<Value>().await.is_ok_and(|v| v["value"]["ready"] == true);
+                if ready {
+                    break;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(ready, "chromedriver did not become ready");
+        let profile = browser._tmp.path().join("profile");
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-quic", "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--window-size=1024,768",
+                    format!("--user-data-dir={}", profile.display()),
+                ],
+                "prefs": {"profile.managed_default_content_settings.javascript": 2}
+            }
+        }}});
+        let r: Value = browser
+            .http
+            .post(format!("{}/session", browser.base))
+            .json(&caps)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let session = r["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {r}"))
+            .to_owned();
+        browser.base = format!("{}/session/{session}", browser.base);
+        Some(browser)
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if !body.is_null() {
+            request = request.json(&body);
+        }
+        let r: Value = request.send().await.unwrap().json().await.unwrap();
+        assert!(r["value"].get("error").is_none(), "{path}: {r}");
+        r["value"].clone()
+    }
+
+    async fn goto(&self, url: &str) {
+        self.call(reqwest::Method::POST, "/url", json!({ "url": url })).await;
+    }
+
+    async fn find(&self, css: &str) -> String {
+        let v = self
+            .call(
+                reqwest::Method::POST,
+                "/element",
+                json!({"using": "css selector", "value": css}),
+            )
+            .await;
+        v[ELEMENT].as_str().unwrap_or_else(|| panic!("{css}: {v}")).to_owned()
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let el = self.find(css).await;
+        self.call(
+            reqwest::Method::POST,
+            &format!("/element/{el}/value"),
+            json!({ "text": text }),
+        )
+        .await;
+    }
+
+    async fn click(&self, css: &str) {
+        let el = self.find(css).await;
+        self.call(reqwest::Method::POST, &format!("/element/{el}/click"), json!({}))
+            .await;
+    }
+
+    async fn text(&self, css: &str) -> String {
+        let el = self.find(css).await;
+        self.call(reqwest::Method::GET, &format!("/element/{el}/text"), Value::Null)
+            .await
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    async fn attribute(&self, css: &str, name: &str) -> String {
+        let el = self.find(css).await;
+        let v = self
+            .call(
+                reqwest::Method::GET,
+                &format!("/element/{el}/attribute/{name}"),
+                Value::Null,
+            )
+            .await;
+        v.as_str().unwrap_or_default().to_owned()
+    }
+
+    async fn screenshot(&self, name: &str) -> PathBuf {
+        let v = self.call(reqwest::Method::GET, "/screenshot", Value::Null).await;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(v.as_str().unwrap())
+            .unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        std::fs::write(&path, png).unwrap();
+        path
+    }
+
+    async fn quit(self) {
+        self.call(reqwest::Method::DELETE, "", Value::Null).await;
+    }
+}
+
+#[tokio::test]
+async fn browser_smoke_a_documenter_logs_in_and_switches_language_with_javascript_off() {
+    let Some(browser) = Browser::start().await else { return };
+    let app = spawn_app().await;
+    add_user(&app.app, "ales", "Алесь Бяляцкі", Role::Documenter, "ales-password-1").await;
+
+    browser.goto(&app.url("/login")).await;
+    assert_eq!(browser.attribute("html", "lang").await, "en");
+    browser.type_into("#username", "ales").await;
+    browser.type_into("#password", "wrong-password-1").await;
+    browser.click("#login-submit").await;
+    assert_eq!(
+        browser.text("#login-error").await,
+        "Unknown user name or wrong password."
+    );
+
+    browser.type_into("#username", "").await;
+    browser.type_into("#password", "ales-password-1").await;
+    browser.click("#login-submit").await;
+    assert_eq!(browser.text("#greeting").await, "Hello, Алесь Бяляцкі.");
+
+    browser.click("a[hreflang=\"be\"]").await;
+    assert_eq!(browser.attribute("html", "lang").await, "be");
+    assert_eq!(browser.text("#greeting").await, "Вітаем, Алесь Бяляцкі.");
+    let shot = browser.screenshot("browser-smoke-home-be.png").await;
+    eprintln!("screenshot: {}", shot.display());
+
+    // The account page remembers the choice on the next visit, still without JavaScript.
+    browser.goto(&app.url("/account")).await;
+    assert_eq!(browser.attribute("html", "lang").await, "be");
+    browser.quit().await;
+}

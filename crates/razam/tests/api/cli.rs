@@ -1,0 +1,548 @@
+//! The `razam` binary as an operator uses it: exit codes, messages, and what stays unchanged.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use sqlx::Connection;
+
+use crate::helpers::files_below;
+
+const PASS: &str = "operator passphrase 2026";
+
+fn razam() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_razam"));
+    for var in [
+        "RAZAM_PASSPHRASE",
+        "RAZAM_NEW_PASSWORD",
+        "RAZAM_NEW_PASSPHRASE",
+        "RAZAM_LISTEN",
+        "RAZAM_DATABASE",
+    ] {
+        c.env_remove(var);
+    }
+    c.env("RAZAM_LOG", "warn").stdin(Stdio::null());
+    c
+}
+
+fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut c = razam();
+    c.args(args);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().unwrap()
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+struct Instance {
+    _tmp: tempfile::TempDir,
+    data: PathBuf,
+    recovery_key: String,
+}
+
+impl Instance {
+    fn new() -> Instance {
+        let tmp = tempfile::tempdir().unwrap();
+        let data = tmp.path().join("data");
+        let o = run(
+            &["init", "--data", data.to_str().unwrap()],
+            &[("RAZAM_PASSPHRASE", PASS)],
+        );
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        let recovery_key = stdout(&o)
+            .lines()
+            .map(str::trim)
+            .find(|l| l.len() == 79 && l.matches('-').count() == 15)
+            .expect("init prints the recovery key")
+            .to_owned();
+        Instance {
+            _tmp: tmp,
+            data,
+            recovery_key,
+        }
+    }
+
+    fn data(&self) -> &str {
+        self.data.to_str().unwrap()
+    }
+
+    /// `razam <command> --data DIR <args>` with the right passphrase.
+    fn run(&self, command: &[&str], args: &[&str], env: &[(&str, &str)]) -> Output {
+        let mut all: Vec<&str> = command.to_vec();
+        all.extend(["--data", self.data()]);
+        all.extend(args);
+        let mut env = env.to_vec();
+        if !env.iter().any(|(k, _)| *k == "RAZAM_PASSPHRASE") {
+            env.push(("RAZAM_PASSPHRASE", PASS));
+        }
+        run(&all, &env)
+    }
+
+    fn add_user(&self, username: &str, role: &str) -> Output {
+        self.run(
+            &["user", "add"],
+            &["--username", username, "--name", "Тэставы Карыстальнік", "--role", role],
+            &[("RAZAM_NEW_PASSWORD", "a-new-password-1")],
+        )
+    }
+
+    fn sqlite_url(&self) -> String {
+        format!("sqlite://{}", self.data.join("razam.db").display())
+    }
+}
+
+/// Every file under `dir` with its bytes, to prove nothing changed.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    files_below(dir)
+        .into_iter()
+        .map(|p| (p.clone(), std::fs::read(&p).unwrap()))
+        .collect()
+}
+
+#[test]
+fn every_subcommand_has_help_and_bad_usage_exits_2() {
+    for args in [
+        &["--help"][..],
+        &["init", "--help"],
+        &["serve", "--help"],
+        &["demo", "--help"],
+        &["user", "--help"],
+        &["user", "add", "--help"],
+        &["user", "list", "--help"],
+        &["user", "disable", "--help"],
+        &["user", "enable", "--help"],
+        &["user", "reset-password", "--help"],
+        &["audit", "verify", "--help"],
+        &["backup", "--help"],
+        &["restore", "--help"],
+        &["vault", "rekey", "--help"],
+    ] {
+        let o = run(args, &[]);
+        assert_eq!(code(&o), 0, "{args:?}");
+        assert!(stdout(&o).contains("Usage:"), "{args:?}");
+    }
+    assert_eq!(code(&run(&["frobnicate"], &[])), 2);
+    assert_eq!(code(&run(&["serve"], &[])), 2, "--data is required");
+}
+
+#[test]
+fn init_prints_a_recovery_key_once_and_never_overwrites_an_instance() {
+    let i = Instance::new();
+    let o = run(&["init", "--data", i.data()], &[("RAZAM_PASSPHRASE", PASS)]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("already holds a razam instance"), "{}", stderr(&o));
+    let short = tempfile::tempdir().unwrap();
+    let o = run(
+        &["init", "--data", short.path().to_str().unwrap()],
+        &[("RAZAM_PASSPHRASE", "short")],
+    );
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("at least 12 characters"));
+    let o = run(&["init", "--data", short.path().to_str().unwrap()], &[]);
+    assert_eq!(code(&o), 2, "no terminal, no variable, no file");
+    assert!(stderr(&o).contains("RAZAM_PASSPHRASE"), "{}", stderr(&o));
+    assert!(
+        files_below(short.path()).is_empty(),
+        "a refused init leaves nothing behind"
+    );
+}
+
+#[test]
+fn accounts_are_managed_from_the_command_line() {
+    let i = Instance::new();
+    let o = i.add_user("ales", "documenter");
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(code(&i.add_user("ales", "documenter")), 2, "the same user name twice");
+    let o = i.add_user("hanna", "emperor");
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("unknown role"), "{}", stderr(&o));
+    let o = i.run(
+        &["user", "add"],
+        &["--username", "x", "--name", "X", "--role", "viewer"],
+        &[("RAZAM_NEW_PASSWORD", "a-new-password-1")],
+    );
+    assert_eq!(code(&o), 2);
+    let o = i.run(
+        &["user", "add"],
+        &["--username", "short", "--name", "X", "--role", "viewer"],
+        &[("RAZAM_NEW_PASSWORD", "short")],
+    );
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("at least 12"), "{}", stderr(&o));
+
+    assert_eq!(code(&i.run(&["user", "disable"], &["--username", "ales"], &[])), 0);
+    let o = i.run(&["user", "list"], &["--format", "json"], &[]);
+    assert_eq!(code(&o), 0);
+    let list: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(list[0]["username"], "ales");
+    assert_eq!(list[0]["display_name"], "Тэставы Карыстальнік");
+    assert_eq!(list[0]["disabled"], true);
+    assert_eq!(code(&i.run(&["user", "enable"], &["--username", "ales"], &[])), 0);
+    let o = i.run(
+        &["user", "reset-password"],
+        &["--username", "ales"],
+        &[("RAZAM_NEW_PASSWORD", "another-password-2")],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(code(&i.run(&["user", "disable"], &["--username", "nobody"], &[])), 2);
+
+    let o = i.run(&["audit", "verify"], &[], &[]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    // init, create, disable, enable, reset-password
+    assert!(stdout(&o).contains("intact: 5 entries"), "{}", stdout(&o));
+}
+
+#[test]
+fn a_wrong_passphrase_exits_2_and_changes_nothing() {
+    let i = Instance::new();
+    i.add_user("ales", "documenter");
+    let before = snapshot(&i.data);
+    let wrong = [
+        ("RAZAM_PASSPHRASE", "not the passphrase at all"),
+        ("RAZAM_NEW_PASSWORD", "a-new-password-1"),
+    ];
+    let out = i._tmp.path().join("backup.razam");
+    for command in [
+        vec!["audit", "verify"],
+        vec!["user", "list"],
+        vec!["user", "disable", "--username", "ales"],
+        vec!["vault", "rekey"],
+        vec!["backup", "--out", out.to_str().unwrap()],
+        vec!["serve", "--listen", "127.0.0.1:0"],
+    ] {
+        let (cmd, args) = command.split_at(if command[0] == "backup" || command[0] == "serve" {
+            1
+        } else {
+            2
+        });
+        let o = i.run(cmd, args, &wrong);
+        assert_eq!(code(&o), 2, "{command:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("wrong passphrase"), "{command:?}: {}", stderr(&o));
+    }
+    assert_eq!(snapshot(&i.data), before, "not one byte changed");
+    assert!(!out.exists());
+}
+
+async fn tamper(i: &Instance, sql: &[&str]) {
+    let mut conn = sqlx::SqliteConnection::connect(&i.sqlite_url()).await.unwrap();
+    // Whoever tampers with the file can drop the append-only triggers; the chain still tells.
+    sqlx::raw_sql("DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    for s in sql {
+        sqlx::raw_sql(s).execute(&mut conn).await.unwrap();
+    }
+    conn.close().await.unwrap();
+}
+
+fn instance_with_five_entries() -> Instance {
+    let i = Instance::new();
+    for name in ["ales", "hanna", "volha", "zmicer"] {
+        assert_eq!(code(&i.add_user(name, "viewer")), 0);
+    }
+    let o = i.run(&["audit", "verify"], &[], &[]);
+    assert!(stdout(&o).contains("intact: 5 entries"), "{}", stdout(&o));
+    i
+}
+
+fn assert_broken(i: &Instance, expected: &str) {
+    let o = i.run(&["audit", "verify"], &[], &[]);
+    assert_eq!(code(&o), 1, "{}", stdout(&o));
+    assert!(stderr(&o).contains(expected), "expected {expected:?} in {}", stderr(&o));
+}
+
+#[tokio::test]
+async fn audit_verify_names_the_first_altered_removed_or_reordered_entry() {
+    let altered = instance_with_five_entries();
+    tamper(&altered, &["UPDATE audit_log SET object = 'account:9' WHERE seq = 3"]).await;
+    assert_broken(&altered, "entry 3 was altered");
+
+    let removed = instance_with_five_entries();
+    tamper(&removed, &["DELETE FROM audit_log WHERE seq = 2"]).await;
+    assert_broken(&removed, "entry 3 stands where entry 2 should");
+
+    // Renumbered to hide the gap: the link to the previous entry breaks instead.
+    let renumbered = instance_with_five_entries();
+    tamper(
+        &renumbered,
+        &[
+            "DELETE FROM audit_log WHERE seq = 2",
+            "UPDATE audit_log SET seq = seq - 1 WHERE seq > 2",
+        ],
+    )
+    .await;
+    assert_broken(&renumbered, "entry 2 does not link");
+
+    // Cut off the end: the chain alone is intact, but a head recorded earlier is gone.
+    let truncated = instance_with_five_entries();
+    let o = truncated.run(&["audit", "verify"], &[], &[]);
+    let head = stdout(&o).trim().rsplit(' ').next().unwrap().to_owned();
+    let o = truncated.run(&["audit", "verify"], &["--head", &head], &[]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    tamper(&truncated, &["DELETE FROM audit_log WHERE seq >= 4"]).await;
+    let o = truncated.run(&["audit", "verify"], &[], &[]);
+    assert!(stdout(&o).contains("intact: 3 entries"), "{}", stdout(&o));
+    let o = truncated.run(&["audit", "verify"], &["--head", &head], &[]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("cut off the end"), "{}", stderr(&o));
+
+    let reordered = instance_with_five_entries();
+    tamper(
+        &reordered,
+        &[
+            "UPDATE audit_log SET seq = 100 WHERE seq = 2",
+            "UPDATE audit_log SET seq = 2 WHERE seq = 4",
+            "UPDATE audit_log SET seq = 4 WHERE seq = 100",
+        ],
+    )
+    .await;
+    assert_broken(&reordered, "entry 2 does not link");
+}
+
+#[tokio::test]
+async fn a_newer_schema_a_damaged_database_and_an_unknown_config_key_are_refused() {
+    let newer = Instance::new();
+    let mut conn = sqlx::SqliteConnection::connect(&newer.sqlite_url()).await.unwrap();
+    sqlx::query("INSERT INTO razam_schema (version, name, applied_at_ms) VALUES (999, 'future', 0)")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    let o = newer.run(&["serve"], &["--listen", "127.0.0.1:0"], &[]);
+    assert_eq!(code(&o), 1);
+    assert!(
+        stderr(&o).contains("schema version 999, newer than this razam"),
+        "{}",
+        stderr(&o)
+    );
+
+    let damaged = Instance::new();
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(damaged.data.join(format!("razam.db{suffix}")));
+    }
+    std::fs::write(damaged.data.join("razam.db"), vec![0x42; 16384]).unwrap();
+    let o = damaged.run(&["serve"], &["--listen", "127.0.0.1:0"], &[]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("damaged"), "{}", stderr(&o));
+
+    let unknown = Instance::new();
+    let config = unknown.data.join("razam.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("{text}\ncolour = \"red\"\n")).unwrap();
+    let o = unknown.run(&["serve"], &[], &[]);
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("unknown field `colour`"), "{}", stderr(&o));
+
+    let missing = tempfile::tempdir().unwrap();
+    let o = run(
+        &["serve", "--data", missing.path().to_str().unwrap()],
+        &[("RAZAM_PASSPHRASE", PASS)],
+    );
+    assert_eq!(code(&o), 2);
+    assert!(stderr(&o).contains("run `razam init"), "{}", stderr(&o));
+}
+
+#[test]
+fn serve_says_when_the_port_is_in_use() {
+    let i = Instance::new();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let o = i.run(&["serve"], &["--listen", &addr], &[]);
+    assert_eq!(code(&o), 1);
+    assert!(stderr(&o).contains("the port is in use"), "{}", stderr(&o));
+}
+
+/// `razam serve` as a child process: waits for its address, and stops it with SIGTERM.
+struct Server {
+    child: std::process::Child,
+    addr: String,
+}
+
+impl Server {
+    fn start(data: &str, passphrase: &str) -> Server {
+        let mut child = razam()
+            .args(["serve", "--data", data, "--listen", "127.0.0.1:0"])
+            .env("RAZAM_PASSPHRASE", passphrase)
+            .env("RAZAM_LOG", "info")
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let addr = loop {
+            let line = lines.next().expect("the server printed its address").unwrap();
+            if let Some(rest) = line.split("serving on http://").nth(1) {
+                break rest.split('/').next().unwrap().to_owned();
+            }
+        };
+        // Keep draining stderr so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Server { child, addr }
+    }
+
+    /// SIGTERM, then the exit status: a graceful shutdown exits 0.
+    fn stop(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+        self.child.wait().unwrap()
+    }
+}
+
+async fn can_log_in(addr: &str, username: &str, password: &str) -> bool {
+    let c = crate::helpers::client();
+    let page = crate::helpers::text_in_language(&c, &format!("http://{addr}/login"), "en").await;
+    let csrf = crate::helpers::csrf_from(&page);
+    let r = c
+        .post(format!("http://{addr}/login"))
+        .form(&[("csrf", csrf.as_str()), ("username", username), ("password", password)])
+        .send()
+        .await
+        .unwrap();
+    r.status() == 303
+}
+
+#[tokio::test]
+async fn a_backup_restores_into_an_empty_folder_and_serves_the_same_data() {
+    let i = Instance::new();
+    assert_eq!(code(&i.add_user("ales", "documenter")), 0);
+    let archive = i._tmp.path().join("razam.backup");
+    let o = i.run(&["backup"], &["--out", archive.to_str().unwrap()], &[]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let o = i.run(&["backup"], &["--out", archive.to_str().unwrap()], &[]);
+    assert_eq!(code(&o), 2, "an existing archive is never overwritten");
+
+    // The archive holds no plaintext of the instance's data.
+    let bytes = std::fs::read(&archive).unwrap();
+    assert!(
+        !bytes.windows(6).any(|w| w == b"SQLite"),
+        "the database inside is encrypted"
+    );
+
+    let target = tempfile::tempdir().unwrap();
+    let restored = target.path().join("restored");
+    let r = restored.to_str().unwrap();
+    let a = archive.to_str().unwrap();
+
+    let o = run(
+        &["restore", "--data", r, "--from", a],
+        &[("RAZAM_PASSPHRASE", "not the passphrase at all")],
+    );
+    assert_eq!(code(&o), 2);
+    assert!(!restored.exists(), "a refused restore writes nothing");
+
+    let mut damaged = bytes.clone();
+    let middle = damaged.len() - 100;
+    damaged[middle] ^= 0x01;
+    let damaged_path = target.path().join("damaged.backup");
+    std::fs::write(&damaged_path, &damaged).unwrap();
+    let o = run(
+        &["restore", "--data", r, "--from", damaged_path.to_str().unwrap()],
+        &[("RAZAM_PASSPHRASE", PASS)],
+    );
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("damaged"), "{}", stderr(&o));
+    assert!(!restored.exists());
+    assert!(
+        files_below(target.path())
+            .iter()
+            .all(|f| !f.to_string_lossy().contains("razam-restore"))
+    );
+
+    let o = run(&["restore", "--data", r, "--from", a], &[("RAZAM_PASSPHRASE", PASS)]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stdout(&o).contains("audit chain intact"), "{}", stdout(&o));
+
+    let server = Server::start(r, PASS);
+    assert!(can_log_in(&server.addr, "ales", "a-new-password-1").await);
+    assert!(!can_log_in(&server.addr, "ales", "wrong-password-1").await);
+    assert!(server.stop().success(), "SIGTERM shuts down gracefully with exit 0");
+
+    // The recovery key opens the archive too.
+    let key_file = target.path().join("recovery.txt");
+    std::fs::write(&key_file, &i.recovery_key).unwrap();
+    let second = target.path().join("second");
+    let o = run(
+        &[
+            "restore",
+            "--data",
+            second.to_str().unwrap(),
+            "--from",
+            a,
+            "--recovery-key-file",
+            key_file.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+}
+
+#[tokio::test]
+async fn rekey_changes_the_passphrase_and_keeps_the_data() {
+    let i = Instance::new();
+    assert_eq!(code(&i.add_user("ales", "documenter")), 0);
+    let new = "a completely new passphrase";
+    let o = i.run(&["vault", "rekey"], &[], &[("RAZAM_NEW_PASSPHRASE", new)]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let o = i.run(&["user", "list"], &[], &[]);
+    assert_eq!(code(&o), 2, "the old passphrase no longer opens the vault");
+    let o = i.run(&["user", "list"], &[], &[("RAZAM_PASSPHRASE", new)]);
+    assert_eq!(code(&o), 0);
+    assert!(stdout(&o).contains("ales"));
+    let o = i.run(&["audit", "verify"], &[], &[("RAZAM_PASSPHRASE", new)]);
+    assert!(stdout(&o).contains("intact: 3 entries"), "{}", stdout(&o));
+
+    // The recovery key from init still opens it, and can set a passphrase again.
+    let key_file = i._tmp.path().join("recovery.txt");
+    std::fs::write(&key_file, &i.recovery_key).unwrap();
+    let o = i.run(
+        &["vault", "rekey"],
+        &["--recovery-key-file", key_file.to_str().unwrap()],
+        &[("RAZAM_NEW_PASSPHRASE", PASS)],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let server = Server::start(i.data(), PASS);
+    assert!(can_log_in(&server.addr, "ales", "a-new-password-1").await);
+    assert!(server.stop().success());
+}
+
+#[tokio::test]
+async fn the_demo_starts_with_its_logins_and_reuses_its_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("razam-demo");
+    for run in ["first", "second"] {
+        let mut child = razam()
+            .args(["demo", "--data", data.to_str().unwrap(), "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines.next().unwrap().unwrap();
+        let addr = first
+            .strip_prefix("Razam demo: http://")
+            .unwrap_or_else(|| panic!("{run}: {first}"))
+            .trim_end_matches('/')
+            .to_owned();
+        let printed: Vec<String> = lines.by_ref().take(6).map(Result::unwrap).collect();
+        assert!(printed.iter().any(|l| l.contains("demo-password-demo")), "{printed:?}");
+        std::thread::spawn(move || for _ in lines {});
+        assert!(can_log_in(&addr, "demo", "demo-password-demo").await, "{run} run");
+        assert!(can_log_in(&addr, "ales", "demo-password-ales").await, "{run} run");
+        let pid = child.id().to_string();
+        assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+        assert!(child.wait().unwrap().success(), "{run} run stops gracefully");
+    }
+}

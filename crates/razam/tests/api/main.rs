@@ -1,0 +1,12 @@
+//! The one integration-test binary: the app served on port 0 with a fresh instance per test,
+//! driven over HTTP, through the real `razam` binary, and in headless Chromium.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod browser;
+mod cli;
+mod i18n;
+mod login;
+mod sealing;
+mod shell;

@@ -1,0 +1,140 @@
+//! No personal data in plaintext on disk: a unique marker written into sealed fields must not
+//! appear in any file under the data folder (nor in the PostgreSQL cluster's files), in any
+//! encoding: UTF-8, UTF-16 (both byte orders), hex (both cases), base64 (standard and URL-safe,
+//! at every alignment).
+
+use base64::Engine;
+use razam_core::Role;
+use sqlx::Connection;
+
+use crate::helpers::{Db, TestApp, add_user_with_email, files_below};
+use crate::on_both_databases;
+
+fn needles(text: &str) -> Vec<(String, Vec<u8>)> {
+    let bytes = text.as_bytes();
+    let mut out = vec![
+        ("utf-8".to_owned(), bytes.to_vec()),
+        (
+            "utf-16le".into(),
+            text.encode_utf16().flat_map(u16::to_le_bytes).collect(),
+        ),
+        (
+            "utf-16be".into(),
+            text.encode_utf16().flat_map(u16::to_be_bytes).collect(),
+        ),
+        ("hex".into(), hex::encode(bytes).into_bytes()),
+        ("HEX".into(), hex::encode_upper(bytes).into_bytes()),
+    ];
+    for (name, engine) in [
+        ("base64", &base64::engine::general_purpose::STANDARD_NO_PAD),
+        ("base64url", &base64::engine::general_purpose::URL_SAFE_NO_PAD),
+    ] {
+        // Whatever precedes the marker in a base64 stream, one of these three alignments
+        // matches; the last two characters depend on what follows, so they are dropped.
+        for skip in 0..3 {
+            let encoded = engine.encode(&bytes[skip..]);
+            out.push((
+                format!("{name}+{skip}"),
+                encoded.as_bytes()[..encoded.len() - 2].to_vec(),
+            ));
+        }
+    }
+    out
+}
+
+fn find_in_files(dirs: &[std::path::PathBuf], markers: &[String]) -> Vec<String> {
+    let all: Vec<(String, Vec<u8>)> = markers.iter().flat_map(|m| needles(m)).collect();
+    let mut found = Vec::new();
+    for dir in dirs {
+        for file in files_below(dir) {
+            let Ok(content) = std::fs::read(&file) else { continue };
+            for (encoding, needle) in &all {
+                if memchr::memmem::find(&content, needle).is_some() {
+                    found.push(format!("{} ({encoding})", file.display()));
+                }
+            }
+        }
+    }
+    found
+}
+
+async fn a_sealed_marker_never_reaches_the_disk(app: TestApp) {
+    let marker = format!("zq{}", hex::encode(rand::random::<[u8; 8]>()));
+    let display = format!("Алесь {marker}");
+    let email = format!("{marker}@example.org");
+    add_user_with_email(
+        &app.app,
+        &marker,
+        &display,
+        Some(&email),
+        Role::Documenter,
+        "marker-password-1",
+    )
+    .await;
+
+    // Use it the way people do: log in, open pages that show the name, switch language.
+    let c = app.logged_in_client(&marker, "marker-password-1").await;
+    let (_, home) = app.get(&c, "/?lang=be").await;
+    assert!(home.contains(&display), "the marker is really there to be found");
+    app.get(&c, "/account").await;
+    let listed = app.app.list_users(&razam_app::Actor::Cli).await.unwrap();
+    assert!(listed.iter().any(|u| u.email.as_deref() == Some(email.as_str())));
+
+    // The needles do find the marker where it is in the clear (proof that the search works).
+    let probe = tempfile::tempdir().unwrap();
+    std::fs::write(probe.path().join("probe"), format!("xx{}yy", hex::encode(&display))).unwrap();
+    assert_eq!(
+        find_in_files(&[probe.path().to_owned()], std::slice::from_ref(&display)).len(),
+        1
+    );
+
+    let mut dirs = vec![app.data_dir()];
+    if app.db == Db::Postgres
+        && let Ok(cluster) = std::env::var("PG_THROWAWAY_DIR")
+    {
+        // The cluster's files are on this disk too: this database's pages (flushed by a
+        // checkpoint) and the write-ahead log that every change passes through.
+        let mut conn = sqlx::PgConnection::connect(app.database_url.as_deref().unwrap())
+            .await
+            .unwrap();
+        sqlx::query("CHECKPOINT").execute(&mut conn).await.unwrap();
+        let oid: sqlx::postgres::types::Oid =
+            sqlx::query_scalar("SELECT oid FROM pg_database WHERE datname = current_database()")
+                .fetch_one(&mut conn)
+                .await
+                .unwrap();
+        let data = std::path::Path::new(&cluster).join("data");
+        dirs.push(data.join("base").join(oid.0.to_string()));
+        dirs.push(data.join("pg_wal"));
+        assert!(
+            !files_below(&data.join("pg_wal")).is_empty(),
+            "the cluster is where we think"
+        );
+    }
+    let markers = [marker.clone(), display.clone(), email.clone()];
+    let while_running = find_in_files(&dirs, &markers);
+    assert!(
+        while_running.is_empty(),
+        "found in plaintext while running: {while_running:?}"
+    );
+    if let Some(url) = &app.database_url {
+        // Control: text written in the clear into this database is found by the same scan.
+        let probe = format!("probe{}", hex::encode(rand::random::<[u8; 8]>()));
+        let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+        sqlx::raw_sql(&format!(
+            "CREATE TABLE probe (t TEXT); INSERT INTO probe VALUES ('{probe}'); CHECKPOINT;"
+        ))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        assert!(
+            !find_in_files(&dirs, &[probe]).is_empty(),
+            "the scan reaches the cluster's files"
+        );
+    }
+    let data = app.data_dir();
+    let _dir = app.stop().await;
+    let after = find_in_files(&[data], &markers);
+    assert!(after.is_empty(), "found in plaintext after stopping: {after:?}");
+}
+on_both_databases!(a_sealed_marker_never_reaches_the_disk);
