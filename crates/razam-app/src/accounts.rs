@@ -36,7 +36,7 @@ pub struct UserView {
 }
 
 impl App {
-    fn require(&self, actor: &Actor, permission: Permission) -> Result<(), AppError> {
+    pub(crate) fn require(&self, actor: &Actor, permission: Permission) -> Result<(), AppError> {
         match actor {
             Actor::Cli => Ok(()),
             Actor::Account(user) if user.role.may(permission) => Ok(()),

@@ -12,6 +12,8 @@ pub mod demo;
 mod files;
 pub mod instance;
 mod passwords;
+pub mod prisoners;
+pub mod registry;
 pub mod sessions;
 pub mod stream;
 pub mod vault;
@@ -61,7 +63,7 @@ pub enum Actor {
 }
 
 impl Actor {
-    fn audit_name(&self) -> String {
+    pub(crate) fn audit_name(&self) -> String {
         match self {
             Actor::Cli => "cli".into(),
             Actor::Account(user) => format!("account:{}", user.id),
@@ -149,6 +151,13 @@ impl From<StoreError> for AppError {
             other => AppError::Store(other),
         }
     }
+}
+
+/// Today's date in UTC.
+pub fn today() -> razam_core::registry::Day {
+    let days = now_ms().div_euclid(86_400_000);
+    razam_core::registry::Day::from_days_since_epoch(days)
+        .unwrap_or_else(|| razam_core::registry::Day::new(2000, 1, 1).unwrap_or_else(|| unreachable!("a valid day")))
 }
 
 pub fn now_ms() -> i64 {

@@ -7,6 +7,7 @@
 pub mod account;
 pub mod audit;
 pub mod locale;
+pub mod registry;
 pub mod role;
 
 pub use account::{DisplayName, EmailAddress, NewPassword, Username};

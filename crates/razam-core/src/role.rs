@@ -21,6 +21,16 @@ pub enum Permission {
     ManageAccounts,
     /// Read the audit log.
     ReadAudit,
+    /// Read registry records marked public or internal.
+    ReadRegistry,
+    /// Read registry records marked restricted (need to know).
+    ReadRestricted,
+    /// Create and change persons, events and sources; work the intake queue.
+    WriteRegistry,
+    /// Decide political-prisoner recognition and record status changes.
+    Recognise,
+    /// Export or import registry data in bulk.
+    BulkData,
 }
 
 impl Role {
@@ -57,6 +67,15 @@ impl Role {
     pub fn may(self, permission: Permission) -> bool {
         match permission {
             Permission::ManageAccounts | Permission::ReadAudit => self == Role::Admin,
+            Permission::ReadRegistry => matches!(
+                self,
+                Role::Admin | Role::Coordinator | Role::Documenter | Role::Reviewer | Role::Viewer
+            ),
+            Permission::ReadRestricted | Permission::WriteRegistry => {
+                matches!(self, Role::Admin | Role::Documenter | Role::Reviewer)
+            }
+            Permission::Recognise => matches!(self, Role::Admin | Role::Reviewer),
+            Permission::BulkData => matches!(self, Role::Admin | Role::Reviewer),
         }
     }
 }
@@ -81,6 +100,18 @@ mod tests {
             assert_eq!(Role::parse(role.as_str()).unwrap(), role);
         }
         assert!(Role::parse("root").is_err());
+    }
+
+    #[test]
+    fn volunteers_and_observers_see_no_registry_and_only_reviewers_recognise() {
+        for role in [Role::Volunteer, Role::Observer] {
+            assert!(!role.may(Permission::ReadRegistry));
+        }
+        assert!(Role::Viewer.may(Permission::ReadRegistry));
+        assert!(!Role::Viewer.may(Permission::ReadRestricted));
+        assert!(Role::Documenter.may(Permission::WriteRegistry));
+        assert!(!Role::Documenter.may(Permission::Recognise));
+        assert!(Role::Reviewer.may(Permission::Recognise));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 pub mod migrations;
 mod postgres;
+pub mod registry;
 mod sqlite;
 
 use std::path::Path;
@@ -67,7 +68,8 @@ pub struct AuditEvent {
 pub enum AuditObject {
     /// An object named in advance, such as `account:7` or `vault`.
     Named(String),
-    /// The row the change creates, named `<kind>:<new id>` once the id is known.
+    /// The row the change creates (or, in a registry batch, affects), named `<kind>:<id>`
+    /// once the id is known.
     Created(&'static str),
 }
 
@@ -116,7 +118,7 @@ impl std::fmt::Debug for DatabaseLocation {
 
 /// The storage interface. Implementations: [`SqliteStore`], [`PostgresStore`].
 #[async_trait::async_trait]
-pub trait Store: Send + Sync {
+pub trait Store: registry::RegistryStore + Send + Sync {
     /// `sqlite` or `postgres`.
     fn kind(&self) -> &'static str;
 

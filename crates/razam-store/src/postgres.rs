@@ -49,6 +49,10 @@ impl PostgresStore {
         Ok(store)
     }
 
+    fn reader(&self) -> &PgPool {
+        &self.pool
+    }
+
     async fn begin(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
         let mut tx = self.pool.begin().await?;
         // Taken first, so every writer waits in one queue and no two interleave in the chain.
@@ -119,6 +123,8 @@ impl PostgresStore {
         Ok(())
     }
 }
+
+crate::registry::impl_registry_store!(PostgresStore, Postgres);
 
 fn conflict_or(e: sqlx::Error, what: &'static str) -> StoreError {
     match e.as_database_error() {

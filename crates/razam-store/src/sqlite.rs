@@ -80,6 +80,10 @@ impl SqliteStore {
         Ok(store)
     }
 
+    fn reader(&self) -> &SqlitePool {
+        &self.read
+    }
+
     async fn begin(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
         // IMMEDIATE takes the write lock up front: a deferred transaction that reads first
         // could fail to upgrade when another process (the CLI) writes meanwhile.
@@ -146,6 +150,8 @@ impl SqliteStore {
         Ok(())
     }
 }
+
+crate::registry::impl_registry_store!(SqliteStore, Sqlite);
 
 /// Tells a damaged or foreign file from other failures.
 fn classify(e: sqlx::Error) -> StoreError {

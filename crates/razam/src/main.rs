@@ -13,6 +13,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use razam_app::config::{Config, Overrides};
 use razam_app::{Actor, App, AppError, NewUser, Unlock, demo, instance};
+use razam_core::registry::Day;
 use razam_core::{DisplayName, EmailAddress, NewPassword, Role, Username};
 
 #[derive(Parser)]
@@ -94,6 +95,52 @@ enum Command {
     Vault {
         #[command(subcommand)]
         command: VaultCommand,
+    },
+    /// Import records from files (all or nothing; every failing row and cell is named).
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+    /// Print published figures.
+    Stats {
+        #[command(subcommand)]
+        command: StatsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Import a political-prisoner list. Header: ref,given_name,family_name,patronymic,
+    /// birth_date,region,detained_on,articles,recognized_on,released_on. Importing the same
+    /// file again changes nothing; a changed row updates its person.
+    Prisoners {
+        #[command(flatten)]
+        unlock: UnlockArgs,
+        /// The CSV file (UTF-8, comma-separated, with the header row).
+        #[arg(value_name = "FILE.csv")]
+        file: PathBuf,
+        /// Check every row and say what would change, without writing anything.
+        #[arg(long)]
+        dry_run: bool,
+        /// `text` or `json` (the report).
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum StatsCommand {
+    /// Political prisoners held on a day (recognised on or before it and not released on or
+    /// before it) and recognised in total (on or before it).
+    PoliticalPrisoners {
+        #[command(flatten)]
+        unlock: UnlockArgs,
+        /// The day, YYYY-MM-DD (default: today, UTC).
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+        /// `json` or `text`.
+        #[arg(long, default_value = "text")]
+        format: String,
     },
 }
 
@@ -292,6 +339,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
             serve(listener, app).await
         }
         Command::User { command } => user(command).await,
+        Command::Import { command } => import(command).await,
+        Command::Stats { command } => stats(command).await,
         Command::Audit {
             command: AuditCommand::Verify { unlock, head },
         } => {
@@ -370,6 +419,89 @@ async fn run(command: Command) -> anyhow::Result<()> {
             println!("the vault has a new passphrase; the data key and all data are unchanged");
             Ok(())
         }
+    }
+}
+
+async fn import(command: ImportCommand) -> anyhow::Result<()> {
+    let ImportCommand::Prisoners {
+        unlock,
+        file,
+        dry_run,
+        format,
+    } = command;
+    check_format(&format, &["text", "json"])?;
+    let bytes = std::fs::read(&file).map_err(|e| AppError::BadInput(format!("cannot read {}: {e}", file.display())))?;
+    let app = open(&unlock, &Overrides::default()).await?;
+    let bar = spinner(if dry_run {
+        "checking the list"
+    } else {
+        "importing the list"
+    });
+    let report = app.import_prisoners(&Actor::Cli, &bytes, dry_run).await;
+    bar.finish_and_clear();
+    app.close().await;
+    let report = report?;
+    if format == "json" {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else if report.errors.is_empty() {
+        let verb = if dry_run { "would be" } else { "were" };
+        println!(
+            "{} rows: {} {verb} created, {} {verb} updated, {} unchanged{}",
+            report.rows,
+            report.created,
+            report.updated,
+            report.unchanged,
+            if dry_run { " (dry run: nothing was written)" } else { "" }
+        );
+    } else {
+        for e in &report.errors {
+            let column = if e.column.is_empty() {
+                String::new()
+            } else {
+                format!(", column {}", e.column)
+            };
+            eprintln!("{}: line {}{column}: {}", file.display(), e.line, e.message);
+        }
+    }
+    if report.errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::BadInput(format!(
+            "{} error(s) in {}; nothing was imported",
+            report.errors.len(),
+            file.display()
+        ))
+        .into())
+    }
+}
+
+async fn stats(command: StatsCommand) -> anyhow::Result<()> {
+    let StatsCommand::PoliticalPrisoners { unlock, as_of, format } = command;
+    check_format(&format, &["text", "json"])?;
+    let as_of = match as_of {
+        Some(text) => Day::parse(&text).map_err(|e| AppError::BadInput(format!("--as-of: {e}")))?,
+        None => razam_app::today(),
+    };
+    let app = open(&unlock, &Overrides::default()).await?;
+    let figures = app.prisoner_figures(as_of).await;
+    app.close().await;
+    let figures = figures?;
+    if format == "json" {
+        println!("{}", serde_json::to_string(&figures)?);
+    } else {
+        println!(
+            "as of {}: {} political prisoners held; {} recognised in total",
+            figures.as_of, figures.held, figures.recognized_total
+        );
+    }
+    Ok(())
+}
+
+fn check_format(format: &str, allowed: &[&str]) -> Result<(), AppError> {
+    if allowed.contains(&format) {
+        Ok(())
+    } else {
+        Err(AppError::BadInput(format!("--format: one of {}", allowed.join(", "))))
     }
 }
 

@@ -546,3 +546,130 @@ async fn the_demo_starts_with_its_logins_and_reuses_its_folder() {
         assert!(child.wait().unwrap().success(), "{run} run stops gracefully");
     }
 }
+
+const PRISONER_HEADER: &str =
+    "ref,given_name,family_name,patronymic,birth_date,region,detained_on,articles,recognized_on,released_on";
+
+/// Six rows whose figures are worked out by hand in the test below.
+fn prisoner_list(extra: &str) -> String {
+    format!(
+        "{PRISONER_HEADER}\n\
+         A1,Аляксандр,Лукашэвіч,Сяргеевіч,1984,Minsk,2021-01-05,342,2021-01-10,\n\
+         A2,Maryja,Kalesnikava,,1982-04-24,Минская область,2020-09-07,361-1;357,2021-02-01,2021-06-30\n\
+         A3,\"Ales, Jr.\",Bialiatski,Viktaravich,1962,Homiel,2021-11,228 ч.4,2022-03-15,\n\
+         A4,Ihar,Losik,,,Brest,2021-05-05,,,\n\
+         A5,Volha,Z,,,Гродно,,,2021-05-01,2021-04-01\n\
+         A6,Ivan,K,,,,2021-06-01,342,2021-06-30,2021-06-30\n{extra}"
+    )
+}
+
+fn figures(i: &Instance, day: &str) -> serde_json::Value {
+    let o = i.run(
+        &["stats", "political-prisoners"],
+        &["--as-of", day, "--format", "json"],
+        &[],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    serde_json::from_str(stdout(&o).trim()).unwrap()
+}
+
+fn audit_entries(i: &Instance) -> String {
+    let o = i.run(&["audit", "verify"], &[], &[]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    stdout(&o)
+}
+
+#[test]
+fn a_prisoner_list_imports_once_and_the_figures_follow_the_definition() {
+    let i = Instance::new();
+    let list = i._tmp.path().join("list.csv");
+    std::fs::write(&list, prisoner_list("")).unwrap();
+    let list = list.to_str().unwrap();
+
+    let o = i.run(&["import", "prisoners"], &[list], &[]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("6 rows: 6 were created, 0 were updated, 0 unchanged"),
+        "{}",
+        stdout(&o)
+    );
+
+    let expect = |day: &str, held: i64, total: i64| {
+        assert_eq!(
+            figures(&i, day),
+            serde_json::json!({"as_of": day, "held": held, "recognized_total": total}),
+            "as of {day}"
+        );
+    };
+    expect("2020-12-31", 0, 0);
+    expect("2021-01-10", 1, 1);
+    // A2 is released on the 30th and A6 recognised and released the same day: neither is held.
+    expect("2021-06-29", 2, 3);
+    expect("2021-06-30", 1, 4);
+    expect("2022-12-31", 2, 5);
+
+    // The same file again changes nothing, not even the audit log.
+    let before = audit_entries(&i);
+    let o = i.run(&["import", "prisoners"], &[list], &[]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("0 were created, 0 were updated, 6 unchanged"),
+        "{}",
+        stdout(&o)
+    );
+    assert_eq!(audit_entries(&i), before);
+
+    // A dry run of a longer list says what it would do and writes nothing.
+    let longer = i._tmp.path().join("longer.csv");
+    std::fs::write(
+        &longer,
+        prisoner_list("A7,Mikola,Statkevich,,,Minsk,2020-05-31,342,2020-06-15,\n"),
+    )
+    .unwrap();
+    let o = i.run(&["import", "prisoners"], &[longer.to_str().unwrap(), "--dry-run"], &[]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stdout(&o).contains("1 would be created"), "{}", stdout(&o));
+    assert_eq!(audit_entries(&i), before);
+    expect("2022-12-31", 2, 5);
+
+    // A changed row updates its person: A3 released.
+    let changed = i._tmp.path().join("changed.csv");
+    std::fs::write(
+        &changed,
+        prisoner_list("").replace("2022-03-15,\n", "2022-03-15,2022-06-01\n"),
+    )
+    .unwrap();
+    let o = i.run(&["import", "prisoners"], &[changed.to_str().unwrap()], &[]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("0 were created, 1 were updated, 5 unchanged"),
+        "{}",
+        stdout(&o)
+    );
+    expect("2022-05-31", 2, 5);
+    expect("2022-12-31", 1, 5);
+    let after_change = audit_entries(&i);
+
+    // A file with bad cells names each one, exits 2 and imports nothing, not even its good rows.
+    let bad = i._tmp.path().join("bad.csv");
+    std::fs::write(
+        &bad,
+        format!(
+            "{PRISONER_HEADER}\nB1,Good,Row,,,Minsk,2021-01-01,342,2021-02-01,\n\
+             B2,Bad,Date,,,Minsk,2021-02-30,342,2021-03-01,\nB3,Bad,Article,,,Minsk,,theft,2021-03-01,\n"
+        ),
+    )
+    .unwrap();
+    let o = i.run(&["import", "prisoners"], &[bad.to_str().unwrap()], &[]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("line 3, column detained_on"), "{err}");
+    assert!(err.contains("line 4, column articles"), "{err}");
+    assert!(err.contains("nothing was imported"), "{err}");
+    assert_eq!(audit_entries(&i), after_change);
+    expect("2022-12-31", 1, 5);
+
+    // Bad usage: a date that is not a day.
+    let o = i.run(&["stats", "political-prisoners"], &["--as-of", "2021-02-30"], &[]);
+    assert_eq!(code(&o), 2);
+}

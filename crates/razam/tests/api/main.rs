@@ -8,5 +8,6 @@ mod browser;
 mod cli;
 mod i18n;
 mod login;
+mod registry;
 mod sealing;
 mod shell;

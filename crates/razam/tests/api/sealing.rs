@@ -80,6 +80,25 @@ async fn a_sealed_marker_never_reaches_the_disk(app: TestApp) {
     let listed = app.app.list_users(&razam_app::Actor::Cli).await.unwrap();
     assert!(listed.iter().any(|u| u.email.as_deref() == Some(email.as_str())));
 
+    // The registry: a person's names, a list reference, an event's place, every version.
+    let list = format!(
+        "ref,given_name,family_name,patronymic,birth_date,region,detained_on,articles,recognized_on,released_on\n\
+         ref-{marker},Алесь,{marker},{marker},1962,Minsk,2021-07-14,228,2021-07-15,\n"
+    );
+    let report = app
+        .app
+        .import_prisoners(&razam_app::Actor::Cli, list.as_bytes(), false)
+        .await
+        .unwrap();
+    assert_eq!(report.created, 1, "{report:?}");
+    let list = list.replace(",228,", ",228;342,");
+    let report = app
+        .app
+        .import_prisoners(&razam_app::Actor::Cli, list.as_bytes(), false)
+        .await
+        .unwrap();
+    assert_eq!(report.updated, 1, "{report:?}");
+
     // The needles do find the marker where it is in the clear (proof that the search works).
     let probe = tempfile::tempdir().unwrap();
     std::fs::write(probe.path().join("probe"), format!("xx{}yy", hex::encode(&display))).unwrap();

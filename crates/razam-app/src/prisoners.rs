@@ -1,0 +1,616 @@
+//! Political-prisoner lists: the CSV import (all or nothing, idempotent) and the figures
+//! "held on a date" and "recognised in total".
+//!
+//! An imported row becomes a person (identity sealed), a detention event (when
+//! `detained_on` is known), a criminal case with its articles (when any), a recognition
+//! (when `recognized_on` is known) and status entries: held from the detention (or the
+//! recognition), released from `released_on`. The row's `ref` is kept as a keyed hash, so
+//! that importing the same list again finds every person it created; a keyed digest of the
+//! row tells an unchanged row from a changed one without unsealing anything.
+
+use std::collections::{HashMap, HashSet};
+
+use razam_core::registry::{
+    Article, Confidentiality, Day, EventKind, FuzzyDate, PersonRole, PrisonerStatus, parse_articles,
+};
+use razam_core::role::Permission;
+use razam_store::registry::{Change, RegistryOp, Target};
+use serde::Serialize;
+
+use crate::registry::{EventDetails, EventInput, Identity, PersonInput, date_parts, normalise_region};
+use crate::{Actor, App, AppError};
+
+/// The columns of a prisoner list, in the order the documentation gives them.
+pub const COLUMNS: [&str; 10] = [
+    "ref",
+    "given_name",
+    "family_name",
+    "patronymic",
+    "birth_date",
+    "region",
+    "detained_on",
+    "articles",
+    "recognized_on",
+    "released_on",
+];
+
+/// One failing cell (or row, when `column` is empty), with its line in the file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CellError {
+    pub line: u64,
+    pub column: String,
+    pub message: String,
+}
+
+/// What an import did, or would do on a dry run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ImportReport {
+    pub rows: usize,
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub dry_run: bool,
+    /// Empty when the import is (or would be) applied; otherwise nothing was written.
+    pub errors: Vec<CellError>,
+}
+
+/// A row, parsed and checked.
+#[derive(Debug, Clone)]
+struct Row {
+    reference: String,
+    identity: Identity,
+    region: Option<String>,
+    detained_on: Option<FuzzyDate>,
+    articles: Vec<Article>,
+    recognized_on: Option<Day>,
+    released_on: Option<Day>,
+}
+
+/// The figures of `razam stats political-prisoners`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PrisonerFigures {
+    pub as_of: String,
+    pub held: i64,
+    pub recognized_total: i64,
+}
+
+/// Reads and checks every row; returns the rows or every error found.
+fn parse(bytes: &[u8]) -> Result<Vec<Row>, Vec<CellError>> {
+    let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
+    let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(bytes);
+    let headers = match reader.headers() {
+        Ok(h) => h.iter().map(|c| c.trim().to_owned()).collect::<Vec<_>>(),
+        Err(e) => return Err(vec![error(1, "", format!("the header row cannot be read: {e}"))]),
+    };
+    let mut errors = Vec::new();
+    for column in COLUMNS {
+        if !headers.iter().any(|h| h == column) {
+            errors.push(error(1, column, "this column is missing from the header".into()));
+        }
+    }
+    for h in &headers {
+        if !COLUMNS.contains(&h.as_str()) {
+            errors.push(error(
+                1,
+                h,
+                format!("unknown column (the columns are: {})", COLUMNS.join(",")),
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let index = |name: &str| headers.iter().position(|h| h == name).unwrap_or(0);
+    let idx: Vec<usize> = COLUMNS.iter().map(|c| index(c)).collect();
+    let mut rows = Vec::new();
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    for record in reader.records() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                errors.push(error(line, "", format!("the row cannot be read: {e}")));
+                continue;
+            }
+        };
+        let line = record.position().map_or(0, |p| p.line());
+        let cell = |i: usize| record.get(idx[i]).unwrap_or("").trim();
+        let mut row_errors = Vec::new();
+        let reference = cell(0).to_owned();
+        if reference.is_empty() {
+            row_errors.push(error(line, "ref", "every row needs a reference".into()));
+        } else if let Some(first) = seen.get(&reference) {
+            row_errors.push(error(
+                line,
+                "ref",
+                format!("`{reference}` is already used on line {first}"),
+            ));
+        } else {
+            seen.insert(reference.clone(), line);
+        }
+        for (i, name) in [(1, "given_name"), (2, "family_name"), (3, "patronymic")] {
+            if cell(i).chars().any(char::is_control) {
+                row_errors.push(error(line, name, "control characters are not allowed in a name".into()));
+            }
+        }
+        if cell(1).is_empty() && cell(2).is_empty() {
+            row_errors.push(error(
+                line,
+                "family_name",
+                "a row needs a given name or a family name".into(),
+            ));
+        }
+        let mut fuzzy = |i: usize, name: &str| -> Option<FuzzyDate> {
+            let text = cell(i);
+            if text.is_empty() {
+                return None;
+            }
+            FuzzyDate::parse(text)
+                .map_err(|e| row_errors.push(error(line, name, e.to_string())))
+                .ok()
+        };
+        let birth_date = fuzzy(4, "birth_date");
+        let detained_on = fuzzy(6, "detained_on");
+        let mut day = |i: usize, name: &str| -> Option<Day> {
+            let text = cell(i);
+            if text.is_empty() {
+                return None;
+            }
+            Day::parse(text)
+                .map_err(|e| {
+                    row_errors.push(error(
+                        line,
+                        name,
+                        format!("{e} (this column needs a full day, YYYY-MM-DD)"),
+                    ))
+                })
+                .ok()
+        };
+        let recognized_on = day(8, "recognized_on");
+        let released_on = day(9, "released_on");
+        let articles = parse_articles(cell(7))
+            .map_err(|e| row_errors.push(error(line, "articles", e.to_string())))
+            .unwrap_or_default();
+        if let (Some(d), Some(r)) = (detained_on, released_on)
+            && r < d.first
+        {
+            row_errors.push(error(
+                line,
+                "released_on",
+                format!("released on {r}, before the detention ({d})"),
+            ));
+        }
+        if !row_errors.is_empty() {
+            errors.extend(row_errors);
+            continue;
+        }
+        rows.push(Row {
+            reference,
+            identity: Identity {
+                given_name: cell(1).to_owned(),
+                family_name: cell(2).to_owned(),
+                patronymic: cell(3).to_owned(),
+                birth_date: birth_date.map(|d| d.to_string()).unwrap_or_default(),
+                ..Identity::default()
+            },
+            region: normalise_region(cell(5)),
+            detained_on,
+            articles,
+            recognized_on,
+            released_on,
+        });
+    }
+    if errors.is_empty() { Ok(rows) } else { Err(errors) }
+}
+
+fn error(line: u64, column: &str, message: String) -> CellError {
+    CellError {
+        line,
+        column: column.to_owned(),
+        message,
+    }
+}
+
+impl Row {
+    /// The canonical text of everything the row says, for its digest.
+    fn canonical(&self) -> String {
+        let i = &self.identity;
+        let articles: Vec<&str> = self.articles.iter().map(Article::as_str).collect();
+        [
+            self.reference.as_str(),
+            &i.given_name,
+            &i.family_name,
+            &i.patronymic,
+            &i.birth_date,
+            self.region.as_deref().unwrap_or(""),
+            &self.detained_on.map(|d| d.to_string()).unwrap_or_default(),
+            &articles.join(";"),
+            &self.recognized_on.map(|d| d.to_string()).unwrap_or_default(),
+            &self.released_on.map(|d| d.to_string()).unwrap_or_default(),
+        ]
+        .iter()
+        .map(|f| format!("{}:{f}", f.len()))
+        .collect()
+    }
+
+    fn person_input(&self) -> PersonInput {
+        PersonInput {
+            identity: self.identity.clone(),
+            region: self.region.clone(),
+            confidentiality: Confidentiality::Internal,
+            consent_to_publish: false,
+        }
+    }
+
+    /// The event a row describes; `person` is `None` while the person is being created.
+    fn event_input(&self, kind: EventKind, person: Option<i64>) -> EventInput {
+        EventInput {
+            kind,
+            date: if kind == EventKind::Detention {
+                self.detained_on
+            } else {
+                None
+            },
+            region: self.region.clone(),
+            arrest_days: None,
+            term_months: None,
+            details: EventDetails::default(),
+            confidentiality: Confidentiality::Internal,
+            articles: if kind == EventKind::CriminalCase {
+                self.articles.clone()
+            } else {
+                Vec::new()
+            },
+            persons: person.map(|p| vec![(p, PersonRole::Victim)]).unwrap_or_default(),
+        }
+    }
+
+    /// The day from which the person was held: the detention or the recognition, whichever
+    /// is earlier (so that "held" is exactly "recognised and not yet released"); never after
+    /// the release.
+    fn held_from(&self) -> Option<Day> {
+        let start = match (self.detained_on.map(|d| d.first), self.recognized_on) {
+            (Some(d), Some(r)) => d.min(r),
+            (d, r) => d.or(r)?,
+        };
+        Some(match self.released_on {
+            Some(r) if r < start => r,
+            _ => start,
+        })
+    }
+}
+
+impl App {
+    fn ref_lookup(&self, reference: &str) -> [u8; 32] {
+        self.lookup_hash(&format!("prisoner-list-ref\u{0}{reference}"))
+    }
+
+    fn row_digest(&self, row: &Row) -> [u8; 32] {
+        self.lookup_hash(&format!("prisoner-list-row\u{0}{}", row.canonical()))
+    }
+
+    /// Imports a political-prisoner list: every row or none. A dry run checks and counts
+    /// without writing. Rows already imported unchanged are left alone.
+    pub async fn import_prisoners(&self, actor: &Actor, csv: &[u8], dry_run: bool) -> Result<ImportReport, AppError> {
+        self.require(actor, Permission::BulkData)?;
+        let rows = match parse(csv) {
+            Ok(rows) => rows,
+            Err(errors) => {
+                return Ok(ImportReport {
+                    dry_run,
+                    errors,
+                    ..ImportReport::default()
+                });
+            }
+        };
+        let known: HashMap<[u8; 32], (i64, Option<[u8; 32]>)> = self
+            .store
+            .person_refs()
+            .await?
+            .into_iter()
+            .map(|r| (r.ref_lookup, (r.person, r.import_digest)))
+            .collect();
+        let mut report = ImportReport {
+            rows: rows.len(),
+            dry_run,
+            ..ImportReport::default()
+        };
+        let mut changes: Vec<Change> = Vec::new();
+        for row in &rows {
+            let lookup = self.ref_lookup(&row.reference);
+            let digest = self.row_digest(row);
+            match known.get(&lookup) {
+                Some((_, Some(d))) if *d == digest => report.unchanged += 1,
+                Some((person, _)) => {
+                    report.updated += 1;
+                    if !dry_run {
+                        self.update_from_row(actor, *person, row, lookup, digest, &mut changes)
+                            .await?;
+                    }
+                }
+                None => {
+                    report.created += 1;
+                    if !dry_run {
+                        self.create_from_row(actor, row, lookup, digest, &mut changes)?;
+                    }
+                }
+            }
+        }
+        if !dry_run && !changes.is_empty() {
+            self.store.apply(&changes).await?;
+        }
+        Ok(report)
+    }
+
+    fn create_from_row(
+        &self,
+        actor: &Actor,
+        row: &Row,
+        lookup: [u8; 32],
+        digest: [u8; 32],
+        changes: &mut Vec<Change>,
+    ) -> Result<(), AppError> {
+        let who = actor.audit_name();
+        let person_input = row.person_input();
+        let mut write = self.person_write(&person_input)?;
+        write.ref_lookup = Some(lookup);
+        write.import_digest = Some(digest);
+        let person = Target::New(changes.len());
+        changes.push(Change {
+            op: RegistryOp::CreatePerson(write),
+            actor: who.clone(),
+            audit: Some("person.import"),
+            snapshot_sealed: Some(self.person_snapshot(&person_input)?),
+        });
+        if row.detained_on.is_some() {
+            let input = row.event_input(EventKind::Detention, None);
+            changes.push(self.event_change(actor, &input, person, None)?);
+        }
+        if !row.articles.is_empty() {
+            let input = row.event_input(EventKind::CriminalCase, None);
+            changes.push(self.event_change(actor, &input, person, None)?);
+        }
+        self.recognition_changes(actor, person, row, &[], changes)?;
+        Ok(())
+    }
+
+    fn event_change(
+        &self,
+        actor: &Actor,
+        input: &EventInput,
+        person: Target,
+        id: Option<(i64, i64)>,
+    ) -> Result<Change, AppError> {
+        let write = self.event_write(input, vec![(person, PersonRole::Victim.as_str())])?;
+        let op = match id {
+            None => RegistryOp::CreateEvent(write),
+            Some((id, version)) => RegistryOp::UpdateEvent {
+                id: Target::Existing(id),
+                expected_version: Some(version),
+                event: write,
+            },
+        };
+        Ok(Change {
+            op,
+            actor: actor.audit_name(),
+            audit: Some("event.import"),
+            snapshot_sealed: Some(self.event_snapshot(input)?),
+        })
+    }
+
+    /// The recognition and status entries a row asks for, given the statuses already stored.
+    fn recognition_changes(
+        &self,
+        actor: &Actor,
+        person: Target,
+        row: &Row,
+        stored: &[(PrisonerStatus, String)],
+        changes: &mut Vec<Change>,
+    ) -> Result<(), AppError> {
+        let who = actor.audit_name();
+        if let Some(on) = row.recognized_on {
+            changes.push(Change {
+                op: RegistryOp::Recognise {
+                    person,
+                    recognized_on: on.to_string(),
+                    decision_sealed: self.seal_json(
+                        "registry.recognition.decision",
+                        &serde_json::json!({"criteria": "", "reasoning": "imported from a political-prisoner list"}),
+                    )?,
+                    reviewer: who.clone(),
+                },
+                actor: who.clone(),
+                audit: None,
+                snapshot_sealed: None,
+            });
+        }
+        let mut wanted: Vec<(PrisonerStatus, Day)> = Vec::new();
+        if let Some(from) = row.held_from() {
+            wanted.push((PrisonerStatus::Held, from));
+        }
+        if let Some(r) = row.released_on {
+            wanted.push((PrisonerStatus::Released, r));
+        }
+        for (status, on) in wanted {
+            let on = on.to_string();
+            let present = match status {
+                // Held is already recorded if any held entry exists on or before that day.
+                PrisonerStatus::Held => stored.iter().any(|(s, d)| *s == PrisonerStatus::Held && *d <= on),
+                _ => stored.iter().any(|(s, d)| s.ends_detention() && *d == on),
+            };
+            if !present {
+                changes.push(Change {
+                    op: RegistryOp::AddStatus {
+                        person,
+                        status: status.as_str(),
+                        on_date: on,
+                    },
+                    actor: who.clone(),
+                    audit: None,
+                    snapshot_sealed: None,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The changes that bring an imported person up to a changed row: identity and region,
+    /// the detention, the criminal case's articles, the recognition date, a release.
+    async fn update_from_row(
+        &self,
+        actor: &Actor,
+        id: i64,
+        row: &Row,
+        lookup: [u8; 32],
+        digest: [u8; 32],
+        changes: &mut Vec<Change>,
+    ) -> Result<(), AppError> {
+        let existing = self.store.person(id).await?.ok_or(AppError::NotFound("the person"))?;
+        let current = self.person_view(&existing)?;
+        let mut input = row.person_input();
+        // What the list does not carry stays as documenters wrote it.
+        input.identity.variants = current.identity.variants.clone();
+        input.identity.contacts = current.identity.contacts.clone();
+        input.identity.notes = current.identity.notes.clone();
+        input.confidentiality = current.confidentiality;
+        input.consent_to_publish = current.consent_to_publish;
+        let mut write = self.person_write(&input)?;
+        write.ref_lookup = Some(lookup);
+        write.import_digest = Some(digest);
+        changes.push(Change {
+            op: RegistryOp::UpdatePerson {
+                id: Target::Existing(id),
+                expected_version: None,
+                person: write,
+            },
+            actor: actor.audit_name(),
+            audit: Some("person.import"),
+            snapshot_sealed: Some(self.person_snapshot(&input)?),
+        });
+        let events = self.store.events_of_person(id).await?;
+        let find = |kind: EventKind| {
+            events
+                .iter()
+                .find(|(e, role)| e.kind == kind.as_str() && role == PersonRole::Victim.as_str())
+                .map(|(e, _)| e)
+        };
+        if let Some(detained) = row.detained_on {
+            match find(EventKind::Detention) {
+                Some(e) if e.date == Some(date_parts(detained)) && e.region == row.region => {}
+                Some(e) => {
+                    let mut input = self.event_view(e).map(|v| event_input_of(&v))?;
+                    input.date = Some(detained);
+                    input.region = row.region.clone();
+                    changes.push(self.event_change(actor, &input, Target::Existing(id), Some((e.id, e.version)))?);
+                }
+                None => {
+                    let input = row.event_input(EventKind::Detention, Some(id));
+                    changes.push(self.event_change(actor, &input, Target::Existing(id), None)?);
+                }
+            }
+        }
+        if !row.articles.is_empty() {
+            let wanted: HashSet<&str> = row.articles.iter().map(Article::as_str).collect();
+            match find(EventKind::CriminalCase) {
+                Some(e) if e.articles.iter().map(String::as_str).collect::<HashSet<_>>() == wanted => {}
+                Some(e) => {
+                    let mut input = self.event_view(e).map(|v| event_input_of(&v))?;
+                    input.articles = row.articles.clone();
+                    changes.push(self.event_change(actor, &input, Target::Existing(id), Some((e.id, e.version)))?);
+                }
+                None => {
+                    let input = row.event_input(EventKind::CriminalCase, Some(id));
+                    changes.push(self.event_change(actor, &input, Target::Existing(id), None)?);
+                }
+            }
+        }
+        let stored = self.statuses(id).await?;
+        let mut recognition_row = row.clone();
+        if current.recognized_on.as_deref() == row.recognized_on.map(|d| d.to_string()).as_deref() {
+            recognition_row.recognized_on = None;
+        }
+        self.recognition_changes(actor, Target::Existing(id), &recognition_row, &stored, changes)?;
+        Ok(())
+    }
+
+    /// Political prisoners held on `as_of` and recognised on or before it.
+    pub async fn prisoner_figures(&self, as_of: Day) -> Result<PrisonerFigures, AppError> {
+        let counts = self.store.held_counts(&as_of.to_string()).await?;
+        Ok(PrisonerFigures {
+            as_of: as_of.to_string(),
+            held: counts.held,
+            recognized_total: counts.recognized_total,
+        })
+    }
+}
+
+/// The input that rewrites an event as it is (to change a part of it).
+fn event_input_of(v: &crate::registry::EventView) -> EventInput {
+    EventInput {
+        kind: v.kind,
+        date: v.date,
+        region: v.region.clone(),
+        arrest_days: v.arrest_days,
+        term_months: v.term_months,
+        details: v.details.clone(),
+        confidentiality: v.confidentiality,
+        articles: v.articles.iter().filter_map(|a| Article::parse(a).ok()).collect(),
+        persons: v
+            .persons
+            .iter()
+            .filter_map(|(id, _, role)| PersonRole::parse(role).map(|r| (*id, r)))
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_bad_cell_is_named_with_its_line_and_column() {
+        let csv = "ref,given_name,family_name,patronymic,birth_date,region,detained_on,articles,recognized_on,released_on\n\
+                   1,Ales,Bialiatski,Viktaravich,1962,Minsk,2021-07-14,228,2021-07-15,\n\
+                   2,,,,,Minsk,2021-13-01,,2021-07-15,\n\
+                   1,Maria,K,,,Minsk,2020-09-07,murder,07.09.2020,2020-01-01\n";
+        let errors = parse(csv.as_bytes()).unwrap_err();
+        let cells: Vec<(u64, &str)> = errors.iter().map(|e| (e.line, e.column.as_str())).collect();
+        assert_eq!(
+            cells,
+            [
+                (3, "family_name"),
+                (3, "detained_on"),
+                (4, "ref"),
+                (4, "recognized_on"),
+                (4, "articles"),
+                (4, "released_on"),
+            ],
+            "{errors:#?}"
+        );
+    }
+
+    #[test]
+    fn a_wrong_header_names_the_missing_and_the_unknown_columns() {
+        let errors = parse(b"ref,name,family_name\n1,a,b\n").unwrap_err();
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.column == "given_name" && e.message.contains("missing"))
+        );
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.column == "name" && e.message.contains("unknown"))
+        );
+    }
+
+    #[test]
+    fn held_from_is_the_detention_else_the_recognition_never_after_the_release() {
+        let csv = "ref,given_name,family_name,patronymic,birth_date,region,detained_on,articles,recognized_on,released_on\n\
+                   a,X,Y,,,,2021-03,,2021-05-01,\n\
+                   b,X,Y,,,,,,2021-05-01,2021-04-01\n";
+        let rows = parse(csv.as_bytes()).unwrap();
+        assert_eq!(rows[0].held_from().unwrap().to_string(), "2021-03-01");
+        assert_eq!(rows[1].held_from().unwrap().to_string(), "2021-04-01");
+    }
+}

@@ -1,0 +1,600 @@
+//! Registry use cases: persons, events, recognition, status, version history.
+//!
+//! Identity and details are sealed here before they reach the store; what the store keeps in
+//! the clear (kinds, dates, regions, articles, levels) names nobody. Every change is one
+//! batch of [`Change`]s: one transaction, its audit entries and its sealed version snapshots.
+
+use std::collections::BTreeMap;
+
+use razam_core::registry::{Article, Confidentiality, Day, EventKind, FuzzyDate, PersonRole, PrisonerStatus, Region};
+use razam_core::role::Permission;
+use razam_store::registry::{
+    Change, DateParts, EventFilter, EventRow, EventWrite, PersonFilter, PersonRow, PersonWrite, RegistryOp, Target,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::{Actor, App, AppError};
+
+const SEAL_IDENTITY: &str = "registry.person.identity";
+const SEAL_DETAILS: &str = "registry.event.details";
+const SEAL_DECISION: &str = "registry.recognition.decision";
+const SEAL_VERSION: &str = "registry.version";
+
+/// Who a person is: sealed whole, never in the clear.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    pub given_name: String,
+    pub family_name: String,
+    pub patronymic: String,
+    /// Other spellings and scripts of the name, one per entry.
+    #[serde(default)]
+    pub variants: Vec<String>,
+    /// An imprecise date in [`FuzzyDate`] text, or empty.
+    #[serde(default)]
+    pub birth_date: String,
+    #[serde(default)]
+    pub contacts: String,
+    #[serde(default)]
+    pub notes: String,
+}
+
+impl Identity {
+    /// The name as a documenter reads it: family name, given name, patronymic.
+    pub fn full_name(&self) -> String {
+        [&self.family_name, &self.given_name, &self.patronymic]
+            .iter()
+            .filter(|s| !s.is_empty())
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// Where and how an event happened, below what the store keeps in the clear: sealed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventDetails {
+    #[serde(default)]
+    pub district: String,
+    #[serde(default)]
+    pub settlement: String,
+    #[serde(default)]
+    pub facility: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+/// A person's fields as a form or an import gives them, already parsed.
+#[derive(Debug, Clone)]
+pub struct PersonInput {
+    pub identity: Identity,
+    pub region: Option<String>,
+    pub confidentiality: Confidentiality,
+    pub consent_to_publish: bool,
+}
+
+/// An event's fields as a form gives them, already parsed.
+#[derive(Debug, Clone)]
+pub struct EventInput {
+    pub kind: EventKind,
+    pub date: Option<FuzzyDate>,
+    pub region: Option<String>,
+    pub arrest_days: Option<i64>,
+    pub term_months: Option<i64>,
+    pub details: EventDetails,
+    pub confidentiality: Confidentiality,
+    pub articles: Vec<Article>,
+    pub persons: Vec<(i64, PersonRole)>,
+}
+
+/// A person as a permitted reader sees it.
+#[derive(Debug, Clone)]
+pub struct PersonView {
+    pub id: i64,
+    pub label: String,
+    pub identity: Identity,
+    pub region: Option<String>,
+    pub confidentiality: Confidentiality,
+    pub consent_to_publish: bool,
+    pub version: i64,
+    pub recognized_on: Option<String>,
+    pub status: Option<(PrisonerStatus, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct EventView {
+    pub id: i64,
+    pub kind: EventKind,
+    pub date: Option<FuzzyDate>,
+    pub region: Option<String>,
+    pub arrest_days: Option<i64>,
+    pub term_months: Option<i64>,
+    pub details: EventDetails,
+    pub confidentiality: Confidentiality,
+    pub version: i64,
+    pub articles: Vec<String>,
+    /// (person id, label, role)
+    pub persons: Vec<(i64, String, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RecognitionView {
+    pub recognized_on: String,
+    pub criteria: String,
+    pub reasoning: String,
+    pub reviewer: String,
+}
+
+/// Everything the person page shows.
+#[derive(Debug, Clone)]
+pub struct PersonPage {
+    pub person: PersonView,
+    /// Oldest first, with the person's role in each.
+    pub events: Vec<(EventView, PersonRole)>,
+    pub recognition: Option<RecognitionView>,
+    /// (status, from day), oldest first.
+    pub statuses: Vec<(PrisonerStatus, String)>,
+}
+
+/// One version of a record and what it changed.
+#[derive(Debug, Clone)]
+pub struct VersionView {
+    pub version: i64,
+    pub at_ms: i64,
+    pub actor: String,
+    /// (field, before, after); for the first version every field with a value.
+    pub changes: Vec<(String, String, String)>,
+}
+
+/// The decision recorded with a recognition: sealed.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Decision {
+    criteria: String,
+    reasoning: String,
+}
+
+impl App {
+    /// The confidentiality levels `actor` may read.
+    pub(crate) fn readable_levels(&self, actor: &Actor) -> Result<Vec<&'static str>, AppError> {
+        self.require(actor, Permission::ReadRegistry)?;
+        let mut levels = vec![Confidentiality::Public.as_str(), Confidentiality::Internal.as_str()];
+        if self.may(actor, Permission::ReadRestricted) {
+            levels.push(Confidentiality::Restricted.as_str());
+        }
+        Ok(levels)
+    }
+
+    pub(crate) fn may(&self, actor: &Actor, permission: Permission) -> bool {
+        self.require(actor, permission).is_ok()
+    }
+
+    fn may_read(&self, actor: &Actor, level: &str) -> Result<(), AppError> {
+        if self.readable_levels(actor)?.contains(&level) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
+    pub(crate) fn person_write(&self, input: &PersonInput) -> Result<PersonWrite, AppError> {
+        Ok(PersonWrite {
+            identity_sealed: self.seal_json(SEAL_IDENTITY, &input.identity)?,
+            ref_lookup: None,
+            region: input.region.clone(),
+            confidentiality: input.confidentiality.as_str(),
+            consent_to_publish: input.consent_to_publish,
+            import_digest: None,
+        })
+    }
+
+    pub(crate) fn event_write(
+        &self,
+        input: &EventInput,
+        persons: Vec<(Target, &'static str)>,
+    ) -> Result<EventWrite, AppError> {
+        Ok(EventWrite {
+            kind: input.kind.as_str(),
+            date: input.date.map(date_parts),
+            region: input.region.clone(),
+            arrest_days: input.arrest_days,
+            term_months: input.term_months,
+            details_sealed: self.seal_json(SEAL_DETAILS, &input.details)?,
+            confidentiality: input.confidentiality.as_str(),
+            articles: input
+                .articles
+                .iter()
+                .map(|a| (a.as_str().to_owned(), a.base().to_owned()))
+                .collect(),
+            persons,
+        })
+    }
+
+    pub(crate) fn seal_json<T: Serialize>(&self, context: &str, value: &T) -> Result<Vec<u8>, AppError> {
+        let json = zeroize::Zeroizing::new(serde_json::to_vec(value).map_err(|e| AppError::Vault(e.to_string()))?);
+        Ok(self.keys.sealer.seal(context, &json))
+    }
+
+    fn open_json<T: for<'de> Deserialize<'de>>(&self, context: &str, sealed: &[u8]) -> Result<T, AppError> {
+        let plain = self.keys.sealer.open(context, sealed)?;
+        serde_json::from_slice(&plain).map_err(|e| AppError::Vault(format!("a sealed record does not parse: {e}")))
+    }
+
+    pub(crate) fn person_snapshot(&self, input: &PersonInput) -> Result<Vec<u8>, AppError> {
+        let i = &input.identity;
+        let fields = BTreeMap::from([
+            ("given_name", i.given_name.clone()),
+            ("family_name", i.family_name.clone()),
+            ("patronymic", i.patronymic.clone()),
+            ("variants", i.variants.join("; ")),
+            ("birth_date", i.birth_date.clone()),
+            ("contacts", i.contacts.clone()),
+            ("notes", i.notes.clone()),
+            ("region", input.region.clone().unwrap_or_default()),
+            ("confidentiality", input.confidentiality.as_str().to_owned()),
+            ("consent_to_publish", input.consent_to_publish.to_string()),
+        ]);
+        self.seal_json(SEAL_VERSION, &fields)
+    }
+
+    pub(crate) fn event_snapshot(&self, input: &EventInput) -> Result<Vec<u8>, AppError> {
+        let d = &input.details;
+        let persons: Vec<String> = input.persons.iter().map(|(id, role)| format!("{id}:{role}")).collect();
+        let fields = BTreeMap::from([
+            ("kind", input.kind.as_str().to_owned()),
+            ("date", input.date.map(|d| d.to_string()).unwrap_or_default()),
+            ("region", input.region.clone().unwrap_or_default()),
+            (
+                "arrest_days",
+                input.arrest_days.map(|n| n.to_string()).unwrap_or_default(),
+            ),
+            (
+                "term_months",
+                input.term_months.map(|n| n.to_string()).unwrap_or_default(),
+            ),
+            ("district", d.district.clone()),
+            ("settlement", d.settlement.clone()),
+            ("facility", d.facility.clone()),
+            ("description", d.description.clone()),
+            ("confidentiality", input.confidentiality.as_str().to_owned()),
+            (
+                "articles",
+                input
+                    .articles
+                    .iter()
+                    .map(Article::as_str)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            ("persons", persons.join("; ")),
+        ]);
+        self.seal_json(SEAL_VERSION, &fields)
+    }
+
+    fn change(actor: &Actor, op: RegistryOp, audit: Option<&'static str>, snapshot: Option<Vec<u8>>) -> Change {
+        Change {
+            op,
+            actor: actor.audit_name(),
+            audit,
+            snapshot_sealed: snapshot,
+        }
+    }
+
+    pub async fn create_person(&self, actor: &Actor, input: &PersonInput) -> Result<i64, AppError> {
+        self.require(actor, Permission::WriteRegistry)?;
+        let op = RegistryOp::CreatePerson(self.person_write(input)?);
+        let change = Self::change(actor, op, Some("person.create"), Some(self.person_snapshot(input)?));
+        Ok(self.store.apply(&[change]).await?[0])
+    }
+
+    /// Refused with a conflict when someone saved a newer version since `expected_version`.
+    pub async fn update_person(
+        &self,
+        actor: &Actor,
+        id: i64,
+        expected_version: i64,
+        input: &PersonInput,
+    ) -> Result<(), AppError> {
+        self.require(actor, Permission::WriteRegistry)?;
+        let existing = self.store.person(id).await?.ok_or(AppError::NotFound("the person"))?;
+        self.may_read(actor, &existing.confidentiality)?;
+        let op = RegistryOp::UpdatePerson {
+            id: Target::Existing(id),
+            expected_version: Some(expected_version),
+            person: self.person_write(input)?,
+        };
+        let change = Self::change(actor, op, Some("person.update"), Some(self.person_snapshot(input)?));
+        self.store.apply(&[change]).await?;
+        Ok(())
+    }
+
+    pub async fn create_event(&self, actor: &Actor, input: &EventInput) -> Result<i64, AppError> {
+        self.require(actor, Permission::WriteRegistry)?;
+        for (person, _) in &input.persons {
+            let p = self
+                .store
+                .person(*person)
+                .await?
+                .ok_or(AppError::NotFound("the person"))?;
+            self.may_read(actor, &p.confidentiality)?;
+        }
+        let persons = input
+            .persons
+            .iter()
+            .map(|(id, role)| (Target::Existing(*id), role.as_str()))
+            .collect();
+        let op = RegistryOp::CreateEvent(self.event_write(input, persons)?);
+        let change = Self::change(actor, op, Some("event.create"), Some(self.event_snapshot(input)?));
+        Ok(self.store.apply(&[change]).await?[0])
+    }
+
+    pub async fn update_event(
+        &self,
+        actor: &Actor,
+        id: i64,
+        expected_version: i64,
+        input: &EventInput,
+    ) -> Result<(), AppError> {
+        self.require(actor, Permission::WriteRegistry)?;
+        let existing = self.store.event(id).await?.ok_or(AppError::NotFound("the event"))?;
+        self.may_read(actor, &existing.confidentiality)?;
+        let persons = input
+            .persons
+            .iter()
+            .map(|(id, role)| (Target::Existing(*id), role.as_str()))
+            .collect();
+        let op = RegistryOp::UpdateEvent {
+            id: Target::Existing(id),
+            expected_version: Some(expected_version),
+            event: self.event_write(input, persons)?,
+        };
+        let change = Self::change(actor, op, Some("event.update"), Some(self.event_snapshot(input)?));
+        self.store.apply(&[change]).await?;
+        Ok(())
+    }
+
+    /// Recognises a person as a political prisoner on `on` (or changes the date), and marks
+    /// them held from that day unless their status history already says otherwise.
+    pub async fn recognise(
+        &self,
+        actor: &Actor,
+        person: i64,
+        on: Day,
+        criteria: &str,
+        reasoning: &str,
+    ) -> Result<(), AppError> {
+        self.require(actor, Permission::Recognise)?;
+        let p = self
+            .store
+            .person(person)
+            .await?
+            .ok_or(AppError::NotFound("the person"))?;
+        self.may_read(actor, &p.confidentiality)?;
+        let decision = Decision {
+            criteria: criteria.trim().to_owned(),
+            reasoning: reasoning.trim().to_owned(),
+        };
+        let mut changes = vec![Self::change(
+            actor,
+            RegistryOp::Recognise {
+                person: Target::Existing(person),
+                recognized_on: on.to_string(),
+                decision_sealed: self.seal_json(SEAL_DECISION, &decision)?,
+                reviewer: actor.audit_name(),
+            },
+            Some("person.recognise"),
+            None,
+        )];
+        if self.store.statuses_of(person).await?.is_empty() {
+            changes.push(Self::change(
+                actor,
+                RegistryOp::AddStatus {
+                    person: Target::Existing(person),
+                    status: PrisonerStatus::Held.as_str(),
+                    on_date: on.to_string(),
+                },
+                None,
+                None,
+            ));
+        }
+        self.store.apply(&changes).await?;
+        Ok(())
+    }
+
+    /// Records that a person is held, released, pardoned or has died, from `on`.
+    pub async fn add_status(
+        &self,
+        actor: &Actor,
+        person: i64,
+        status: PrisonerStatus,
+        on: Day,
+    ) -> Result<(), AppError> {
+        self.require(actor, Permission::Recognise)?;
+        let p = self
+            .store
+            .person(person)
+            .await?
+            .ok_or(AppError::NotFound("the person"))?;
+        self.may_read(actor, &p.confidentiality)?;
+        let op = RegistryOp::AddStatus {
+            person: Target::Existing(person),
+            status: status.as_str(),
+            on_date: on.to_string(),
+        };
+        self.store
+            .apply(&[Self::change(actor, op, Some("person.status"), None)])
+            .await?;
+        Ok(())
+    }
+
+    /// A person's status history, oldest first.
+    pub(crate) async fn statuses(&self, person: i64) -> Result<Vec<(PrisonerStatus, String)>, AppError> {
+        Ok(self
+            .store
+            .statuses_of(person)
+            .await?
+            .into_iter()
+            .filter_map(|s| PrisonerStatus::parse(&s.status).map(|st| (st, s.on_date)))
+            .collect())
+    }
+
+    pub(crate) fn person_view(&self, row: &PersonRow) -> Result<PersonView, AppError> {
+        Ok(PersonView {
+            id: row.id,
+            label: row.label.clone(),
+            identity: self.open_json(SEAL_IDENTITY, &row.identity_sealed)?,
+            region: row.region.clone(),
+            confidentiality: level(&row.confidentiality)?,
+            consent_to_publish: row.consent_to_publish,
+            version: row.version,
+            recognized_on: row.recognized_on.clone(),
+            status: row
+                .status
+                .as_ref()
+                .and_then(|(s, d)| PrisonerStatus::parse(s).map(|s| (s, d.clone()))),
+        })
+    }
+
+    pub(crate) fn event_view(&self, row: &EventRow) -> Result<EventView, AppError> {
+        Ok(EventView {
+            id: row.id,
+            kind: EventKind::parse(&row.kind)
+                .ok_or_else(|| AppError::Vault(format!("unknown event kind {}", row.kind)))?,
+            date: row
+                .date
+                .as_ref()
+                .map(|d| FuzzyDate::from_parts(&d.first, &d.last, d.precision))
+                .transpose()
+                .map_err(|e| AppError::Vault(e.to_string()))?,
+            region: row.region.clone(),
+            arrest_days: row.arrest_days,
+            term_months: row.term_months,
+            details: self.open_json(SEAL_DETAILS, &row.details_sealed)?,
+            confidentiality: level(&row.confidentiality)?,
+            version: row.version,
+            articles: row.articles.clone(),
+            persons: row.persons.clone(),
+        })
+    }
+
+    /// The person page. Reading a person's identity is recorded in the audit log.
+    pub async fn person_page(&self, actor: &Actor, id: i64) -> Result<PersonPage, AppError> {
+        let row = self.store.person(id).await?.ok_or(AppError::NotFound("the person"))?;
+        self.may_read(actor, &row.confidentiality)?;
+        let levels = self.readable_levels(actor)?;
+        let mut events = Vec::new();
+        for (event, role) in self.store.events_of_person(id).await? {
+            if levels.contains(&event.confidentiality.as_str()) {
+                let role = PersonRole::parse(&role).unwrap_or(PersonRole::Victim);
+                events.push((self.event_view(&event)?, role));
+            }
+        }
+        let recognition = match self.store.recognition(id).await? {
+            Some(r) => {
+                let decision: Decision = self.open_json(SEAL_DECISION, &r.decision_sealed)?;
+                Some(RecognitionView {
+                    recognized_on: r.recognized_on,
+                    criteria: decision.criteria,
+                    reasoning: decision.reasoning,
+                    reviewer: r.reviewer,
+                })
+            }
+            None => None,
+        };
+        let statuses = self.statuses(id).await?;
+        self.store
+            .append_audit(&self.event(
+                actor,
+                "person.read",
+                razam_store::AuditObject::Named(format!("person:{id}")),
+            ))
+            .await?;
+        Ok(PersonPage {
+            person: self.person_view(&row)?,
+            events,
+            recognition,
+            statuses,
+        })
+    }
+
+    pub async fn event_page(&self, actor: &Actor, id: i64) -> Result<EventView, AppError> {
+        let row = self.store.event(id).await?.ok_or(AppError::NotFound("the event"))?;
+        self.may_read(actor, &row.confidentiality)?;
+        self.event_view(&row)
+    }
+
+    /// A page of persons, newest first; `before` is the last id of the previous page.
+    pub async fn list_persons(
+        &self,
+        actor: &Actor,
+        mut filter: PersonFilter,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<PersonView>, AppError> {
+        filter.levels = self.readable_levels(actor)?;
+        let rows = self.store.list_persons(&filter, before, limit.clamp(1, 500)).await?;
+        rows.iter().map(|r| self.person_view(r)).collect()
+    }
+
+    pub async fn list_events(
+        &self,
+        actor: &Actor,
+        mut filter: EventFilter,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<EventView>, AppError> {
+        filter.levels = self.readable_levels(actor)?;
+        let rows = self.store.list_events(&filter, before, limit.clamp(1, 500)).await?;
+        rows.iter().map(|r| self.event_view(r)).collect()
+    }
+
+    /// A record's versions, each with what it changed against the one before.
+    pub async fn history(&self, actor: &Actor, kind: &str, id: i64) -> Result<Vec<VersionView>, AppError> {
+        let level = match kind {
+            "person" => self.store.person(id).await?.map(|p| p.confidentiality),
+            "event" => self.store.event(id).await?.map(|e| e.confidentiality),
+            _ => None,
+        }
+        .ok_or(AppError::NotFound("the record"))?;
+        self.may_read(actor, &level)?;
+        let mut previous: BTreeMap<String, String> = BTreeMap::new();
+        let mut out = Vec::new();
+        for v in self.store.versions(kind, id).await? {
+            let fields: BTreeMap<String, String> = self.open_json(SEAL_VERSION, &v.snapshot_sealed)?;
+            let mut changes = Vec::new();
+            for (field, value) in &fields {
+                let before = previous.get(field).cloned().unwrap_or_default();
+                if &before != value {
+                    changes.push((field.clone(), before, value.clone()));
+                }
+            }
+            out.push(VersionView {
+                version: v.version,
+                at_ms: v.at_ms,
+                actor: v.actor,
+                changes,
+            });
+            previous = fields;
+        }
+        Ok(out)
+    }
+}
+
+pub(crate) fn date_parts(d: FuzzyDate) -> DateParts {
+    DateParts {
+        first: d.first.to_string(),
+        last: d.last.to_string(),
+        precision: d.precision.as_str(),
+    }
+}
+
+fn level(s: &str) -> Result<Confidentiality, AppError> {
+    Confidentiality::parse(s).ok_or_else(|| AppError::Vault(format!("unknown confidentiality level {s}")))
+}
+
+/// A region as stored: its code when recognised, else the text as written (trimmed).
+pub fn normalise_region(text: &str) -> Option<String> {
+    let t = text.trim();
+    if t.is_empty() {
+        return None;
+    }
+    Some(Region::recognise(t).map_or_else(|| t.to_owned(), |r| r.as_str().to_owned()))
+}

@@ -1,0 +1,1085 @@
+//! The registry's storage: persons, events, recognition, status, intake, versions.
+//!
+//! The SQL here is written once for both databases (`$N` placeholders, types both know) and
+//! compiled into each store by [`impl_registry_store!`]. A write is a batch of [`Change`]s
+//! applied in one transaction, each with its audit entry and, for records, its sealed version
+//! snapshot: an import of 100,000 rows and a single form submission take the same path.
+
+use crate::StoreError;
+
+pub type PersonId = i64;
+pub type EventId = i64;
+pub type IntakeId = i64;
+
+/// The record a change is about: one that exists, or one an earlier change of the same batch
+/// creates (by its index in the batch).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Existing(i64),
+    New(usize),
+}
+
+/// A person's stored fields; the identity is sealed by the caller.
+#[derive(Debug, Clone)]
+pub struct PersonWrite {
+    pub identity_sealed: Vec<u8>,
+    pub ref_lookup: Option<[u8; 32]>,
+    pub region: Option<String>,
+    pub confidentiality: &'static str,
+    pub consent_to_publish: bool,
+    /// Keyed hash of the imported row this person was last written from.
+    pub import_digest: Option<[u8; 32]>,
+}
+
+/// An imprecise date as stored: first day, last day (ISO 8601), precision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DateParts {
+    pub first: String,
+    pub last: String,
+    pub precision: &'static str,
+}
+
+/// An event's stored fields; the details are sealed by the caller.
+#[derive(Debug, Clone)]
+pub struct EventWrite {
+    pub kind: &'static str,
+    pub date: Option<DateParts>,
+    pub region: Option<String>,
+    pub arrest_days: Option<i64>,
+    pub term_months: Option<i64>,
+    pub details_sealed: Vec<u8>,
+    pub confidentiality: &'static str,
+    /// (article as written, its base)
+    pub articles: Vec<(String, String)>,
+    /// (person, role)
+    pub persons: Vec<(Target, &'static str)>,
+}
+
+/// One change to the registry.
+#[derive(Debug, Clone)]
+pub enum RegistryOp {
+    CreatePerson(PersonWrite),
+    /// Refused with a conflict when `expected_version` is given and is not the stored one.
+    /// A `None` list reference or import digest keeps the stored one.
+    UpdatePerson {
+        id: Target,
+        expected_version: Option<i64>,
+        person: PersonWrite,
+    },
+    CreateEvent(EventWrite),
+    UpdateEvent {
+        id: Target,
+        expected_version: Option<i64>,
+        event: EventWrite,
+    },
+    /// Records or replaces a person's recognition as a political prisoner.
+    Recognise {
+        person: Target,
+        recognized_on: String,
+        decision_sealed: Vec<u8>,
+        reviewer: String,
+    },
+    AddStatus {
+        person: Target,
+        status: &'static str,
+        on_date: String,
+    },
+    CreateIntake {
+        report_sealed: Vec<u8>,
+    },
+    /// Marks a report accepted, merged or rejected; `person` is the record it led to.
+    DecideIntake {
+        id: IntakeId,
+        state: &'static str,
+        person: Option<Target>,
+    },
+}
+
+/// A change, who makes it, the audit action it is recorded under (`None` when an earlier
+/// change of the same batch already records it, e.g. the parts of one imported row), and,
+/// for persons and events, the sealed snapshot of the record after it, for its history.
+/// The audit entry names the object the change returns: `person:<id>`, `event:<id>` or
+/// `intake:<id>`.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub op: RegistryOp,
+    pub actor: String,
+    pub audit: Option<&'static str>,
+    pub snapshot_sealed: Option<Vec<u8>>,
+}
+
+impl RegistryOp {
+    /// The kind of record the change is about.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            RegistryOp::CreatePerson(_)
+            | RegistryOp::UpdatePerson { .. }
+            | RegistryOp::Recognise { .. }
+            | RegistryOp::AddStatus { .. } => "person",
+            RegistryOp::CreateEvent(_) | RegistryOp::UpdateEvent { .. } => "event",
+            RegistryOp::CreateIntake { .. } | RegistryOp::DecideIntake { .. } => "intake",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct PersonRow {
+    pub id: PersonId,
+    pub label: String,
+    pub identity_sealed: Vec<u8>,
+    pub region: Option<String>,
+    pub confidentiality: String,
+    pub consent_to_publish: bool,
+    pub version: i64,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+    pub recognized_on: Option<String>,
+    /// The latest status entry (by day; an ending status wins the same day), if any.
+    pub status: Option<(String, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct EventRow {
+    pub id: EventId,
+    pub kind: String,
+    pub date: Option<DateParts>,
+    pub region: Option<String>,
+    pub arrest_days: Option<i64>,
+    pub term_months: Option<i64>,
+    pub details_sealed: Vec<u8>,
+    pub confidentiality: String,
+    pub version: i64,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+    pub articles: Vec<String>,
+    /// (person id, label, role)
+    pub persons: Vec<(PersonId, String, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RecognitionRow {
+    pub person_id: PersonId,
+    pub recognized_on: String,
+    pub decision_sealed: Vec<u8>,
+    pub reviewer: String,
+    pub decided_at_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusRow {
+    pub person_id: PersonId,
+    pub status: String,
+    pub on_date: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct VersionRow {
+    pub version: i64,
+    pub at_ms: i64,
+    pub actor: String,
+    pub snapshot_sealed: Vec<u8>,
+}
+
+#[derive(Debug, Clone)]
+pub struct IntakeRow {
+    pub id: IntakeId,
+    pub received_at_ms: i64,
+    pub report_sealed: Vec<u8>,
+    pub state: String,
+    pub decided_by: Option<String>,
+    pub decided_at_ms: Option<i64>,
+    pub person_id: Option<PersonId>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ImportedRef {
+    pub ref_lookup: [u8; 32],
+    pub person: PersonId,
+    pub import_digest: Option<[u8; 32]>,
+}
+
+/// Which persons a list shows. Confidentiality levels are those the reader may see.
+#[derive(Debug, Clone, Default)]
+pub struct PersonFilter {
+    pub region: Option<String>,
+    /// `held`, `released` (any ending status), `recognised`, `not_recognised`
+    pub status: Option<&'static str>,
+    pub levels: Vec<&'static str>,
+    /// For `held`/`released`: the day the status is taken on.
+    pub as_of: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    pub kind: Option<&'static str>,
+    pub region: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub levels: Vec<&'static str>,
+}
+
+/// Figures counted by the database for the public page.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HeldCounts {
+    pub held: i64,
+    pub recognized_total: i64,
+}
+
+#[async_trait::async_trait]
+pub trait RegistryStore: Send + Sync {
+    /// Applies every change or none; returns the id each change created or affected.
+    async fn apply(&self, changes: &[Change]) -> Result<Vec<i64>, StoreError>;
+
+    async fn person(&self, id: PersonId) -> Result<Option<PersonRow>, StoreError>;
+    /// Every imported person: reference lookup hash, id, digest of the row last imported.
+    async fn person_refs(&self) -> Result<Vec<ImportedRef>, StoreError>;
+    /// Newest first: persons with `id < before` (all when `None`), at most `limit`.
+    async fn list_persons(
+        &self,
+        filter: &PersonFilter,
+        before: Option<PersonId>,
+        limit: i64,
+    ) -> Result<Vec<PersonRow>, StoreError>;
+    async fn count_persons(&self) -> Result<i64, StoreError>;
+
+    async fn event(&self, id: EventId) -> Result<Option<EventRow>, StoreError>;
+    /// A person's events with the person's role in each, oldest first.
+    async fn events_of_person(&self, person: PersonId) -> Result<Vec<(EventRow, String)>, StoreError>;
+    /// Newest first by date, then id.
+    async fn list_events(
+        &self,
+        filter: &EventFilter,
+        before: Option<EventId>,
+        limit: i64,
+    ) -> Result<Vec<EventRow>, StoreError>;
+
+    async fn recognition(&self, person: PersonId) -> Result<Option<RecognitionRow>, StoreError>;
+    async fn statuses_of(&self, person: PersonId) -> Result<Vec<StatusRow>, StoreError>;
+    /// Every recognition (person, day) and every status entry: the input of time series.
+    async fn prisoner_history(&self) -> Result<(Vec<(PersonId, String)>, Vec<StatusRow>), StoreError>;
+    async fn held_counts(&self, as_of: &str) -> Result<HeldCounts, StoreError>;
+    /// Persons held on `as_of`, per region (`None` = unknown region).
+    async fn held_by_region(&self, as_of: &str) -> Result<Vec<(Option<String>, i64)>, StoreError>;
+    /// Persons held on `as_of`, per article base of any criminal case of theirs.
+    async fn held_by_article(&self, as_of: &str) -> Result<Vec<(String, i64)>, StoreError>;
+    /// Detention events per month (`YYYY-MM`), counting those dated within one month.
+    async fn detentions_per_month(&self) -> Result<Vec<(String, i64)>, StoreError>;
+
+    async fn versions(&self, kind: &str, record: i64) -> Result<Vec<VersionRow>, StoreError>;
+
+    async fn intake(&self, id: IntakeId) -> Result<Option<IntakeRow>, StoreError>;
+    /// Oldest first: reports in `state`.
+    async fn intake_queue(&self, state: &str, limit: i64) -> Result<Vec<IntakeRow>, StoreError>;
+}
+
+/// The status query shared by lists and counts: the latest status of person `p` on day
+/// `$D` (an ending status wins the same day).
+macro_rules! latest_status_sql {
+    ($person:literal, $day:literal) => {
+        concat!(
+            "(SELECT s.status FROM prisoner_status s WHERE s.person_id = ",
+            $person,
+            " AND s.on_date <= ",
+            $day,
+            " ORDER BY s.on_date DESC, CASE WHEN s.status = 'held' THEN 0 ELSE 1 END DESC, s.id DESC LIMIT 1)"
+        )
+    };
+}
+pub(crate) use latest_status_sql;
+
+pub(crate) const PERSON_COLUMNS: &str = "p.id, p.label, p.identity_sealed, p.region, p.confidentiality, \
+     p.consent_to_publish, p.version, p.created_at_ms, p.updated_at_ms, r.recognized_on, \
+     (SELECT s.status || ' ' || s.on_date FROM prisoner_status s WHERE s.person_id = p.id \
+      ORDER BY s.on_date DESC, CASE WHEN s.status = 'held' THEN 0 ELSE 1 END DESC, s.id DESC LIMIT 1) AS status";
+
+pub(crate) const EVENT_COLUMNS: &str = "e.id, e.kind, e.date_first, e.date_last, e.date_precision, e.region, \
+     e.arrest_days, e.term_months, e.details_sealed, e.confidentiality, e.version, e.created_at_ms, e.updated_at_ms";
+
+/// The static name of a stored precision.
+pub(crate) fn precision_name(s: &str) -> &'static str {
+    match s {
+        "month" => "month",
+        "year" => "year",
+        "range" => "range",
+        _ => "day",
+    }
+}
+
+/// Resolves a batch target to an id, given the ids the batch has produced so far.
+pub(crate) fn resolve(target: Target, ids: &[i64]) -> Result<i64, StoreError> {
+    match target {
+        Target::Existing(id) => Ok(id),
+        Target::New(i) => ids
+            .get(i)
+            .copied()
+            .ok_or_else(|| StoreError::Damaged(format!("change refers to change {i}, which comes later"))),
+    }
+}
+
+/// The public label of a new person: P- and six digits of its id.
+pub(crate) fn label_for(id: i64) -> String {
+    format!("P-{id:06}")
+}
+
+/// Implements [`RegistryStore`] for a store type over one sqlx database. The store must have
+/// `begin()` (a write transaction), `append(tx, event, created)` (its audit entry) and
+/// `reader()` (a pool for reads).
+macro_rules! impl_registry_store {
+    ($store:ty, $db:ty) => {
+        mod registry_sql {
+            use super::*;
+            use crate::registry::*;
+            use sqlx::{Row, Transaction};
+
+            type Tx = Transaction<'static, $db>;
+            type DbRow = <$db as sqlx::Database>::Row;
+
+            pub(super) fn person_from(row: &DbRow) -> Result<PersonRow, StoreError> {
+                let status: Option<String> = row.try_get("status")?;
+                Ok(PersonRow {
+                    id: row.try_get("id")?,
+                    label: row.try_get("label")?,
+                    identity_sealed: row.try_get("identity_sealed")?,
+                    region: row.try_get("region")?,
+                    confidentiality: row.try_get("confidentiality")?,
+                    consent_to_publish: row.try_get::<i64, _>("consent_to_publish")? != 0,
+                    version: row.try_get("version")?,
+                    created_at_ms: row.try_get("created_at_ms")?,
+                    updated_at_ms: row.try_get("updated_at_ms")?,
+                    recognized_on: row.try_get("recognized_on")?,
+                    status: status.and_then(|s| s.split_once(' ').map(|(a, b)| (a.to_owned(), b.to_owned()))),
+                })
+            }
+
+            pub(super) fn event_from(row: &DbRow) -> Result<EventRow, StoreError> {
+                let first: Option<String> = row.try_get("date_first")?;
+                let last: Option<String> = row.try_get("date_last")?;
+                let precision: Option<String> = row.try_get("date_precision")?;
+                let date = match (first, last, precision) {
+                    (Some(first), Some(last), Some(p)) => Some(DateParts {
+                        first,
+                        last,
+                        precision: precision_name(&p),
+                    }),
+                    _ => None,
+                };
+                Ok(EventRow {
+                    id: row.try_get("id")?,
+                    kind: row.try_get("kind")?,
+                    date,
+                    region: row.try_get("region")?,
+                    arrest_days: row.try_get("arrest_days")?,
+                    term_months: row.try_get("term_months")?,
+                    details_sealed: row.try_get("details_sealed")?,
+                    confidentiality: row.try_get("confidentiality")?,
+                    version: row.try_get("version")?,
+                    created_at_ms: row.try_get("created_at_ms")?,
+                    updated_at_ms: row.try_get("updated_at_ms")?,
+                    articles: Vec::new(),
+                    persons: Vec::new(),
+                })
+            }
+
+            /// Fills in the articles and persons of events.
+            pub(super) async fn complete_events<'c, E>(exec: E, events: &mut [EventRow]) -> Result<(), StoreError>
+            where
+                E: sqlx::Executor<'c, Database = $db> + Copy,
+            {
+                if events.is_empty() {
+                    return Ok(());
+                }
+                let ids: Vec<String> = events.iter().map(|e| e.id.to_string()).collect();
+                let list = ids.join(",");
+                let articles = sqlx::query(&format!(
+                    "SELECT event_id, article FROM event_articles WHERE event_id IN ({list}) ORDER BY event_id, article"
+                ))
+                .fetch_all(exec)
+                .await?;
+                let persons = sqlx::query(&format!(
+                    "SELECT ep.event_id, ep.person_id, p.label, ep.role FROM event_persons ep \
+                     JOIN persons p ON p.id = ep.person_id WHERE ep.event_id IN ({list}) \
+                     ORDER BY ep.event_id, ep.role, ep.person_id"
+                ))
+                .fetch_all(exec)
+                .await?;
+                for event in events.iter_mut() {
+                    for row in &articles {
+                        if row.try_get::<i64, _>("event_id")? == event.id {
+                            event.articles.push(row.try_get("article")?);
+                        }
+                    }
+                    for row in &persons {
+                        if row.try_get::<i64, _>("event_id")? == event.id {
+                            event
+                                .persons
+                                .push((row.try_get("person_id")?, row.try_get("label")?, row.try_get("role")?));
+                        }
+                    }
+                }
+                Ok(())
+            }
+
+            async fn check_version(tx: &mut Tx, table: &str, id: i64, expected: Option<i64>) -> Result<(), StoreError> {
+                let found: Option<i64> = sqlx::query_scalar(&format!("SELECT version FROM {table} WHERE id = $1"))
+                    .bind(id)
+                    .fetch_optional(&mut **tx)
+                    .await?;
+                match (found, expected) {
+                    (None, _) => Err(StoreError::NotFound(if table == "persons" { "the person" } else { "the event" })),
+                    (Some(v), Some(e)) if v != e => Err(StoreError::Conflict(
+                        "a newer version of this record (someone changed it meanwhile; reload and redo your change)",
+                    )),
+                    _ => Ok(()),
+                }
+            }
+
+            /// Writes every field of event `id`, its articles and its persons.
+            async fn write_event(tx: &mut Tx, id: i64, event: &EventWrite, ids: &[i64], now: i64) -> Result<(), StoreError> {
+                let d = event.date.as_ref();
+                sqlx::query(
+                    "UPDATE events SET kind = $1, date_first = $2, date_last = $3, date_precision = $4, \
+                     region = $5, arrest_days = $6, term_months = $7, details_sealed = $8, \
+                     confidentiality = $9, updated_at_ms = $10 WHERE id = $11",
+                )
+                .bind(event.kind)
+                .bind(d.map(|d| d.first.clone()))
+                .bind(d.map(|d| d.last.clone()))
+                .bind(d.map(|d| d.precision))
+                .bind(&event.region)
+                .bind(event.arrest_days)
+                .bind(event.term_months)
+                .bind(&event.details_sealed)
+                .bind(event.confidentiality)
+                .bind(now)
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+                sqlx::query("DELETE FROM event_articles WHERE event_id = $1")
+                    .bind(id)
+                    .execute(&mut **tx)
+                    .await?;
+                sqlx::query("DELETE FROM event_persons WHERE event_id = $1")
+                    .bind(id)
+                    .execute(&mut **tx)
+                    .await?;
+                for (article, base) in &event.articles {
+                    sqlx::query("INSERT INTO event_articles (event_id, article, base) VALUES ($1, $2, $3)")
+                        .bind(id)
+                        .bind(article)
+                        .bind(base)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+                for (person, role) in &event.persons {
+                    sqlx::query(
+                        "INSERT INTO event_persons (event_id, person_id, role) VALUES ($1, $2, $3) \
+                         ON CONFLICT DO NOTHING",
+                    )
+                    .bind(id)
+                    .bind(resolve(*person, ids)?)
+                    .bind(*role)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                Ok(())
+            }
+
+            /// Applies one change; returns the id it created or affected.
+            pub(super) async fn apply_one(tx: &mut Tx, change: &Change, ids: &[i64], now: i64) -> Result<i64, StoreError> {
+                Ok(match &change.op {
+                    RegistryOp::CreatePerson(p) => {
+                        let id: i64 = sqlx::query_scalar(
+                            "INSERT INTO persons (label, identity_sealed, ref_lookup, region, confidentiality, \
+                             consent_to_publish, import_digest, version, created_at_ms, updated_at_ms) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $8) RETURNING id",
+                        )
+                        .bind(format!("pending-{now}-{}", ids.len()))
+                        .bind(&p.identity_sealed)
+                        .bind(p.ref_lookup.map(|h| h.to_vec()))
+                        .bind(&p.region)
+                        .bind(p.confidentiality)
+                        .bind(i64::from(p.consent_to_publish))
+                        .bind(p.import_digest.map(|h| h.to_vec()))
+                        .bind(now)
+                        .fetch_one(&mut **tx)
+                        .await
+                        .map_err(|e| conflict_or(e, "a person with this list reference"))?;
+                        sqlx::query("UPDATE persons SET label = $1 WHERE id = $2")
+                            .bind(label_for(id))
+                            .bind(id)
+                            .execute(&mut **tx)
+                            .await?;
+                        id
+                    }
+                    RegistryOp::UpdatePerson {
+                        id,
+                        expected_version,
+                        person: p,
+                    } => {
+                        let id = resolve(*id, ids)?;
+                        check_version(tx, "persons", id, *expected_version).await?;
+                        sqlx::query(
+                            "UPDATE persons SET identity_sealed = $1, ref_lookup = COALESCE($2, ref_lookup), region = $3, \
+                             confidentiality = $4, consent_to_publish = $5, \
+                             import_digest = COALESCE($6, import_digest), updated_at_ms = $7 WHERE id = $8",
+                        )
+                        .bind(&p.identity_sealed)
+                        .bind(p.ref_lookup.map(|h| h.to_vec()))
+                        .bind(&p.region)
+                        .bind(p.confidentiality)
+                        .bind(i64::from(p.consent_to_publish))
+                        .bind(p.import_digest.map(|h| h.to_vec()))
+                        .bind(now)
+                        .bind(id)
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(|e| conflict_or(e, "a person with this list reference"))?;
+                        id
+                    }
+                    RegistryOp::CreateEvent(e) => {
+                        let id: i64 = sqlx::query_scalar(
+                            "INSERT INTO events (kind, details_sealed, confidentiality, version, created_at_ms, \
+                             updated_at_ms) VALUES ($1, $2, $3, 0, $4, $4) RETURNING id",
+                        )
+                        .bind(e.kind)
+                        .bind(&e.details_sealed)
+                        .bind(e.confidentiality)
+                        .bind(now)
+                        .fetch_one(&mut **tx)
+                        .await?;
+                        write_event(tx, id, e, ids, now).await?;
+                        id
+                    }
+                    RegistryOp::UpdateEvent {
+                        id,
+                        expected_version,
+                        event: e,
+                    } => {
+                        let id = resolve(*id, ids)?;
+                        check_version(tx, "events", id, *expected_version).await?;
+                        write_event(tx, id, e, ids, now).await?;
+                        id
+                    }
+                    RegistryOp::Recognise {
+                        person,
+                        recognized_on,
+                        decision_sealed,
+                        reviewer,
+                    } => {
+                        let id = resolve(*person, ids)?;
+                        sqlx::query(
+                            "INSERT INTO recognitions (person_id, recognized_on, decision_sealed, reviewer, \
+                             decided_at_ms) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (person_id) DO UPDATE SET \
+                             recognized_on = excluded.recognized_on, decision_sealed = excluded.decision_sealed, \
+                             reviewer = excluded.reviewer, decided_at_ms = excluded.decided_at_ms",
+                        )
+                        .bind(id)
+                        .bind(recognized_on)
+                        .bind(decision_sealed)
+                        .bind(reviewer)
+                        .bind(now)
+                        .execute(&mut **tx)
+                        .await?;
+                        id
+                    }
+                    RegistryOp::AddStatus {
+                        person,
+                        status,
+                        on_date,
+                    } => {
+                        let id = resolve(*person, ids)?;
+                        sqlx::query(
+                            "INSERT INTO prisoner_status (person_id, status, on_date, recorded_at_ms) \
+                             VALUES ($1, $2, $3, $4)",
+                        )
+                        .bind(id)
+                        .bind(*status)
+                        .bind(on_date)
+                        .bind(now)
+                        .execute(&mut **tx)
+                        .await?;
+                        id
+                    }
+                    RegistryOp::CreateIntake { report_sealed } => {
+                        sqlx::query_scalar(
+                            "INSERT INTO intake_reports (received_at_ms, report_sealed, state) \
+                             VALUES ($1, $2, 'new') RETURNING id",
+                        )
+                        .bind(now)
+                        .bind(report_sealed)
+                        .fetch_one(&mut **tx)
+                        .await?
+                    }
+                    RegistryOp::DecideIntake { id, state, person } => {
+                        let person = person.map(|p| resolve(p, ids)).transpose()?;
+                        let changed = sqlx::query(
+                            "UPDATE intake_reports SET state = $1, decided_by = $2, decided_at_ms = $3, \
+                             person_id = $4 WHERE id = $5 AND state = 'new'",
+                        )
+                        .bind(*state)
+                        .bind(&change.actor)
+                        .bind(now)
+                        .bind(person)
+                        .bind(*id)
+                        .execute(&mut **tx)
+                        .await?
+                        .rows_affected();
+                        if changed == 0 {
+                            return Err(StoreError::Conflict("a decision on this report (it is no longer new)"));
+                        }
+                        *id
+                    }
+                })
+            }
+
+            pub(super) async fn write_version(
+                tx: &mut Tx,
+                kind: &'static str,
+                id: i64,
+                snapshot: &[u8],
+                actor: &str,
+                now: i64,
+            ) -> Result<(), StoreError> {
+                let table = match kind {
+                    "person" => "persons",
+                    "event" => "events",
+                    other => return Err(StoreError::Damaged(format!("no versions are kept of {other}"))),
+                };
+                let next: i64 = sqlx::query_scalar(&format!(
+                    "UPDATE {table} SET version = version + 1 WHERE id = $1 RETURNING version"
+                ))
+                .bind(id)
+                .fetch_one(&mut **tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO record_versions (kind, record_id, version, at_ms, actor, snapshot_sealed) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(kind)
+                .bind(id)
+                .bind(next)
+                .bind(now)
+                .bind(actor)
+                .bind(snapshot)
+                .execute(&mut **tx)
+                .await?;
+                Ok(())
+            }
+
+            pub(super) fn push_person_filter<'a>(q: &mut sqlx::QueryBuilder<'a, $db>, f: &'a PersonFilter) {
+                q.push(" WHERE 1 = 1");
+                if !f.levels.is_empty() {
+                    q.push(" AND p.confidentiality IN (");
+                    let mut sep = q.separated(", ");
+                    for level in &f.levels {
+                        sep.push_bind(*level);
+                    }
+                    q.push(")");
+                }
+                if let Some(region) = &f.region {
+                    q.push(" AND p.region = ").push_bind(region);
+                }
+                let day = f.as_of.clone().unwrap_or_else(|| "9999-12-31".to_owned());
+                match f.status {
+                    Some("recognised") => {
+                        q.push(" AND r.recognized_on IS NOT NULL");
+                    }
+                    Some("not_recognised") => {
+                        q.push(" AND r.recognized_on IS NULL");
+                    }
+                    Some("held") => {
+                        q.push(" AND r.recognized_on <= ").push_bind(day.clone());
+                        q.push(" AND (SELECT s.status FROM prisoner_status s WHERE s.person_id = p.id AND s.on_date <= ")
+                            .push_bind(day)
+                            .push(
+                                " ORDER BY s.on_date DESC, CASE WHEN s.status = 'held' THEN 0 ELSE 1 END DESC, \
+                                 s.id DESC LIMIT 1) = 'held'",
+                            );
+                    }
+                    Some("released") => {
+                        q.push(" AND (SELECT s.status FROM prisoner_status s WHERE s.person_id = p.id AND s.on_date <= ")
+                            .push_bind(day)
+                            .push(
+                                " ORDER BY s.on_date DESC, CASE WHEN s.status = 'held' THEN 0 ELSE 1 END DESC, \
+                                 s.id DESC LIMIT 1) <> 'held'",
+                            );
+                    }
+                    _ => {}
+                }
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::registry::RegistryStore for $store {
+            async fn apply(&self, changes: &[$crate::registry::Change]) -> Result<Vec<i64>, StoreError> {
+                let mut tx = self.begin().await?;
+                let now = crate::now_ms();
+                let mut ids = Vec::with_capacity(changes.len());
+                for change in changes {
+                    let id = registry_sql::apply_one(&mut tx, change, &ids, now).await?;
+                    ids.push(id);
+                    if let Some(snapshot) = &change.snapshot_sealed {
+                        registry_sql::write_version(&mut tx, change.op.kind(), id, snapshot, &change.actor, now).await?;
+                    }
+                    if let Some(action) = change.audit {
+                        let event = crate::AuditEvent {
+                            at_ms: now,
+                            actor: change.actor.clone(),
+                            action,
+                            object: crate::AuditObject::Created(change.op.kind()),
+                        };
+                        self.append(&mut tx, &event, Some(id)).await?;
+                    }
+                }
+                tx.commit().await?;
+                Ok(ids)
+            }
+
+            async fn person(
+                &self,
+                id: $crate::registry::PersonId,
+            ) -> Result<Option<$crate::registry::PersonRow>, StoreError> {
+                let row = sqlx::query(&format!(
+                    "SELECT {} FROM persons p LEFT JOIN recognitions r ON r.person_id = p.id WHERE p.id = $1",
+                    $crate::registry::PERSON_COLUMNS
+                ))
+                .bind(id)
+                .fetch_optional(self.reader())
+                .await?;
+                row.as_ref().map(registry_sql::person_from).transpose()
+            }
+
+            async fn person_refs(&self) -> Result<Vec<$crate::registry::ImportedRef>, StoreError> {
+                let rows: Vec<(Vec<u8>, i64, Option<Vec<u8>>)> = sqlx::query_as(
+                    "SELECT ref_lookup, id, import_digest FROM persons WHERE ref_lookup IS NOT NULL",
+                )
+                .fetch_all(self.reader())
+                .await?;
+                rows.into_iter()
+                    .map(|(h, person, digest)| {
+                        Ok($crate::registry::ImportedRef {
+                            ref_lookup: crate::hash32(h, "a reference hash")?,
+                            person,
+                            import_digest: digest.map(|d| crate::hash32(d, "an import digest")).transpose()?,
+                        })
+                    })
+                    .collect()
+            }
+
+            async fn list_persons(
+                &self,
+                filter: &$crate::registry::PersonFilter,
+                before: Option<$crate::registry::PersonId>,
+                limit: i64,
+            ) -> Result<Vec<$crate::registry::PersonRow>, StoreError> {
+                let mut q = sqlx::QueryBuilder::new(format!(
+                    "SELECT {} FROM persons p LEFT JOIN recognitions r ON r.person_id = p.id",
+                    $crate::registry::PERSON_COLUMNS
+                ));
+                registry_sql::push_person_filter(&mut q, filter);
+                if let Some(before) = before {
+                    q.push(" AND p.id < ").push_bind(before);
+                }
+                q.push(" ORDER BY p.id DESC LIMIT ").push_bind(limit);
+                let rows = q.build().fetch_all(self.reader()).await?;
+                rows.iter().map(registry_sql::person_from).collect()
+            }
+
+            async fn count_persons(&self) -> Result<i64, StoreError> {
+                Ok(sqlx::query_scalar("SELECT COUNT(*) FROM persons")
+                    .fetch_one(self.reader())
+                    .await?)
+            }
+
+            async fn event(
+                &self,
+                id: $crate::registry::EventId,
+            ) -> Result<Option<$crate::registry::EventRow>, StoreError> {
+                let row = sqlx::query(&format!(
+                    "SELECT {} FROM events e WHERE e.id = $1",
+                    $crate::registry::EVENT_COLUMNS
+                ))
+                .bind(id)
+                .fetch_optional(self.reader())
+                .await?;
+                let Some(row) = row else { return Ok(None) };
+                let mut events = vec![registry_sql::event_from(&row)?];
+                registry_sql::complete_events(self.reader(), &mut events).await?;
+                Ok(events.pop())
+            }
+
+            async fn events_of_person(
+                &self,
+                person: $crate::registry::PersonId,
+            ) -> Result<Vec<($crate::registry::EventRow, String)>, StoreError> {
+                use sqlx::Row;
+                let rows = sqlx::query(&format!(
+                    "SELECT {}, ep.role FROM events e JOIN event_persons ep ON ep.event_id = e.id \
+                     WHERE ep.person_id = $1 ORDER BY e.date_first, e.id",
+                    $crate::registry::EVENT_COLUMNS
+                ))
+                .bind(person)
+                .fetch_all(self.reader())
+                .await?;
+                let mut events = rows
+                    .iter()
+                    .map(registry_sql::event_from)
+                    .collect::<Result<Vec<_>, _>>()?;
+                registry_sql::complete_events(self.reader(), &mut events).await?;
+                let roles = rows
+                    .iter()
+                    .map(|r| r.try_get::<String, _>("role"))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(events.into_iter().zip(roles).collect())
+            }
+
+            async fn list_events(
+                &self,
+                filter: &$crate::registry::EventFilter,
+                before: Option<$crate::registry::EventId>,
+                limit: i64,
+            ) -> Result<Vec<$crate::registry::EventRow>, StoreError> {
+                let mut q = sqlx::QueryBuilder::new(format!(
+                    "SELECT {} FROM events e WHERE 1 = 1",
+                    $crate::registry::EVENT_COLUMNS
+                ));
+                if !filter.levels.is_empty() {
+                    q.push(" AND e.confidentiality IN (");
+                    let mut sep = q.separated(", ");
+                    for level in &filter.levels {
+                        sep.push_bind(*level);
+                    }
+                    q.push(")");
+                }
+                if let Some(kind) = filter.kind {
+                    q.push(" AND e.kind = ").push_bind(kind);
+                }
+                if let Some(region) = &filter.region {
+                    q.push(" AND e.region = ").push_bind(region);
+                }
+                if let Some(from) = &filter.from {
+                    q.push(" AND e.date_last >= ").push_bind(from);
+                }
+                if let Some(to) = &filter.to {
+                    q.push(" AND e.date_first <= ").push_bind(to);
+                }
+                if let Some(before) = before {
+                    q.push(" AND e.id < ").push_bind(before);
+                }
+                q.push(" ORDER BY e.id DESC LIMIT ").push_bind(limit);
+                let rows = q.build().fetch_all(self.reader()).await?;
+                let mut events = rows
+                    .iter()
+                    .map(registry_sql::event_from)
+                    .collect::<Result<Vec<_>, _>>()?;
+                registry_sql::complete_events(self.reader(), &mut events).await?;
+                Ok(events)
+            }
+
+            async fn recognition(
+                &self,
+                person: $crate::registry::PersonId,
+            ) -> Result<Option<$crate::registry::RecognitionRow>, StoreError> {
+                let row: Option<(String, Vec<u8>, String, i64)> = sqlx::query_as(
+                    "SELECT recognized_on, decision_sealed, reviewer, decided_at_ms FROM recognitions \
+                     WHERE person_id = $1",
+                )
+                .bind(person)
+                .fetch_optional(self.reader())
+                .await?;
+                Ok(row.map(
+                    |(recognized_on, decision_sealed, reviewer, decided_at_ms)| $crate::registry::RecognitionRow {
+                        person_id: person,
+                        recognized_on,
+                        decision_sealed,
+                        reviewer,
+                        decided_at_ms,
+                    },
+                ))
+            }
+
+            async fn statuses_of(
+                &self,
+                person: $crate::registry::PersonId,
+            ) -> Result<Vec<$crate::registry::StatusRow>, StoreError> {
+                let rows: Vec<(String, String)> = sqlx::query_as(
+                    "SELECT status, on_date FROM prisoner_status WHERE person_id = $1 ORDER BY on_date, id",
+                )
+                .bind(person)
+                .fetch_all(self.reader())
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(status, on_date)| $crate::registry::StatusRow {
+                        person_id: person,
+                        status,
+                        on_date,
+                    })
+                    .collect())
+            }
+
+            async fn prisoner_history(
+                &self,
+            ) -> Result<
+                (
+                    Vec<($crate::registry::PersonId, String)>,
+                    Vec<$crate::registry::StatusRow>,
+                ),
+                StoreError,
+            > {
+                let recognitions: Vec<(i64, String)> =
+                    sqlx::query_as("SELECT person_id, recognized_on FROM recognitions ORDER BY person_id")
+                        .fetch_all(self.reader())
+                        .await?;
+                let statuses: Vec<(i64, String, String)> = sqlx::query_as(
+                    "SELECT person_id, status, on_date FROM prisoner_status ORDER BY person_id, on_date, id",
+                )
+                .fetch_all(self.reader())
+                .await?;
+                Ok((
+                    recognitions,
+                    statuses
+                        .into_iter()
+                        .map(|(person_id, status, on_date)| $crate::registry::StatusRow {
+                            person_id,
+                            status,
+                            on_date,
+                        })
+                        .collect(),
+                ))
+            }
+
+            async fn held_counts(&self, as_of: &str) -> Result<$crate::registry::HeldCounts, StoreError> {
+                let (held, recognized_total): (i64, i64) = sqlx::query_as(concat!(
+                    "SELECT COUNT(CASE WHEN ",
+                    $crate::registry::latest_status_sql!("r.person_id", "$1"),
+                    " = 'held' THEN 1 END), COUNT(*) FROM recognitions r WHERE r.recognized_on <= $1"
+                ))
+                .bind(as_of)
+                .fetch_one(self.reader())
+                .await?;
+                Ok($crate::registry::HeldCounts {
+                    held,
+                    recognized_total,
+                })
+            }
+
+            async fn held_by_region(&self, as_of: &str) -> Result<Vec<(Option<String>, i64)>, StoreError> {
+                Ok(sqlx::query_as(concat!(
+                    "SELECT p.region, COUNT(*) FROM recognitions r JOIN persons p ON p.id = r.person_id \
+                     WHERE r.recognized_on <= $1 AND ",
+                    $crate::registry::latest_status_sql!("r.person_id", "$1"),
+                    " = 'held' GROUP BY p.region ORDER BY COUNT(*) DESC, p.region"
+                ))
+                .bind(as_of)
+                .fetch_all(self.reader())
+                .await?)
+            }
+
+            async fn held_by_article(&self, as_of: &str) -> Result<Vec<(String, i64)>, StoreError> {
+                Ok(sqlx::query_as(concat!(
+                    "SELECT a.base, COUNT(DISTINCT r.person_id) FROM recognitions r \
+                     JOIN event_persons ep ON ep.person_id = r.person_id AND ep.role = 'victim' \
+                     JOIN events e ON e.id = ep.event_id AND e.kind = 'criminal_case' \
+                     JOIN event_articles a ON a.event_id = e.id \
+                     WHERE r.recognized_on <= $1 AND ",
+                    $crate::registry::latest_status_sql!("r.person_id", "$1"),
+                    " = 'held' GROUP BY a.base ORDER BY COUNT(DISTINCT r.person_id) DESC, a.base"
+                ))
+                .bind(as_of)
+                .fetch_all(self.reader())
+                .await?)
+            }
+
+            async fn detentions_per_month(&self) -> Result<Vec<(String, i64)>, StoreError> {
+                Ok(sqlx::query_as(
+                    "SELECT substr(date_first, 1, 7) AS month, COUNT(*) FROM events \
+                     WHERE kind = 'detention' AND date_first IS NOT NULL \
+                     AND substr(date_first, 1, 7) = substr(date_last, 1, 7) \
+                     GROUP BY substr(date_first, 1, 7) ORDER BY month",
+                )
+                .fetch_all(self.reader())
+                .await?)
+            }
+
+            async fn versions(
+                &self,
+                kind: &str,
+                record: i64,
+            ) -> Result<Vec<$crate::registry::VersionRow>, StoreError> {
+                let rows: Vec<(i64, i64, String, Vec<u8>)> = sqlx::query_as(
+                    "SELECT version, at_ms, actor, snapshot_sealed FROM record_versions \
+                     WHERE kind = $1 AND record_id = $2 ORDER BY version",
+                )
+                .bind(kind)
+                .bind(record)
+                .fetch_all(self.reader())
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(version, at_ms, actor, snapshot_sealed)| $crate::registry::VersionRow {
+                        version,
+                        at_ms,
+                        actor,
+                        snapshot_sealed,
+                    })
+                    .collect())
+            }
+
+            async fn intake(
+                &self,
+                id: $crate::registry::IntakeId,
+            ) -> Result<Option<$crate::registry::IntakeRow>, StoreError> {
+                let row: Option<(i64, i64, Vec<u8>, String, Option<String>, Option<i64>, Option<i64>)> =
+                    sqlx::query_as(
+                        "SELECT id, received_at_ms, report_sealed, state, decided_by, decided_at_ms, person_id \
+                         FROM intake_reports WHERE id = $1",
+                    )
+                    .bind(id)
+                    .fetch_optional(self.reader())
+                    .await?;
+                Ok(row.map(intake_from))
+            }
+
+            async fn intake_queue(
+                &self,
+                state: &str,
+                limit: i64,
+            ) -> Result<Vec<$crate::registry::IntakeRow>, StoreError> {
+                let rows: Vec<(i64, i64, Vec<u8>, String, Option<String>, Option<i64>, Option<i64>)> =
+                    sqlx::query_as(
+                        "SELECT id, received_at_ms, report_sealed, state, decided_by, decided_at_ms, person_id \
+                         FROM intake_reports WHERE state = $1 ORDER BY id LIMIT $2",
+                    )
+                    .bind(state)
+                    .bind(limit)
+                    .fetch_all(self.reader())
+                    .await?;
+                Ok(rows.into_iter().map(intake_from).collect())
+            }
+        }
+
+        fn intake_from(
+            (id, received_at_ms, report_sealed, state, decided_by, decided_at_ms, person_id): (
+                i64,
+                i64,
+                Vec<u8>,
+                String,
+                Option<String>,
+                Option<i64>,
+                Option<i64>,
+            ),
+        ) -> $crate::registry::IntakeRow {
+            $crate::registry::IntakeRow {
+                id,
+                received_at_ms,
+                report_sealed,
+                state,
+                decided_by,
+                decided_at_ms,
+                person_id,
+            }
+        }
+    };
+}
+pub(crate) use impl_registry_store;

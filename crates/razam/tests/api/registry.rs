@@ -1,0 +1,179 @@
+//! The registry on both databases: persons, events, recognition, history, access by level.
+
+use razam_app::registry::{EventDetails, EventInput, Identity, PersonInput};
+use razam_app::{Actor, AppError};
+use razam_core::Role;
+use razam_core::registry::{Article, Confidentiality, Day, EventKind, FuzzyDate, PersonRole, PrisonerStatus};
+use razam_store::registry::PersonFilter;
+
+use crate::helpers::{TestApp, add_user};
+use crate::on_both_databases;
+
+async fn actor(app: &TestApp, username: &str, role: Role) -> Actor {
+    let password = format!("{username}-password-1");
+    add_user(&app.app, username, "Тэст", role, &password).await;
+    Actor::Account(app.app.log_in(username, &password).await.unwrap().user)
+}
+
+fn person(given: &str, family: &str, level: Confidentiality) -> PersonInput {
+    PersonInput {
+        identity: Identity {
+            given_name: given.into(),
+            family_name: family.into(),
+            patronymic: String::new(),
+            variants: vec!["Aliaksandr".into()],
+            birth_date: "1984".into(),
+            contacts: String::new(),
+            notes: String::new(),
+        },
+        region: Some("minsk-city".into()),
+        confidentiality: level,
+        consent_to_publish: false,
+    }
+}
+
+async fn a_documenter_records_and_a_reviewer_recognises(app: TestApp) {
+    let documenter = actor(&app, "ales", Role::Documenter).await;
+    let reviewer = actor(&app, "hanna", Role::Reviewer).await;
+    let viewer = actor(&app, "volha", Role::Viewer).await;
+    let volunteer = actor(&app, "ihar", Role::Volunteer).await;
+    let a = &app.app;
+
+    let id = a
+        .create_person(
+            &documenter,
+            &person("Аляксандр", "Лукашэвіч", Confidentiality::Internal),
+        )
+        .await
+        .unwrap();
+    let detention = EventInput {
+        kind: EventKind::Detention,
+        date: Some(FuzzyDate::parse("2021-03").unwrap()),
+        region: Some("minsk-city".into()),
+        arrest_days: None,
+        term_months: None,
+        details: EventDetails {
+            facility: "ЦИП на Окрестина".into(),
+            ..EventDetails::default()
+        },
+        confidentiality: Confidentiality::Internal,
+        articles: vec![Article::parse("342").unwrap()],
+        persons: vec![(id, PersonRole::Victim)],
+    };
+    let event = a.create_event(&documenter, &detention).await.unwrap();
+
+    // A documenter may not recognise; a reviewer may.
+    let day = Day::parse("2021-04-01").unwrap();
+    assert!(matches!(
+        a.recognise(&documenter, id, day, "a", "").await,
+        Err(AppError::Forbidden)
+    ));
+    a.recognise(&reviewer, id, day, "Guidelines 3.b", "peaceful protest")
+        .await
+        .unwrap();
+    let figures = a.prisoner_figures(Day::parse("2021-04-01").unwrap()).await.unwrap();
+    assert_eq!((figures.held, figures.recognized_total), (1, 1));
+    a.add_status(
+        &reviewer,
+        id,
+        PrisonerStatus::Released,
+        Day::parse("2022-01-01").unwrap(),
+    )
+    .await
+    .unwrap();
+    let figures = a.prisoner_figures(Day::parse("2022-01-01").unwrap()).await.unwrap();
+    assert_eq!((figures.held, figures.recognized_total), (0, 1));
+
+    // The person page: identity unsealed, the timeline, the recognition, the status history.
+    let page = a.person_page(&viewer, id).await.unwrap();
+    assert_eq!(page.person.identity.full_name(), "Лукашэвіч Аляксандр");
+    assert_eq!(page.events.len(), 1);
+    assert_eq!(page.events[0].0.details.facility, "ЦИП на Окрестина");
+    assert_eq!(page.events[0].0.date.unwrap().to_string(), "2021-03");
+    assert_eq!(page.recognition.as_ref().unwrap().criteria, "Guidelines 3.b");
+    let statuses: Vec<_> = page.statuses.iter().map(|(s, d)| (s.as_str(), d.as_str())).collect();
+    assert_eq!(statuses, [("held", "2021-04-01"), ("released", "2022-01-01")]);
+    assert!(matches!(a.person_page(&volunteer, id).await, Err(AppError::Forbidden)));
+
+    // An edit is a new version; the history shows what changed; a stale edit is refused.
+    let mut changed = person("Аляксандр", "Лукашевич", Confidentiality::Internal);
+    changed.identity.notes = "surname in Russian spelling".into();
+    a.update_person(&documenter, id, page.person.version, &changed)
+        .await
+        .unwrap();
+    let stale = a.update_person(&documenter, id, page.person.version, &changed).await;
+    assert!(matches!(stale, Err(AppError::Conflict(_))), "{stale:?}");
+    let history = a.history(&viewer, "person", id).await.unwrap();
+    assert_eq!(history.len(), 2);
+    let second: Vec<_> = history[1]
+        .changes
+        .iter()
+        .map(|(f, b, n)| (f.as_str(), b.as_str(), n.as_str()))
+        .collect();
+    assert_eq!(
+        second,
+        [
+            ("family_name", "Лукашэвіч", "Лукашевич"),
+            ("notes", "", "surname in Russian spelling")
+        ]
+    );
+    assert_eq!(a.history(&viewer, "event", event).await.unwrap().len(), 1);
+
+    // Restricted records exist only for those who may read them.
+    let hidden = a
+        .create_person(&documenter, &person("Maryja", "K", Confidentiality::Restricted))
+        .await
+        .unwrap();
+    let seen_by = |persons: Vec<razam_app::registry::PersonView>| persons.iter().map(|p| p.id).collect::<Vec<_>>();
+    let all = PersonFilter::default();
+    assert_eq!(
+        seen_by(a.list_persons(&reviewer, all.clone(), None, 50).await.unwrap()),
+        [hidden, id]
+    );
+    assert_eq!(
+        seen_by(a.list_persons(&viewer, all.clone(), None, 50).await.unwrap()),
+        [id]
+    );
+    assert!(matches!(a.person_page(&viewer, hidden).await, Err(AppError::Forbidden)));
+    assert!(matches!(
+        a.list_persons(&volunteer, all, None, 50).await,
+        Err(AppError::Forbidden)
+    ));
+    let released = PersonFilter {
+        status: Some("released"),
+        ..PersonFilter::default()
+    };
+    assert_eq!(
+        seen_by(a.list_persons(&reviewer, released, None, 50).await.unwrap()),
+        [id]
+    );
+
+    // Every change and every read of a person is in the audit chain, which verifies.
+    let report = a.verify_audit(None, &|_| {}).await.unwrap();
+    assert!(report.entries >= 10, "{}", report.entries);
+}
+on_both_databases!(a_documenter_records_and_a_reviewer_recognises);
+
+async fn a_prisoner_list_imports_all_or_nothing(app: TestApp) {
+    let a = &app.app;
+    let list = "ref,given_name,family_name,patronymic,birth_date,region,detained_on,articles,recognized_on,released_on\n\
+                1,Ales,B,,,Minsk,2021-07-14,228,2021-07-15,\n\
+                2,Ihar,L,,,Brest,2020-06-25,342;361-1,2020-06-30,2024-09-01\n";
+    let report = a.import_prisoners(&Actor::Cli, list.as_bytes(), false).await.unwrap();
+    assert_eq!((report.created, report.errors.len()), (2, 0));
+    let again = a.import_prisoners(&Actor::Cli, list.as_bytes(), false).await.unwrap();
+    assert_eq!((again.created, again.updated, again.unchanged), (0, 0, 2));
+    let f = a.prisoner_figures(Day::parse("2024-09-01").unwrap()).await.unwrap();
+    assert_eq!((f.held, f.recognized_total), (1, 2));
+    // A row that fails leaves every row of the file unwritten.
+    let bad = format!("{list}3,X,Y,,,Minsk,2021-01-01,,2021-01-02,2020-01-01\n").replace("\n1,", "\n9,");
+    let report = a.import_prisoners(&Actor::Cli, bad.as_bytes(), false).await.unwrap();
+    assert_eq!(report.errors.len(), 1, "{:?}", report.errors);
+    assert_eq!(
+        (report.errors[0].line, report.errors[0].column.as_str()),
+        (4, "released_on")
+    );
+    let f = a.prisoner_figures(Day::parse("2024-09-01").unwrap()).await.unwrap();
+    assert_eq!((f.held, f.recognized_total), (1, 2));
+}
+on_both_databases!(a_prisoner_list_imports_all_or_nothing);
