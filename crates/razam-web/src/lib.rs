@@ -5,6 +5,7 @@
 //! response carries a strict Content-Security-Policy and nothing is loaded from another origin.
 
 mod context;
+mod figures;
 pub mod i18n;
 mod pages;
 mod security;
@@ -45,6 +46,8 @@ pub fn router(app: Arc<App>) -> Result<Router, String> {
         .route("/account", get(pages::account))
         .route("/account/language", post(pages::set_language))
         .route("/admin/users", get(pages::users))
+        .route("/figures", get(figures::page))
+        .route("/figures.json", get(figures::json))
         .fallback(pages::not_found)
         .layer(DefaultBodyLimit::max(FORM_LIMIT))
         .layer(axum::middleware::from_fn_with_state(state.clone(), security::headers))

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::context::{Ctx, Layout, PRE_COOKIE, SESSION_COOKIE, pre_binding, set_cookie};
 
-fn render(status: StatusCode, page: impl Template) -> Response {
+pub(crate) fn render(status: StatusCode, page: impl Template) -> Response {
     match page.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(e) => {
@@ -42,7 +42,7 @@ fn error_page(ctx: &Ctx, status: StatusCode, message_key: &'static str) -> Respo
 
 /// An app error as a page: the caller's mistakes as 4xx with their reason, ours as 500 with
 /// the cause logged (never personal data: errors carry ids and kinds, not content).
-fn app_error(ctx: &Ctx, e: AppError) -> Response {
+pub(crate) fn app_error(ctx: &Ctx, e: AppError) -> Response {
     match e {
         AppError::Forbidden => error_page(ctx, StatusCode::FORBIDDEN, "error-forbidden"),
         AppError::NotFound(_) => error_page(ctx, StatusCode::NOT_FOUND, "error-not-found"),
@@ -55,6 +55,10 @@ fn app_error(ctx: &Ctx, e: AppError) -> Response {
             error_page(ctx, StatusCode::INTERNAL_SERVER_ERROR, "error-internal")
         }
     }
+}
+
+pub(crate) fn bad_request(ctx: &Ctx) -> Response {
+    error_page(ctx, StatusCode::BAD_REQUEST, "error-bad-request")
 }
 
 fn csrf_rejected(ctx: &Ctx) -> Response {
