@@ -170,15 +170,9 @@ run_wrk() {
 
 # ---------------------------------------------------------------- machine
 
-CPU_MODEL="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
-MEM_TOTAL="$(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
-echo "## Machine"
-echo
-echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
-echo "- nproc: $(nproc)"
-echo "- CPU: ${CPU_MODEL:-unknown}"
-echo "- memory: $MEM_TOTAL"
-echo "- kernel: $(uname -srm)"
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
+machine_header
 echo "- rustc: $(rustc --version)"
 echo "- cargo: $(cargo --version)"
 echo "- wrk: $(wrk -v 2>&1 | head -n1 | awk '{ print $1, $2 }')"

@@ -181,15 +181,9 @@ expect_line() {
 
 # ---------------------------------------------------------------- machine
 
-CPU_MODEL="$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
-MEM_TOTAL="$(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
-echo "## Machine"
-echo
-echo "- date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
-echo "- nproc: $(nproc)"
-echo "- CPU: ${CPU_MODEL:-unknown}"
-echo "- memory: $MEM_TOTAL"
-echo "- kernel: $(uname -srm)"
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
+machine_header
 echo "- load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "- python3: $(python3 --version 2>&1 | awk '{ print $2 }')"
 echo "- sqlite3: $(sqlite3 --version | awk '{ print $1 }')"

@@ -157,8 +157,8 @@ impl From<StoreError> for AppError {
 /// Today's date in UTC.
 pub fn today() -> razam_core::registry::Day {
     let days = now_ms().div_euclid(86_400_000);
-    razam_core::registry::Day::from_days_since_epoch(days)
-        .unwrap_or_else(|| razam_core::registry::Day::new(2000, 1, 1).unwrap_or_else(|| unreachable!("a valid day")))
+    // Outside 1900–2199 only if the system clock is wildly wrong.
+    razam_core::registry::Day::from_days_since_epoch(days).unwrap_or(razam_core::registry::Day::EPOCH)
 }
 
 pub fn now_ms() -> i64 {

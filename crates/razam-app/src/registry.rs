@@ -278,11 +278,30 @@ impl App {
         }
     }
 
+    /// Applies one change; returns the id it created or affected.
+    async fn apply_single(&self, change: Change) -> Result<i64, AppError> {
+        let ids = self.store.apply(std::slice::from_ref(&change)).await?;
+        ids.first()
+            .copied()
+            .ok_or_else(|| AppError::Store(razam_store::StoreError::Damaged("a change returned no id".into())))
+    }
+
+    /// The persons an event names, each checked to exist and to be readable by `actor`.
+    async fn event_persons(&self, actor: &Actor, input: &EventInput) -> Result<Vec<(Target, &'static str)>, AppError> {
+        let mut persons = Vec::with_capacity(input.persons.len());
+        for (id, role) in &input.persons {
+            let p = self.store.person(*id).await?.ok_or(AppError::NotFound("the person"))?;
+            self.may_read(actor, &p.confidentiality)?;
+            persons.push((Target::Existing(*id), role.as_str()));
+        }
+        Ok(persons)
+    }
+
     pub async fn create_person(&self, actor: &Actor, input: &PersonInput) -> Result<i64, AppError> {
         self.require(actor, Permission::WriteRegistry)?;
         let op = RegistryOp::CreatePerson(self.person_write(input)?);
         let change = Self::change(actor, op, Some("person.create"), Some(self.person_snapshot(input)?));
-        Ok(self.store.apply(&[change]).await?[0])
+        self.apply_single(change).await
     }
 
     /// Refused with a conflict when someone saved a newer version since `expected_version`.
@@ -302,28 +321,15 @@ impl App {
             person: self.person_write(input)?,
         };
         let change = Self::change(actor, op, Some("person.update"), Some(self.person_snapshot(input)?));
-        self.store.apply(&[change]).await?;
-        Ok(())
+        self.apply_single(change).await.map(drop)
     }
 
     pub async fn create_event(&self, actor: &Actor, input: &EventInput) -> Result<i64, AppError> {
         self.require(actor, Permission::WriteRegistry)?;
-        for (person, _) in &input.persons {
-            let p = self
-                .store
-                .person(*person)
-                .await?
-                .ok_or(AppError::NotFound("the person"))?;
-            self.may_read(actor, &p.confidentiality)?;
-        }
-        let persons = input
-            .persons
-            .iter()
-            .map(|(id, role)| (Target::Existing(*id), role.as_str()))
-            .collect();
+        let persons = self.event_persons(actor, input).await?;
         let op = RegistryOp::CreateEvent(self.event_write(input, persons)?);
         let change = Self::change(actor, op, Some("event.create"), Some(self.event_snapshot(input)?));
-        Ok(self.store.apply(&[change]).await?[0])
+        self.apply_single(change).await
     }
 
     pub async fn update_event(
@@ -336,19 +342,14 @@ impl App {
         self.require(actor, Permission::WriteRegistry)?;
         let existing = self.store.event(id).await?.ok_or(AppError::NotFound("the event"))?;
         self.may_read(actor, &existing.confidentiality)?;
-        let persons = input
-            .persons
-            .iter()
-            .map(|(id, role)| (Target::Existing(*id), role.as_str()))
-            .collect();
+        let persons = self.event_persons(actor, input).await?;
         let op = RegistryOp::UpdateEvent {
             id: Target::Existing(id),
             expected_version: Some(expected_version),
             event: self.event_write(input, persons)?,
         };
         let change = Self::change(actor, op, Some("event.update"), Some(self.event_snapshot(input)?));
-        self.store.apply(&[change]).await?;
-        Ok(())
+        self.apply_single(change).await.map(drop)
     }
 
     /// Recognises a person as a political prisoner on `on` (or changes the date), and marks
@@ -419,8 +420,7 @@ impl App {
             status: status.as_str(),
             on_date: on.to_string(),
         };
-        self.store
-            .apply(&[Self::change(actor, op, Some("person.status"), None)])
+        self.apply_single(Self::change(actor, op, Some("person.status"), None))
             .await?;
         Ok(())
     }

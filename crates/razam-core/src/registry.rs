@@ -12,6 +12,13 @@ pub struct Day {
 }
 
 impl Day {
+    /// 1970-01-01.
+    pub const EPOCH: Day = Day {
+        year: 1970,
+        month: 1,
+        day: 1,
+    };
+
     pub fn new(year: u16, month: u8, day: u8) -> Option<Day> {
         let valid =
             (1900..=2199).contains(&year) && (1..=12).contains(&month) && day >= 1 && day <= days_in(year, month);
@@ -429,7 +436,14 @@ pub struct Article(String);
 impl Article {
     pub fn parse(s: &str) -> Result<Article, ArticleError> {
         let text: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
-        let text = text.trim_start_matches(['ч', 'с', 'т', '.']).to_owned();
+        // A leading word for "article" ("ст.", "арт.", "art.") is not part of the number.
+        let lower = text.to_lowercase();
+        let text = ["ст.", "арт.", "art."]
+            .iter()
+            .find(|p| lower.starts_with(*p))
+            .map_or(text.as_str(), |p| &text[p.len()..])
+            .trim()
+            .to_owned();
         if text.is_empty() || text.chars().count() > 40 || text.chars().any(char::is_control) {
             return Err(ArticleError(s.to_owned()));
         }
@@ -564,7 +578,13 @@ mod tests {
         assert_eq!(texts, ["342", "361-1", "130 ч.3"]);
         let bases: Vec<&str> = list.iter().map(Article::base).collect();
         assert_eq!(bases, ["342", "361-1", "130"]);
+        let prefixed = parse_articles("ст. 342; Art.361-1").unwrap();
+        assert_eq!(
+            prefixed.iter().map(Article::as_str).collect::<Vec<_>>(),
+            ["342", "361-1"]
+        );
         assert!(parse_articles("murder").is_err());
+        assert!(parse_articles("ст.").is_err());
         assert!(parse_articles("").unwrap().is_empty());
     }
 

@@ -272,25 +272,34 @@ pub trait RegistryStore: Send + Sync {
     async fn intake_queue(&self, state: &str, limit: i64) -> Result<Vec<IntakeRow>, StoreError>;
 }
 
-/// The status query shared by lists and counts: the latest status of person `p` on day
-/// `$D` (an ending status wins the same day).
-macro_rules! latest_status_sql {
-    ($person:literal, $day:literal) => {
-        concat!(
-            "(SELECT s.status FROM prisoner_status s WHERE s.person_id = ",
-            $person,
-            " AND s.on_date <= ",
-            $day,
-            " ORDER BY s.on_date DESC, CASE WHEN s.status = 'held' THEN 0 ELSE 1 END DESC, s.id DESC LIMIT 1)"
-        )
-    };
+/// The start of the status subquery of person `person` on a day, and its end: the latest
+/// entry on or before the day, where an ending status wins the same day. The day goes between
+/// the two (a `$N` placeholder or a bound value).
+pub(crate) fn status_on(person: &str) -> String {
+    format!("(SELECT s.status FROM prisoner_status s WHERE s.person_id = {person} AND s.on_date <= ")
 }
-pub(crate) use latest_status_sql;
+pub(crate) const LATEST_FIRST: &str =
+    " ORDER BY s.on_date DESC, CASE WHEN s.status = 'held' THEN 0 ELSE 1 END DESC, s.id DESC LIMIT 1)";
 
-pub(crate) const PERSON_COLUMNS: &str = "p.id, p.label, p.identity_sealed, p.region, p.confidentiality, \
-     p.consent_to_publish, p.version, p.created_at_ms, p.updated_at_ms, r.recognized_on, \
-     (SELECT s.status || ' ' || s.on_date FROM prisoner_status s WHERE s.person_id = p.id \
-      ORDER BY s.on_date DESC, CASE WHEN s.status = 'held' THEN 0 ELSE 1 END DESC, s.id DESC LIMIT 1) AS status";
+/// The condition "recognised on or before `$1` and held on `$1`", over `recognitions r`.
+pub(crate) fn held_on_param_1() -> String {
+    format!(
+        "r.recognized_on <= $1 AND {}$1{LATEST_FIRST} = 'held'",
+        status_on("r.person_id")
+    )
+}
+
+/// The person columns of lists and pages, with the recognition and the latest status ever.
+pub(crate) fn person_columns() -> String {
+    format!(
+        "p.id, p.identity_sealed, p.region, p.confidentiality, p.consent_to_publish, p.version, \
+         p.created_at_ms, p.updated_at_ms, r.recognized_on, \
+         (SELECT s.status || ' ' || s.on_date FROM prisoner_status s WHERE s.person_id = p.id{LATEST_FIRST} AS status"
+    )
+}
+
+pub(crate) const INTAKE_COLUMNS: &str =
+    "id, received_at_ms, report_sealed, state, decided_by, decided_at_ms, person_id";
 
 pub(crate) const EVENT_COLUMNS: &str = "e.id, e.kind, e.date_first, e.date_last, e.date_precision, e.region, \
      e.arrest_days, e.term_months, e.details_sealed, e.confidentiality, e.version, e.created_at_ms, e.updated_at_ms";
@@ -316,8 +325,8 @@ pub(crate) fn resolve(target: Target, ids: &[i64]) -> Result<i64, StoreError> {
     }
 }
 
-/// The public label of a new person: P- and six digits of its id.
-pub(crate) fn label_for(id: i64) -> String {
+/// A person's public label: P- and at least six digits of its id. Derived, never stored.
+pub fn label_for(id: i64) -> String {
     format!("P-{id:06}")
 }
 
@@ -336,9 +345,10 @@ macro_rules! impl_registry_store {
 
             pub(super) fn person_from(row: &DbRow) -> Result<PersonRow, StoreError> {
                 let status: Option<String> = row.try_get("status")?;
+                let id: i64 = row.try_get("id")?;
                 Ok(PersonRow {
-                    id: row.try_get("id")?,
-                    label: row.try_get("label")?,
+                    id,
+                    label: label_for(id),
                     identity_sealed: row.try_get("identity_sealed")?,
                     region: row.try_get("region")?,
                     confidentiality: row.try_get("confidentiality")?,
@@ -396,24 +406,22 @@ macro_rules! impl_registry_store {
                 .fetch_all(exec)
                 .await?;
                 let persons = sqlx::query(&format!(
-                    "SELECT ep.event_id, ep.person_id, p.label, ep.role FROM event_persons ep \
-                     JOIN persons p ON p.id = ep.person_id WHERE ep.event_id IN ({list}) \
-                     ORDER BY ep.event_id, ep.role, ep.person_id"
+                    "SELECT event_id, person_id, role FROM event_persons WHERE event_id IN ({list}) \
+                     ORDER BY event_id, role, person_id"
                 ))
                 .fetch_all(exec)
                 .await?;
-                for event in events.iter_mut() {
-                    for row in &articles {
-                        if row.try_get::<i64, _>("event_id")? == event.id {
-                            event.articles.push(row.try_get("article")?);
-                        }
+                let at: std::collections::HashMap<i64, usize> =
+                    events.iter().enumerate().map(|(i, e)| (e.id, i)).collect();
+                for row in &articles {
+                    if let Some(&i) = at.get(&row.try_get::<i64, _>("event_id")?) {
+                        events[i].articles.push(row.try_get("article")?);
                     }
-                    for row in &persons {
-                        if row.try_get::<i64, _>("event_id")? == event.id {
-                            event
-                                .persons
-                                .push((row.try_get("person_id")?, row.try_get("label")?, row.try_get("role")?));
-                        }
+                }
+                for row in &persons {
+                    if let Some(&i) = at.get(&row.try_get::<i64, _>("event_id")?) {
+                        let person: i64 = row.try_get("person_id")?;
+                        events[i].persons.push((person, label_for(person), row.try_get("role")?));
                     }
                 }
                 Ok(())
@@ -489,11 +497,10 @@ macro_rules! impl_registry_store {
                 Ok(match &change.op {
                     RegistryOp::CreatePerson(p) => {
                         let id: i64 = sqlx::query_scalar(
-                            "INSERT INTO persons (label, identity_sealed, ref_lookup, region, confidentiality, \
+                            "INSERT INTO persons (identity_sealed, ref_lookup, region, confidentiality, \
                              consent_to_publish, import_digest, version, created_at_ms, updated_at_ms) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $8) RETURNING id",
+                             VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $7) RETURNING id",
                         )
-                        .bind(format!("pending-{now}-{}", ids.len()))
                         .bind(&p.identity_sealed)
                         .bind(p.ref_lookup.map(|h| h.to_vec()))
                         .bind(&p.region)
@@ -504,11 +511,6 @@ macro_rules! impl_registry_store {
                         .fetch_one(&mut **tx)
                         .await
                         .map_err(|e| conflict_or(e, "a person with this list reference"))?;
-                        sqlx::query("UPDATE persons SET label = $1 WHERE id = $2")
-                            .bind(label_for(id))
-                            .bind(id)
-                            .execute(&mut **tx)
-                            .await?;
                         id
                     }
                     RegistryOp::UpdatePerson {
@@ -666,16 +668,22 @@ macro_rules! impl_registry_store {
                 Ok(())
             }
 
+            /// `AND column IN (levels…)`: only the confidentiality levels the reader may see.
+            pub(super) fn push_levels(q: &mut sqlx::QueryBuilder<'_, $db>, column: &str, levels: &[&'static str]) {
+                if levels.is_empty() {
+                    return;
+                }
+                q.push(" AND ").push(column).push(" IN (");
+                let mut sep = q.separated(", ");
+                for level in levels {
+                    sep.push_bind(*level);
+                }
+                q.push(")");
+            }
+
             pub(super) fn push_person_filter<'a>(q: &mut sqlx::QueryBuilder<'a, $db>, f: &'a PersonFilter) {
                 q.push(" WHERE 1 = 1");
-                if !f.levels.is_empty() {
-                    q.push(" AND p.confidentiality IN (");
-                    let mut sep = q.separated(", ");
-                    for level in &f.levels {
-                        sep.push_bind(*level);
-                    }
-                    q.push(")");
-                }
+                push_levels(q, "p.confidentiality", &f.levels);
                 if let Some(region) = &f.region {
                     q.push(" AND p.region = ").push_bind(region);
                 }
@@ -689,20 +697,12 @@ macro_rules! impl_registry_store {
                     }
                     Some("held") => {
                         q.push(" AND r.recognized_on <= ").push_bind(day.clone());
-                        q.push(" AND (SELECT s.status FROM prisoner_status s WHERE s.person_id = p.id AND s.on_date <= ")
-                            .push_bind(day)
-                            .push(
-                                " ORDER BY s.on_date DESC, CASE WHEN s.status = 'held' THEN 0 ELSE 1 END DESC, \
-                                 s.id DESC LIMIT 1) = 'held'",
-                            );
+                        q.push(" AND ").push(status_on("p.id")).push_bind(day);
+                        q.push(LATEST_FIRST).push(" = 'held'");
                     }
                     Some("released") => {
-                        q.push(" AND (SELECT s.status FROM prisoner_status s WHERE s.person_id = p.id AND s.on_date <= ")
-                            .push_bind(day)
-                            .push(
-                                " ORDER BY s.on_date DESC, CASE WHEN s.status = 'held' THEN 0 ELSE 1 END DESC, \
-                                 s.id DESC LIMIT 1) <> 'held'",
-                            );
+                        q.push(" AND ").push(status_on("p.id")).push_bind(day);
+                        q.push(LATEST_FIRST).push(" <> 'held'");
                     }
                     _ => {}
                 }
@@ -741,7 +741,7 @@ macro_rules! impl_registry_store {
             ) -> Result<Option<$crate::registry::PersonRow>, StoreError> {
                 let row = sqlx::query(&format!(
                     "SELECT {} FROM persons p LEFT JOIN recognitions r ON r.person_id = p.id WHERE p.id = $1",
-                    $crate::registry::PERSON_COLUMNS
+                    $crate::registry::person_columns()
                 ))
                 .bind(id)
                 .fetch_optional(self.reader())
@@ -774,7 +774,7 @@ macro_rules! impl_registry_store {
             ) -> Result<Vec<$crate::registry::PersonRow>, StoreError> {
                 let mut q = sqlx::QueryBuilder::new(format!(
                     "SELECT {} FROM persons p LEFT JOIN recognitions r ON r.person_id = p.id",
-                    $crate::registry::PERSON_COLUMNS
+                    $crate::registry::person_columns()
                 ));
                 registry_sql::push_person_filter(&mut q, filter);
                 if let Some(before) = before {
@@ -843,14 +843,7 @@ macro_rules! impl_registry_store {
                     "SELECT {} FROM events e WHERE 1 = 1",
                     $crate::registry::EVENT_COLUMNS
                 ));
-                if !filter.levels.is_empty() {
-                    q.push(" AND e.confidentiality IN (");
-                    let mut sep = q.separated(", ");
-                    for level in &filter.levels {
-                        sep.push_bind(*level);
-                    }
-                    q.push(")");
-                }
+                registry_sql::push_levels(&mut q, "e.confidentiality", &filter.levels);
                 if let Some(kind) = filter.kind {
                     q.push(" AND e.kind = ").push_bind(kind);
                 }
@@ -950,10 +943,9 @@ macro_rules! impl_registry_store {
             }
 
             async fn held_counts(&self, as_of: &str) -> Result<$crate::registry::HeldCounts, StoreError> {
-                let (held, recognized_total): (i64, i64) = sqlx::query_as(concat!(
-                    "SELECT COUNT(CASE WHEN ",
-                    $crate::registry::latest_status_sql!("r.person_id", "$1"),
-                    " = 'held' THEN 1 END), COUNT(*) FROM recognitions r WHERE r.recognized_on <= $1"
+                let (held, recognized_total): (i64, i64) = sqlx::query_as(&format!(
+                    "SELECT COUNT(CASE WHEN {} THEN 1 END), COUNT(*) FROM recognitions r WHERE r.recognized_on <= $1",
+                    $crate::registry::held_on_param_1()
                 ))
                 .bind(as_of)
                 .fetch_one(self.reader())
@@ -965,11 +957,10 @@ macro_rules! impl_registry_store {
             }
 
             async fn held_by_region(&self, as_of: &str) -> Result<Vec<(Option<String>, i64)>, StoreError> {
-                Ok(sqlx::query_as(concat!(
+                Ok(sqlx::query_as(&format!(
                     "SELECT p.region, COUNT(*) FROM recognitions r JOIN persons p ON p.id = r.person_id \
-                     WHERE r.recognized_on <= $1 AND ",
-                    $crate::registry::latest_status_sql!("r.person_id", "$1"),
-                    " = 'held' GROUP BY p.region ORDER BY COUNT(*) DESC, p.region"
+                     WHERE {} GROUP BY p.region ORDER BY COUNT(*) DESC, p.region",
+                    $crate::registry::held_on_param_1()
                 ))
                 .bind(as_of)
                 .fetch_all(self.reader())
@@ -977,14 +968,13 @@ macro_rules! impl_registry_store {
             }
 
             async fn held_by_article(&self, as_of: &str) -> Result<Vec<(String, i64)>, StoreError> {
-                Ok(sqlx::query_as(concat!(
+                Ok(sqlx::query_as(&format!(
                     "SELECT a.base, COUNT(DISTINCT r.person_id) FROM recognitions r \
                      JOIN event_persons ep ON ep.person_id = r.person_id AND ep.role = 'victim' \
                      JOIN events e ON e.id = ep.event_id AND e.kind = 'criminal_case' \
                      JOIN event_articles a ON a.event_id = e.id \
-                     WHERE r.recognized_on <= $1 AND ",
-                    $crate::registry::latest_status_sql!("r.person_id", "$1"),
-                    " = 'held' GROUP BY a.base ORDER BY COUNT(DISTINCT r.person_id) DESC, a.base"
+                     WHERE {} GROUP BY a.base ORDER BY COUNT(DISTINCT r.person_id) DESC, a.base",
+                    $crate::registry::held_on_param_1()
                 ))
                 .bind(as_of)
                 .fetch_all(self.reader())
@@ -1032,8 +1022,7 @@ macro_rules! impl_registry_store {
             ) -> Result<Option<$crate::registry::IntakeRow>, StoreError> {
                 let row: Option<(i64, i64, Vec<u8>, String, Option<String>, Option<i64>, Option<i64>)> =
                     sqlx::query_as(
-                        "SELECT id, received_at_ms, report_sealed, state, decided_by, decided_at_ms, person_id \
-                         FROM intake_reports WHERE id = $1",
+                        &format!("SELECT {} FROM intake_reports WHERE id = $1", $crate::registry::INTAKE_COLUMNS),
                     )
                     .bind(id)
                     .fetch_optional(self.reader())
@@ -1048,8 +1037,10 @@ macro_rules! impl_registry_store {
             ) -> Result<Vec<$crate::registry::IntakeRow>, StoreError> {
                 let rows: Vec<(i64, i64, Vec<u8>, String, Option<String>, Option<i64>, Option<i64>)> =
                     sqlx::query_as(
-                        "SELECT id, received_at_ms, report_sealed, state, decided_by, decided_at_ms, person_id \
-                         FROM intake_reports WHERE state = $1 ORDER BY id LIMIT $2",
+                        &format!(
+                            "SELECT {} FROM intake_reports WHERE state = $1 ORDER BY id LIMIT $2",
+                            $crate::registry::INTAKE_COLUMNS
+                        ),
                     )
                     .bind(state)
                     .bind(limit)

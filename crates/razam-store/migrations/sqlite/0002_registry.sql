@@ -6,10 +6,9 @@
 -- person (names, birth dates, contacts, places below the region, descriptions, testimony,
 -- every version snapshot) is sealed by razam-app before it arrives here.
 
+-- A person's public label (P-000123) is derived from the id, never a name, never stored.
 CREATE TABLE persons (
     id INTEGER PRIMARY KEY,
-    -- The pseudonymous public label, e.g. P-000123; never a name.
-    label TEXT NOT NULL UNIQUE,
     -- JSON of names (any script, with variants), patronymic, birth date, contacts, notes.
     identity_sealed BLOB NOT NULL,
     -- Keyed hash of an external list's reference (prisoner-list imports), for idempotency.

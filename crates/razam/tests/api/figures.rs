@@ -30,14 +30,7 @@ async fn the_public_figures_state_their_date_and_hide_small_counts(app: TestApp)
         .unwrap();
     assert!(report.errors.is_empty(), "{report:?}");
     let c = client();
-    let json: serde_json::Value = c
-        .get(app.url("/figures.json?as_of=2022-01-01"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let json: serde_json::Value = app.get_json(&c, "/figures.json?as_of=2022-01-01").await;
     assert_eq!(json["as_of"], "2022-01-01");
     assert_eq!(json["held"], serde_json::json!({"value": 9, "suppressed": false}));
     assert_eq!(json["recognized_total"]["value"], 9);
@@ -64,14 +57,7 @@ async fn the_public_figures_state_their_date_and_hide_small_counts(app: TestApp)
         serde_json::Value::Null
     );
     // Before anyone was recognised the totals are zero, which is not suppressed.
-    let early: serde_json::Value = c
-        .get(app.url("/figures.json?as_of=2021-02-28"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let early: serde_json::Value = app.get_json(&c, "/figures.json?as_of=2021-02-28").await;
     assert_eq!(early["held"]["value"], 0);
 
     // The page: no login needed, the figure, its definition, a chart drawn on the server,

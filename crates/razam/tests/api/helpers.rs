@@ -171,6 +171,11 @@ impl TestApp {
     }
 
     /// Submits a form the way a browser would: with the CSRF token from `page`.
+    /// GET `path` and parse the answer as JSON.
+    pub async fn get_json(&self, client: &reqwest::Client, path: &str) -> serde_json::Value {
+        client.get(self.url(path)).send().await.unwrap().json().await.unwrap()
+    }
+
     pub async fn post_form(
         &self,
         client: &reqwest::Client,
