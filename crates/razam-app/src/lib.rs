@@ -16,6 +16,7 @@ mod passwords;
 pub mod prisoners;
 pub mod registry;
 pub mod sessions;
+pub mod sources;
 pub mod stream;
 pub mod vault;
 

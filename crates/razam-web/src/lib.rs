@@ -5,9 +5,12 @@
 //! response carries a strict Content-Security-Policy and nothing is loaded from another origin.
 
 mod context;
+mod events;
 mod figures;
+mod forms;
 pub mod i18n;
 mod pages;
+mod persons;
 mod security;
 
 use std::future::Future;
@@ -46,6 +49,19 @@ pub fn router(app: Arc<App>) -> Result<Router, String> {
         .route("/account", get(pages::account))
         .route("/account/language", post(pages::set_language))
         .route("/admin/users", get(pages::users))
+        .route("/persons", get(persons::list).post(persons::create))
+        .route("/persons/new", get(persons::new_form))
+        .route("/persons/{id}", get(persons::show).post(persons::update))
+        .route("/persons/{id}/edit", get(persons::edit_form))
+        .route("/persons/{id}/history", get(persons::history))
+        .route("/persons/{id}/recognition", post(persons::recognise))
+        .route("/persons/{id}/statuses", post(persons::add_status))
+        .route("/events", get(events::list).post(events::create))
+        .route("/events/new", get(events::new_form))
+        .route("/events/{id}", get(events::show).post(events::update))
+        .route("/events/{id}/edit", get(events::edit_form))
+        .route("/events/{id}/history", get(events::history))
+        .route("/events/{id}/sources", post(events::add_source))
         .route("/figures", get(figures::page))
         .route("/figures.json", get(figures::json))
         .fallback(pages::not_found)

@@ -61,7 +61,7 @@ pub(crate) fn bad_request(ctx: &Ctx) -> Response {
     error_page(ctx, StatusCode::BAD_REQUEST, "error-bad-request")
 }
 
-fn csrf_rejected(ctx: &Ctx) -> Response {
+pub(crate) fn csrf_rejected(ctx: &Ctx) -> Response {
     error_page(ctx, StatusCode::FORBIDDEN, "error-csrf")
 }
 
@@ -78,7 +78,7 @@ fn role_key(role: Role) -> &'static str {
 }
 
 /// Where a page that needs a login sends a visitor without one.
-fn to_login() -> Response {
+pub(crate) fn to_login() -> Response {
     Redirect::to("/login").into_response()
 }
 

@@ -10,5 +10,6 @@ mod figures;
 mod i18n;
 mod login;
 mod registry;
+mod registry_pages;
 mod sealing;
 mod shell;

@@ -98,6 +98,34 @@ async fn a_sealed_marker_never_reaches_the_disk(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(report.updated, 1, "{report:?}");
+    // A source on the imported detention: its title, reference and notes.
+    let person = app
+        .app
+        .list_persons(&razam_app::Actor::Cli, Default::default(), None, 10)
+        .await
+        .unwrap()[0]
+        .id;
+    let event = app
+        .app
+        .person_page(&razam_app::Actor::Cli, person)
+        .await
+        .unwrap()
+        .events[0]
+        .0
+        .id;
+    let source = razam_app::sources::SourceInput {
+        kind: razam_core::registry::SourceKind::Testimony,
+        details: razam_app::sources::SourceDetails {
+            title: marker.clone(),
+            reference: marker.clone(),
+            notes: marker.clone(),
+        },
+        confidentiality: razam_core::registry::Confidentiality::Restricted,
+    };
+    app.app
+        .add_source(&razam_app::Actor::Cli, event, &source)
+        .await
+        .unwrap();
 
     // The needles do find the marker where it is in the clear (proof that the search works).
     let probe = tempfile::tempdir().unwrap();
