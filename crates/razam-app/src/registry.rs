@@ -15,6 +15,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Actor, App, AppError};
 
+/// The list filters, for callers that do not reach the store themselves (the web layer).
+pub use razam_store::registry::{EventFilter as EventListFilter, PersonFilter as PersonListFilter};
+
 const SEAL_IDENTITY: &str = "registry.person.identity";
 const SEAL_DETAILS: &str = "registry.event.details";
 const SEAL_DECISION: &str = "registry.recognition.decision";

@@ -81,3 +81,23 @@ region-mogilev = Магілёўская вобласць
 region-abroad = За мяжой
 region-other = Іншае
 region-unknown = Невядома
+
+## API tokens (account page)
+tokens-title = API-токены
+tokens-help = Токен дазваляе скрыпту карыстацца JSON API рэестра (/api/v1) ад вашага імя і з вашай роляй. Дайце кожнаму скрыпту свой токен і адклікайце яго, калі ён больш не патрэбны.
+tokens-created = Ваш новы токен ніжэй. Скапіруйце яго зараз: ён паказваецца толькі адзін раз, і атрымаць яго пазней нельга.
+tokens-name = Назва токена
+tokens-days = Тэрмін дзеяння (дзён; пуста — бестэрмінова)
+tokens-create = Стварыць токен
+tokens-created-on = Створаны
+tokens-expires-on = Дзейнічае да
+tokens-last-used = Апошняе выкарыстанне
+tokens-state = Стан
+tokens-revoke = Адклікаць
+tokens-never = ніколі
+tokens-never-used = яшчэ не
+tokens-state-active = дзейны
+tokens-state-expired = тэрмін скончыўся
+tokens-state-revoked = адкліканы
+tokens-error-name = Дайце токену назву ад 1 да 100 знакаў.
+tokens-error-days = Тэрмін — цэлая колькасць дзён ад 1 да 3650 або пуста, каб токен не заканчваўся.

@@ -81,3 +81,23 @@ region-mogilev = Mogilev region
 region-abroad = Abroad
 region-other = Other
 region-unknown = Not known
+
+## API tokens (account page)
+tokens-title = API tokens
+tokens-help = A token lets a script use the registry's JSON API (/api/v1) as you, with your role. Give each script its own token and revoke it when it is no longer needed.
+tokens-created = Your new token is below. Copy it now: it is shown only this once and cannot be retrieved later.
+tokens-name = Token name
+tokens-days = Expires after (days, empty for never)
+tokens-create = Create token
+tokens-created-on = Created
+tokens-expires-on = Expires
+tokens-last-used = Last used
+tokens-state = State
+tokens-revoke = Revoke
+tokens-never = never
+tokens-never-used = not yet
+tokens-state-active = active
+tokens-state-expired = expired
+tokens-state-revoked = revoked
+tokens-error-name = Give the token a name of 1 to 100 characters.
+tokens-error-days = The expiry is a whole number of days from 1 to 3650, or empty for never.

@@ -81,3 +81,23 @@ region-mogilev = Mogiliovo sritis
 region-abroad = Užsienyje
 region-other = Kita
 region-unknown = Nežinoma
+
+## API tokens (account page)
+tokens-title = API raktai
+tokens-help = Raktas leidžia scenarijui naudotis registro JSON API (/api/v1) jūsų vardu ir su jūsų vaidmeniu. Kiekvienam scenarijui duokite atskirą raktą ir atšaukite jį, kai jo nebereikia.
+tokens-created = Jūsų naujas raktas yra žemiau. Nukopijuokite jį dabar: jis rodomas tik šį vienintelį kartą ir vėliau jo gauti neįmanoma.
+tokens-name = Rakto pavadinimas
+tokens-days = Galioja dienų (tuščia – neribotai)
+tokens-create = Sukurti raktą
+tokens-created-on = Sukurtas
+tokens-expires-on = Galioja iki
+tokens-last-used = Paskutinį kartą naudotas
+tokens-state = Būsena
+tokens-revoke = Atšaukti
+tokens-never = niekada
+tokens-never-used = dar ne
+tokens-state-active = galioja
+tokens-state-expired = nebegalioja
+tokens-state-revoked = atšauktas
+tokens-error-name = Suteikite raktui pavadinimą nuo 1 iki 100 simbolių.
+tokens-error-days = Galiojimas – sveikasis dienų skaičius nuo 1 iki 3650 arba tuščia, jei raktas neturi nustoti galioti.

@@ -81,3 +81,23 @@ region-mogilev = obwód mohylewski
 region-abroad = Za granicą
 region-other = Inne
 region-unknown = Nieznany
+
+## API tokens (account page)
+tokens-title = Tokeny API
+tokens-help = Token pozwala skryptowi korzystać z JSON API rejestru (/api/v1) w Twoim imieniu i z Twoją rolą. Daj każdemu skryptowi osobny token i unieważnij go, gdy nie będzie już potrzebny.
+tokens-created = Twój nowy token jest poniżej. Skopiuj go teraz: jest pokazywany tylko ten jeden raz i nie da się go odzyskać później.
+tokens-name = Nazwa tokenu
+tokens-days = Wygasa po (dniach; puste — nigdy)
+tokens-create = Utwórz token
+tokens-created-on = Utworzony
+tokens-expires-on = Wygasa
+tokens-last-used = Ostatnio użyty
+tokens-state = Stan
+tokens-revoke = Unieważnij
+tokens-never = nigdy
+tokens-never-used = jeszcze nie
+tokens-state-active = aktywny
+tokens-state-expired = wygasł
+tokens-state-revoked = unieważniony
+tokens-error-name = Nadaj tokenowi nazwę o długości od 1 do 100 znaków.
+tokens-error-days = Ważność to liczba całkowita dni od 1 do 3650 albo puste pole, jeśli token ma nie wygasać.

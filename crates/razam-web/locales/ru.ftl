@@ -81,3 +81,23 @@ region-mogilev = Могилёвская область
 region-abroad = За границей
 region-other = Другое
 region-unknown = Неизвестно
+
+## API tokens (account page)
+tokens-title = API-токены
+tokens-help = Токен позволяет скрипту пользоваться JSON API реестра (/api/v1) от вашего имени и с вашей ролью. Дайте каждому скрипту свой токен и отзывайте его, когда он больше не нужен.
+tokens-created = Ваш новый токен ниже. Скопируйте его сейчас: он показывается только один раз, получить его позже нельзя.
+tokens-name = Название токена
+tokens-days = Срок действия (дней; пусто — бессрочно)
+tokens-create = Создать токен
+tokens-created-on = Создан
+tokens-expires-on = Действует до
+tokens-last-used = Последнее использование
+tokens-state = Состояние
+tokens-revoke = Отозвать
+tokens-never = никогда
+tokens-never-used = ещё нет
+tokens-state-active = действует
+tokens-state-expired = срок истёк
+tokens-state-revoked = отозван
+tokens-error-name = Дайте токену название от 1 до 100 символов.
+tokens-error-days = Срок — целое число дней от 1 до 3650 или пусто, чтобы токен не истекал.

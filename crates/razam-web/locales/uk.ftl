@@ -81,3 +81,23 @@ region-mogilev = Могильовська область
 region-abroad = За кордоном
 region-other = Інше
 region-unknown = Невідомо
+
+## API tokens (account page)
+tokens-title = API-токени
+tokens-help = Токен дозволяє скрипту користуватися JSON API реєстру (/api/v1) від вашого імені та з вашою роллю. Дайте кожному скрипту власний токен і відкликайте його, коли він більше не потрібен.
+tokens-created = Ваш новий токен нижче. Скопіюйте його зараз: він показується лише один раз, отримати його пізніше неможливо.
+tokens-name = Назва токена
+tokens-days = Строк дії (днів; порожньо — безстроково)
+tokens-create = Створити токен
+tokens-created-on = Створено
+tokens-expires-on = Діє до
+tokens-last-used = Останнє використання
+tokens-state = Стан
+tokens-revoke = Відкликати
+tokens-never = ніколи
+tokens-never-used = ще ні
+tokens-state-active = діє
+tokens-state-expired = строк минув
+tokens-state-revoked = відкликано
+tokens-error-name = Дайте токену назву від 1 до 100 символів.
+tokens-error-days = Строк — ціла кількість днів від 1 до 3650 або порожньо, щоб токен не спливав.
