@@ -22,7 +22,7 @@ const PREFIX: &str = "razam_";
 const ENCODED_LEN: usize = 43;
 const SEAL_NAME: &str = "accounts.api_token.name";
 /// A name says where the token is used ("backup script on the office laptop").
-const NAME_MAX_CHARS: usize = 100;
+pub const NAME_MAX_CHARS: usize = 100;
 /// Ten years: a longer life is no different from none, which must be asked for by leaving
 /// the field empty.
 pub const MAX_DAYS: u32 = 3650;

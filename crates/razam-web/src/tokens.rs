@@ -5,7 +5,7 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use razam_app::tokens::{TokenState, TokenView};
+use razam_app::tokens::{NAME_MAX_CHARS, TokenState, TokenView};
 use razam_app::{Actor, AppError};
 use razam_core::registry::Day;
 use serde::Deserialize;
@@ -79,7 +79,7 @@ pub async fn create(State(state): State<AppState>, ctx: Ctx, Form(form): Form<Ne
         return csrf_rejected(&ctx);
     }
     let mut section = TokenSection {
-        name: form.name.chars().take(100).collect(),
+        name: form.name.chars().take(NAME_MAX_CHARS).collect(),
         days: form.days.chars().take(10).collect(),
         ..TokenSection::default()
     };
@@ -106,11 +106,14 @@ pub async fn create(State(state): State<AppState>, ctx: Ctx, Form(form): Form<Ne
             account_page(&state, &ctx, StatusCode::OK, false, section).await
         }
         Err(AppError::BadInput(_)) => {
-            section.error = Some(if form.name.trim().is_empty() || form.name.chars().count() > 100 {
-                "tokens-error-name"
-            } else {
-                "tokens-error-days"
-            });
+            let name = form.name.trim();
+            section.error = Some(
+                if name.is_empty() || name.chars().count() > NAME_MAX_CHARS || name.chars().any(char::is_control) {
+                    "tokens-error-name"
+                } else {
+                    "tokens-error-days"
+                },
+            );
             account_page(&state, &ctx, StatusCode::UNPROCESSABLE_ENTITY, false, section).await
         }
         Err(e) => app_error(&ctx, e),

@@ -498,5 +498,20 @@ async fn only_a_live_token_of_an_enabled_account_gets_in(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(Api::new(&app, Some(&token)).get("/persons").await.0, StatusCode::OK);
+
+    // An administrator may revoke anyone's token.
+    let id = &sql(&app, "SELECT CAST(MIN(id) AS TEXT), 'x' FROM api_tokens").await[0].0;
+    let admin = app
+        .logged_in_client(crate::helpers::ADMIN, crate::helpers::ADMIN_PASSWORD)
+        .await;
+    let (_, page) = app.get(&admin, "/account").await;
+    let r = app
+        .post_form(&admin, &format!("/account/tokens/{id}/revoke"), &page, &[])
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        Api::new(&app, Some(&token)).get("/persons").await.0,
+        StatusCode::UNAUTHORIZED
+    );
 }
 on_both_databases!(only_a_live_token_of_an_enabled_account_gets_in);
