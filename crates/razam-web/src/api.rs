@@ -224,6 +224,23 @@ impl FromRequestParts<AppState> for ApiActor {
     }
 }
 
+/// A record id from the path; anything but a positive number is a record that does not exist.
+pub struct RecordId(i64);
+
+impl FromRequestParts<AppState> for RecordId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<RecordId, ApiError> {
+        let Path(text) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::new(StatusCode::NOT_FOUND, "no such record"))?;
+        match text.parse::<i64>() {
+            Ok(id) if id > 0 => Ok(RecordId(id)),
+            _ => Err(ApiError::new(StatusCode::NOT_FOUND, "no such record")),
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Persons
 
@@ -507,7 +524,7 @@ fn person_detail(page: razam_app::registry::PersonPage) -> PersonDetail {
 }
 
 /// Reading a person is audited by the app, as for the page.
-async fn read_person(State(state): State<AppState>, ApiActor(actor): ApiActor, Path(id): Path<i64>) -> ApiResult {
+async fn read_person(State(state): State<AppState>, ApiActor(actor): ApiActor, RecordId(id): RecordId) -> ApiResult {
     let person = state.app.person_page(&actor, id).await?;
     ok(StatusCode::OK, person_detail(person))
 }
@@ -515,7 +532,7 @@ async fn read_person(State(state): State<AppState>, ApiActor(actor): ApiActor, P
 async fn update_person(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    RecordId(id): RecordId,
     body: Bytes,
 ) -> ApiResult {
     let body: PersonBody = parse_body(&body)?;
@@ -565,7 +582,7 @@ fn history_out(versions: Vec<VersionView>) -> Vec<VersionOut> {
         .collect()
 }
 
-async fn person_history(State(state): State<AppState>, ApiActor(actor): ApiActor, Path(id): Path<i64>) -> ApiResult {
+async fn person_history(State(state): State<AppState>, ApiActor(actor): ApiActor, RecordId(id): RecordId) -> ApiResult {
     let versions = state.app.history(&actor, "person", id).await?;
     ok(StatusCode::OK, json!({ "versions": history_out(versions) }))
 }
@@ -583,7 +600,7 @@ struct RecognitionBody {
 async fn recognise(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    RecordId(id): RecordId,
     body: Bytes,
 ) -> ApiResult {
     let body: RecognitionBody = parse_body(&body)?;
@@ -617,7 +634,7 @@ struct StatusBody {
 async fn add_status(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    RecordId(id): RecordId,
     body: Bytes,
 ) -> ApiResult {
     let body: StatusBody = parse_body(&body)?;
@@ -879,7 +896,7 @@ async fn create_event(State(state): State<AppState>, ApiActor(actor): ApiActor, 
     Ok(response)
 }
 
-async fn read_event(State(state): State<AppState>, ApiActor(actor): ApiActor, Path(id): Path<i64>) -> ApiResult {
+async fn read_event(State(state): State<AppState>, ApiActor(actor): ApiActor, RecordId(id): RecordId) -> ApiResult {
     let event = state.app.event_page(&actor, id).await?;
     ok(StatusCode::OK, event_out(event))
 }
@@ -887,7 +904,7 @@ async fn read_event(State(state): State<AppState>, ApiActor(actor): ApiActor, Pa
 async fn update_event(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    RecordId(id): RecordId,
     body: Bytes,
 ) -> ApiResult {
     let body: EventBody = parse_body(&body)?;
@@ -910,7 +927,7 @@ async fn update_event(
     ok(StatusCode::OK, event_out(event))
 }
 
-async fn event_history(State(state): State<AppState>, ApiActor(actor): ApiActor, Path(id): Path<i64>) -> ApiResult {
+async fn event_history(State(state): State<AppState>, ApiActor(actor): ApiActor, RecordId(id): RecordId) -> ApiResult {
     let versions = state.app.history(&actor, "event", id).await?;
     ok(StatusCode::OK, json!({ "versions": history_out(versions) }))
 }

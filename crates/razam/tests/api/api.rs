@@ -309,6 +309,9 @@ async fn a_documenter_records_through_the_api_and_reads_it_back(app: TestApp) {
     let (status, _) = api.get("/persons?limit=0&status=free").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(api.get("/persons/999999").await.0, StatusCode::NOT_FOUND);
+    let (status, body) = api.get("/events/abc").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body["error"].is_string(), "JSON even for a malformed id");
     assert_eq!(api.get("/no-such-route").await.0, StatusCode::NOT_FOUND);
 
     // Keyset paging: newest first, `next_before` until the last page.
