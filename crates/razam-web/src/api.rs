@@ -71,11 +71,19 @@ pub fn router() -> Router<AppState> {
     by_path
         .into_iter()
         .fold(Router::new(), |router, (path, handler)| router.route(path, handler))
+        .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
 }
 
 async fn openapi() -> Response {
     ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "this route does not take this method: see /api/v1/openapi.json",
+    )
 }
 
 async fn not_found() -> ApiError {

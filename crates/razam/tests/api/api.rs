@@ -313,6 +313,9 @@ async fn a_documenter_records_through_the_api_and_reads_it_back(app: TestApp) {
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(body["error"].is_string(), "JSON even for a malformed id");
     assert_eq!(api.get("/no-such-route").await.0, StatusCode::NOT_FOUND);
+    let (status, body) = api.send(reqwest::Method::DELETE, "/persons", None).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(body["error"].is_string(), "{body}");
 
     // Keyset paging: newest first, `next_before` until the last page.
     for name in ["Два", "Тры"] {
