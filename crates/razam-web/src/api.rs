@@ -25,7 +25,7 @@ use razam_app::{Actor, AppError};
 use razam_core::registry::{
     Article, Confidentiality, Day, EventKind, FuzzyDate, PersonRole, PrisonerStatus, parse_articles,
 };
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -276,6 +276,22 @@ struct PersonBody {
     consent_to_publish: bool,
     /// Required when changing a person: the version the change was made against.
     version: Option<i64>,
+    // What a read answers besides the fields above: accepted back and ignored, so that a
+    // script may PUT what it read, changed, while a misspelt field is still refused.
+    #[serde(default, rename = "id")]
+    _id: Option<IgnoredAny>,
+    #[serde(default, rename = "label")]
+    _label: Option<IgnoredAny>,
+    #[serde(default, rename = "recognized_on")]
+    _recognized_on: Option<IgnoredAny>,
+    #[serde(default, rename = "status")]
+    _status: Option<IgnoredAny>,
+    #[serde(default, rename = "events")]
+    _events: Option<IgnoredAny>,
+    #[serde(default, rename = "recognition")]
+    _recognition: Option<IgnoredAny>,
+    #[serde(default, rename = "statuses")]
+    _statuses: Option<IgnoredAny>,
 }
 
 fn confidentiality(p: &mut Problems, level: Option<&str>) -> Option<Confidentiality> {
@@ -683,6 +699,9 @@ enum Articles {
 struct EventPerson {
     person_id: i64,
     role: String,
+    /// Answered by a read; ignored when sent back.
+    #[serde(default, rename = "label")]
+    _label: Option<IgnoredAny>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -706,6 +725,13 @@ struct EventBody {
     #[serde(default)]
     persons: Vec<EventPerson>,
     version: Option<i64>,
+    // Answered by a read; accepted back and ignored (see `PersonBody`).
+    #[serde(default, rename = "id")]
+    _id: Option<IgnoredAny>,
+    #[serde(default, rename = "date_first")]
+    _date_first: Option<IgnoredAny>,
+    #[serde(default, rename = "date_last")]
+    _date_last: Option<IgnoredAny>,
 }
 
 fn event_input(body: EventBody, p: &mut Problems) -> Option<EventInput> {
