@@ -4,6 +4,7 @@
 //! on [`razam_app::App`] and its answers into pages; no business rule lives here. Every
 //! response carries a strict Content-Security-Policy and nothing is loaded from another origin.
 
+mod api;
 mod context;
 mod events;
 mod figures;
@@ -12,6 +13,7 @@ pub mod i18n;
 mod pages;
 mod persons;
 mod security;
+mod tokens;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -48,6 +50,8 @@ pub fn router(app: Arc<App>) -> Result<Router, String> {
         .route("/logout/everywhere", post(pages::log_out_everywhere))
         .route("/account", get(pages::account))
         .route("/account/language", post(pages::set_language))
+        .route("/account/tokens", post(tokens::create))
+        .route("/account/tokens/{id}/revoke", post(tokens::revoke))
         .route("/admin/users", get(pages::users))
         .route("/persons", get(persons::list).post(persons::create))
         .route("/persons/new", get(persons::new_form))
@@ -64,6 +68,7 @@ pub fn router(app: Arc<App>) -> Result<Router, String> {
         .route("/events/{id}/sources", post(events::add_source))
         .route("/figures", get(figures::page))
         .route("/figures.json", get(figures::json))
+        .nest("/api/v1", api::router())
         .fallback(pages::not_found)
         .layer(DefaultBodyLimit::max(FORM_LIMIT))
         .layer(axum::middleware::from_fn_with_state(state.clone(), security::headers))

@@ -77,6 +77,23 @@ async fn a_sealed_marker_never_reaches_the_disk(app: TestApp) {
     let (_, home) = app.get(&c, "/?lang=be").await;
     assert!(home.contains(&display), "the marker is really there to be found");
     app.get(&c, "/account").await;
+    // An API token named with the marker, used once: only its keyed hash may be stored.
+    let (_, account) = app.get(&c, "/account").await;
+    let answer = app
+        .post_form(&c, "/account/tokens", &account, &[("name", &format!("token {marker}"))])
+        .await
+        .text()
+        .await
+        .unwrap();
+    let at = answer.find("<code id=\"new-token\">").expect("the new token is shown") + 21;
+    let token = answer[at..].split('<').next().unwrap().to_owned();
+    let r = reqwest::Client::new()
+        .get(app.url("/api/v1/persons"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
     let listed = app.app.list_users(&razam_app::Actor::Cli).await.unwrap();
     assert!(listed.iter().any(|u| u.email.as_deref() == Some(email.as_str())));
 
@@ -158,7 +175,7 @@ async fn a_sealed_marker_never_reaches_the_disk(app: TestApp) {
             "the cluster is where we think"
         );
     }
-    let markers = [marker.clone(), display.clone(), email.clone()];
+    let markers = [marker.clone(), display.clone(), email.clone(), token.clone()];
     let while_running = find_in_files(&dirs, &markers);
     assert!(
         while_running.is_empty(),
