@@ -27,7 +27,7 @@ use razam_core::registry::{
 };
 use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::AppState;
 
@@ -53,6 +53,8 @@ pub fn routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         (Method::GET, "/events/{id}", get(read_event)),
         (Method::PUT, "/events/{id}", put(update_event)),
         (Method::GET, "/events/{id}/history", get(event_history)),
+        (Method::GET, "/events/{id}/sources", get(list_sources)),
+        (Method::POST, "/events/{id}/sources", post(add_source)),
         (Method::GET, "/figures", get(crate::figures::json)),
         (Method::GET, "/openapi.json", get(openapi)),
     ]
@@ -966,12 +968,90 @@ async fn event_history(State(state): State<AppState>, ApiActor(actor): ApiActor,
     ok(StatusCode::OK, json!({ "versions": history_out(versions) }))
 }
 
+// ---------------------------------------------------------------------------------------------
+// Sources
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SourceBody {
+    kind: Option<String>,
+    title: Option<String>,
+    #[serde(default)]
+    reference: String,
+    #[serde(default)]
+    notes: String,
+    confidentiality: Option<String>,
+}
+
+fn source_out(s: razam_app::sources::SourceView) -> Value {
+    json!({
+        "id": s.id,
+        "kind": s.kind.as_str(),
+        "title": s.details.title,
+        "reference": s.details.reference,
+        "notes": s.details.notes,
+        "confidentiality": s.confidentiality.as_str(),
+        "created_at_ms": s.created_at_ms,
+    })
+}
+
+async fn list_sources(State(state): State<AppState>, ApiActor(actor): ApiActor, RecordId(id): RecordId) -> ApiResult {
+    let sources = state.app.event_sources(&actor, id).await?;
+    ok(
+        StatusCode::OK,
+        json!({ "sources": sources.into_iter().map(source_out).collect::<Vec<_>>() }),
+    )
+}
+
+async fn add_source(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    RecordId(id): RecordId,
+    body: Bytes,
+) -> ApiResult {
+    let body: SourceBody = parse_body(&body)?;
+    let mut p = Problems::default();
+    let kind = body.kind.as_deref().and_then(razam_core::registry::SourceKind::parse);
+    if kind.is_none() {
+        p.add("kind", "one of media_article, testimony, document");
+    }
+    let title = body.title.as_deref().map(str::trim).unwrap_or_default().to_owned();
+    if title.is_empty() {
+        p.add("title", "required: what the source is");
+    }
+    let level = body.confidentiality.as_deref().and_then(Confidentiality::parse);
+    if level.is_none() {
+        p.add("confidentiality", "one of public, internal, restricted");
+    }
+    p.done()?;
+    let (Some(kind), Some(confidentiality)) = (kind, level) else {
+        return Err(ApiError::invalid(BTreeMap::new()));
+    };
+    let input = razam_app::sources::SourceInput {
+        kind,
+        details: razam_app::sources::SourceDetails {
+            title,
+            reference: body.reference.trim().to_owned(),
+            notes: body.notes.trim().to_owned(),
+        },
+        confidentiality,
+    };
+    let source = state.app.add_source(&actor, id, &input).await?;
+    let added = state
+        .app
+        .event_sources(&actor, id)
+        .await?
+        .into_iter()
+        .find(|s| s.id == source)
+        .map(source_out)
+        .unwrap_or(Value::Null);
+    ok(StatusCode::CREATED, added)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use std::collections::BTreeSet;
-
-    use serde_json::Value;
 
     use super::*;
 

@@ -533,3 +533,59 @@ async fn only_a_live_token_of_an_enabled_account_gets_in(app: TestApp) {
     );
 }
 on_both_databases!(only_a_live_token_of_an_enabled_account_gets_in);
+
+async fn sources_are_added_and_read_through_the_api_by_level(app: TestApp) {
+    let doc = Api::new(&app, Some(&token_for(&app, "ales", Role::Documenter).await));
+    let viewer = Api::new(&app, Some(&token_for(&app, "volha", Role::Viewer).await));
+    let (_, p) = doc.post("/persons", person("Бяляцкі", "internal")).await;
+    let (_, e) = doc
+        .post(
+            "/events",
+            json!({"kind": "search", "date": "2021-07-14", "confidentiality": "internal",
+                   "persons": [{"person_id": p["id"], "role": "victim"}]}),
+        )
+        .await;
+    let path = format!("/events/{}/sources", e["id"]);
+
+    let (status, refused) = doc
+        .post(&path, json!({"kind": "rumour", "confidentiality": "internal"}))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused["fields"]["kind"].is_string() && refused["fields"]["title"].is_string(),
+        "{refused}"
+    );
+    for (title, level) in [("Viasna report", "internal"), ("Сведчанне суседа", "restricted")] {
+        let (status, added) = doc
+            .post(
+                &path,
+                json!({"kind": "testimony", "title": title, "reference": "arch/7", "confidentiality": level}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{added}");
+        assert_eq!(added["title"], json!(title));
+    }
+    let (status, viewer_post) = viewer
+        .post(
+            &path,
+            json!({"kind": "document", "title": "x", "confidentiality": "internal"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{viewer_post}");
+
+    let (_, all) = doc.get(&path).await;
+    assert_eq!(all["sources"].as_array().unwrap().len(), 2);
+    let (_, seen) = viewer.get(&path).await;
+    let titles: Vec<_> = seen["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["title"].clone())
+        .collect();
+    assert_eq!(
+        titles,
+        [json!("Viasna report")],
+        "a viewer does not see restricted sources"
+    );
+}
+on_both_databases!(sources_are_added_and_read_through_the_api_by_level);
