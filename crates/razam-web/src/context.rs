@@ -135,6 +135,8 @@ pub struct Layout {
     pub tr: Tr,
     pub user: Option<CurrentUser>,
     pub is_admin: bool,
+    /// Whether the account's role may read the registry (the app checks again on every use).
+    pub reads_registry: bool,
     pub csrf: String,
     pub languages: Vec<LangLink>,
 }
@@ -145,6 +147,10 @@ impl Ctx {
             tr: self.tr.clone(),
             user: self.user.clone(),
             is_admin: self.user.as_ref().is_some_and(|u| u.role == Role::Admin),
+            reads_registry: self
+                .user
+                .as_ref()
+                .is_some_and(|u| u.role.may(razam_core::role::Permission::ReadRegistry)),
             csrf: self.csrf.clone(),
             languages: Locale::ALL
                 .into_iter()

@@ -5,6 +5,7 @@
 //! response carries a strict Content-Security-Policy and nothing is loaded from another origin.
 
 mod context;
+mod export;
 mod figures;
 pub mod i18n;
 mod pages;
@@ -48,6 +49,8 @@ pub fn router(app: Arc<App>) -> Result<Router, String> {
         .route("/admin/users", get(pages::users))
         .route("/figures", get(figures::page))
         .route("/figures.json", get(figures::json))
+        .route("/export", get(export::page))
+        .route("/export/{file}", get(export::download))
         .fallback(pages::not_found)
         .layer(DefaultBodyLimit::max(FORM_LIMIT))
         .layer(axum::middleware::from_fn_with_state(state.clone(), security::headers))
