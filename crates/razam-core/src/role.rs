@@ -29,7 +29,8 @@ pub enum Permission {
     WriteRegistry,
     /// Decide political-prisoner recognition and record status changes.
     Recognise,
-    /// Export or import registry data in bulk.
+    /// Import registry data in bulk. (Export needs only `ReadRegistry`: it holds what the
+    /// role may read anyway, and each export is audited.)
     BulkData,
 }
 
