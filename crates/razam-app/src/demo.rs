@@ -1,5 +1,9 @@
 //! The demo instance behind the README's run command: fictional people only.
 
+mod registry;
+
+pub use registry::{DemoCounts, NOTE};
+
 use std::path::Path;
 
 use razam_core::{DisplayName, NewPassword, Role, Username};
@@ -44,6 +48,13 @@ pub async fn prepare(dir: &Path, overrides: &Overrides) -> Result<App, AppError>
             };
             app.add_user(&Actor::Cli, user).await?;
         }
+        let counts = app.write_demo_registry().await?;
+        tracing::info!(
+            persons = counts.persons,
+            events = counts.events,
+            recognised = counts.recognised,
+            "demo registry written"
+        );
     }
     Ok(app)
 }

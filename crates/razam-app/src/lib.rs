@@ -9,6 +9,7 @@ pub mod audit;
 pub mod backup;
 pub mod config;
 pub mod demo;
+pub mod export;
 pub mod figures;
 mod files;
 pub mod instance;

@@ -29,8 +29,11 @@ pub enum Permission {
     WriteRegistry,
     /// Decide political-prisoner recognition and record status changes.
     Recognise,
-    /// Export or import registry data in bulk.
+    /// Import registry data in bulk.
     BulkData,
+    /// Export what the role may read to a file (CSV, XLSX), in the clear. Only the roles
+    /// that keep the registry: a file leaves the vault, so read-only roles read on screen.
+    Export,
 }
 
 impl Role {
@@ -76,6 +79,7 @@ impl Role {
             }
             Permission::Recognise => matches!(self, Role::Admin | Role::Reviewer),
             Permission::BulkData => matches!(self, Role::Admin | Role::Reviewer),
+            Permission::Export => matches!(self, Role::Admin | Role::Reviewer | Role::Documenter),
         }
     }
 }

@@ -261,3 +261,15 @@ tokens-state-expired = expired
 tokens-state-revoked = revoked
 tokens-error-name = Give the token a name of 1 to 100 characters.
 tokens-error-days = The expiry is a whole number of days from 1 to 3650, or empty for never.
+# Registry export
+nav-export = Export
+export-title = Export the registry
+export-intro = Download every person or every event you may read, as CSV or as an Excel workbook (XLSX). Each file holds one row per record, newest first.
+export-warning = An exported file holds personal data in the clear. Store it only on an encrypted disk or in an encrypted archive, share it with no one who may not read the registry, and delete it when you no longer need it.
+export-with-restricted = Your role may read restricted records: they are included.
+export-without-restricted = Records marked restricted are not included: your role may not read them.
+export-what = Records
+export-persons = Persons
+export-events = Events
+export-columns = Columns
+export-audited = Every export is recorded in the audit log (who, when, what kind, how many rows; never the content).

@@ -261,3 +261,15 @@ tokens-state-expired = nebegalioja
 tokens-state-revoked = atšauktas
 tokens-error-name = Suteikite raktui pavadinimą nuo 1 iki 100 simbolių.
 tokens-error-days = Galiojimas – sveikasis dienų skaičius nuo 1 iki 3650 arba tuščia, jei raktas neturi nustoti galioti.
+# Registry export
+nav-export = Eksportas
+export-title = Registro eksportas
+export-intro = Atsisiųskite visus asmenis arba visus įvykius, kuriuos jums leidžiama matyti, CSV formatu arba kaip Excel darbaknygę (XLSX). Faile viena eilutė kiekvienam įrašui, naujausi pirmi.
+export-warning = Eksportuotame faile asmens duomenys yra neužšifruoti. Laikykite jį tik užšifruotame diske arba užšifruotame archyve, neperduokite niekam, kam neleidžiama skaityti registro, ir ištrinkite, kai jo nebereikės.
+export-with-restricted = Jūsų vaidmuo leidžia skaityti ribotos prieigos įrašus: jie įtraukti.
+export-without-restricted = Ribotos prieigos įrašai neįtraukti: jūsų vaidmuo neleidžia jų skaityti.
+export-what = Įrašai
+export-persons = Asmenys
+export-events = Įvykiai
+export-columns = Stulpeliai
+export-audited = Kiekvienas eksportas įrašomas į audito žurnalą (kas, kada, kokie duomenys, kiek eilučių; niekada ne turinys).

@@ -261,3 +261,15 @@ tokens-state-expired = wygasł
 tokens-state-revoked = unieważniony
 tokens-error-name = Nadaj tokenowi nazwę o długości od 1 do 100 znaków.
 tokens-error-days = Ważność to liczba całkowita dni od 1 do 3650 albo puste pole, jeśli token ma nie wygasać.
+# Registry export
+nav-export = Eksport
+export-title = Eksport rejestru
+export-intro = Pobierz wszystkie osoby lub wszystkie zdarzenia, które możesz przeglądać, jako CSV lub skoroszyt Excela (XLSX). Plik zawiera jeden wiersz na rekord, od najnowszych.
+export-warning = Wyeksportowany plik zawiera dane osobowe w postaci jawnej. Przechowuj go wyłącznie na zaszyfrowanym dysku lub w zaszyfrowanym archiwum, nie przekazuj nikomu, kto nie ma dostępu do rejestru, i usuń go, gdy nie będzie już potrzebny.
+export-with-restricted = Twoja rola pozwala czytać rekordy o ograniczonym dostępie: są uwzględnione.
+export-without-restricted = Rekordy o ograniczonym dostępie nie są uwzględnione: twoja rola nie pozwala ich czytać.
+export-what = Rekordy
+export-persons = Osoby
+export-events = Zdarzenia
+export-columns = Kolumny
+export-audited = Każdy eksport jest zapisywany w dzienniku audytu (kto, kiedy, co, ile wierszy; nigdy treść).

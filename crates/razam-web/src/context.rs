@@ -137,6 +137,8 @@ pub struct Layout {
     pub is_admin: bool,
     /// Whether the registry's persons and events are in the menu.
     pub reads_registry: bool,
+    /// Whether the role may export the registry to files (the app checks again).
+    pub exports: bool,
     pub csrf: String,
     pub languages: Vec<LangLink>,
 }
@@ -156,6 +158,10 @@ impl Ctx {
                 .user
                 .as_ref()
                 .is_some_and(|u| u.role.may(razam_core::role::Permission::ReadRegistry)),
+            exports: self
+                .user
+                .as_ref()
+                .is_some_and(|u| u.role.may(razam_core::role::Permission::Export)),
             csrf: self.csrf.clone(),
             languages: Locale::ALL
                 .into_iter()

@@ -7,6 +7,7 @@
 mod api;
 mod context;
 mod events;
+mod export;
 mod figures;
 mod forms;
 pub mod i18n;
@@ -69,6 +70,8 @@ pub fn router(app: Arc<App>) -> Result<Router, String> {
         .route("/figures", get(figures::page))
         .route("/figures.json", get(figures::json))
         .nest("/api/v1", api::router())
+        .route("/export", get(export::page))
+        .route("/export/{file}", get(export::download))
         .fallback(pages::not_found)
         .layer(DefaultBodyLimit::max(FORM_LIMIT))
         .layer(axum::middleware::from_fn_with_state(state.clone(), security::headers))

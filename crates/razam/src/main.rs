@@ -12,6 +12,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use razam_app::config::{Config, Overrides};
+use razam_app::export::{ExportFormat, ExportKind};
 use razam_app::{Actor, App, AppError, NewUser, Unlock, demo, instance};
 use razam_core::registry::Day;
 use razam_core::{DisplayName, EmailAddress, NewPassword, Role, Username};
@@ -100,6 +101,21 @@ enum Command {
     Import {
         #[command(subcommand)]
         command: ImportCommand,
+    },
+    /// Write every person or every event into a CSV or XLSX file, unsealed. The file holds
+    /// personal data in the clear: keep it on encrypted storage only.
+    Export {
+        /// `persons` or `events`.
+        #[arg(value_parser = ["persons", "events"])]
+        what: String,
+        #[command(flatten)]
+        unlock: UnlockArgs,
+        /// `csv` or `xlsx`.
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// The file to create (must not exist); written readable by its owner only.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
     },
     /// Print published figures.
     Stats {
@@ -341,6 +357,12 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::User { command } => user(command).await,
         Command::Import { command } => import(command).await,
         Command::Stats { command } => stats(command).await,
+        Command::Export {
+            what,
+            unlock,
+            format,
+            out,
+        } => export(&what, &unlock, &format, &out).await,
         Command::Audit {
             command: AuditCommand::Verify { unlock, head },
         } => {
@@ -473,6 +495,40 @@ async fn import(command: ImportCommand) -> anyhow::Result<()> {
         ))
         .into())
     }
+}
+
+async fn export(what: &str, unlock: &UnlockArgs, format: &str, out: &std::path::Path) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+
+    let kind = ExportKind::parse(what).ok_or_else(|| AppError::BadInput("export persons or events".into()))?;
+    let format = ExportFormat::parse(format).ok_or_else(|| AppError::BadInput("--format: one of csv, xlsx".into()))?;
+    if out.exists() {
+        return Err(AppError::BadInput(format!("{} exists already: choose a new file", out.display())).into());
+    }
+    let app = open(unlock, &Overrides::default()).await?;
+    let bar = spinner("exporting");
+    let export = app.export(&Actor::Cli, kind, format).await;
+    bar.finish_and_clear();
+    app.close().await;
+    let export = export?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(out)
+        .with_context(|| format!("cannot create {}", out.display()))?;
+    file.write_all(&export.bytes)
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("cannot write {}", out.display()))?;
+    println!("{} {} written to {}", export.rows, kind.as_str(), out.display());
+    eprintln!(
+        "warning: {} holds personal data in the clear. Keep it only on encrypted storage \
+         (an encrypted disk or archive), share it with no one who may not read the registry, \
+         and delete it when it is no longer needed.",
+        out.display()
+    );
+    Ok(())
 }
 
 async fn stats(command: StatsCommand) -> anyhow::Result<()> {
