@@ -213,7 +213,7 @@ impl App {
         Ok(self.keys.sealer.seal(context, &json))
     }
 
-    fn open_json<T: for<'de> Deserialize<'de>>(&self, context: &str, sealed: &[u8]) -> Result<T, AppError> {
+    pub(crate) fn open_json<T: for<'de> Deserialize<'de>>(&self, context: &str, sealed: &[u8]) -> Result<T, AppError> {
         let plain = self.keys.sealer.open(context, sealed)?;
         serde_json::from_slice(&plain).map_err(|e| AppError::Vault(format!("a sealed record does not parse: {e}")))
     }

@@ -7,6 +7,7 @@ use axum::http::header::{self, HeaderValue};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use razam_app::{Actor, CurrentUser};
+use razam_core::role::Permission;
 use razam_core::{Locale, Role};
 
 use crate::AppState;
@@ -135,6 +136,8 @@ pub struct Layout {
     pub tr: Tr,
     pub user: Option<CurrentUser>,
     pub is_admin: bool,
+    /// Whether the intake queue (/triage) is in the navigation.
+    pub may_triage: bool,
     pub csrf: String,
     pub languages: Vec<LangLink>,
 }
@@ -145,6 +148,10 @@ impl Ctx {
             tr: self.tr.clone(),
             user: self.user.clone(),
             is_admin: self.user.as_ref().is_some_and(|u| u.role == Role::Admin),
+            may_triage: self
+                .user
+                .as_ref()
+                .is_some_and(|u| u.role.may(Permission::WriteRegistry)),
             csrf: self.csrf.clone(),
             languages: Locale::ALL
                 .into_iter()

@@ -7,6 +7,7 @@
 mod context;
 mod figures;
 pub mod i18n;
+mod intake;
 mod pages;
 mod security;
 
@@ -48,6 +49,13 @@ pub fn router(app: Arc<App>) -> Result<Router, String> {
         .route("/admin/users", get(pages::users))
         .route("/figures", get(figures::page))
         .route("/figures.json", get(figures::json))
+        .route("/report", get(intake::report_form).post(intake::submit))
+        .route("/report/thanks", get(intake::thanks))
+        .route("/triage", get(intake::queue))
+        .route("/triage/{id}", get(intake::report))
+        .route("/triage/{id}/accept", post(intake::accept))
+        .route("/triage/{id}/merge", post(intake::merge))
+        .route("/triage/{id}/reject", post(intake::reject))
         .fallback(pages::not_found)
         .layer(DefaultBodyLimit::max(FORM_LIMIT))
         .layer(axum::middleware::from_fn_with_state(state.clone(), security::headers))
@@ -70,7 +78,10 @@ pub async fn serve(
             }
         }
     });
-    let result = axum::serve(listener, router).with_graceful_shutdown(shutdown).await;
+    // The peer address reaches handlers only for the public form's rate limit (in memory,
+    // under a keyed hash); nothing logs it.
+    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let result = axum::serve(listener, service).with_graceful_shutdown(shutdown).await;
     sweeper.abort();
     result
 }

@@ -8,6 +8,7 @@ mod browser;
 mod cli;
 mod figures;
 mod i18n;
+mod intake;
 mod login;
 mod registry;
 mod sealing;
