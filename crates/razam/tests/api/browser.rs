@@ -214,3 +214,41 @@ async fn browser_smoke_a_documenter_logs_in_and_switches_language_with_javascrip
     assert_eq!(browser.attribute("html", "lang").await, "be");
     browser.quit().await;
 }
+
+#[tokio::test]
+async fn browser_a_relative_reports_and_a_documenter_accepts_with_javascript_off() {
+    let Some(browser) = Browser::start().await else { return };
+    let app = spawn_app().await;
+    add_user(&app.app, "ales", "Алесь", Role::Documenter, "ales-password-1").await;
+
+    // The relative: no account, a field forgotten, corrected beside the field.
+    browser.goto(&app.url("/report?lang=be")).await;
+    browser.type_into("#family_name", "Каваленка").await;
+    browser.type_into("#given_name", "Ганна").await;
+    browser.type_into("#what_happened", "Затрымалі каля дома").await;
+    browser.click("#report-submit").await;
+    assert!(!browser.text("#detained_on-error").await.is_empty());
+    assert_eq!(browser.attribute("#family_name", "value").await, "Каваленка");
+    browser.screenshot("browser-intake-form-error-be.png").await;
+    browser.type_into("#detained_on", "2024-03").await;
+    browser.click("#report-submit").await;
+    assert_eq!(browser.text("h1").await, "Дзякуй");
+    let shot = browser.screenshot("browser-intake-thanks-be.png").await;
+    eprintln!("screenshot: {}", shot.display());
+
+    // The documenter: the queue, the report, accepted as it was reported.
+    browser.goto(&app.url("/login?lang=en")).await;
+    browser.type_into("#username", "ales").await;
+    browser.type_into("#password", "ales-password-1").await;
+    browser.click("#login-submit").await;
+    browser.goto(&app.url("/triage")).await;
+    browser.click("#queue a").await;
+    assert_eq!(browser.attribute("#family_name", "value").await, "Каваленка");
+    browser.screenshot("browser-intake-triage-en.png").await;
+    browser.click("#accept").await;
+    let url = browser.call(reqwest::Method::GET, "/url", Value::Null).await;
+    assert!(url.as_str().unwrap().contains("/persons/"), "{url}");
+    browser.goto(&app.url("/triage")).await;
+    assert!(!browser.text("#queue-empty").await.is_empty());
+    browser.quit().await;
+}

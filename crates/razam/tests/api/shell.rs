@@ -35,7 +35,7 @@ async fn pages_load_nothing_from_another_origin_and_need_no_script() {
     let c = app
         .logged_in_client(crate::helpers::ADMIN, crate::helpers::ADMIN_PASSWORD)
         .await;
-    for path in ["/", "/account", "/admin/users"] {
+    for path in ["/", "/account", "/admin/users", "/report", "/triage"] {
         let (status, html) = app.get(&c, path).await;
         assert_eq!(status, 200, "{path}");
         assert!(!html.contains("<script"), "{path} has a script");
