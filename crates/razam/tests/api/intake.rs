@@ -402,3 +402,45 @@ async fn only_documenters_see_the_queue(app: TestApp) {
     assert_eq!(intake_rows(&app).await.len(), 1);
 }
 on_both_databases!(only_documenters_see_the_queue);
+
+/// Not a test but a measurement (figures in docs/benchmarks.md): how long the merge
+/// candidates of one report take among 20,000 persons, on SQLite. Run it with
+/// `cargo nextest run --release -p razam --test api --run-ignored only bench_ --no-capture`.
+#[tokio::test]
+#[ignore = "a measurement, run by hand"]
+async fn bench_merge_candidates_among_20000_persons() {
+    fn letters(mut i: usize) -> String {
+        let mut s = String::new();
+        loop {
+            s.push((b'a' + (i % 26) as u8) as char);
+            i /= 26;
+            if i == 0 {
+                break s;
+            }
+        }
+    }
+    let app = crate::helpers::spawn_app().await;
+    let mut list = String::from(
+        "ref,given_name,family_name,patronymic,birth_date,region,detained_on,articles,recognized_on,released_on\n",
+    );
+    for i in 0..20_000 {
+        let l = letters(i);
+        list.push_str(&format!("{i},Name{l},Family{l},,,Minsk,2021-07-14,342,2021-07-15,\n"));
+    }
+    app.app
+        .import_prisoners(&Actor::Cli, list.as_bytes(), false)
+        .await
+        .unwrap();
+    // The newest and the oldest person: every readable person is opened either way.
+    for i in [19_999, 0, 19_999, 0] {
+        let report = razam_app::intake::IntakeReport {
+            given_name: format!("Name{}", letters(i)),
+            family_name: format!("Family{}", letters(i)),
+            ..Default::default()
+        };
+        let started = std::time::Instant::now();
+        let found = app.app.merge_candidates(&Actor::Cli, &report).await.unwrap();
+        assert_eq!(found.len(), 1);
+        eprintln!("merge candidates among 20,000 persons: {:?}", started.elapsed());
+    }
+}
