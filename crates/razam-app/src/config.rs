@@ -25,6 +25,34 @@ pub struct ConfigFile {
     pub secure_cookies: Option<bool>,
     /// How long a login lasts, in hours.
     pub session_hours: Option<u32>,
+    /// Limits on the public report form.
+    pub intake: Option<IntakeFile>,
+}
+
+/// `[intake]` in `razam.toml`: how many reports the public form accepts per hour.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntakeFile {
+    /// Reports per hour from one network address (kept in memory only, as a keyed hash).
+    pub per_address_per_hour: Option<u32>,
+    /// Reports per hour from everyone together.
+    pub per_hour: Option<u32>,
+}
+
+/// The public form's limits in force: reports per hour, per address and in total.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IntakeLimits {
+    pub per_address_per_hour: u32,
+    pub per_hour: u32,
+}
+
+impl Default for IntakeLimits {
+    fn default() -> IntakeLimits {
+        IntakeLimits {
+            per_address_per_hour: 5,
+            per_hour: 200,
+        }
+    }
 }
 
 /// Values given on the command line; they win over the file and the environment.
@@ -42,6 +70,7 @@ pub struct Config {
     pub database: DatabaseLocation,
     pub secure_cookies: bool,
     pub session_hours: u32,
+    pub intake: IntakeLimits,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -94,12 +123,26 @@ impl Config {
         if !(1..=24 * 30).contains(&session_hours) {
             return Err(AppError::Config("session_hours: between 1 and 720".into()));
         }
+        let defaults = IntakeLimits::default();
+        let intake_file = file.intake.unwrap_or_default();
+        let intake = IntakeLimits {
+            per_address_per_hour: intake_file
+                .per_address_per_hour
+                .unwrap_or(defaults.per_address_per_hour),
+            per_hour: intake_file.per_hour.unwrap_or(defaults.per_hour),
+        };
+        if intake.per_address_per_hour == 0 || intake.per_hour == 0 {
+            return Err(AppError::Config(
+                "intake: per_address_per_hour and per_hour are at least 1".into(),
+            ));
+        }
         Ok(Config {
             data_dir: data_dir.to_owned(),
             listen,
             database: database_location(data_dir, &database)?,
             secure_cookies,
             session_hours,
+            intake,
         })
     }
 }
@@ -134,7 +177,14 @@ pub fn initial_file(database: &str) -> String {
          # Set to true when Razam is reached over HTTPS, so cookies are sent only over TLS.\n\
          secure_cookies = false\n\n\
          # How long a login lasts, in hours.\n\
-         session_hours = 12\n"
+         session_hours = 12\n\n\
+         # The public report form (/report): reports accepted per hour from one network address\n\
+         # (behind a proxy or onion service every visitor shares the proxy's address) and in total.\n\
+         # Addresses are never stored; the count lives in memory only. Uncomment to change.\n\
+         # (A table: keep it below every other key of this file.)\n\
+         # [intake]\n\
+         # per_address_per_hour = 5\n\
+         # per_hour = 200\n"
     )
 }
 
@@ -157,6 +207,15 @@ mod tests {
         assert_eq!(c.listen.to_string(), DEFAULT_LISTEN);
         assert!(matches!(c.database, DatabaseLocation::Sqlite(_)));
         assert!(!c.secure_cookies);
+        assert_eq!(c.intake, IntakeLimits::default());
+    }
+
+    #[test]
+    fn intake_limits_are_read_and_checked() {
+        let c = load("[intake]\nper_address_per_hour = 2\n", &[], Overrides::default()).unwrap();
+        assert_eq!((c.intake.per_address_per_hour, c.intake.per_hour), (2, 200));
+        let err = load("[intake]\nper_hour = 0\n", &[], Overrides::default()).unwrap_err();
+        assert!(err.to_string().contains("intake"), "{err}");
     }
 
     #[test]

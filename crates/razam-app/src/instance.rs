@@ -149,6 +149,7 @@ impl App {
         Ok(App {
             store,
             keys,
+            intake_limiter: crate::intake::SubmissionLimiter::new(config.intake),
             config,
             dummy_hash,
         })

@@ -13,6 +13,7 @@ pub mod export;
 pub mod figures;
 mod files;
 pub mod instance;
+pub mod intake;
 mod passwords;
 pub mod prisoners;
 pub mod registry;
@@ -43,6 +44,8 @@ pub struct App {
     /// A password hash of nobody, verified against when a login names an unknown account,
     /// so that the answer takes as long as for a real one.
     dummy_hash: String,
+    /// Recent submissions of the public report form, counted in memory only.
+    intake_limiter: intake::SubmissionLimiter,
 }
 
 struct Keys {
@@ -99,6 +102,8 @@ pub enum AppError {
     NotFound(&'static str),
     #[error("{0} already exists")]
     Conflict(&'static str),
+    #[error("too many submissions for now: try again later")]
+    RateLimited,
     #[error("there is no razam instance in {0}: run `razam init --data {0}` first")]
     NoInstance(PathBuf),
     #[error("{0} already holds a razam instance")]
@@ -135,6 +140,7 @@ impl AppError {
                 | AppError::Forbidden
                 | AppError::NotFound(_)
                 | AppError::Conflict(_)
+                | AppError::RateLimited
                 | AppError::NoInstance(_)
                 | AppError::InstanceExists(_)
                 | AppError::Config(_)

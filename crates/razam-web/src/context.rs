@@ -7,6 +7,7 @@ use axum::http::header::{self, HeaderValue};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use razam_app::{Actor, CurrentUser};
+use razam_core::role::Permission;
 use razam_core::{Locale, Role};
 
 use crate::AppState;
@@ -139,6 +140,8 @@ pub struct Layout {
     pub reads_registry: bool,
     /// Whether the role may export the registry to files (the app checks again).
     pub exports: bool,
+    /// Whether the intake queue (/triage) is in the navigation.
+    pub may_triage: bool,
     pub csrf: String,
     pub languages: Vec<LangLink>,
 }
@@ -154,14 +157,12 @@ impl Ctx {
             tr: self.tr.clone(),
             user: self.user.clone(),
             is_admin: self.user.as_ref().is_some_and(|u| u.role == Role::Admin),
-            reads_registry: self
+            reads_registry: self.user.as_ref().is_some_and(|u| u.role.may(Permission::ReadRegistry)),
+            exports: self.user.as_ref().is_some_and(|u| u.role.may(Permission::Export)),
+            may_triage: self
                 .user
                 .as_ref()
-                .is_some_and(|u| u.role.may(razam_core::role::Permission::ReadRegistry)),
-            exports: self
-                .user
-                .as_ref()
-                .is_some_and(|u| u.role.may(razam_core::role::Permission::Export)),
+                .is_some_and(|u| u.role.may(Permission::WriteRegistry)),
             csrf: self.csrf.clone(),
             languages: Locale::ALL
                 .into_iter()

@@ -133,6 +133,11 @@ mod tests {
             include_str!("../templates/event.html"),
             include_str!("../templates/history.html"),
             include_str!("../templates/record_form.html"),
+            include_str!("../templates/report.html"),
+            include_str!("../templates/report_done.html"),
+            include_str!("../templates/form_fields.html"),
+            include_str!("../templates/triage.html"),
+            include_str!("../templates/triage_report.html"),
         ];
         let mut used = Vec::new();
         for source in templates {
@@ -188,6 +193,16 @@ mod tests {
             )
             .collect();
         used.extend(built.iter().map(String::as_str));
+        // The intake pages and the app's form errors, likewise.
+        for source in [include_str!("intake.rs"), include_str!("../../razam-app/src/intake.rs")] {
+            used.extend(
+                source
+                    .split('"')
+                    .skip(1)
+                    .step_by(2)
+                    .filter(|s| ["intake-", "triage-"].iter().any(|p| s.starts_with(p)) && !s.contains('{')),
+            );
+        }
         assert!(used.len() > 40, "found {} keys in use", used.len());
         let missing: Vec<_> = used.iter().filter(|k| !english.contains(k)).collect();
         assert!(missing.is_empty(), "used but not in en.ftl: {missing:?}");

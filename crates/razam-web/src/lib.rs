@@ -11,6 +11,7 @@ mod export;
 mod figures;
 mod forms;
 pub mod i18n;
+mod intake;
 mod pages;
 mod persons;
 mod security;
@@ -72,6 +73,13 @@ pub fn router(app: Arc<App>) -> Result<Router, String> {
         .nest("/api/v1", api::router())
         .route("/export", get(export::page))
         .route("/export/{file}", get(export::download))
+        .route("/report", get(intake::report_form).post(intake::submit))
+        .route("/report/thanks", get(intake::thanks))
+        .route("/triage", get(intake::queue))
+        .route("/triage/{id}", get(intake::report))
+        .route("/triage/{id}/accept", post(intake::accept))
+        .route("/triage/{id}/merge", post(intake::merge))
+        .route("/triage/{id}/reject", post(intake::reject))
         .fallback(pages::not_found)
         .layer(DefaultBodyLimit::max(FORM_LIMIT))
         .layer(axum::middleware::from_fn_with_state(state.clone(), security::headers))
@@ -94,7 +102,10 @@ pub async fn serve(
             }
         }
     });
-    let result = axum::serve(listener, router).with_graceful_shutdown(shutdown).await;
+    // The peer address reaches handlers only for the public form's rate limit (in memory,
+    // under a keyed hash); nothing logs it.
+    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let result = axum::serve(listener, service).with_graceful_shutdown(shutdown).await;
     sweeper.abort();
     result
 }

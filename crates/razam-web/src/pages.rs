@@ -30,7 +30,7 @@ struct ErrorPage {
     message_key: &'static str,
 }
 
-fn error_page(ctx: &Ctx, status: StatusCode, message_key: &'static str) -> Response {
+pub(crate) fn error_page(ctx: &Ctx, status: StatusCode, message_key: &'static str) -> Response {
     render(
         status,
         ErrorPage {
@@ -46,6 +46,7 @@ pub(crate) fn app_error(ctx: &Ctx, e: AppError) -> Response {
     match e {
         AppError::Forbidden => error_page(ctx, StatusCode::FORBIDDEN, "error-forbidden"),
         AppError::NotFound(_) => error_page(ctx, StatusCode::NOT_FOUND, "error-not-found"),
+        AppError::RateLimited => error_page(ctx, StatusCode::TOO_MANY_REQUESTS, "intake-rate-limited"),
         e if e.is_bad_input() => error_page(ctx, StatusCode::BAD_REQUEST, "error-bad-request"),
         e => {
             let chain: Vec<String> = std::iter::successors(Some(&e as &dyn std::error::Error), |e| e.source())

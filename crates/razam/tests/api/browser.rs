@@ -261,12 +261,12 @@ async fn log_in_as(browser: &Browser, app: &crate::helpers::TestApp, username: &
 }
 
 #[tokio::test]
-async fn browser_a_documenter_records_a_detention_and_a_reviewer_recognises_it() {
+async fn browser_a_reported_detention_becomes_a_recognised_prisoner_and_a_public_figure() {
     let Some(browser) = Browser::start().await else { return };
     let app = spawn_app().await;
     add_user(&app.app, "ales", "Алесь", Role::Documenter, "ales-password-1").await;
     add_user(&app.app, "hanna", "Ганна", Role::Reviewer, "hanna-password-1").await;
-    // Four political prisoners already held: the public page shows "fewer than 5" until a fifth.
+    // Four political prisoners already held: the public page says "fewer than 5" until a fifth.
     let cli = razam_app::Actor::Cli;
     for i in 0..4 {
         let input = razam_app::registry::PersonInput {
@@ -285,32 +285,50 @@ async fn browser_a_documenter_records_a_detention_and_a_reviewer_recognises_it()
     browser.goto(&app.url("/figures?as_of=2026-01-01")).await;
     assert_eq!(browser.text("#held strong").await, "fewer than 5");
 
-    log_in_as(&browser, &app, "ales", "ales-password-1").await;
-    browser.goto(&app.url("/persons/new")).await;
-    // Submitted empty, the form says what is missing beside the field.
-    browser.click_to_load("button[type=submit][accesskey=s]").await;
-    assert!(!browser.text("#e-family_name").await.is_empty());
-    fill(&browser, "f-family_name", "Новік").await;
-    fill(&browser, "f-given_name", "Ірына").await;
-    fill(&browser, "f-birth_date", "1990").await;
-    browser.click_to_load("button[type=submit][accesskey=s]").await;
-    let h1 = browser.text("h1").await;
-    assert!(h1.contains("Новік Ірына"), "{h1}: {}", browser.text("main").await);
+    // A relative, without an account: a field forgotten, corrected beside the field.
+    browser.goto(&app.url("/report?lang=be")).await;
+    browser.type_into("#family_name", "Каваленка").await;
+    browser.type_into("#given_name", "Ганна").await;
+    browser.type_into("#what_happened", "Затрымалі каля дома").await;
+    browser.click_to_load("#report-submit").await;
+    assert!(!browser.text("#detained_on-error").await.is_empty());
+    assert_eq!(browser.attribute("#family_name", "value").await, "Каваленка");
+    browser.screenshot("browser-intake-form-error-be.png").await;
+    browser.type_into("#detained_on", "2021-05-20").await;
+    browser.click_to_load("#report-submit").await;
+    assert_eq!(browser.text("h1").await, "Дзякуй");
 
-    browser.click_to_load("a[accesskey=a]").await;
-    fill(&browser, "f-date", "2021-05-20").await;
-    fill(&browser, "f-facility", "ІЧУ Гродна").await;
-    browser.click_to_load("button[type=submit][accesskey=s]").await;
-    let event_page = browser.text("main").await;
-    assert!(event_page.contains("ІЧУ Гродна"), "{event_page}");
-    browser.click_to_load("main ul a[href^=\"/persons/\"]").await;
+    // The documenter accepts it from the queue: a person with a detention.
+    browser.goto(&app.url("/figures?lang=en")).await;
+    log_in_as(&browser, &app, "ales", "ales-password-1").await;
+    browser.goto(&app.url("/triage")).await;
+    browser.click_to_load("#queue a").await;
+    assert_eq!(browser.attribute("#family_name", "value").await, "Каваленка");
+    browser.screenshot("browser-intake-triage-en.png").await;
+    browser.click_to_load("#accept").await;
+    let h1 = browser.text("h1").await;
+    assert!(h1.contains("Каваленка Ганна"), "{h1}");
     assert!(browser.text("ol.timeline").await.contains("2021-05-20"));
+    let person_url = browser.call(reqwest::Method::GET, "/url", Value::Null).await;
+    let person_url = person_url.as_str().unwrap().to_owned();
+
+    // Then the criminal case, through the event form: a wrong date is refused beside it.
+    browser.click_to_load("a[accesskey=a]").await;
+    browser.click("#f-kind option[value=criminal_case]").await;
+    fill(&browser, "f-date", "2021-13").await;
+    fill(&browser, "f-articles", "342; 361-1").await;
+    browser.click_to_load("button[type=submit][accesskey=s]").await;
+    assert!(!browser.text("#e-date").await.is_empty());
+    fill(&browser, "f-date", "2021-06").await;
+    browser.click_to_load("button[type=submit][accesskey=s]").await;
+    assert!(browser.text("main").await.contains("342, 361-1"));
+    browser.goto(&person_url).await;
+    assert!(browser.text("ol.timeline").await.contains("Criminal case"));
 
     // The reviewer recognises her; the public page now shows five.
     browser.click_to_load("nav button.link").await;
     log_in_as(&browser, &app, "hanna", "hanna-password-1").await;
-    browser.goto(&app.url("/persons")).await;
-    browser.click_to_load("table tbody tr:first-child a").await;
+    browser.goto(&person_url).await;
     browser.click("details:first-of-type summary").await;
     fill(&browser, "f-recognized_on", "2021-06-01").await;
     fill(&browser, "f-criteria", "3.b").await;

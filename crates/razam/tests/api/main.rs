@@ -10,6 +10,7 @@ mod cli;
 mod export;
 mod figures;
 mod i18n;
+mod intake;
 mod login;
 mod registry;
 mod registry_pages;

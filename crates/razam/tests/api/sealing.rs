@@ -144,6 +144,15 @@ async fn a_sealed_marker_never_reaches_the_disk(app: TestApp) {
         .await
         .unwrap();
 
+    // A report from the public form, sealed whole.
+    let intake = razam_app::intake::IntakeReport {
+        family_name: marker.clone(),
+        what_happened: format!("detained {marker}"),
+        contact: email.clone(),
+        ..Default::default()
+    };
+    app.app.submit_report(None, &intake).await.unwrap();
+
     // The needles do find the marker where it is in the clear (proof that the search works).
     let probe = tempfile::tempdir().unwrap();
     std::fs::write(probe.path().join("probe"), format!("xx{}yy", hex::encode(&display))).unwrap();

@@ -44,6 +44,8 @@ async fn pages_load_nothing_from_another_origin_and_need_no_script() {
         "/events",
         "/events/new",
         "/figures",
+        "/report",
+        "/triage",
     ] {
         let (status, html) = app.get(&c, path).await;
         assert_eq!(status, 200, "{path}");
@@ -84,6 +86,8 @@ async fn pages_behind_a_login_send_visitors_to_it() {
         "/events/new",
         "/persons/1",
         "/events/1/history",
+        "/triage",
+        "/export",
     ] {
         let r = client().get(app.url(path)).send().await.unwrap();
         assert_eq!(r.status(), 303, "{path}");
