@@ -285,6 +285,16 @@ pub const DECISION_FIELDS: [&str; 11] = [
     "confidentiality",
 ];
 
+/// The longest text each field of the decision form takes, in characters.
+pub fn decision_max_len(field: &str) -> usize {
+    match field {
+        "contacts" => 500,
+        "description" => 5000,
+        "birth_date" | "detained_on" => 32,
+        _ => 200,
+    }
+}
+
 impl DecisionForm {
     pub fn from_report(r: &IntakeReport) -> DecisionForm {
         let person = r.person_input();
@@ -334,13 +344,7 @@ impl DecisionForm {
     pub fn parse(&self) -> Result<(PersonInput, EventInput), FieldErrors> {
         let mut errors = FieldErrors::default();
         for field in DECISION_FIELDS {
-            let limit = match field {
-                "contacts" => 500,
-                "description" => 5000,
-                "birth_date" | "detained_on" => 32,
-                _ => 200,
-            };
-            if self.value(field).trim().chars().count() > limit {
+            if self.value(field).trim().chars().count() > decision_max_len(field) {
                 errors.add(field, ERROR_TOO_LONG);
             }
         }

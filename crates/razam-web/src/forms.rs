@@ -2,7 +2,7 @@
 //! value the person typed kept. Also the small helpers the registry pages share (query
 //! strings, times, vocabulary options).
 
-use razam_core::registry::{Confidentiality, Region};
+use razam_core::registry::{Confidentiality, Day, Region};
 
 use crate::i18n::Tr;
 
@@ -17,6 +17,10 @@ pub struct Field {
     pub hint: String,
     pub widget: Widget,
     pub required: bool,
+    /// The most characters the control takes (`maxlength`), or 0 for no limit.
+    pub max_len: usize,
+    /// A text area's height in lines.
+    pub rows: u8,
     /// Whether this is the field the cursor starts in (the first refused one, else the first).
     pub focus: bool,
 }
@@ -40,8 +44,21 @@ impl Field {
             hint: String::new(),
             widget,
             required: false,
+            max_len: 0,
+            rows: 4,
             focus: false,
         }
+    }
+
+    /// Limits what can be typed; the server checks the same limit.
+    pub fn max_len(mut self, chars: usize) -> Field {
+        self.max_len = chars;
+        self
+    }
+
+    pub fn rows(mut self, rows: u8) -> Field {
+        self.rows = rows;
+        self
     }
 
     pub fn hint(mut self, tr: &Tr, key: &str) -> Field {
@@ -67,6 +84,13 @@ impl Field {
 
     pub fn checked(&self) -> bool {
         !self.value.is_empty()
+    }
+
+    /// The ids of the hint and the error that describe the control, for `aria-describedby`.
+    pub fn described_by(&self) -> String {
+        let hint = (!self.hint.is_empty()).then(|| format!("h-{}", self.name));
+        let error = (!self.error.is_empty()).then(|| format!("e-{}", self.name));
+        hint.into_iter().chain(error).collect::<Vec<_>>().join(" ")
     }
 }
 
@@ -133,6 +157,11 @@ impl FieldError {
     }
 }
 
+/// The refusals a use case of the app gave (field → translation key), as the form shows them.
+pub fn refusals<'a>(errors: impl IntoIterator<Item = (&'a &'static str, &'a &'static str)>) -> Vec<FieldError> {
+    errors.into_iter().map(|(f, k)| FieldError::new(f, k)).collect()
+}
+
 /// Options for a region select: "not known", the regions, and the stored text when it is
 /// none of them (an imported free-text place), so editing never loses it.
 pub fn region_options(tr: &Tr, current: &str, empty_key: &str) -> Vec<(String, String)> {
@@ -182,12 +211,17 @@ pub fn query_string(pairs: &[(&str, &str)]) -> String {
     out
 }
 
+const DAY_MS: i64 = 86_400_000;
+
+/// The day of a moment as `YYYY-MM-DD` (UTC), or empty when it is out of the calendar's range.
+pub fn utc_day(at_ms: i64) -> String {
+    Day::from_days_since_epoch(at_ms.div_euclid(DAY_MS)).map_or_else(String::new, |d| d.to_string())
+}
+
 /// A moment as `YYYY-MM-DD HH:MM UTC`.
 pub fn utc_minute(at_ms: i64) -> String {
-    let days = at_ms.div_euclid(86_400_000);
-    let minutes = at_ms.rem_euclid(86_400_000) / 60_000;
-    let day = razam_core::registry::Day::from_days_since_epoch(days).unwrap_or(razam_core::registry::Day::EPOCH);
-    format!("{day} {:02}:{:02} UTC", minutes / 60, minutes % 60)
+    let minutes = at_ms.rem_euclid(DAY_MS) / 60_000;
+    format!("{} {:02}:{:02} UTC", utc_day(at_ms), minutes / 60, minutes % 60)
 }
 
 /// Person labels as documenters write them: `P-000012` or just `12`.
@@ -214,6 +248,8 @@ mod tests {
     fn moments_read_in_utc() {
         assert_eq!(utc_minute(0), "1970-01-01 00:00 UTC");
         assert_eq!(utc_minute(1_597_000_000_000), "2020-08-09 19:06 UTC");
+        assert_eq!(utc_day(1_597_000_000_000), "2020-08-09");
+        assert_eq!(utc_day(-1), "1969-12-31");
     }
 
     #[test]

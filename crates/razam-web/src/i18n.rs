@@ -135,7 +135,8 @@ mod tests {
             include_str!("../templates/record_form.html"),
             include_str!("../templates/report.html"),
             include_str!("../templates/report_done.html"),
-            include_str!("../templates/form_fields.html"),
+            include_str!("../templates/field.html"),
+            include_str!("../templates/form_errors.html"),
             include_str!("../templates/triage.html"),
             include_str!("../templates/triage_report.html"),
         ];

@@ -15,15 +15,18 @@ use axum::http::header;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use razam_app::intake::{
-    DECISION_FIELDS, DecisionForm, FieldErrors, IntakeReport, IntakeView, REPORT_FIELDS, ReportForm, max_len,
+    DecisionForm, FieldErrors, IntakeReport, IntakeView, REPORT_FIELDS, ReportForm, decision_max_len, max_len,
 };
 use razam_app::registry::PersonView;
 use razam_app::{Actor, AppError};
-use razam_core::registry::{Confidentiality, Day, Region};
 use serde::Deserialize;
 
 use crate::AppState;
 use crate::context::{Ctx, Layout, PRE_COOKIE, pre_binding, set_cookie};
+use crate::forms::{
+    Field, FieldError, FormView, Widget, level_options, refusals, region_name, region_options, utc_day,
+};
+use crate::i18n::Tr;
 use crate::pages::{app_error, csrf_rejected, error_page, render, to_login};
 
 /// The address of the connection, when the server was started with it (see `serve`).
@@ -42,105 +45,132 @@ impl<S: Send + Sync> FromRequestParts<S> for Peer {
     }
 }
 
-/// One field of a form as the template draws it.
-pub struct FieldView {
-    pub name: &'static str,
-    pub label: String,
-    pub hint: String,
-    pub value: String,
-    pub error: Option<String>,
-    pub autofocus: bool,
-    pub max: usize,
-    /// `text`, `textarea`, `region` or `level`
-    pub kind: &'static str,
+/// The form with the app's refusals beside their fields and the cursor in the first one. A
+/// fresh form takes no cursor, so that what stands above it is read first.
+fn refused_fields(tr: &Tr, mut form: FormView, errors: &FieldErrors) -> FormView {
+    if !errors.is_empty() {
+        form.refuse(tr, &refusals(&errors.0));
+    }
+    form
 }
 
-/// (code, label) for a region select, the first entry "not known".
-fn region_options(ctx: &Ctx) -> Vec<(&'static str, String)> {
-    let mut out = vec![("", ctx.tr.t("region-unknown"))];
-    out.extend(
-        Region::ALL
-            .iter()
-            .map(|r| (r.as_str(), ctx.tr.t(&format!("region-{}", r.as_str())))),
+/// A ticked checkbox's value as the form keeps it.
+fn ticked(value: &Option<String>) -> String {
+    value.clone().unwrap_or_default()
+}
+
+/// The public form: the fields of [`ReportForm`], each with the limit the app checks.
+fn report_fields(tr: &Tr, form: &ReportForm, errors: &FieldErrors) -> FormView {
+    let text = |name: &'static str, key: &str, widget| {
+        Field::new(tr, name, key, form.value(name), widget).max_len(max_len(name))
+    };
+    let mut f = FormView::new();
+    f.push(text("given_name", "intake-given-name", Widget::Text));
+    f.push(text("family_name", "intake-family-name", Widget::Text));
+    f.push(text("patronymic", "intake-patronymic", Widget::Text));
+    f.push(text("birth_date", "intake-birth-date", Widget::Text).hint(tr, "intake-birth-date-hint"));
+    f.push(text("detained_on", "intake-detained-on", Widget::Text).hint(tr, "intake-detained-on-hint"));
+    f.push(Field::new(
+        tr,
+        "date_unknown",
+        "intake-date-unknown-box",
+        ticked(&form.date_unknown),
+        Widget::Checkbox,
+    ));
+    f.select(
+        Field::new(tr, "region", "intake-region", &form.region, Widget::Select),
+        region_options(tr, &form.region, "region-unknown"),
     );
-    out
+    f.push(text("settlement", "intake-settlement", Widget::Text));
+    f.push(text("facility", "intake-facility", Widget::Text).hint(tr, "intake-facility-hint"));
+    f.push(text("what_happened", "intake-what-happened", Widget::TextArea).rows(8));
+    f.push(text("relation", "intake-relation", Widget::Text));
+    f.push(
+        text("contact", "intake-contact", Widget::TextArea)
+            .rows(3)
+            .hint(tr, "intake-contact-hint"),
+    );
+    f.push(Field::new(
+        tr,
+        "consent_to_contact",
+        "intake-consent",
+        ticked(&form.consent_to_contact),
+        Widget::Checkbox,
+    ));
+    refused_fields(tr, f, errors)
 }
 
-fn level_options(ctx: &Ctx) -> Vec<(&'static str, String)> {
-    Confidentiality::ALL
-        .iter()
-        .map(|c| (c.as_str(), ctx.tr.t(&format!("triage-level-{}", c.as_str()))))
-        .collect()
+/// The documenter's decision: the fields of [`DecisionForm`], each with the limit the app checks.
+fn decision_fields(tr: &Tr, form: &DecisionForm, errors: &FieldErrors) -> FormView {
+    let text = |name: &'static str, key: &str, widget| {
+        Field::new(tr, name, key, form.value(name), widget).max_len(decision_max_len(name))
+    };
+    let mut f = FormView::new();
+    f.push(text("given_name", "triage-given-name", Widget::Text));
+    f.push(text("family_name", "triage-family-name", Widget::Text));
+    f.push(text("patronymic", "triage-patronymic", Widget::Text));
+    f.push(text("birth_date", "triage-birth-date", Widget::Text).hint(tr, "triage-birth-date-hint"));
+    f.push(text("contacts", "triage-contacts", Widget::TextArea).rows(3));
+    f.select(
+        Field::new(tr, "region", "triage-region", &form.region, Widget::Select),
+        region_options(tr, &form.region, "region-unknown"),
+    );
+    f.push(text("detained_on", "triage-detained-on", Widget::Text).hint(tr, "triage-detained-on-hint"));
+    f.push(text("settlement", "triage-settlement", Widget::Text));
+    f.push(text("facility", "triage-facility", Widget::Text));
+    f.push(text("description", "triage-description", Widget::TextArea).rows(8));
+    f.select(
+        Field::new(
+            tr,
+            "confidentiality",
+            "triage-confidentiality",
+            &form.confidentiality,
+            Widget::Select,
+        )
+        .hint(tr, "triage-confidentiality-hint"),
+        level_options(tr),
+    );
+    refused_fields(tr, f, errors)
 }
 
-fn fields(
-    ctx: &Ctx,
-    names: &[&'static str],
-    prefix: &str,
-    value: impl Fn(&str) -> String,
-    errors: &FieldErrors,
-    limit: impl Fn(&str) -> usize,
-) -> Vec<FieldView> {
-    let first = errors.first(names);
-    names
-        .iter()
-        .map(|&name| {
-            let key = format!("{prefix}-{}", name.replace('_', "-"));
-            let hint = match name {
-                "birth_date" | "detained_on" | "facility" | "contact" | "confidentiality" => {
-                    ctx.tr.t(&format!("{key}-hint"))
-                }
-                _ => String::new(),
-            };
-            FieldView {
-                name,
-                label: ctx.tr.t(&key),
-                hint,
-                value: value(name),
-                error: errors.get(name).map(|k| ctx.tr.t(k)),
-                autofocus: first == Some(name),
-                max: limit(name),
-                kind: match name {
-                    "what_happened" | "description" | "contacts" | "contact" => "textarea",
-                    "region" => "region",
-                    "confidentiality" => "level",
-                    _ => "text",
-                },
-            }
-        })
-        .collect()
+/// The person a merge goes into, typed by number; `error` is why a merge was refused.
+fn merge_fields(tr: &Tr, form: &DecisionForm, error: Option<&'static str>) -> FormView {
+    let mut f = FormView::new();
+    f.push(
+        Field::new(
+            tr,
+            "person_other",
+            "triage-person-number",
+            &form.person_other,
+            Widget::Text,
+        )
+        .max_len(20),
+    );
+    if let Some(key) = error {
+        f.refuse(tr, &[FieldError::new("person_other", key)]);
+    }
+    f
+}
+
+/// A region as the queue and the candidates show it: "not known" when there is none.
+fn region_or_unknown(tr: &Tr, code: Option<&str>) -> String {
+    match code.filter(|c| !c.is_empty()) {
+        Some(c) => region_name(tr, Some(c)),
+        None => tr.t("region-unknown"),
+    }
 }
 
 #[derive(Template)]
 #[template(path = "report.html")]
 struct ReportPage {
     l: Layout,
-    fields: Vec<FieldView>,
-    regions: Vec<(&'static str, String)>,
-    levels: Vec<(&'static str, String)>,
-    show_unknown: bool,
-    date_unknown: bool,
-    consent: bool,
-    has_errors: bool,
+    form: FormView,
 }
 
 fn report_page(ctx: &Ctx, l: Layout, form: &ReportForm, errors: &FieldErrors) -> ReportPage {
     ReportPage {
         l,
-        fields: fields(
-            ctx,
-            &REPORT_FIELDS,
-            "intake",
-            |f| form.value(f).to_owned(),
-            errors,
-            max_len,
-        ),
-        regions: region_options(ctx),
-        levels: Vec::new(),
-        show_unknown: true,
-        date_unknown: form.date_unknown.is_some(),
-        consent: form.consent_to_contact.is_some(),
-        has_errors: !errors.is_empty(),
+        form: report_fields(&ctx.tr, form, errors),
     }
 }
 
@@ -243,18 +273,6 @@ pub struct PageQuery {
     page: Option<u32>,
 }
 
-fn day_of(ms: i64) -> String {
-    Day::from_days_since_epoch(ms.div_euclid(86_400_000)).map_or_else(String::new, |d| d.to_string())
-}
-
-fn region_name(ctx: &Ctx, code: Option<&str>) -> String {
-    match code.filter(|c| !c.is_empty()) {
-        Some(c) if Region::parse(c).is_some() => ctx.tr.t(&format!("region-{c}")),
-        Some(other) => other.to_owned(),
-        None => ctx.tr.t("region-unknown"),
-    }
-}
-
 fn documenter(ctx: &Ctx) -> Option<Actor> {
     ctx.user.clone().map(Actor::Account)
 }
@@ -271,14 +289,14 @@ pub async fn queue(State(state): State<AppState>, ctx: Ctx, Query(q): Query<Page
                 .iter()
                 .map(|r| QueueRow {
                     id: r.id,
-                    received: day_of(r.received_at_ms),
+                    received: utc_day(r.received_at_ms),
                     name: r.report.full_name(),
                     detained_on: if r.report.detained_on.is_empty() {
                         ctx.tr.t("intake-date-unknown")
                     } else {
                         r.report.detained_on.clone()
                     },
-                    region: region_name(&ctx, Some(&r.report.region)),
+                    region: region_or_unknown(&ctx.tr, Some(&r.report.region)),
                 })
                 .collect();
             render(
@@ -315,15 +333,12 @@ struct ReportTriagePage {
     person_id: Option<i64>,
     /// (label, value) of every field the reporter filled in.
     reported: Vec<(String, String)>,
-    fields: Vec<FieldView>,
-    regions: Vec<(&'static str, String)>,
-    levels: Vec<(&'static str, String)>,
-    show_unknown: bool,
-    date_unknown: bool,
+    /// The person and the detention as they will be recorded.
+    form: FormView,
     candidates: Vec<Candidate>,
     chosen: String,
-    person_other: String,
-    error: Option<String>,
+    /// The person to merge into, by number.
+    merge: FormView,
 }
 
 fn reported_fields(ctx: &Ctx, r: &IntakeReport) -> Vec<(String, String)> {
@@ -338,7 +353,7 @@ fn reported_fields(ctx: &Ctx, r: &IntakeReport) -> Vec<(String, String)> {
                 "detained_on" if r.detained_on.is_empty() => ctx.tr.t("intake-date-unknown"),
                 "detained_on" => r.detained_on.clone(),
                 "region" if r.region.is_empty() => String::new(),
-                "region" => region_name(ctx, Some(&r.region)),
+                "region" => region_name(&ctx.tr, Some(&r.region)),
                 "settlement" => r.settlement.clone(),
                 "facility" => r.facility.clone(),
                 "what_happened" => r.what_happened.clone(),
@@ -366,11 +381,12 @@ fn candidate(ctx: &Ctx, p: PersonView) -> Candidate {
         label: p.label.clone(),
         name: p.identity.full_name(),
         birth_date: p.identity.birth_date.clone(),
-        region: region_name(ctx, p.region.as_deref()),
+        region: region_or_unknown(&ctx.tr, p.region.as_deref()),
     }
 }
 
-/// The report with its decision forms; `form` and `errors` when a decision was refused.
+/// The report with its decision forms; `form` with `errors` (refused fields) or
+/// `merge_error` (a refused merge) when a decision was refused.
 async fn triage_page(
     state: &AppState,
     ctx: &Ctx,
@@ -378,7 +394,7 @@ async fn triage_page(
     id: i64,
     form: Option<&DecisionForm>,
     errors: &FieldErrors,
-    error: Option<&'static str>,
+    merge_error: Option<&'static str>,
 ) -> Result<ReportTriagePage, AppError> {
     let view: IntakeView = state.app.intake_report(actor, id).await?;
     let prefilled;
@@ -403,31 +419,14 @@ async fn triage_page(
     Ok(ReportTriagePage {
         l: ctx.layout(),
         id,
-        received: day_of(view.received_at_ms),
+        received: utc_day(view.received_at_ms),
         decided: (view.state != "new").then(|| ctx.tr.t(&format!("triage-state-{}", view.state))),
         person_id: view.person_id,
         reported: reported_fields(ctx, &view.report),
-        fields: fields(
-            ctx,
-            &DECISION_FIELDS,
-            "triage",
-            |f| form.value(f).to_owned(),
-            errors,
-            |f| match f {
-                "contacts" => 500,
-                "description" => 5000,
-                "birth_date" | "detained_on" => 32,
-                _ => 200,
-            },
-        ),
-        regions: region_options(ctx),
-        levels: level_options(ctx),
-        show_unknown: false,
-        date_unknown: false,
+        form: decision_fields(&ctx.tr, form, errors),
         candidates,
         chosen: form.person.clone(),
-        person_other: form.person_other.clone(),
-        error: error.map(|k| ctx.tr.t(k)),
+        merge: merge_fields(&ctx.tr, form, merge_error),
     })
 }
 
@@ -449,7 +448,7 @@ pub struct DecisionSubmitted {
     form: DecisionForm,
 }
 
-/// A refused decision: the form again, with what was typed and why.
+/// A refused decision: the form again, with what was typed and why beside each field.
 async fn refused(
     state: &AppState,
     ctx: &Ctx,
@@ -457,9 +456,9 @@ async fn refused(
     id: i64,
     form: &DecisionForm,
     errors: &FieldErrors,
-    error: &'static str,
+    merge_error: Option<&'static str>,
 ) -> Response {
-    match triage_page(state, ctx, actor, id, Some(form), errors, Some(error)).await {
+    match triage_page(state, ctx, actor, id, Some(form), errors, merge_error).await {
         Ok(page) => render(StatusCode::UNPROCESSABLE_ENTITY, page),
         Err(e) => app_error(ctx, e),
     }
@@ -487,7 +486,7 @@ pub async fn accept(
     let form = &submitted.form;
     let (person, event) = match form.parse() {
         Ok(parsed) => parsed,
-        Err(errors) => return refused(&state, &ctx, &actor, id, form, &errors, "triage-fix-fields").await,
+        Err(errors) => return refused(&state, &ctx, &actor, id, form, &errors, None).await,
     };
     match state.app.accept_report(&actor, id, &person, &event).await {
         Ok(person) => Redirect::to(&format!("/persons/{person}")).into_response(),
@@ -510,17 +509,17 @@ pub async fn merge(
     let form = &submitted.form;
     let (_, event) = match form.parse() {
         Ok(parsed) => parsed,
-        Err(errors) => return refused(&state, &ctx, &actor, id, form, &errors, "triage-fix-fields").await,
+        Err(errors) => return refused(&state, &ctx, &actor, id, form, &errors, None).await,
     };
     let Some(person) = form.chosen_person() else {
         let none = FieldErrors::default();
-        return refused(&state, &ctx, &actor, id, form, &none, "triage-choose-person").await;
+        return refused(&state, &ctx, &actor, id, form, &none, Some("triage-choose-person")).await;
     };
     match state.app.merge_report(&actor, id, person, &event).await {
         Ok(()) => Redirect::to(&format!("/persons/{person}")).into_response(),
         Err(AppError::NotFound(_)) => {
             let none = FieldErrors::default();
-            refused(&state, &ctx, &actor, id, form, &none, "triage-no-such-person").await
+            refused(&state, &ctx, &actor, id, form, &none, Some("triage-no-such-person")).await
         }
         Err(e) => decided(&ctx, e),
     }

@@ -7,11 +7,11 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use razam_app::tokens::{NAME_MAX_CHARS, TokenState, TokenView};
 use razam_app::{Actor, AppError};
-use razam_core::registry::Day;
 use serde::Deserialize;
 
 use crate::AppState;
 use crate::context::Ctx;
+use crate::forms::utc_day;
 use crate::i18n::Tr;
 use crate::pages::{account_page, app_error, csrf_rejected, to_login};
 
@@ -38,10 +38,6 @@ pub struct TokenSection {
     pub days: String,
 }
 
-fn day_of(ms: i64) -> String {
-    Day::from_days_since_epoch(ms.div_euclid(86_400_000)).map_or_else(String::new, |d| d.to_string())
-}
-
 impl TokenSection {
     pub fn fill(&mut self, tr: &Tr, tokens: Vec<TokenView>) {
         self.lines = tokens
@@ -49,8 +45,8 @@ impl TokenSection {
             .map(|t| TokenLine {
                 id: t.id,
                 name: t.name,
-                created: day_of(t.created_at_ms),
-                expires: t.expires_at_ms.map_or_else(|| tr.t("tokens-never"), day_of),
+                created: utc_day(t.created_at_ms),
+                expires: t.expires_at_ms.map_or_else(|| tr.t("tokens-never"), utc_day),
                 last_used: t.last_used_on.unwrap_or_else(|| tr.t("tokens-never-used")),
                 state: tr.t(match t.state {
                     TokenState::Active => "tokens-state-active",

@@ -287,14 +287,14 @@ async fn browser_a_reported_detention_becomes_a_recognised_prisoner_and_a_public
 
     // A relative, without an account: a field forgotten, corrected beside the field.
     browser.goto(&app.url("/report?lang=be")).await;
-    browser.type_into("#family_name", "Каваленка").await;
-    browser.type_into("#given_name", "Ганна").await;
-    browser.type_into("#what_happened", "Затрымалі каля дома").await;
+    browser.type_into("#f-family_name", "Каваленка").await;
+    browser.type_into("#f-given_name", "Ганна").await;
+    browser.type_into("#f-what_happened", "Затрымалі каля дома").await;
     browser.click_to_load("#report-submit").await;
-    assert!(!browser.text("#detained_on-error").await.is_empty());
-    assert_eq!(browser.attribute("#family_name", "value").await, "Каваленка");
+    assert!(!browser.text("#e-detained_on").await.is_empty());
+    assert_eq!(browser.attribute("#f-family_name", "value").await, "Каваленка");
     browser.screenshot("browser-intake-form-error-be.png").await;
-    browser.type_into("#detained_on", "2021-05-20").await;
+    browser.type_into("#f-detained_on", "2021-05-20").await;
     browser.click_to_load("#report-submit").await;
     assert_eq!(browser.text("h1").await, "Дзякуй");
 
@@ -303,7 +303,7 @@ async fn browser_a_reported_detention_becomes_a_recognised_prisoner_and_a_public
     log_in_as(&browser, &app, "ales", "ales-password-1").await;
     browser.goto(&app.url("/triage")).await;
     browser.click_to_load("#queue a").await;
-    assert_eq!(browser.attribute("#family_name", "value").await, "Каваленка");
+    assert_eq!(browser.attribute("#f-family_name", "value").await, "Каваленка");
     browser.screenshot("browser-intake-triage-en.png").await;
     browser.click_to_load("#accept").await;
     let h1 = browser.text("h1").await;

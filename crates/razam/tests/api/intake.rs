@@ -82,6 +82,12 @@ fn detention(family: &str, what: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// The text of `page` after the first `start`, up to the next `end`.
+fn after<'a>(page: &'a str, start: &str, end: &str) -> &'a str {
+    let rest = page.split_once(start).unwrap().1;
+    rest.split_once(end).map_or(rest, |(inside, _)| inside)
+}
+
 fn borrowed<'a>(fields: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
     fields.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
@@ -162,24 +168,29 @@ async fn a_missing_field_is_explained_beside_it_and_the_typed_text_kept(app: Tes
     .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let page = r.text().await.unwrap();
-    assert!(page.contains("id=\"what_happened-error\""), "{page}");
-    assert!(page.contains("id=\"detained_on-error\""), "{page}");
-    assert!(!page.contains("id=\"family_name-error\""));
+    assert!(page.contains("id=\"e-what_happened\""), "{page}");
+    assert!(page.contains("id=\"e-detained_on\""), "{page}");
+    assert!(!page.contains("id=\"e-family_name\""));
     assert!(page.contains("value=\"Каваленка\"") && page.contains("value=\"Баранавічы\""));
+    // The summary above the form links to each refused field, as on the documenters' forms.
+    let summary = after(&page, "id=\"form-errors\"", "</div>");
+    assert!(
+        summary.contains("href=\"#f-detained_on\"") && summary.contains("href=\"#f-what_happened\""),
+        "{summary}"
+    );
     // The first field in error has the focus, and says why it is invalid.
-    let detained = page
-        .split("id=\"detained_on\"")
-        .nth(1)
-        .unwrap()
-        .split('>')
-        .next()
-        .unwrap();
+    let detained = after(&page, "id=\"f-detained_on\"", ">");
     assert!(
         detained.contains("autofocus") && detained.contains("aria-invalid"),
         "{detained}"
     );
     assert_eq!(page.matches("autofocus").count(), 1);
+    // What cannot be stored cannot be typed: the app's limits are on the controls.
+    assert!(page.contains("id=\"f-what_happened\" name=\"what_happened\" rows=\"8\" maxlength=\"5000\""));
     assert!(intake_rows(&app).await.is_empty());
+    // A fresh form puts the cursor nowhere: the safety notice above it comes first.
+    let (_, fresh) = app.get(&c, "/report").await;
+    assert!(!fresh.contains("autofocus") && !fresh.contains("form-errors"));
 
     // Every language has every text of the form.
     for lang in ["be", "ru", "uk", "pl", "lt", "en"] {
@@ -263,12 +274,18 @@ async fn a_documenter_accepts_merges_and_rejects(app: TestApp) {
         page.contains("<option value=\"restricted\" selected>"),
         "restricted by default"
     );
+    assert!(!page.contains(">triage-"), "every label and hint is translated: {page}");
     // A refused correction keeps what the documenter typed.
     let mut bad = decision("Каваленка");
     bad[6].1 = "на мінулым тыдні".into();
     let r = app.post_form(&doc, "/triage/1/accept", &page, &borrowed(&bad)).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.text().await.unwrap().contains("value=\"на мінулым тыдні\""));
+    let refused = r.text().await.unwrap();
+    assert!(refused.contains("value=\"на мінулым тыдні\""));
+    assert!(
+        refused.contains("id=\"e-detained_on\"") && refused.contains("href=\"#f-detained_on\""),
+        "the refusal beside the field and in the summary: {refused}"
+    );
     let r = app
         .post_form(&doc, "/triage/1/accept", &page, &borrowed(&decision("Каваленка")))
         .await;
@@ -324,6 +341,13 @@ async fn a_documenter_accepts_merges_and_rejects(app: TestApp) {
         page.contains(&format!("name=\"person\" value=\"{existing}\"")),
         "the person is offered for the merge: {page}"
     );
+    // A merge into nobody is refused beside the person's number.
+    let r = app
+        .post_form(&doc, "/triage/2/merge", &page, &borrowed(&decision("LOSIK")))
+        .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let refused = r.text().await.unwrap();
+    assert!(refused.contains("id=\"e-person_other\""), "{refused}");
     let mut merge = decision("LOSIK");
     merge.push(("person", existing.to_string()));
     let r = app.post_form(&doc, "/triage/2/merge", &page, &borrowed(&merge)).await;
