@@ -47,14 +47,19 @@ impl App {
         if input.details.title.trim().is_empty() {
             return Err(AppError::BadInput("a source needs a title".into()));
         }
-        let op = RegistryOp::AddSource {
-            event: Target::Existing(event),
+        let op = self.source_op(Target::Existing(event), input)?;
+        self.apply_single(Self::change(actor, op, Some("source.add"), None))
+            .await
+    }
+
+    /// The change that records `input` and links it to `event`, its details sealed.
+    pub(crate) fn source_op(&self, event: Target, input: &SourceInput) -> Result<RegistryOp, AppError> {
+        Ok(RegistryOp::AddSource {
+            event,
             kind: input.kind.as_str(),
             sealed: self.seal_json(SEAL_SOURCE, &input.details)?,
             confidentiality: input.confidentiality.as_str(),
-        };
-        self.apply_single(Self::change(actor, op, Some("source.add"), None))
-            .await
+        })
     }
 
     /// The sources of an event that the actor may read, oldest first.

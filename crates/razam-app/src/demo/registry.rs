@@ -12,11 +12,12 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use razam_core::registry::{
-    Article, Confidentiality, Day, EventKind, FuzzyDate, PersonRole, Precision, PrisonerStatus,
+    Article, Confidentiality, Day, EventKind, FuzzyDate, PersonRole, Precision, PrisonerStatus, SourceKind,
 };
 use razam_store::registry::{Change, RegistryOp, Target};
 
 use crate::registry::{EventDetails, EventInput, Identity, PersonInput};
+use crate::sources::{SourceDetails, SourceInput};
 use crate::{Actor, App, AppError};
 
 const SEED: u64 = 0x5241_5a41_4d20_2020;
@@ -763,6 +764,37 @@ fn plan() -> Plan {
     plan
 }
 
+/// A fictional source for some of the demo's events: a media report on every fourth case,
+/// trial or sentence, a testimony on every ill-treatment.
+fn demo_source(index: usize, kind: EventKind, level: Confidentiality) -> Option<SourceInput> {
+    let (source, title, reference) = match kind {
+        EventKind::CriminalCase | EventKind::Trial | EventKind::Sentence if index.is_multiple_of(4) => (
+            SourceKind::MediaArticle,
+            "Fictional demo report",
+            format!("https://news.example.org/demo/{index}"),
+        ),
+        EventKind::IllTreatment => (
+            SourceKind::Testimony,
+            "Сведчанне (fictional demo testimony)",
+            format!("demo archive {index}"),
+        ),
+        _ => return None,
+    };
+    Some(SourceInput {
+        kind: source,
+        details: SourceDetails {
+            title: title.to_owned(),
+            reference,
+            notes: "fictional demo source".to_owned(),
+        },
+        confidentiality: if source == SourceKind::Testimony {
+            Confidentiality::Restricted
+        } else {
+            level
+        },
+    })
+}
+
 /// The figures of the demo registry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DemoCounts {
@@ -791,7 +823,11 @@ impl App {
             return Err(AppError::Vault("the demo persons were not all created".into()));
         }
         let mut changes = Vec::with_capacity(plan.events.len() + 2 * plan.recognitions.len());
-        for planned in plan.events {
+        let mut sources = Vec::new();
+        for (index, planned) in plan.events.into_iter().enumerate() {
+            if let Some(source) = demo_source(index, planned.input.kind, planned.input.confidentiality) {
+                sources.push((index, source));
+            }
             let mut input = planned.input;
             input.persons = planned.people.iter().map(|(p, role)| (ids[*p], *role)).collect();
             let persons = planned
@@ -807,6 +843,14 @@ impl App {
             });
         }
         let events = changes.len();
+        for (event, source) in &sources {
+            changes.push(Change {
+                op: self.source_op(Target::New(*event), source)?,
+                actor: who.clone(),
+                audit: Some("source.add"),
+                snapshot_sealed: None,
+            });
+        }
         for (p, on) in &plan.recognitions {
             let decision = serde_json::json!({
                 "criteria": "demo",

@@ -328,6 +328,19 @@ async fn the_demo_holds_a_registry_with_something_on_every_page() {
     ] {
         assert!(kinds.contains(kind), "{kind}");
     }
+    // Cases and ill-treatment carry sources.
+    let mut with_sources = 0;
+    for r in rows(&events.bytes)
+        .iter()
+        .skip(1)
+        .filter(|r| r[1] == "ill_treatment" || r[1] == "criminal_case")
+    {
+        let id: i64 = r[0].parse().unwrap();
+        if !app.event_sources(&Actor::Cli, id).await.unwrap().is_empty() {
+            with_sources += 1;
+        }
+    }
+    assert!(with_sources >= 10, "{with_sources} events with sources");
     app.close().await;
 
     // The same seed, the same registry.
