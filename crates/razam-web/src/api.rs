@@ -55,6 +55,11 @@ pub fn routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         (Method::GET, "/events/{id}/history", get(event_history)),
         (Method::GET, "/events/{id}/sources", get(list_sources)),
         (Method::POST, "/events/{id}/sources", post(add_source)),
+        (Method::GET, "/intake", get(intake_queue)),
+        (Method::GET, "/intake/{id}", get(intake_report)),
+        (Method::POST, "/intake/{id}/accept", post(intake_accept)),
+        (Method::POST, "/intake/{id}/merge", post(intake_merge)),
+        (Method::POST, "/intake/{id}/reject", post(intake_reject)),
         (Method::GET, "/figures", get(crate::figures::json)),
         (Method::GET, "/openapi.json", get(openapi)),
     ]
@@ -1046,6 +1051,128 @@ async fn add_source(
         .map(source_out)
         .unwrap_or(Value::Null);
     ok(StatusCode::CREATED, added)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Intake: the triage queue of anonymous reports
+
+fn intake_out(v: razam_app::intake::IntakeView) -> Value {
+    json!({
+        "id": v.id,
+        "received_at_ms": v.received_at_ms,
+        "state": v.state,
+        "person_id": v.person_id,
+        "report": v.report,
+    })
+}
+
+#[derive(Deserialize)]
+struct QueueQuery {
+    page: Option<String>,
+}
+
+async fn intake_queue(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Query(q): Query<QueueQuery>,
+) -> ApiResult {
+    let page = match q.page.as_deref() {
+        None => 0,
+        Some(text) => text.parse::<u32>().map_err(|_| {
+            ApiError::invalid(BTreeMap::from([(
+                "page".to_owned(),
+                "a whole number from 0".to_owned(),
+            )]))
+        })?,
+    };
+    let queue = state.app.intake_queue(&actor, page).await?;
+    ok(
+        StatusCode::OK,
+        json!({
+            "reports": queue.reports.into_iter().map(intake_out).collect::<Vec<_>>(),
+            "page": queue.page,
+            "more": queue.more,
+        }),
+    )
+}
+
+async fn intake_report(State(state): State<AppState>, ApiActor(actor): ApiActor, RecordId(id): RecordId) -> ApiResult {
+    let view = state.app.intake_report(&actor, id).await?;
+    let candidates = state.app.merge_candidates(&actor, &view.report).await?;
+    let mut out = intake_out(view);
+    out["candidates"] = json!(candidates.into_iter().map(person_out).collect::<Vec<_>>());
+    ok(StatusCode::OK, out)
+}
+
+/// The event of a decision: a detention, whatever `kind` says.
+fn detention(mut event: EventBody, p: &mut Problems) -> Option<EventInput> {
+    event.kind = Some(razam_core::registry::EventKind::Detention.as_str().to_owned());
+    event_input(event, p)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AcceptBody {
+    person: PersonBody,
+    event: EventBody,
+}
+
+async fn intake_accept(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    RecordId(id): RecordId,
+    body: Bytes,
+) -> ApiResult {
+    let body: AcceptBody = parse_body(&body)?;
+    let mut p = Problems::default();
+    let person = person_input(body.person, &mut p);
+    let event = detention(body.event, &mut p);
+    p.done()?;
+    let (Some(person), Some(event)) = (person, event) else {
+        return Err(ApiError::invalid(BTreeMap::new()));
+    };
+    let person = state.app.accept_report(&actor, id, &person, &event).await?;
+    let page = state.app.person_page(&actor, person).await?;
+    ok(StatusCode::CREATED, person_detail(page))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MergeBody {
+    person_id: i64,
+    event: EventBody,
+}
+
+async fn intake_merge(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    RecordId(id): RecordId,
+    body: Bytes,
+) -> ApiResult {
+    let body: MergeBody = parse_body(&body)?;
+    let mut p = Problems::default();
+    let event = detention(body.event, &mut p);
+    p.done()?;
+    let Some(event) = event else {
+        return Err(ApiError::invalid(BTreeMap::new()));
+    };
+    state
+        .app
+        .merge_report(&actor, id, body.person_id, &event)
+        .await
+        .map_err(|e| match e {
+            AppError::NotFound("the person") => {
+                ApiError::invalid(BTreeMap::from([("person_id".to_owned(), "no such person".to_owned())]))
+            }
+            e => e.into(),
+        })?;
+    let page = state.app.person_page(&actor, body.person_id).await?;
+    ok(StatusCode::OK, person_detail(page))
+}
+
+async fn intake_reject(State(state): State<AppState>, ApiActor(actor): ApiActor, RecordId(id): RecordId) -> ApiResult {
+    state.app.reject_report(&actor, id).await?;
+    ok(StatusCode::OK, json!({ "id": id, "state": "rejected" }))
 }
 
 #[cfg(test)]

@@ -589,3 +589,85 @@ async fn sources_are_added_and_read_through_the_api_by_level(app: TestApp) {
     );
 }
 on_both_databases!(sources_are_added_and_read_through_the_api_by_level);
+
+async fn the_triage_queue_is_worked_through_the_api(app: TestApp) {
+    for family in ["Каваленка", "Kavalenka", "Адкінуты"] {
+        let report = razam_app::intake::IntakeReport {
+            given_name: "Алесь".into(),
+            family_name: family.into(),
+            detained_on: "2024-03-15".into(),
+            region: "grodno".into(),
+            what_happened: "Затрымалі каля дома".into(),
+            ..Default::default()
+        };
+        app.app.submit_report(None, &report).await.unwrap();
+    }
+    let doc = Api::new(&app, Some(&token_for(&app, "ales", Role::Documenter).await));
+    let viewer = Api::new(&app, Some(&token_for(&app, "volha", Role::Viewer).await));
+    let (status, _) = viewer.get("/intake").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let (status, queue) = doc.get("/intake").await;
+    assert_eq!(status, StatusCode::OK, "{queue}");
+    let ids: Vec<i64> = queue["reports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 3);
+    let (_, first) = doc.get(&format!("/intake/{}", ids[0])).await;
+    assert_eq!(first["report"]["family_name"], json!("Каваленка"));
+
+    // Accept as corrected: a new person with the detention.
+    let (status, accepted) = doc
+        .post(
+            &format!("/intake/{}/accept", ids[0]),
+            json!({"person": person("Каваленка", "restricted"),
+                   "event": {"date": "2024-03-15", "region": "grodno", "confidentiality": "restricted"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{accepted}");
+    let person_id = accepted["id"].as_i64().unwrap();
+    assert_eq!(accepted["events"][0]["kind"], json!("detention"));
+    let (status, again) = doc
+        .post(
+            &format!("/intake/{}/accept", ids[0]),
+            json!({"person": person("Каваленка", "restricted"), "event": {"confidentiality": "restricted"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{again}");
+
+    // The Latin spelling is the same person: its candidates name her; merged into her.
+    let (_, second) = doc.get(&format!("/intake/{}", ids[1])).await;
+    assert!(
+        second["candidates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == json!(person_id)),
+        "{second}"
+    );
+    let (status, refused) = doc
+        .post(
+            &format!("/intake/{}/merge", ids[1]),
+            json!({"person_id": 999_999, "event": {"date": "2024-03", "confidentiality": "internal"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused["fields"]["person_id"].is_string(), "{refused}");
+    let (status, merged) = doc
+        .post(
+            &format!("/intake/{}/merge", ids[1]),
+            json!({"person_id": person_id, "event": {"date": "2024-03", "confidentiality": "internal"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{merged}");
+    assert_eq!(merged["events"].as_array().unwrap().len(), 2);
+
+    let (status, _) = doc.post(&format!("/intake/{}/reject", ids[2]), json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, queue) = doc.get("/intake").await;
+    assert!(queue["reports"].as_array().unwrap().is_empty(), "{queue}");
+}
+on_both_databases!(the_triage_queue_is_worked_through_the_api);
