@@ -18,6 +18,11 @@ pub const SQLITE: &[Migration] = &[
         name: "registry",
         sql: include_str!("../migrations/sqlite/0002_registry.sql"),
     },
+    Migration {
+        version: 3,
+        name: "registry_import",
+        sql: include_str!("../migrations/sqlite/0003_registry_import.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -30,6 +35,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 2,
         name: "registry",
         sql: include_str!("../migrations/postgres/0002_registry.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "registry_import",
+        sql: include_str!("../migrations/postgres/0003_registry_import.sql"),
     },
 ];
 

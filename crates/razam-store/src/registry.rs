@@ -53,6 +53,9 @@ pub struct EventWrite {
     pub articles: Vec<(String, String)>,
     /// (person, role)
     pub persons: Vec<(Target, &'static str)>,
+    /// Keyed hash of the imported row the event was created from (events imports), so that
+    /// importing the same row again is recognised. Kept as it is by an update.
+    pub import_digest: Option<[u8; 32]>,
 }
 
 /// One change to the registry.
@@ -229,6 +232,14 @@ pub struct HeldCounts {
 pub trait RegistryStore: Send + Sync {
     /// Applies every change or none; returns the id each change created or affected.
     async fn apply(&self, changes: &[Change]) -> Result<Vec<i64>, StoreError>;
+    /// Applies the batches `next` gives, one after another, in one transaction: every change
+    /// or none. A batch's `Target::New` refer to changes of that batch. Each batch is dropped
+    /// once written, so a long import needs the memory of one batch, not of the whole file.
+    /// An error from `next` undoes everything. Returns the number of changes applied.
+    async fn apply_batches(
+        &self,
+        next: &mut (dyn FnMut() -> Result<Option<Vec<Change>>, StoreError> + Send),
+    ) -> Result<usize, StoreError>;
 
     async fn person(&self, id: PersonId) -> Result<Option<PersonRow>, StoreError>;
     /// Every imported person: reference lookup hash, id, digest of the row last imported.
@@ -243,6 +254,8 @@ pub trait RegistryStore: Send + Sync {
     async fn count_persons(&self) -> Result<i64, StoreError>;
 
     async fn event(&self, id: EventId) -> Result<Option<EventRow>, StoreError>;
+    /// Which of these import digests an event already carries.
+    async fn known_event_digests(&self, digests: &[[u8; 32]]) -> Result<Vec<[u8; 32]>, StoreError>;
     /// A person's events with the person's role in each, oldest first.
     async fn events_of_person(&self, person: PersonId) -> Result<Vec<(EventRow, String)>, StoreError>;
     /// Newest first by date, then id.
@@ -493,7 +506,7 @@ macro_rules! impl_registry_store {
                     .map_err(|e| conflict_or(e, "a person with this list reference"))?;
                     let head = format!(
                         "INSERT INTO events (id, kind, date_first, date_last, date_precision, region, arrest_days, \
-                         term_months, details_sealed, confidentiality, version, created_at_ms, updated_at_ms){} ",
+                         term_months, details_sealed, confidentiality, import_digest, version, created_at_ms, updated_at_ms){} ",
                         <$store>::EXPLICIT_ID
                     );
                     insert_rows(tx, &head, &self.events, "", |mut b, (id, e, version)| {
@@ -508,11 +521,13 @@ macro_rules! impl_registry_store {
                             .push_bind(e.term_months)
                             .push_bind(&e.details_sealed[..])
                             .push_bind(e.confidentiality)
+                            .push_bind(e.import_digest.as_ref().map(|h| &h[..]))
                             .push_bind(*version)
                             .push_bind(now)
                             .push_bind(now);
                     })
-                    .await?;
+                    .await
+                    .map_err(|e| conflict_or(e, "an event imported from this row"))?;
                     insert_rows(
                         tx,
                         "INSERT INTO event_articles (event_id, article, base) ",
@@ -925,6 +940,19 @@ macro_rules! impl_registry_store {
                 Ok(ids)
             }
 
+            async fn apply_batches(
+                &self,
+                next: &mut (dyn FnMut() -> Result<Option<Vec<$crate::registry::Change>>, StoreError> + Send),
+            ) -> Result<usize, StoreError> {
+                let mut tx = self.begin().await?;
+                let mut applied = 0;
+                while let Some(batch) = next()? {
+                    applied += registry_sql::apply_batch(self, &mut tx, &batch).await?.len();
+                }
+                tx.commit().await?;
+                Ok(applied)
+            }
+
             async fn person(
                 &self,
                 id: $crate::registry::PersonId,
@@ -996,6 +1024,23 @@ macro_rules! impl_registry_store {
                 let mut events = vec![registry_sql::event_from(&row)?];
                 registry_sql::complete_events(self.reader(), &mut events).await?;
                 Ok(events.pop())
+            }
+
+            async fn known_event_digests(&self, digests: &[[u8; 32]]) -> Result<Vec<[u8; 32]>, StoreError> {
+                let mut known = Vec::new();
+                for chunk in digests.chunks(500) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new("SELECT import_digest FROM events WHERE import_digest IN (");
+                    let mut list = q.separated(", ");
+                    for d in chunk {
+                        list.push_bind(&d[..]);
+                    }
+                    q.push(")");
+                    let rows: Vec<(Vec<u8>,)> = q.build_query_as().fetch_all(self.reader()).await?;
+                    for (d,) in rows {
+                        known.push(crate::hash32(d, "an import digest")?);
+                    }
+                }
+                Ok(known)
             }
 
             async fn events_of_person(

@@ -6,6 +6,7 @@ mod helpers;
 
 mod browser;
 mod cli;
+mod events_import;
 mod figures;
 mod i18n;
 mod login;
