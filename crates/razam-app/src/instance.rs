@@ -139,6 +139,7 @@ impl App {
             sealer: Sealer::new(&data_key.derive("razam 2026 field sealing v1")),
             lookup: data_key.derive("razam 2026 lookup v1"),
             csrf: data_key.derive("razam 2026 csrf v1"),
+            api_token: data_key.derive("razam 2026 api token v1"),
             backup: data_key.derive("razam 2026 backup v1"),
             key_id,
             data: data_key,

@@ -18,7 +18,9 @@ mod passwords;
 pub mod prisoners;
 pub mod registry;
 pub mod sessions;
+pub mod sources;
 pub mod stream;
+pub mod tokens;
 pub mod vault;
 
 use std::path::PathBuf;
@@ -48,6 +50,7 @@ struct Keys {
     sealer: vault::Sealer,
     lookup: Zeroizing<[u8; 32]>,
     csrf: Zeroizing<[u8; 32]>,
+    api_token: Zeroizing<[u8; 32]>,
     backup: Zeroizing<[u8; 32]>,
     key_id: String,
     /// Kept for rewrapping (rekey); every use derives its own key from it.

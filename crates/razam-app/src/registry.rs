@@ -8,12 +8,13 @@ use std::collections::BTreeMap;
 
 use razam_core::registry::{Article, Confidentiality, Day, EventKind, FuzzyDate, PersonRole, PrisonerStatus, Region};
 use razam_core::role::Permission;
-use razam_store::registry::{
-    Change, DateParts, EventFilter, EventRow, EventWrite, PersonFilter, PersonRow, PersonWrite, RegistryOp, Target,
-};
+use razam_store::registry::{Change, DateParts, EventRow, EventWrite, PersonRow, PersonWrite, RegistryOp, Target};
 use serde::{Deserialize, Serialize};
 
 use crate::{Actor, App, AppError};
+
+/// The list filters and the label scheme, as the pages and the API name them.
+pub use razam_store::registry::{EventFilter, PersonFilter, label_for};
 
 const SEAL_IDENTITY: &str = "registry.person.identity";
 const SEAL_DETAILS: &str = "registry.event.details";
@@ -140,6 +141,7 @@ pub struct PersonPage {
 pub struct VersionView {
     pub version: i64,
     pub at_ms: i64,
+    /// The display name of the account that made the change (or `cli`).
     pub actor: String,
     /// (field, before, after); for the first version every field with a value.
     pub changes: Vec<(String, String, String)>,
@@ -167,7 +169,7 @@ impl App {
         self.require(actor, permission).is_ok()
     }
 
-    fn may_read(&self, actor: &Actor, level: &str) -> Result<(), AppError> {
+    pub(crate) fn may_read(&self, actor: &Actor, level: &str) -> Result<(), AppError> {
         if self.readable_levels(actor)?.contains(&level) {
             Ok(())
         } else {
@@ -214,7 +216,7 @@ impl App {
         Ok(self.keys.sealer.seal(context, &json))
     }
 
-    fn open_json<T: for<'de> Deserialize<'de>>(&self, context: &str, sealed: &[u8]) -> Result<T, AppError> {
+    pub(crate) fn open_json<T: for<'de> Deserialize<'de>>(&self, context: &str, sealed: &[u8]) -> Result<T, AppError> {
         let plain = self.keys.sealer.open(context, sealed)?;
         serde_json::from_slice(&plain).map_err(|e| AppError::Vault(format!("a sealed record does not parse: {e}")))
     }
@@ -270,7 +272,12 @@ impl App {
         self.seal_json(SEAL_VERSION, &fields)
     }
 
-    fn change(actor: &Actor, op: RegistryOp, audit: Option<&'static str>, snapshot: Option<Vec<u8>>) -> Change {
+    pub(crate) fn change(
+        actor: &Actor,
+        op: RegistryOp,
+        audit: Option<&'static str>,
+        snapshot: Option<Vec<u8>>,
+    ) -> Change {
         Change {
             op,
             actor: actor.audit_name(),
@@ -280,7 +287,7 @@ impl App {
     }
 
     /// Applies one change; returns the id it created or affected.
-    async fn apply_single(&self, change: Change) -> Result<i64, AppError> {
+    pub(crate) async fn apply_single(&self, change: Change) -> Result<i64, AppError> {
         let ids = self.store.apply(std::slice::from_ref(&change)).await?;
         ids.first()
             .copied()
@@ -557,6 +564,7 @@ impl App {
         .ok_or(AppError::NotFound("the record"))?;
         self.may_read(actor, &level)?;
         let mut previous: BTreeMap<String, String> = BTreeMap::new();
+        let mut names: BTreeMap<String, String> = BTreeMap::new();
         let mut out = Vec::new();
         for v in self.store.versions(kind, id).await? {
             let fields: BTreeMap<String, String> = self.open_json(SEAL_VERSION, &v.snapshot_sealed)?;
@@ -567,15 +575,37 @@ impl App {
                     changes.push((field.clone(), before, value.clone()));
                 }
             }
+            let actor = match names.get(&v.actor) {
+                Some(name) => name.clone(),
+                None => {
+                    let name = self.actor_name(&v.actor).await?;
+                    names.insert(v.actor.clone(), name.clone());
+                    name
+                }
+            };
             out.push(VersionView {
                 version: v.version,
                 at_ms: v.at_ms,
-                actor: v.actor,
+                actor,
                 changes,
             });
             previous = fields;
         }
         Ok(out)
+    }
+}
+
+impl App {
+    /// Who made a change, as colleagues know them: an account's display name, else the
+    /// audit name (`cli`, `anonymous`, or an account that no longer exists).
+    async fn actor_name(&self, audit_name: &str) -> Result<String, AppError> {
+        let Some(id) = audit_name.strip_prefix("account:").and_then(|n| n.parse().ok()) else {
+            return Ok(audit_name.to_owned());
+        };
+        match self.store.account_by_id(id).await? {
+            Some(row) => Ok(self.unseal_account(&row)?.display_name),
+            None => Ok(audit_name.to_owned()),
+        }
     }
 }
 
@@ -587,7 +617,7 @@ pub(crate) fn date_parts(d: FuzzyDate) -> DateParts {
     }
 }
 
-fn level(s: &str) -> Result<Confidentiality, AppError> {
+pub(crate) fn level(s: &str) -> Result<Confidentiality, AppError> {
     Confidentiality::parse(s).ok_or_else(|| AppError::Vault(format!("unknown confidentiality level {s}")))
 }
 

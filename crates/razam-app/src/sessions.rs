@@ -21,6 +21,24 @@ pub struct CurrentUser {
 }
 
 impl CurrentUser {
+    pub(crate) fn new(
+        id: AccountId,
+        role: Role,
+        locale: Option<Locale>,
+        display_name: String,
+        username: String,
+        session: [u8; 32],
+    ) -> CurrentUser {
+        CurrentUser {
+            id,
+            role,
+            locale,
+            display_name,
+            username,
+            session,
+        }
+    }
+
     /// The session's hash, to bind a CSRF token to it.
     pub fn session_binding(&self) -> &[u8; 32] {
         &self.session

@@ -8,6 +8,7 @@ pub mod migrations;
 mod postgres;
 pub mod registry;
 mod sqlite;
+pub mod tokens;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -122,7 +123,7 @@ impl std::fmt::Debug for DatabaseLocation {
 
 /// The storage interface. Implementations: [`SqliteStore`], [`PostgresStore`].
 #[async_trait::async_trait]
-pub trait Store: registry::RegistryStore + Send + Sync {
+pub trait Store: registry::RegistryStore + tokens::TokenStore + Send + Sync {
     /// `sqlite` or `postgres`.
     fn kind(&self) -> &'static str;
 

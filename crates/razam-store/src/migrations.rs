@@ -20,8 +20,13 @@ pub const SQLITE: &[Migration] = &[
     },
     Migration {
         version: 3,
+        name: "api_tokens",
+        sql: include_str!("../migrations/sqlite/0003_api_tokens.sql"),
+    },
+    Migration {
+        version: 4,
         name: "registry_import",
-        sql: include_str!("../migrations/sqlite/0003_registry_import.sql"),
+        sql: include_str!("../migrations/sqlite/0004_registry_import.sql"),
     },
 ];
 
@@ -38,8 +43,13 @@ pub const POSTGRES: &[Migration] = &[
     },
     Migration {
         version: 3,
+        name: "api_tokens",
+        sql: include_str!("../migrations/postgres/0003_api_tokens.sql"),
+    },
+    Migration {
+        version: 4,
         name: "registry_import",
-        sql: include_str!("../migrations/postgres/0003_registry_import.sql"),
+        sql: include_str!("../migrations/postgres/0004_registry_import.sql"),
     },
 ];
 

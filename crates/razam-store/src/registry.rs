@@ -87,6 +87,14 @@ pub enum RegistryOp {
         status: &'static str,
         on_date: String,
     },
+    /// Records a source (its title, reference and notes sealed by the caller) and links it to
+    /// an event. Returns the source's id.
+    AddSource {
+        event: Target,
+        kind: &'static str,
+        sealed: Vec<u8>,
+        confidentiality: &'static str,
+    },
     CreateIntake {
         report_sealed: Vec<u8>,
     },
@@ -120,6 +128,7 @@ impl RegistryOp {
             | RegistryOp::Recognise { .. }
             | RegistryOp::AddStatus { .. } => "person",
             RegistryOp::CreateEvent(_) | RegistryOp::UpdateEvent { .. } => "event",
+            RegistryOp::AddSource { .. } => "source",
             RegistryOp::CreateIntake { .. } | RegistryOp::DecideIntake { .. } => "intake",
         }
     }
@@ -181,6 +190,16 @@ pub struct VersionRow {
     pub at_ms: i64,
     pub actor: String,
     pub snapshot_sealed: Vec<u8>,
+}
+
+/// A source linked to an event; its title, reference and notes are sealed.
+#[derive(Debug, Clone)]
+pub struct SourceRow {
+    pub id: i64,
+    pub kind: String,
+    pub sealed: Vec<u8>,
+    pub confidentiality: String,
+    pub created_at_ms: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -278,6 +297,8 @@ pub trait RegistryStore: Send + Sync {
     /// Detention events per month (`YYYY-MM`), counting those dated within one month.
     async fn detentions_per_month(&self) -> Result<Vec<(String, i64)>, StoreError>;
 
+    /// The sources linked to an event, oldest first.
+    async fn sources_of_event(&self, event: EventId) -> Result<Vec<SourceRow>, StoreError>;
     async fn versions(&self, kind: &str, record: i64) -> Result<Vec<VersionRow>, StoreError>;
 
     async fn intake(&self, id: IntakeId) -> Result<Option<IntakeRow>, StoreError>;
@@ -836,6 +857,32 @@ macro_rules! impl_registry_store {
                             pending.push_event_links(id, event, &ids)?;
                             id
                         }
+                        RegistryOp::AddSource {
+                            event,
+                            kind,
+                            sealed,
+                            confidentiality,
+                        } => {
+                            created = false;
+                            pending.flush(tx, now).await?;
+                            let event = resolve(*event, &ids)?;
+                            let source: i64 = sqlx::query_scalar(
+                                "INSERT INTO sources (kind, sealed, confidentiality, created_at_ms) \
+                                 VALUES ($1, $2, $3, $4) RETURNING id",
+                            )
+                            .bind(*kind)
+                            .bind(&sealed[..])
+                            .bind(*confidentiality)
+                            .bind(now)
+                            .fetch_one(&mut **tx)
+                            .await?;
+                            sqlx::query("INSERT INTO event_sources (event_id, source_id) VALUES ($1, $2)")
+                                .bind(event)
+                                .bind(source)
+                                .execute(&mut **tx)
+                                .await?;
+                            source
+                        }
                         RegistryOp::DecideIntake { id, state, person } => {
                             created = false;
                             pending.flush(tx, now).await?;
@@ -1225,6 +1272,31 @@ macro_rules! impl_registry_store {
                 )
                 .fetch_all(self.reader())
                 .await?)
+            }
+
+            async fn sources_of_event(
+                &self,
+                event: $crate::registry::EventId,
+            ) -> Result<Vec<$crate::registry::SourceRow>, StoreError> {
+                use sqlx::Row;
+                let rows = sqlx::query(
+                    "SELECT s.id, s.kind, s.sealed, s.confidentiality, s.created_at_ms FROM sources s \
+                     JOIN event_sources es ON es.source_id = s.id WHERE es.event_id = $1 ORDER BY s.id",
+                )
+                .bind(event)
+                .fetch_all(self.reader())
+                .await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok($crate::registry::SourceRow {
+                            id: r.try_get("id")?,
+                            kind: r.try_get("kind")?,
+                            sealed: r.try_get("sealed")?,
+                            confidentiality: r.try_get("confidentiality")?,
+                            created_at_ms: r.try_get("created_at_ms")?,
+                        })
+                    })
+                    .collect()
             }
 
             async fn versions(

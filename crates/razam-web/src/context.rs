@@ -135,16 +135,27 @@ pub struct Layout {
     pub tr: Tr,
     pub user: Option<CurrentUser>,
     pub is_admin: bool,
+    /// Whether the registry's persons and events are in the menu.
+    pub reads_registry: bool,
     pub csrf: String,
     pub languages: Vec<LangLink>,
 }
 
 impl Ctx {
+    /// The logged-in account as the app's actor, if there is one.
+    pub fn actor(&self) -> Option<Actor> {
+        self.user.clone().map(Actor::Account)
+    }
+
     pub fn layout(&self) -> Layout {
         Layout {
             tr: self.tr.clone(),
             user: self.user.clone(),
             is_admin: self.user.as_ref().is_some_and(|u| u.role == Role::Admin),
+            reads_registry: self
+                .user
+                .as_ref()
+                .is_some_and(|u| u.role.may(razam_core::role::Permission::ReadRegistry)),
             csrf: self.csrf.clone(),
             languages: Locale::ALL
                 .into_iter()

@@ -126,6 +126,13 @@ mod tests {
             include_str!("../templates/account.html"),
             include_str!("../templates/users.html"),
             include_str!("../templates/error.html"),
+            include_str!("../templates/figures.html"),
+            include_str!("../templates/persons.html"),
+            include_str!("../templates/person.html"),
+            include_str!("../templates/events.html"),
+            include_str!("../templates/event.html"),
+            include_str!("../templates/history.html"),
+            include_str!("../templates/record_form.html"),
         ];
         let mut used = Vec::new();
         for source in templates {
@@ -133,15 +140,54 @@ mod tests {
                 used.extend(source.split(call).skip(1).filter_map(|rest| rest.split('"').next()));
             }
         }
-        // Handlers pass keys as literals: error pages, roles, login messages.
-        let handlers = include_str!("pages.rs");
-        used.extend(
-            handlers
-                .split('"')
-                .skip(1)
-                .step_by(2)
-                .filter(|s| ["error-", "role-", "login-"].iter().any(|p| s.starts_with(p))),
-        );
+        // Handlers pass keys as literals: error pages, roles, login messages, form fields.
+        let prefixes = [
+            "error-",
+            "role-",
+            "login-",
+            "form-",
+            "person-",
+            "persons-",
+            "event-",
+            "events-",
+            "source-",
+            "recognition-",
+            "status-",
+            "record-",
+            "history-",
+            "figures-",
+        ];
+        for handlers in [
+            include_str!("pages.rs"),
+            include_str!("persons.rs"),
+            include_str!("events.rs"),
+            include_str!("figures.rs"),
+        ] {
+            used.extend(
+                handlers
+                    .split('"')
+                    .skip(1)
+                    .step_by(2)
+                    .filter(|s| prefixes.iter().any(|p| s.starts_with(p)) && !s.contains('{')),
+            );
+        }
+        // Keys built from a vocabulary's stored names.
+        use razam_core::registry::{Confidentiality, EventKind, PersonRole, PrisonerStatus, Region, SourceKind};
+        let built: Vec<String> = EventKind::ALL
+            .iter()
+            .map(|k| format!("kind-{k}"))
+            .chain(PersonRole::ALL.iter().map(|r| format!("prole-{r}")))
+            .chain(PrisonerStatus::ALL.iter().map(|s| format!("status-{s}")))
+            .chain(Confidentiality::ALL.iter().map(|c| format!("level-{c}")))
+            .chain(SourceKind::ALL.iter().map(|k| format!("source-{k}")))
+            .chain(Region::ALL.iter().map(|r| format!("region-{r}")))
+            .chain(
+                crate::persons::STATUS_FILTERS
+                    .iter()
+                    .map(|s| format!("persons-filter-{s}")),
+            )
+            .collect();
+        used.extend(built.iter().map(String::as_str));
         assert!(used.len() > 40, "found {} keys in use", used.len());
         let missing: Vec<_> = used.iter().filter(|k| !english.contains(k)).collect();
         assert!(missing.is_empty(), "used but not in en.ftl: {missing:?}");

@@ -4,11 +4,16 @@
 //! on [`razam_app::App`] and its answers into pages; no business rule lives here. Every
 //! response carries a strict Content-Security-Policy and nothing is loaded from another origin.
 
+mod api;
 mod context;
+mod events;
 mod figures;
+mod forms;
 pub mod i18n;
 mod pages;
+mod persons;
 mod security;
+mod tokens;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -45,9 +50,25 @@ pub fn router(app: Arc<App>) -> Result<Router, String> {
         .route("/logout/everywhere", post(pages::log_out_everywhere))
         .route("/account", get(pages::account))
         .route("/account/language", post(pages::set_language))
+        .route("/account/tokens", post(tokens::create))
+        .route("/account/tokens/{id}/revoke", post(tokens::revoke))
         .route("/admin/users", get(pages::users))
+        .route("/persons", get(persons::list).post(persons::create))
+        .route("/persons/new", get(persons::new_form))
+        .route("/persons/{id}", get(persons::show).post(persons::update))
+        .route("/persons/{id}/edit", get(persons::edit_form))
+        .route("/persons/{id}/history", get(persons::history))
+        .route("/persons/{id}/recognition", post(persons::recognise))
+        .route("/persons/{id}/statuses", post(persons::add_status))
+        .route("/events", get(events::list).post(events::create))
+        .route("/events/new", get(events::new_form))
+        .route("/events/{id}", get(events::show).post(events::update))
+        .route("/events/{id}/edit", get(events::edit_form))
+        .route("/events/{id}/history", get(events::history))
+        .route("/events/{id}/sources", post(events::add_source))
         .route("/figures", get(figures::page))
         .route("/figures.json", get(figures::json))
+        .nest("/api/v1", api::router())
         .fallback(pages::not_found)
         .layer(DefaultBodyLimit::max(FORM_LIMIT))
         .layer(axum::middleware::from_fn_with_state(state.clone(), security::headers))

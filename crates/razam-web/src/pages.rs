@@ -61,7 +61,7 @@ pub(crate) fn bad_request(ctx: &Ctx) -> Response {
     error_page(ctx, StatusCode::BAD_REQUEST, "error-bad-request")
 }
 
-fn csrf_rejected(ctx: &Ctx) -> Response {
+pub(crate) fn csrf_rejected(ctx: &Ctx) -> Response {
     error_page(ctx, StatusCode::FORBIDDEN, "error-csrf")
 }
 
@@ -78,7 +78,7 @@ fn role_key(role: Role) -> &'static str {
 }
 
 /// Where a page that needs a login sends a visitor without one.
-fn to_login() -> Response {
+pub(crate) fn to_login() -> Response {
     Redirect::to("/login").into_response()
 }
 
@@ -244,6 +244,7 @@ struct AccountPage {
     username: String,
     role_name: String,
     saved: bool,
+    tokens: crate::tokens::TokenSection,
 }
 
 #[derive(Deserialize)]
@@ -251,18 +252,35 @@ pub struct AccountQuery {
     saved: Option<String>,
 }
 
-pub async fn account(ctx: Ctx, Query(query): Query<AccountQuery>) -> Response {
+pub async fn account(State(state): State<AppState>, ctx: Ctx, Query(query): Query<AccountQuery>) -> Response {
+    let tokens = crate::tokens::TokenSection::default();
+    account_page(&state, &ctx, StatusCode::OK, query.saved.is_some(), tokens).await
+}
+
+/// The account page; the token section may carry a token just made or a form error.
+pub(crate) async fn account_page(
+    state: &AppState,
+    ctx: &Ctx,
+    status: StatusCode,
+    saved: bool,
+    mut tokens: crate::tokens::TokenSection,
+) -> Response {
     let Some(user) = &ctx.user else {
         return to_login();
     };
+    match state.app.own_api_tokens(&Actor::Account(user.clone())).await {
+        Ok(list) => tokens.fill(&ctx.tr, list),
+        Err(e) => return app_error(ctx, e),
+    }
     let page = AccountPage {
         display_name: user.display_name.clone(),
         username: user.username.clone(),
         role_name: ctx.tr.t(role_key(user.role)),
-        saved: query.saved.is_some(),
+        saved,
+        tokens,
         l: ctx.layout(),
     };
-    render(StatusCode::OK, page)
+    render(status, page)
 }
 
 #[derive(Deserialize)]

@@ -143,6 +143,29 @@ impl Browser {
             .await;
     }
 
+    /// Clicks something that loads a new page (a link, a submit button) and returns once the
+    /// old page is gone: chromedriver may answer the click before the navigation starts.
+    async fn click_to_load(&self, css: &str) {
+        let old = self.find("html").await;
+        self.click(css).await;
+        for _ in 0..500 {
+            let r: Value = self
+                .http
+                .get(format!("{}/element/{old}/name", self.base))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if r["value"]["error"] == "stale element reference" {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("clicking {css} loaded no new page");
+    }
+
     async fn text(&self, css: &str) -> String {
         let el = self.find(css).await;
         self.call(reqwest::Method::GET, &format!("/element/{el}/text"), Value::Null)
@@ -192,7 +215,7 @@ async fn browser_smoke_a_documenter_logs_in_and_switches_language_with_javascrip
     assert_eq!(browser.attribute("html", "lang").await, "en");
     browser.type_into("#username", "ales").await;
     browser.type_into("#password", "wrong-password-1").await;
-    browser.click("#login-submit").await;
+    browser.click_to_load("#login-submit").await;
     assert_eq!(
         browser.text("#login-error").await,
         "Unknown user name or wrong password."
@@ -200,10 +223,10 @@ async fn browser_smoke_a_documenter_logs_in_and_switches_language_with_javascrip
 
     browser.type_into("#username", "").await;
     browser.type_into("#password", "ales-password-1").await;
-    browser.click("#login-submit").await;
+    browser.click_to_load("#login-submit").await;
     assert_eq!(browser.text("#greeting").await, "Hello, Алесь Бяляцкі.");
 
-    browser.click("a[hreflang=\"be\"]").await;
+    browser.click_to_load("a[hreflang=\"be\"]").await;
     assert_eq!(browser.attribute("html", "lang").await, "be");
     assert_eq!(browser.text("#greeting").await, "Вітаем, Алесь Бяляцкі.");
     let shot = browser.screenshot("browser-smoke-home-be.png").await;
@@ -212,5 +235,91 @@ async fn browser_smoke_a_documenter_logs_in_and_switches_language_with_javascrip
     // The account page remembers the choice on the next visit, still without JavaScript.
     browser.goto(&app.url("/account")).await;
     assert_eq!(browser.attribute("html", "lang").await, "be");
+    browser.quit().await;
+}
+
+/// Fills a form field by its id (`f-<name>` in the registry's forms), replacing what is there.
+async fn fill(browser: &Browser, id: &str, text: &str) {
+    let el = browser.find(&format!("#{id}")).await;
+    browser
+        .call(reqwest::Method::POST, &format!("/element/{el}/clear"), json!({}))
+        .await;
+    browser
+        .call(
+            reqwest::Method::POST,
+            &format!("/element/{el}/value"),
+            json!({ "text": text }),
+        )
+        .await;
+}
+
+async fn log_in_as(browser: &Browser, app: &crate::helpers::TestApp, username: &str, password: &str) {
+    browser.goto(&app.url("/login")).await;
+    fill(browser, "username", username).await;
+    fill(browser, "password", password).await;
+    browser.click_to_load("#login-submit").await;
+}
+
+#[tokio::test]
+async fn browser_a_documenter_records_a_detention_and_a_reviewer_recognises_it() {
+    let Some(browser) = Browser::start().await else { return };
+    let app = spawn_app().await;
+    add_user(&app.app, "ales", "Алесь", Role::Documenter, "ales-password-1").await;
+    add_user(&app.app, "hanna", "Ганна", Role::Reviewer, "hanna-password-1").await;
+    // Four political prisoners already held: the public page shows "fewer than 5" until a fifth.
+    let cli = razam_app::Actor::Cli;
+    for i in 0..4 {
+        let input = razam_app::registry::PersonInput {
+            identity: razam_app::registry::Identity {
+                family_name: format!("Вядомы{i}"),
+                ..Default::default()
+            },
+            region: Some("grodno".into()),
+            confidentiality: razam_core::registry::Confidentiality::Internal,
+            consent_to_publish: false,
+        };
+        let id = app.app.create_person(&cli, &input).await.unwrap();
+        let day = razam_core::registry::Day::parse("2021-01-10").unwrap();
+        app.app.recognise(&cli, id, day, "3.b", "").await.unwrap();
+    }
+    browser.goto(&app.url("/figures?as_of=2026-01-01")).await;
+    assert_eq!(browser.text("#held strong").await, "fewer than 5");
+
+    log_in_as(&browser, &app, "ales", "ales-password-1").await;
+    browser.goto(&app.url("/persons/new")).await;
+    // Submitted empty, the form says what is missing beside the field.
+    browser.click_to_load("button[type=submit][accesskey=s]").await;
+    assert!(!browser.text("#e-family_name").await.is_empty());
+    fill(&browser, "f-family_name", "Новік").await;
+    fill(&browser, "f-given_name", "Ірына").await;
+    fill(&browser, "f-birth_date", "1990").await;
+    browser.click_to_load("button[type=submit][accesskey=s]").await;
+    let h1 = browser.text("h1").await;
+    assert!(h1.contains("Новік Ірына"), "{h1}: {}", browser.text("main").await);
+
+    browser.click_to_load("a[accesskey=a]").await;
+    fill(&browser, "f-date", "2021-05-20").await;
+    fill(&browser, "f-facility", "ІЧУ Гродна").await;
+    browser.click_to_load("button[type=submit][accesskey=s]").await;
+    let event_page = browser.text("main").await;
+    assert!(event_page.contains("ІЧУ Гродна"), "{event_page}");
+    browser.click_to_load("main ul a[href^=\"/persons/\"]").await;
+    assert!(browser.text("ol.timeline").await.contains("2021-05-20"));
+
+    // The reviewer recognises her; the public page now shows five.
+    browser.click_to_load("nav button.link").await;
+    log_in_as(&browser, &app, "hanna", "hanna-password-1").await;
+    browser.goto(&app.url("/persons")).await;
+    browser.click_to_load("table tbody tr:first-child a").await;
+    browser.click("details:first-of-type summary").await;
+    fill(&browser, "f-recognized_on", "2021-06-01").await;
+    fill(&browser, "f-criteria", "3.b").await;
+    browser.click_to_load("form[action$=\"/recognition\"] button").await;
+    assert!(browser.text("main").await.contains("2021-06-01"));
+    let shot = browser.screenshot("browser-person-recognised.png").await;
+    eprintln!("screenshot: {}", shot.display());
+
+    browser.goto(&app.url("/figures?as_of=2026-01-01")).await;
+    assert_eq!(browser.text("#held strong").await, "5");
     browser.quit().await;
 }

@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod api;
 mod browser;
 mod cli;
 mod events_import;
@@ -11,5 +12,6 @@ mod figures;
 mod i18n;
 mod login;
 mod registry;
+mod registry_pages;
 mod sealing;
 mod shell;

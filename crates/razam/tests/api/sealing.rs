@@ -77,6 +77,23 @@ async fn a_sealed_marker_never_reaches_the_disk(app: TestApp) {
     let (_, home) = app.get(&c, "/?lang=be").await;
     assert!(home.contains(&display), "the marker is really there to be found");
     app.get(&c, "/account").await;
+    // An API token named with the marker, used once: only its keyed hash may be stored.
+    let (_, account) = app.get(&c, "/account").await;
+    let answer = app
+        .post_form(&c, "/account/tokens", &account, &[("name", &format!("token {marker}"))])
+        .await
+        .text()
+        .await
+        .unwrap();
+    let at = answer.find("<code id=\"new-token\">").expect("the new token is shown") + 21;
+    let token = answer[at..].split('<').next().unwrap().to_owned();
+    let r = reqwest::Client::new()
+        .get(app.url("/api/v1/persons"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
     let listed = app.app.list_users(&razam_app::Actor::Cli).await.unwrap();
     assert!(listed.iter().any(|u| u.email.as_deref() == Some(email.as_str())));
 
@@ -98,6 +115,34 @@ async fn a_sealed_marker_never_reaches_the_disk(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(report.updated, 1, "{report:?}");
+    // A source on the imported detention: its title, reference and notes.
+    let person = app
+        .app
+        .list_persons(&razam_app::Actor::Cli, Default::default(), None, 10)
+        .await
+        .unwrap()[0]
+        .id;
+    let event = app
+        .app
+        .person_page(&razam_app::Actor::Cli, person)
+        .await
+        .unwrap()
+        .events[0]
+        .0
+        .id;
+    let source = razam_app::sources::SourceInput {
+        kind: razam_core::registry::SourceKind::Testimony,
+        details: razam_app::sources::SourceDetails {
+            title: marker.clone(),
+            reference: marker.clone(),
+            notes: marker.clone(),
+        },
+        confidentiality: razam_core::registry::Confidentiality::Restricted,
+    };
+    app.app
+        .add_source(&razam_app::Actor::Cli, event, &source)
+        .await
+        .unwrap();
 
     // The needles do find the marker where it is in the clear (proof that the search works).
     let probe = tempfile::tempdir().unwrap();
@@ -130,7 +175,7 @@ async fn a_sealed_marker_never_reaches_the_disk(app: TestApp) {
             "the cluster is where we think"
         );
     }
-    let markers = [marker.clone(), display.clone(), email.clone()];
+    let markers = [marker.clone(), display.clone(), email.clone(), token.clone()];
     let while_running = find_in_files(&dirs, &markers);
     assert!(
         while_running.is_empty(),

@@ -35,7 +35,16 @@ async fn pages_load_nothing_from_another_origin_and_need_no_script() {
     let c = app
         .logged_in_client(crate::helpers::ADMIN, crate::helpers::ADMIN_PASSWORD)
         .await;
-    for path in ["/", "/account", "/admin/users"] {
+    for path in [
+        "/",
+        "/account",
+        "/admin/users",
+        "/persons",
+        "/persons/new",
+        "/events",
+        "/events/new",
+        "/figures",
+    ] {
         let (status, html) = app.get(&c, path).await;
         assert_eq!(status, 200, "{path}");
         assert!(!html.contains("<script"), "{path} has a script");
@@ -65,7 +74,17 @@ async fn an_unknown_page_is_a_404_page_in_the_layout() {
 #[tokio::test]
 async fn pages_behind_a_login_send_visitors_to_it() {
     let app = crate::helpers::spawn_app().await;
-    for path in ["/", "/account", "/admin/users"] {
+    for path in [
+        "/",
+        "/account",
+        "/admin/users",
+        "/persons",
+        "/persons/new",
+        "/events",
+        "/events/new",
+        "/persons/1",
+        "/events/1/history",
+    ] {
         let r = client().get(app.url(path)).send().await.unwrap();
         assert_eq!(r.status(), 303, "{path}");
         assert_eq!(r.headers().get("location").unwrap(), "/login", "{path}");

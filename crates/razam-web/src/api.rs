@@ -1,0 +1,1024 @@
+//! The JSON API under `/api/v1`: the registry's operations for scripts, described by the
+//! hand-written OpenAPI document in `static/openapi.json`.
+//!
+//! Each handler parses its JSON at this edge into the app's input types and makes the same
+//! call on [`razam_app::App`] as the page for the same operation, so authorisation, audit and
+//! sealing are the app's, never this file's. A request authenticates with
+//! `Authorization: Bearer <token>` only: cookies are not read here, so a browser's session
+//! cannot be ridden by another site and no CSRF token is needed. [`routes`] is the one list of
+//! what is served; a test holds it against the document's paths.
+
+use std::collections::BTreeMap;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get, post, put};
+use razam_app::registry::{
+    EventDetails, EventFilter, EventInput, EventView, Identity, PersonFilter, PersonInput, PersonView, VersionView,
+    normalise_region,
+};
+use razam_app::{Actor, AppError};
+use razam_core::registry::{
+    Article, Confidentiality, Day, EventKind, FuzzyDate, PersonRole, PrisonerStatus, parse_articles,
+};
+use serde::de::{DeserializeOwned, IgnoredAny};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::AppState;
+
+/// The OpenAPI 3.1 document, served as it is written.
+pub const OPENAPI: &str = include_str!("../static/openapi.json");
+
+const DEFAULT_LIMIT: i64 = 50;
+const MAX_LIMIT: i64 = 500;
+
+/// Every route of the API: (method, path below `/api/v1`, handler). The router is built from
+/// this list and the test compares it with the OpenAPI document, so neither can drift.
+pub fn routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
+    vec![
+        (Method::GET, "/persons", get(list_persons)),
+        (Method::POST, "/persons", post(create_person)),
+        (Method::GET, "/persons/{id}", get(read_person)),
+        (Method::PUT, "/persons/{id}", put(update_person)),
+        (Method::GET, "/persons/{id}/history", get(person_history)),
+        (Method::POST, "/persons/{id}/recognition", post(recognise)),
+        (Method::POST, "/persons/{id}/statuses", post(add_status)),
+        (Method::GET, "/events", get(list_events)),
+        (Method::POST, "/events", post(create_event)),
+        (Method::GET, "/events/{id}", get(read_event)),
+        (Method::PUT, "/events/{id}", put(update_event)),
+        (Method::GET, "/events/{id}/history", get(event_history)),
+        (Method::GET, "/figures", get(crate::figures::json)),
+        (Method::GET, "/openapi.json", get(openapi)),
+    ]
+}
+
+/// The API's router, to be nested under `/api/v1`.
+pub fn router() -> Router<AppState> {
+    let mut by_path: BTreeMap<&'static str, MethodRouter<AppState>> = BTreeMap::new();
+    for (_, path, handler) in routes() {
+        let merged = match by_path.remove(path) {
+            Some(existing) => existing.merge(handler),
+            None => handler,
+        };
+        by_path.insert(path, merged);
+    }
+    by_path
+        .into_iter()
+        .fold(Router::new(), |router, (path, handler)| router.route(path, handler))
+        .method_not_allowed_fallback(method_not_allowed)
+        .fallback(not_found)
+}
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "this route does not take this method: see /api/v1/openapi.json",
+    )
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "no such API route: see /api/v1/openapi.json")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+/// An error as JSON: `{"error": "...", "fields": {"field": "why"}}`.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    error: String,
+    fields: BTreeMap<String, String>,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, error: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            error: error.into(),
+            fields: BTreeMap::new(),
+        }
+    }
+
+    fn unauthorised() -> ApiError {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "authentication required: send `Authorization: Bearer <token>` with a live token",
+        )
+    }
+
+    fn invalid(fields: BTreeMap<String, String>) -> ApiError {
+        ApiError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            error: "some fields are not valid".into(),
+            fields,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut body = json!({ "error": self.error });
+        if !self.fields.is_empty() {
+            body["fields"] = json!(self.fields);
+        }
+        let mut response = (self.status, axum::Json(body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+/// The caller's mistakes as 4xx with their reason; ours as 500 with the cause chain logged
+/// (errors carry ids and kinds, never content).
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> ApiError {
+        match e {
+            AppError::Forbidden => ApiError::new(StatusCode::FORBIDDEN, e.to_string()),
+            AppError::NotFound(_) => ApiError::new(StatusCode::NOT_FOUND, e.to_string()),
+            AppError::Conflict(_) => ApiError::new(StatusCode::CONFLICT, e.to_string()),
+            AppError::BadInput(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+            e if e.is_bad_input() => ApiError::new(StatusCode::BAD_REQUEST, e.to_string()),
+            e => {
+                let chain: Vec<String> = std::iter::successors(Some(&e as &dyn std::error::Error), |e| e.source())
+                    .map(ToString::to_string)
+                    .collect();
+                tracing::error!(error = chain.join(": "), "API request failed");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error; the cause is logged")
+            }
+        }
+    }
+}
+
+type ApiResult = Result<Response, ApiError>;
+
+fn ok<T: Serialize>(status: StatusCode, value: T) -> ApiResult {
+    Ok((status, axum::Json(value)).into_response())
+}
+
+/// A JSON body, or 400 saying why it does not parse.
+fn parse_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("the body is not the expected JSON: {e}"),
+        )
+    })
+}
+
+/// Collects what is wrong with each field, to answer all of them at once.
+#[derive(Default)]
+struct Problems(BTreeMap<String, String>);
+
+impl Problems {
+    fn add(&mut self, field: &str, why: impl Into<String>) {
+        self.0.entry(field.to_owned()).or_insert_with(|| why.into());
+    }
+
+    fn check<T, E: std::fmt::Display>(&mut self, field: &str, r: Result<T, E>) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.add(field, e.to_string());
+                None
+            }
+        }
+    }
+
+    fn done(self) -> Result<(), ApiError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::invalid(self.0))
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Authentication
+
+/// The account a request's bearer token acts for.
+pub struct ApiActor(Actor);
+
+impl FromRequestParts<AppState> for ApiActor {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<ApiActor, ApiError> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim())
+            .ok_or_else(ApiError::unauthorised)?;
+        match state.app.api_user(token).await? {
+            Some(user) => Ok(ApiActor(Actor::Account(user))),
+            None => Err(ApiError::unauthorised()),
+        }
+    }
+}
+
+/// A record id from the path; anything but a positive number is a record that does not exist.
+pub struct RecordId(i64);
+
+impl FromRequestParts<AppState> for RecordId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<RecordId, ApiError> {
+        let Path(text) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::new(StatusCode::NOT_FOUND, "no such record"))?;
+        match text.parse::<i64>() {
+            Ok(id) if id > 0 => Ok(RecordId(id)),
+            _ => Err(ApiError::new(StatusCode::NOT_FOUND, "no such record")),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Persons
+
+/// A person as written by a client.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PersonBody {
+    #[serde(default)]
+    given_name: String,
+    #[serde(default)]
+    family_name: String,
+    #[serde(default)]
+    patronymic: String,
+    #[serde(default)]
+    variants: Vec<String>,
+    #[serde(default)]
+    birth_date: String,
+    #[serde(default)]
+    contacts: String,
+    #[serde(default)]
+    notes: String,
+    region: Option<String>,
+    confidentiality: Option<String>,
+    #[serde(default)]
+    consent_to_publish: bool,
+    /// Required when changing a person: the version the change was made against.
+    version: Option<i64>,
+    // What a read answers besides the fields above: accepted back and ignored, so that a
+    // script may PUT what it read, changed, while a misspelt field is still refused.
+    #[serde(default, rename = "id")]
+    _id: Option<IgnoredAny>,
+    #[serde(default, rename = "label")]
+    _label: Option<IgnoredAny>,
+    #[serde(default, rename = "recognized_on")]
+    _recognized_on: Option<IgnoredAny>,
+    #[serde(default, rename = "status")]
+    _status: Option<IgnoredAny>,
+    #[serde(default, rename = "events")]
+    _events: Option<IgnoredAny>,
+    #[serde(default, rename = "recognition")]
+    _recognition: Option<IgnoredAny>,
+    #[serde(default, rename = "statuses")]
+    _statuses: Option<IgnoredAny>,
+}
+
+fn confidentiality(p: &mut Problems, level: Option<&str>) -> Option<Confidentiality> {
+    match level {
+        None => {
+            p.add("confidentiality", "required: public, internal or restricted");
+            None
+        }
+        Some(text) => {
+            let level = Confidentiality::parse(text);
+            if level.is_none() {
+                p.add("confidentiality", "one of public, internal, restricted");
+            }
+            level
+        }
+    }
+}
+
+fn person_input(body: PersonBody, p: &mut Problems) -> Option<PersonInput> {
+    let trim = |s: String| s.trim().to_owned();
+    if body.given_name.trim().is_empty() && body.family_name.trim().is_empty() {
+        p.add("family_name", "give a family name or a given name");
+    }
+    if !body.birth_date.trim().is_empty() {
+        p.check("birth_date", FuzzyDate::parse(body.birth_date.trim()));
+    }
+    let level = confidentiality(p, body.confidentiality.as_deref());
+    Some(PersonInput {
+        identity: Identity {
+            given_name: trim(body.given_name),
+            family_name: trim(body.family_name),
+            patronymic: trim(body.patronymic),
+            variants: body
+                .variants
+                .into_iter()
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+                .collect(),
+            birth_date: trim(body.birth_date),
+            contacts: trim(body.contacts),
+            notes: trim(body.notes),
+        },
+        region: body.region.as_deref().and_then(normalise_region),
+        confidentiality: level?,
+        consent_to_publish: body.consent_to_publish,
+    })
+}
+
+#[derive(Serialize)]
+struct StatusOut {
+    status: &'static str,
+    since: String,
+}
+
+#[derive(Serialize)]
+struct PersonOut {
+    id: i64,
+    label: String,
+    given_name: String,
+    family_name: String,
+    patronymic: String,
+    variants: Vec<String>,
+    birth_date: String,
+    contacts: String,
+    notes: String,
+    region: Option<String>,
+    confidentiality: &'static str,
+    consent_to_publish: bool,
+    version: i64,
+    recognized_on: Option<String>,
+    status: Option<StatusOut>,
+}
+
+fn person_out(v: PersonView) -> PersonOut {
+    PersonOut {
+        id: v.id,
+        label: v.label,
+        given_name: v.identity.given_name,
+        family_name: v.identity.family_name,
+        patronymic: v.identity.patronymic,
+        variants: v.identity.variants,
+        birth_date: v.identity.birth_date,
+        contacts: v.identity.contacts,
+        notes: v.identity.notes,
+        region: v.region,
+        confidentiality: v.confidentiality.as_str(),
+        consent_to_publish: v.consent_to_publish,
+        version: v.version,
+        recognized_on: v.recognized_on,
+        status: v.status.map(|(s, since)| StatusOut {
+            status: s.as_str(),
+            since,
+        }),
+    }
+}
+
+#[derive(Serialize)]
+struct Page<T> {
+    items: Vec<T>,
+    /// Pass as `before` to get the next page; `null` on the last page.
+    next_before: Option<i64>,
+}
+
+fn page<T>(items: Vec<T>, limit: i64, id: impl Fn(&T) -> i64) -> Page<T> {
+    let next_before = if items.len() as i64 == limit {
+        items.last().map(id)
+    } else {
+        None
+    };
+    Page { items, next_before }
+}
+
+#[derive(Deserialize)]
+struct PersonQuery {
+    region: Option<String>,
+    status: Option<String>,
+    as_of: Option<String>,
+    before: Option<String>,
+    limit: Option<String>,
+}
+
+fn paging(p: &mut Problems, before: Option<&str>, limit: Option<&str>) -> (Option<i64>, i64) {
+    let before = before.filter(|s| !s.is_empty()).and_then(|s| match s.parse::<i64>() {
+        Ok(n) if n > 0 => Some(n),
+        _ => {
+            p.add("before", "a record id (a positive whole number)");
+            None
+        }
+    });
+    let limit = match limit.filter(|s| !s.is_empty()) {
+        None => DEFAULT_LIMIT,
+        Some(s) => match s.parse::<i64>() {
+            Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
+            _ => {
+                p.add("limit", format!("a whole number from 1 to {MAX_LIMIT}"));
+                DEFAULT_LIMIT
+            }
+        },
+    };
+    (before, limit)
+}
+
+fn optional_day(p: &mut Problems, field: &str, text: Option<&str>) -> Option<String> {
+    let text = text.filter(|s| !s.is_empty())?;
+    p.check(field, Day::parse(text)).map(|d| d.to_string())
+}
+
+async fn list_persons(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Query(q): Query<PersonQuery>,
+) -> ApiResult {
+    let mut p = Problems::default();
+    let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => {
+            let known = ["held", "released", "recognised", "not_recognised"]
+                .into_iter()
+                .find(|k| *k == s);
+            if known.is_none() {
+                p.add("status", "one of held, released, recognised, not_recognised");
+            }
+            known
+        }
+    };
+    let as_of = optional_day(&mut p, "as_of", q.as_of.as_deref());
+    let (before, limit) = paging(&mut p, q.before.as_deref(), q.limit.as_deref());
+    p.done()?;
+    let filter = PersonFilter {
+        region: q.region.as_deref().and_then(normalise_region),
+        status,
+        as_of,
+        ..PersonFilter::default()
+    };
+    let persons = state.app.list_persons(&actor, filter, before, limit).await?;
+    let items: Vec<PersonOut> = persons.into_iter().map(person_out).collect();
+    ok(StatusCode::OK, page(items, limit, |x| x.id))
+}
+
+async fn create_person(State(state): State<AppState>, ApiActor(actor): ApiActor, body: Bytes) -> ApiResult {
+    let body: PersonBody = parse_body(&body)?;
+    let mut p = Problems::default();
+    if body.version.is_some() {
+        p.add("version", "not allowed when creating: a new person starts at version 1");
+    }
+    let input = person_input(body, &mut p);
+    p.done()?;
+    let Some(input) = input else {
+        return Err(ApiError::invalid(BTreeMap::new()));
+    };
+    let id = state.app.create_person(&actor, &input).await?;
+    created_person(&state, &actor, id).await
+}
+
+async fn created_person(state: &AppState, actor: &Actor, id: i64) -> ApiResult {
+    let person = state.app.person_page(actor, id).await?;
+    let mut response = ok(StatusCode::CREATED, person_detail(person))?;
+    if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/persons/{id}")) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+#[derive(Serialize)]
+struct RecognitionOut {
+    recognized_on: String,
+    criteria: String,
+    reasoning: String,
+    reviewer: String,
+}
+
+#[derive(Serialize)]
+struct PersonEventOut {
+    role: &'static str,
+    #[serde(flatten)]
+    event: EventOut,
+}
+
+#[derive(Serialize)]
+struct PersonDetail {
+    #[serde(flatten)]
+    person: PersonOut,
+    events: Vec<PersonEventOut>,
+    recognition: Option<RecognitionOut>,
+    statuses: Vec<StatusOut>,
+}
+
+fn person_detail(page: razam_app::registry::PersonPage) -> PersonDetail {
+    PersonDetail {
+        person: person_out(page.person),
+        events: page
+            .events
+            .into_iter()
+            .map(|(e, role)| PersonEventOut {
+                role: role.as_str(),
+                event: event_out(e),
+            })
+            .collect(),
+        recognition: page.recognition.map(|r| RecognitionOut {
+            recognized_on: r.recognized_on,
+            criteria: r.criteria,
+            reasoning: r.reasoning,
+            reviewer: r.reviewer,
+        }),
+        statuses: page
+            .statuses
+            .into_iter()
+            .map(|(s, since)| StatusOut {
+                status: s.as_str(),
+                since,
+            })
+            .collect(),
+    }
+}
+
+/// Reading a person is audited by the app, as for the page.
+async fn read_person(State(state): State<AppState>, ApiActor(actor): ApiActor, RecordId(id): RecordId) -> ApiResult {
+    let person = state.app.person_page(&actor, id).await?;
+    ok(StatusCode::OK, person_detail(person))
+}
+
+async fn update_person(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    RecordId(id): RecordId,
+    body: Bytes,
+) -> ApiResult {
+    let body: PersonBody = parse_body(&body)?;
+    let mut p = Problems::default();
+    let version = body.version;
+    if version.is_none() {
+        p.add("version", "required: the version your change was made against");
+    }
+    let input = person_input(body, &mut p);
+    p.done()?;
+    let (Some(input), Some(version)) = (input, version) else {
+        return Err(ApiError::invalid(BTreeMap::new()));
+    };
+    state.app.update_person(&actor, id, version, &input).await?;
+    let person = state.app.person_page(&actor, id).await?;
+    ok(StatusCode::OK, person_detail(person))
+}
+
+#[derive(Serialize)]
+struct ChangeOut {
+    field: String,
+    before: String,
+    after: String,
+}
+
+#[derive(Serialize)]
+struct VersionOut {
+    version: i64,
+    at_ms: i64,
+    actor: String,
+    changes: Vec<ChangeOut>,
+}
+
+fn history_out(versions: Vec<VersionView>) -> Vec<VersionOut> {
+    versions
+        .into_iter()
+        .map(|v| VersionOut {
+            version: v.version,
+            at_ms: v.at_ms,
+            actor: v.actor,
+            changes: v
+                .changes
+                .into_iter()
+                .map(|(field, before, after)| ChangeOut { field, before, after })
+                .collect(),
+        })
+        .collect()
+}
+
+async fn person_history(State(state): State<AppState>, ApiActor(actor): ApiActor, RecordId(id): RecordId) -> ApiResult {
+    let versions = state.app.history(&actor, "person", id).await?;
+    ok(StatusCode::OK, json!({ "versions": history_out(versions) }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecognitionBody {
+    recognized_on: Option<String>,
+    #[serde(default)]
+    criteria: String,
+    #[serde(default)]
+    reasoning: String,
+}
+
+async fn recognise(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    RecordId(id): RecordId,
+    body: Bytes,
+) -> ApiResult {
+    let body: RecognitionBody = parse_body(&body)?;
+    let mut p = Problems::default();
+    let day = match body.recognized_on.as_deref() {
+        None => {
+            p.add("recognized_on", "required: the decision's date, YYYY-MM-DD");
+            None
+        }
+        Some(text) => p.check("recognized_on", Day::parse(text.trim())),
+    };
+    p.done()?;
+    let Some(day) = day else {
+        return Err(ApiError::invalid(BTreeMap::new()));
+    };
+    state
+        .app
+        .recognise(&actor, id, day, &body.criteria, &body.reasoning)
+        .await?;
+    let person = state.app.person_page(&actor, id).await?;
+    ok(StatusCode::OK, person_detail(person))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatusBody {
+    status: Option<String>,
+    on: Option<String>,
+}
+
+async fn add_status(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    RecordId(id): RecordId,
+    body: Bytes,
+) -> ApiResult {
+    let body: StatusBody = parse_body(&body)?;
+    let mut p = Problems::default();
+    let status = body.status.as_deref().and_then(PrisonerStatus::parse);
+    if status.is_none() {
+        p.add("status", "one of held, released, pardoned, died");
+    }
+    let day = match body.on.as_deref() {
+        None => {
+            p.add("on", "required: the day the status starts, YYYY-MM-DD");
+            None
+        }
+        Some(text) => p.check("on", Day::parse(text.trim())),
+    };
+    p.done()?;
+    let (Some(status), Some(day)) = (status, day) else {
+        return Err(ApiError::invalid(BTreeMap::new()));
+    };
+    state.app.add_status(&actor, id, status, day).await?;
+    let person = state.app.person_page(&actor, id).await?;
+    ok(StatusCode::CREATED, person_detail(person))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events
+
+/// Articles as a list (`["342", "361-1"]`) or as one `;`-separated text (`"342; 361-1"`).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Articles {
+    List(Vec<String>),
+    Text(String),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventPerson {
+    person_id: i64,
+    role: String,
+    /// Answered by a read; ignored when sent back.
+    #[serde(default, rename = "label")]
+    _label: Option<IgnoredAny>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventBody {
+    kind: Option<String>,
+    date: Option<String>,
+    region: Option<String>,
+    arrest_days: Option<i64>,
+    term_months: Option<i64>,
+    #[serde(default)]
+    district: String,
+    #[serde(default)]
+    settlement: String,
+    #[serde(default)]
+    facility: String,
+    #[serde(default)]
+    description: String,
+    confidentiality: Option<String>,
+    articles: Option<Articles>,
+    #[serde(default)]
+    persons: Vec<EventPerson>,
+    version: Option<i64>,
+    // Answered by a read; accepted back and ignored (see `PersonBody`).
+    #[serde(default, rename = "id")]
+    _id: Option<IgnoredAny>,
+    #[serde(default, rename = "date_first")]
+    _date_first: Option<IgnoredAny>,
+    #[serde(default, rename = "date_last")]
+    _date_last: Option<IgnoredAny>,
+}
+
+fn event_input(body: EventBody, p: &mut Problems) -> Option<EventInput> {
+    let kind = match body.kind.as_deref() {
+        None => {
+            p.add("kind", "required: the kind of event");
+            None
+        }
+        Some(text) => {
+            let kind = EventKind::parse(text);
+            if kind.is_none() {
+                let all: Vec<&str> = EventKind::ALL.iter().map(|k| k.as_str()).collect();
+                p.add("kind", format!("one of {}", all.join(", ")));
+            }
+            kind
+        }
+    };
+    let date = match body.date.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => Some(None),
+        Some(text) => p.check("date", FuzzyDate::parse(text)).map(Some),
+    };
+    for (field, n) in [("arrest_days", body.arrest_days), ("term_months", body.term_months)] {
+        if n.is_some_and(|n| !(0..=100_000).contains(&n)) {
+            p.add(field, "a whole number, not negative");
+        }
+    }
+    let articles: Option<Vec<Article>> = match body.articles {
+        None => Some(Vec::new()),
+        Some(Articles::Text(text)) => p.check("articles", parse_articles(&text)),
+        Some(Articles::List(items)) => {
+            let mut out: Vec<Article> = Vec::new();
+            let mut good = true;
+            for item in items.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+                match Article::parse(item) {
+                    Ok(a) if !out.contains(&a) => out.push(a),
+                    Ok(_) => {}
+                    Err(e) => {
+                        p.add("articles", e.to_string());
+                        good = false;
+                    }
+                }
+            }
+            good.then_some(out)
+        }
+    };
+    let mut persons = Vec::with_capacity(body.persons.len());
+    for link in &body.persons {
+        match PersonRole::parse(&link.role) {
+            Some(role) => persons.push((link.person_id, role)),
+            None => p.add(
+                "persons",
+                "a role is one of victim, witness, official_responsible, lawyer",
+            ),
+        }
+    }
+    let level = confidentiality(p, body.confidentiality.as_deref());
+    Some(EventInput {
+        kind: kind?,
+        date: date?,
+        region: body.region.as_deref().and_then(normalise_region),
+        arrest_days: body.arrest_days,
+        term_months: body.term_months,
+        details: EventDetails {
+            district: body.district.trim().to_owned(),
+            settlement: body.settlement.trim().to_owned(),
+            facility: body.facility.trim().to_owned(),
+            description: body.description.trim().to_owned(),
+        },
+        confidentiality: level?,
+        articles: articles?,
+        persons,
+    })
+}
+
+#[derive(Serialize)]
+struct EventPersonOut {
+    person_id: i64,
+    label: String,
+    role: String,
+}
+
+#[derive(Serialize)]
+struct EventOut {
+    id: i64,
+    kind: &'static str,
+    date: Option<String>,
+    date_first: Option<String>,
+    date_last: Option<String>,
+    region: Option<String>,
+    arrest_days: Option<i64>,
+    term_months: Option<i64>,
+    district: String,
+    settlement: String,
+    facility: String,
+    description: String,
+    confidentiality: &'static str,
+    version: i64,
+    articles: Vec<String>,
+    persons: Vec<EventPersonOut>,
+}
+
+fn event_out(e: EventView) -> EventOut {
+    EventOut {
+        id: e.id,
+        kind: e.kind.as_str(),
+        date: e.date.map(|d| d.to_string()),
+        date_first: e.date.map(|d| d.first.to_string()),
+        date_last: e.date.map(|d| d.last.to_string()),
+        region: e.region,
+        arrest_days: e.arrest_days,
+        term_months: e.term_months,
+        district: e.details.district,
+        settlement: e.details.settlement,
+        facility: e.details.facility,
+        description: e.details.description,
+        confidentiality: e.confidentiality.as_str(),
+        version: e.version,
+        articles: e.articles,
+        persons: e
+            .persons
+            .into_iter()
+            .map(|(person_id, label, role)| EventPersonOut { person_id, label, role })
+            .collect(),
+    }
+}
+
+/// A person named by an event that does not exist is a fault of the body, not of the URL.
+fn persons_field(e: AppError) -> ApiError {
+    match e {
+        AppError::NotFound("the person") => {
+            ApiError::invalid(BTreeMap::from([("persons".to_owned(), "no such person".to_owned())]))
+        }
+        e => e.into(),
+    }
+}
+
+#[derive(Deserialize)]
+struct EventQuery {
+    kind: Option<String>,
+    region: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    before: Option<String>,
+    limit: Option<String>,
+}
+
+async fn list_events(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Query(q): Query<EventQuery>,
+) -> ApiResult {
+    let mut p = Problems::default();
+    let kind = match q.kind.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => {
+            let kind = EventKind::parse(s);
+            if kind.is_none() {
+                p.add("kind", "an event kind, e.g. detention");
+            }
+            kind.map(EventKind::as_str)
+        }
+    };
+    let from = optional_day(&mut p, "from", q.from.as_deref());
+    let to = optional_day(&mut p, "to", q.to.as_deref());
+    let (before, limit) = paging(&mut p, q.before.as_deref(), q.limit.as_deref());
+    p.done()?;
+    let filter = EventFilter {
+        kind,
+        region: q.region.as_deref().and_then(normalise_region),
+        from,
+        to,
+        ..EventFilter::default()
+    };
+    let events = state.app.list_events(&actor, filter, before, limit).await?;
+    let items: Vec<EventOut> = events.into_iter().map(event_out).collect();
+    ok(StatusCode::OK, page(items, limit, |x| x.id))
+}
+
+async fn create_event(State(state): State<AppState>, ApiActor(actor): ApiActor, body: Bytes) -> ApiResult {
+    let body: EventBody = parse_body(&body)?;
+    let mut p = Problems::default();
+    if body.version.is_some() {
+        p.add("version", "not allowed when creating: a new event starts at version 1");
+    }
+    let input = event_input(body, &mut p);
+    p.done()?;
+    let Some(input) = input else {
+        return Err(ApiError::invalid(BTreeMap::new()));
+    };
+    let id = state.app.create_event(&actor, &input).await.map_err(persons_field)?;
+    let event = state.app.event_page(&actor, id).await?;
+    let mut response = ok(StatusCode::CREATED, event_out(event))?;
+    if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/events/{id}")) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+async fn read_event(State(state): State<AppState>, ApiActor(actor): ApiActor, RecordId(id): RecordId) -> ApiResult {
+    let event = state.app.event_page(&actor, id).await?;
+    ok(StatusCode::OK, event_out(event))
+}
+
+async fn update_event(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    RecordId(id): RecordId,
+    body: Bytes,
+) -> ApiResult {
+    let body: EventBody = parse_body(&body)?;
+    let mut p = Problems::default();
+    let version = body.version;
+    if version.is_none() {
+        p.add("version", "required: the version your change was made against");
+    }
+    let input = event_input(body, &mut p);
+    p.done()?;
+    let (Some(input), Some(version)) = (input, version) else {
+        return Err(ApiError::invalid(BTreeMap::new()));
+    };
+    state
+        .app
+        .update_event(&actor, id, version, &input)
+        .await
+        .map_err(persons_field)?;
+    let event = state.app.event_page(&actor, id).await?;
+    ok(StatusCode::OK, event_out(event))
+}
+
+async fn event_history(State(state): State<AppState>, ApiActor(actor): ApiActor, RecordId(id): RecordId) -> ApiResult {
+    let versions = state.app.history(&actor, "event", id).await?;
+    ok(StatusCode::OK, json!({ "versions": history_out(versions) }))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use std::collections::BTreeSet;
+
+    use serde_json::Value;
+
+    use super::*;
+
+    fn document() -> Result<Value, serde_json::Error> {
+        serde_json::from_str(OPENAPI)
+    }
+
+    #[test]
+    fn every_route_is_documented_and_every_documented_route_is_served() {
+        let doc = document().expect("static/openapi.json is JSON");
+        assert_eq!(doc["openapi"].as_str().map(|v| v.starts_with("3.1")), Some(true));
+        let documented: BTreeSet<(String, String)> = doc["paths"]
+            .as_object()
+            .expect("the document has paths")
+            .iter()
+            .flat_map(|(path, item)| {
+                item.as_object()
+                    .unwrap()
+                    .keys()
+                    .filter(|k| ["get", "put", "post", "delete", "patch"].contains(&k.as_str()))
+                    .map(move |m| (m.to_uppercase(), path.clone()))
+            })
+            .collect();
+        let served: BTreeSet<(String, String)> = routes()
+            .into_iter()
+            .map(|(m, path, _)| (m.to_string(), path.to_owned()))
+            .collect();
+        assert_eq!(served, documented);
+        assert_eq!(routes().len(), served.len(), "no route is listed twice");
+    }
+
+    #[test]
+    fn every_operation_names_its_answers_and_the_schemas_it_refers_to_exist() {
+        let doc = document().unwrap();
+        let text = OPENAPI;
+        let schemas = doc["components"]["schemas"].as_object().unwrap();
+        for reference in text.split("\"$ref\": \"#/components/schemas/").skip(1) {
+            let name = reference.split('"').next().unwrap();
+            assert!(schemas.contains_key(name), "schema {name} is referred to but missing");
+        }
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap().iter().filter(|(k, _)| *k != "parameters") {
+                assert!(
+                    op["responses"].as_object().is_some_and(|r| !r.is_empty()),
+                    "{method} {path} has no responses"
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,794 @@
+//! The documenters' person pages: the list with its filters, the page with its timeline,
+//! the create and edit form, recognition and status, the version history.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use razam_app::AppError;
+use razam_app::registry::{Identity, PersonFilter, PersonInput, PersonPage, PersonView, VersionView, label_for};
+use razam_core::registry::{Confidentiality, Day, FuzzyDate, PrisonerStatus};
+use razam_core::role::Permission;
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::context::{Ctx, Layout};
+use crate::forms::{
+    Field, FieldError, FormView, Widget, level_options, query_string, region_name, region_options, utc_minute,
+};
+use crate::i18n::Tr;
+use crate::pages::{app_error, bad_request, csrf_rejected, render, to_login};
+
+/// Rows on one page of a list.
+pub const PAGE: i64 = 50;
+
+/// The list's status filters, as the URL and the store name them.
+pub(crate) const STATUS_FILTERS: [&str; 4] = ["held", "released", "recognised", "not_recognised"];
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    #[serde(default)]
+    region: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    as_of: String,
+    #[serde(default)]
+    before: String,
+}
+
+pub struct PersonRowView {
+    pub id: i64,
+    pub label: String,
+    pub name: String,
+    pub region: String,
+    pub recognized_on: String,
+    pub status: String,
+    pub level: String,
+}
+
+#[derive(Template)]
+#[template(path = "persons.html")]
+struct ListPage {
+    l: Layout,
+    rows: Vec<PersonRowView>,
+    regions: Vec<(String, String)>,
+    statuses: Vec<(String, String)>,
+    q: ListQuery,
+    next: Option<String>,
+    first: Option<String>,
+    may_write: bool,
+}
+
+fn status_text(tr: &Tr, status: &Option<(PrisonerStatus, String)>) -> String {
+    match status {
+        Some((s, on)) => format!("{} ({on})", tr.t(&format!("status-{}", s.as_str()))),
+        None => String::new(),
+    }
+}
+
+fn row_view(tr: &Tr, p: &PersonView) -> PersonRowView {
+    PersonRowView {
+        id: p.id,
+        label: p.label.clone(),
+        name: p.identity.full_name(),
+        region: region_name(tr, p.region.as_deref()),
+        recognized_on: p.recognized_on.clone().unwrap_or_default(),
+        status: status_text(tr, &p.status),
+        level: tr.t(&format!("level-{}", p.confidentiality.as_str())),
+    }
+}
+
+fn may(ctx: &Ctx, permission: Permission) -> bool {
+    ctx.user.as_ref().is_some_and(|u| u.role.may(permission))
+}
+
+pub async fn list(State(state): State<AppState>, ctx: Ctx, Query(q): Query<ListQuery>) -> Response {
+    let Some(actor) = ctx.actor() else {
+        return to_login();
+    };
+    let status = STATUS_FILTERS.iter().copied().find(|s| *s == q.status);
+    let as_of = match q.as_of.as_str() {
+        "" => None,
+        text => match Day::parse(text) {
+            Ok(d) => Some(d.to_string()),
+            Err(_) => return bad_request(&ctx),
+        },
+    };
+    let before = match q.before.as_str() {
+        "" => None,
+        text => match text.parse::<i64>() {
+            Ok(id) => Some(id),
+            Err(_) => return bad_request(&ctx),
+        },
+    };
+    let filter = PersonFilter {
+        region: Some(q.region.clone()).filter(|r| !r.is_empty()),
+        status,
+        levels: Vec::new(),
+        as_of,
+    };
+    let persons = match state.app.list_persons(&actor, filter, before, PAGE).await {
+        Ok(p) => p,
+        Err(e) => return app_error(&ctx, e),
+    };
+    let tr = &ctx.tr;
+    let filters = [
+        ("region", q.region.as_str()),
+        ("status", q.status.as_str()),
+        ("as_of", q.as_of.as_str()),
+    ];
+    let next = (persons.len() as i64 == PAGE).then(|| {
+        let last = persons.last().map(|p| p.id.to_string()).unwrap_or_default();
+        let mut pairs = filters.to_vec();
+        pairs.push(("before", &last));
+        format!("/persons{}", query_string(&pairs))
+    });
+    let first = before.map(|_| format!("/persons{}", query_string(&filters)));
+    let mut statuses = vec![(String::new(), tr.t("persons-any-status"))];
+    statuses.extend(
+        STATUS_FILTERS
+            .iter()
+            .map(|s| (s.to_string(), tr.t(&format!("persons-filter-{s}")))),
+    );
+    let page = ListPage {
+        rows: persons.iter().map(|p| row_view(tr, p)).collect(),
+        regions: region_options(tr, &q.region, "persons-any-region"),
+        statuses,
+        next,
+        first,
+        may_write: may(&ctx, Permission::WriteRegistry),
+        q,
+        l: ctx.layout(),
+    };
+    render(StatusCode::OK, page)
+}
+
+#[derive(Deserialize, Default)]
+pub struct PersonForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    version: String,
+    #[serde(default)]
+    given_name: String,
+    #[serde(default)]
+    family_name: String,
+    #[serde(default)]
+    patronymic: String,
+    #[serde(default)]
+    variants: String,
+    #[serde(default)]
+    birth_date: String,
+    #[serde(default)]
+    region: String,
+    #[serde(default)]
+    contacts: String,
+    #[serde(default)]
+    notes: String,
+    #[serde(default)]
+    confidentiality: String,
+    #[serde(default)]
+    consent: Option<String>,
+}
+
+const MAX_NAME: usize = 200;
+const MAX_TEXT: usize = 20_000;
+
+impl PersonForm {
+    fn from_view(p: &PersonView) -> PersonForm {
+        let i = &p.identity;
+        PersonForm {
+            csrf: String::new(),
+            version: p.version.to_string(),
+            given_name: i.given_name.clone(),
+            family_name: i.family_name.clone(),
+            patronymic: i.patronymic.clone(),
+            variants: i.variants.join("\n"),
+            birth_date: i.birth_date.clone(),
+            region: p.region.clone().unwrap_or_default(),
+            contacts: i.contacts.clone(),
+            notes: i.notes.clone(),
+            confidentiality: p.confidentiality.as_str().to_owned(),
+            consent: p.consent_to_publish.then(|| "1".to_owned()),
+        }
+    }
+
+    /// The input, or every field that is wrong and why.
+    fn parse(&self) -> Result<PersonInput, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let given = self.given_name.trim();
+        let family = self.family_name.trim();
+        if given.is_empty() && family.is_empty() {
+            errors.push(FieldError::new("family_name", "form-name-required"));
+        }
+        for (field, value) in [
+            ("given_name", given),
+            ("family_name", family),
+            ("patronymic", self.patronymic.trim()),
+        ] {
+            if value.chars().count() > MAX_NAME {
+                errors.push(FieldError::new(field, "form-too-long"));
+            }
+        }
+        for (field, value) in [
+            ("variants", &self.variants),
+            ("contacts", &self.contacts),
+            ("notes", &self.notes),
+        ] {
+            if value.chars().count() > MAX_TEXT {
+                errors.push(FieldError::new(field, "form-too-long"));
+            }
+        }
+        let birth = self.birth_date.trim();
+        if !birth.is_empty() && FuzzyDate::parse(birth).is_err() {
+            errors.push(FieldError::new("birth_date", "form-bad-fuzzy-date"));
+        }
+        let confidentiality = Confidentiality::parse(&self.confidentiality);
+        if confidentiality.is_none() {
+            errors.push(FieldError::new("confidentiality", "form-choose"));
+        }
+        let region = razam_app::registry::normalise_region(&self.region);
+        if region.as_ref().is_some_and(|r| r.chars().count() > MAX_NAME) {
+            errors.push(FieldError::new("region", "form-too-long"));
+        }
+        match confidentiality {
+            Some(confidentiality) if errors.is_empty() => Ok(PersonInput {
+                identity: Identity {
+                    given_name: given.to_owned(),
+                    family_name: family.to_owned(),
+                    patronymic: self.patronymic.trim().to_owned(),
+                    variants: self
+                        .variants
+                        .lines()
+                        .map(str::trim)
+                        .filter(|v| !v.is_empty())
+                        .map(str::to_owned)
+                        .collect(),
+                    birth_date: birth.to_owned(),
+                    contacts: self.contacts.trim().to_owned(),
+                    notes: self.notes.trim().to_owned(),
+                },
+                region,
+                confidentiality,
+                consent_to_publish: self.consent.is_some(),
+            }),
+            _ => Err(errors),
+        }
+    }
+
+    fn view(&self, tr: &Tr) -> FormView {
+        let mut f = FormView::new();
+        f.push(Field::new(tr, "family_name", "person-family-name", &self.family_name, Widget::Text).required());
+        f.push(Field::new(
+            tr,
+            "given_name",
+            "person-given-name",
+            &self.given_name,
+            Widget::Text,
+        ));
+        f.push(Field::new(
+            tr,
+            "patronymic",
+            "person-patronymic",
+            &self.patronymic,
+            Widget::Text,
+        ));
+        f.push(
+            Field::new(tr, "variants", "person-variants", &self.variants, Widget::TextArea)
+                .hint(tr, "person-variants-hint"),
+        );
+        f.push(
+            Field::new(tr, "birth_date", "person-birth-date", &self.birth_date, Widget::Text)
+                .hint(tr, "form-fuzzy-date-hint"),
+        );
+        f.select(
+            Field::new(tr, "region", "person-region", &self.region, Widget::Select),
+            region_options(tr, &self.region, "region-unknown"),
+        );
+        f.push(Field::new(
+            tr,
+            "contacts",
+            "person-contacts",
+            &self.contacts,
+            Widget::TextArea,
+        ));
+        f.push(Field::new(tr, "notes", "person-notes", &self.notes, Widget::TextArea));
+        let level = if self.confidentiality.is_empty() {
+            Confidentiality::Internal.as_str()
+        } else {
+            &self.confidentiality
+        };
+        f.select(
+            Field::new(tr, "confidentiality", "record-level", level, Widget::Select).hint(tr, "record-level-hint"),
+            level_options(tr),
+        );
+        f.push(Field::new(
+            tr,
+            "consent",
+            "person-consent",
+            self.consent.clone().unwrap_or_default(),
+            Widget::Checkbox,
+        ));
+        f
+    }
+}
+
+#[derive(Template)]
+#[template(path = "record_form.html")]
+pub struct RecordForm {
+    pub l: Layout,
+    pub title: String,
+    pub action: String,
+    pub cancel: String,
+    pub submit: String,
+    pub version: Option<String>,
+    pub notice: String,
+    pub form: FormView,
+}
+
+fn person_form_page(
+    ctx: &Ctx,
+    status: StatusCode,
+    form: &PersonForm,
+    id: Option<i64>,
+    errors: &[FieldError],
+    notice: &str,
+) -> Response {
+    let mut view = form.view(&ctx.tr);
+    view.refuse(&ctx.tr, errors);
+    record_form_page(ctx, status, "person", id, &form.version, view, notice)
+}
+
+/// The create or edit form of a person or an event (`kind`), posted to its list's address
+/// when new and to the record's when edited.
+pub fn record_form_page(
+    ctx: &Ctx,
+    status: StatusCode,
+    kind: &str,
+    id: Option<i64>,
+    version: &str,
+    form: FormView,
+    notice: &str,
+) -> Response {
+    let tr = &ctx.tr;
+    let list = format!("/{kind}s");
+    let target = id.map_or_else(|| list.clone(), |id| format!("{list}/{id}"));
+    let page = RecordForm {
+        title: tr.t(&format!("{kind}-{}", if id.is_some() { "edit" } else { "new" })),
+        action: target.clone(),
+        cancel: target,
+        submit: tr.t("form-save"),
+        version: id.map(|_| version.to_owned()),
+        notice: if notice.is_empty() { String::new() } else { tr.t(notice) },
+        form,
+        l: ctx.layout(),
+    };
+    render(status, page)
+}
+
+pub async fn new_form(ctx: Ctx) -> Response {
+    if ctx.user.is_none() {
+        return to_login();
+    }
+    if !may(&ctx, Permission::WriteRegistry) {
+        return app_error(&ctx, AppError::Forbidden);
+    }
+    person_form_page(&ctx, StatusCode::OK, &PersonForm::default(), None, &[], "")
+}
+
+pub async fn create(State(state): State<AppState>, ctx: Ctx, Form(form): Form<PersonForm>) -> Response {
+    let Some(actor) = ctx.actor() else {
+        return to_login();
+    };
+    if !ctx.csrf_ok(&state.app, &form.csrf) {
+        return csrf_rejected(&ctx);
+    }
+    let input = match form.parse() {
+        Ok(i) => i,
+        Err(errors) => return person_form_page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &form, None, &errors, ""),
+    };
+    match state.app.create_person(&actor, &input).await {
+        Ok(id) => Redirect::to(&format!("/persons/{id}")).into_response(),
+        Err(e) => app_error(&ctx, e),
+    }
+}
+
+pub async fn edit_form(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Response {
+    let Some(actor) = ctx.actor() else {
+        return to_login();
+    };
+    if !may(&ctx, Permission::WriteRegistry) {
+        return app_error(&ctx, AppError::Forbidden);
+    }
+    match state.app.person_page(&actor, id).await {
+        Ok(p) => person_form_page(
+            &ctx,
+            StatusCode::OK,
+            &PersonForm::from_view(&p.person),
+            Some(id),
+            &[],
+            "",
+        ),
+        Err(e) => app_error(&ctx, e),
+    }
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(form): Form<PersonForm>,
+) -> Response {
+    let Some(actor) = ctx.actor() else {
+        return to_login();
+    };
+    if !ctx.csrf_ok(&state.app, &form.csrf) {
+        return csrf_rejected(&ctx);
+    }
+    let Ok(version) = form.version.parse::<i64>() else {
+        return bad_request(&ctx);
+    };
+    let input = match form.parse() {
+        Ok(i) => i,
+        Err(errors) => {
+            return person_form_page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &form, Some(id), &errors, "");
+        }
+    };
+    match state.app.update_person(&actor, id, version, &input).await {
+        Ok(()) => Redirect::to(&format!("/persons/{id}")).into_response(),
+        Err(AppError::Conflict(_)) => person_form_page(&ctx, StatusCode::CONFLICT, &form, Some(id), &[], "form-stale"),
+        Err(e) => app_error(&ctx, e),
+    }
+}
+
+pub struct TimelineEntry {
+    pub id: i64,
+    pub date: String,
+    pub kind: String,
+    pub role: String,
+    pub region: String,
+    pub summary: String,
+}
+
+#[derive(Template)]
+#[template(path = "person.html")]
+struct PersonPageView {
+    l: Layout,
+    p: PersonPage,
+    name: String,
+    region: String,
+    level: String,
+    timeline: Vec<TimelineEntry>,
+    statuses: Vec<(String, String)>,
+    may_write: bool,
+    may_recognise: bool,
+    recognise_form: FormView,
+    status_form: FormView,
+}
+
+/// What an event adds to a timeline line: articles, days of arrest, a term.
+pub fn event_summary(tr: &Tr, e: &razam_app::registry::EventView) -> String {
+    let mut parts = Vec::new();
+    if !e.articles.is_empty() {
+        parts.push(tr.t1("event-articles-list", "articles", &e.articles.join(", ")));
+    }
+    if let Some(days) = e.arrest_days {
+        parts.push(tr.t1("event-arrest-days-n", "n", &days.to_string()));
+    }
+    if let Some(months) = e.term_months {
+        parts.push(tr.t1("event-term-months-n", "n", &months.to_string()));
+    }
+    parts.join(" · ")
+}
+
+#[derive(Deserialize, Default)]
+pub struct RecogniseForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    recognized_on: String,
+    #[serde(default)]
+    criteria: String,
+    #[serde(default)]
+    reasoning: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct StatusForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    on: String,
+}
+
+fn recognise_view(tr: &Tr, f: &RecogniseForm) -> FormView {
+    let mut v = FormView::new();
+    v.push(
+        Field::new(tr, "recognized_on", "recognition-date", &f.recognized_on, Widget::Text)
+            .required()
+            .hint(tr, "form-day-hint"),
+    );
+    v.push(
+        Field::new(tr, "criteria", "recognition-criteria", &f.criteria, Widget::Text)
+            .hint(tr, "recognition-criteria-hint"),
+    );
+    v.push(Field::new(
+        tr,
+        "reasoning",
+        "recognition-reasoning",
+        &f.reasoning,
+        Widget::TextArea,
+    ));
+    v
+}
+
+fn status_view(tr: &Tr, f: &StatusForm) -> FormView {
+    let mut v = FormView::new();
+    v.select(
+        Field::new(tr, "status", "status-label", &f.status, Widget::Select),
+        PrisonerStatus::ALL
+            .iter()
+            .map(|s| (s.as_str().to_owned(), tr.t(&format!("status-{}", s.as_str()))))
+            .collect(),
+    );
+    v.push(
+        Field::new(tr, "on", "status-from", &f.on, Widget::Text)
+            .required()
+            .hint(tr, "form-day-hint"),
+    );
+    v
+}
+
+async fn person_page(
+    state: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    status: StatusCode,
+    recognise: (&RecogniseForm, &[FieldError]),
+    status_form: (&StatusForm, &[FieldError]),
+) -> Response {
+    let Some(actor) = ctx.actor() else {
+        return to_login();
+    };
+    let p = match state.app.person_page(&actor, id).await {
+        Ok(p) => p,
+        Err(e) => return app_error(ctx, e),
+    };
+    let tr = &ctx.tr;
+    let timeline = p
+        .events
+        .iter()
+        .map(|(e, role)| TimelineEntry {
+            id: e.id,
+            date: e.date.map(|d| d.to_string()).unwrap_or_else(|| tr.t("date-unknown")),
+            kind: tr.t(&format!("kind-{}", e.kind.as_str())),
+            role: tr.t(&format!("prole-{}", role.as_str())),
+            region: region_name(tr, e.region.as_deref()),
+            summary: event_summary(tr, e),
+        })
+        .collect();
+    let statuses = p
+        .statuses
+        .iter()
+        .map(|(s, on)| (tr.t(&format!("status-{}", s.as_str())), on.clone()))
+        .collect();
+    let mut recognise_form = recognise_view(tr, recognise.0);
+    recognise_form.refuse(tr, recognise.1);
+    let mut status_view_ = status_view(tr, status_form.0);
+    status_view_.refuse(tr, status_form.1);
+    // The cursor belongs in a refused form only; otherwise the page opens with none focused.
+    for form in [&mut recognise_form, &mut status_view_] {
+        if form.errors().is_empty() {
+            form.fields.iter_mut().for_each(|c| c.field.focus = false);
+        }
+    }
+    let page = PersonPageView {
+        name: p.person.identity.full_name(),
+        region: region_name(tr, p.person.region.as_deref()),
+        level: tr.t(&format!("level-{}", p.person.confidentiality.as_str())),
+        timeline,
+        statuses,
+        may_write: may(ctx, Permission::WriteRegistry),
+        may_recognise: may(ctx, Permission::Recognise),
+        recognise_form,
+        status_form: status_view_,
+        p,
+        l: ctx.layout(),
+    };
+    render(status, page)
+}
+
+pub async fn show(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Response {
+    person_page(
+        &state,
+        &ctx,
+        id,
+        StatusCode::OK,
+        (&RecogniseForm::default(), &[]),
+        (&StatusForm::default(), &[]),
+    )
+    .await
+}
+
+pub async fn recognise(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(form): Form<RecogniseForm>,
+) -> Response {
+    let Some(actor) = ctx.actor() else {
+        return to_login();
+    };
+    if !ctx.csrf_ok(&state.app, &form.csrf) {
+        return csrf_rejected(&ctx);
+    }
+    let mut errors = Vec::new();
+    let day = Day::parse(form.recognized_on.trim());
+    if day.is_err() {
+        errors.push(FieldError::new("recognized_on", "form-bad-day"));
+    }
+    if form.criteria.chars().count() > MAX_NAME {
+        errors.push(FieldError::new("criteria", "form-too-long"));
+    }
+    if form.reasoning.chars().count() > MAX_TEXT {
+        errors.push(FieldError::new("reasoning", "form-too-long"));
+    }
+    let Ok(day) = day
+        .map_err(|_| ())
+        .and_then(|d| if errors.is_empty() { Ok(d) } else { Err(()) })
+    else {
+        return person_page(
+            &state,
+            &ctx,
+            id,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            (&form, &errors),
+            (&StatusForm::default(), &[]),
+        )
+        .await;
+    };
+    match state
+        .app
+        .recognise(&actor, id, day, &form.criteria, &form.reasoning)
+        .await
+    {
+        Ok(()) => Redirect::to(&format!("/persons/{id}")).into_response(),
+        Err(e) => app_error(&ctx, e),
+    }
+}
+
+pub async fn add_status(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(form): Form<StatusForm>,
+) -> Response {
+    let Some(actor) = ctx.actor() else {
+        return to_login();
+    };
+    if !ctx.csrf_ok(&state.app, &form.csrf) {
+        return csrf_rejected(&ctx);
+    }
+    let mut errors = Vec::new();
+    let status = PrisonerStatus::parse(&form.status);
+    if status.is_none() {
+        errors.push(FieldError::new("status", "form-choose"));
+    }
+    let day = Day::parse(form.on.trim()).ok();
+    if day.is_none() {
+        errors.push(FieldError::new("on", "form-bad-day"));
+    }
+    let (Some(status), Some(day)) = (status, day) else {
+        return person_page(
+            &state,
+            &ctx,
+            id,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            (&RecogniseForm::default(), &[]),
+            (&form, &errors),
+        )
+        .await;
+    };
+    match state.app.add_status(&actor, id, status, day).await {
+        Ok(()) => Redirect::to(&format!("/persons/{id}")).into_response(),
+        Err(e) => app_error(&ctx, e),
+    }
+}
+
+pub struct VersionRowView {
+    pub version: i64,
+    pub at: String,
+    pub actor: String,
+    pub changes: Vec<(String, String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "history.html")]
+pub struct HistoryPage {
+    pub l: Layout,
+    pub title: String,
+    pub back: String,
+    pub versions: Vec<VersionRowView>,
+}
+
+/// The version history of a person or an event as a page, newest version first.
+pub async fn history_page(state: &AppState, ctx: &Ctx, kind: &str, id: i64) -> Response {
+    let Some(actor) = ctx.actor() else {
+        return to_login();
+    };
+    let versions: Vec<VersionView> = match state.app.history(&actor, kind, id).await {
+        Ok(v) => v,
+        Err(e) => return app_error(ctx, e),
+    };
+    let tr = &ctx.tr;
+    let (title, back) = match kind {
+        "person" => (tr.t1("history-of", "record", &label_for(id)), format!("/persons/{id}")),
+        _ => (
+            tr.t1("history-of", "record", &format!("#{id}")),
+            format!("/events/{id}"),
+        ),
+    };
+    let page = HistoryPage {
+        title,
+        back,
+        versions: versions
+            .into_iter()
+            .rev()
+            .map(|v| VersionRowView {
+                version: v.version,
+                at: utc_minute(v.at_ms),
+                actor: v.actor,
+                changes: v
+                    .changes
+                    .into_iter()
+                    .map(|(field, before, after)| (tr.t(&format!("field-{field}")), before, after))
+                    .collect(),
+            })
+            .collect(),
+        l: ctx.layout(),
+    };
+    render(StatusCode::OK, page)
+}
+
+pub async fn history(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Response {
+    history_page(&state, &ctx, "person", id).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_person_form_names_every_wrong_field() {
+        let form = PersonForm {
+            birth_date: "1990-13".into(),
+            confidentiality: "secret".into(),
+            notes: "x".repeat(MAX_TEXT + 1),
+            ..PersonForm::default()
+        };
+        let errors = form.parse().unwrap_err();
+        let fields: Vec<_> = errors.iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["family_name", "notes", "birth_date", "confidentiality"]);
+    }
+
+    #[test]
+    fn a_person_form_keeps_variants_one_per_line_and_recognises_regions() {
+        let form = PersonForm {
+            family_name: " Іваноў ".into(),
+            variants: "Ivanou\n\n Иванов \n".into(),
+            region: "Гомельская область".into(),
+            confidentiality: "restricted".into(),
+            consent: Some("1".into()),
+            ..PersonForm::default()
+        };
+        let input = form.parse().unwrap();
+        assert_eq!(input.identity.family_name, "Іваноў");
+        assert_eq!(input.identity.variants, ["Ivanou", "Иванов"]);
+        assert_eq!(input.region.as_deref(), Some("gomel"));
+        assert!(input.consent_to_publish);
+    }
+}
