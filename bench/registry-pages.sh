@@ -14,7 +14,7 @@
 #      added (`razam user add`), `razam serve` started on loopback, and curl logs in through
 #      the form (CSRF token from the page) to get the session cookie.
 #   4. Latency, with wrk (Debian package) and bench/latency.lua (p50/p95/p99 and requests/s),
-#      `wrk -t2 -c8 -dBENCH_SECONDS` after a 2 s warm-up, for:
+#      `wrk -t2 -c8 --timeout 30s -dBENCH_SECONDS` after a 2 s warm-up, for:
 #        - /persons/{id}: the person page, ids drawn at random from 1..persons (each read is
 #          also an audit entry, i.e. a write: Razam records who opened whom);
 #        - /persons (first page) and /persons?before=persons/2 (a page in the middle);
@@ -130,7 +130,7 @@ wait_for() {
 measure() {
     local label="$1" url="$2" cookie="${3:-}" out
     export LAT_PREFIX="${4:-}" LAT_MAX="${5:-0}"
-    local args=(-t2 -c8 -s "$ROOT/bench/latency.lua")
+    local args=(-t2 -c8 --timeout 30s -s "$ROOT/bench/latency.lua")
     [[ -n "$cookie" ]] && args+=(-H "Cookie: $cookie")
     timeout 30 wrk -d2s "${args[@]}" "$url" >/dev/null || die "warm-up of $url failed"
     out="$(timeout $((SECONDS_RUN + 20)) wrk -d"${SECONDS_RUN}s" "${args[@]}" "$url")" ||

@@ -83,7 +83,28 @@ fn cells(rows: impl IntoIterator<Item = (String, i64)>) -> Vec<Cell> {
 
 impl App {
     /// The public figures on `as_of`. Needs no account: it shows counts only.
+    /// Computed again only when the registry changed since (every change appends to the
+    /// audit chain, whose head is the change mark) or for another day.
     pub async fn public_figures(&self, as_of: Day) -> Result<PublicFigures, AppError> {
+        let day = as_of.to_string();
+        let mark = self.store.change_mark().await?;
+        let cached = match self.figures.lock() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        };
+        if let Some((cached_day, cached_mark, figures)) = cached
+            && cached_day == day
+            && cached_mark == mark
+        {
+            return Ok(figures);
+        }
+        let figures = self.count_public_figures(as_of).await?;
+        let mut guard = self.figures.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        *guard = Some((day, mark, figures.clone()));
+        Ok(figures)
+    }
+
+    async fn count_public_figures(&self, as_of: Day) -> Result<PublicFigures, AppError> {
         let day = as_of.to_string();
         let counts = self.store.held_counts(&day).await?;
         let months = self.store.detentions_per_month().await?;

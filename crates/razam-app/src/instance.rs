@@ -151,6 +151,7 @@ impl App {
             keys,
             config,
             dummy_hash,
+            figures: std::sync::Mutex::new(None),
         })
     }
 

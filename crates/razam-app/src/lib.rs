@@ -44,6 +44,10 @@ pub struct App {
     /// A password hash of nobody, verified against when a login names an unknown account,
     /// so that the answer takes as long as for a real one.
     dummy_hash: String,
+    /// The public figures last computed: for which day, at which change mark, and what they
+    /// were. Counting a million events takes seconds; the public page is asked far more
+    /// often than the registry changes.
+    figures: std::sync::Mutex<Option<(String, i64, figures::PublicFigures)>>,
 }
 
 struct Keys {

@@ -301,6 +301,10 @@ pub trait RegistryStore: Send + Sync {
     async fn sources_of_event(&self, event: EventId) -> Result<Vec<SourceRow>, StoreError>;
     async fn versions(&self, kind: &str, record: i64) -> Result<Vec<VersionRow>, StoreError>;
 
+    /// A number that moves with every change: the audit chain's last entry (every change
+    /// appends one). What was computed at one mark holds until the mark moves.
+    async fn change_mark(&self) -> Result<i64, StoreError>;
+
     async fn intake(&self, id: IntakeId) -> Result<Option<IntakeRow>, StoreError>;
     /// Oldest first: reports in `state`.
     async fn intake_queue(&self, state: &str, limit: i64) -> Result<Vec<IntakeRow>, StoreError>;
@@ -1297,6 +1301,12 @@ macro_rules! impl_registry_store {
                         })
                     })
                     .collect()
+            }
+
+            async fn change_mark(&self) -> Result<i64, StoreError> {
+                Ok(sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM audit_log")
+                    .fetch_one(self.reader())
+                    .await?)
             }
 
             async fn versions(
