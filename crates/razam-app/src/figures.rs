@@ -87,20 +87,16 @@ impl App {
     /// audit chain, whose head is the change mark) or for another day.
     pub async fn public_figures(&self, as_of: Day) -> Result<PublicFigures, AppError> {
         let day = as_of.to_string();
+        let mut cache = self.figures.lock().await;
         let mark = self.store.change_mark().await?;
-        let cached = match self.figures.lock() {
-            Ok(guard) => guard.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        };
-        if let Some((cached_day, cached_mark, figures)) = cached
-            && cached_day == day
-            && cached_mark == mark
+        if let Some((cached_day, cached_mark, figures)) = cache.as_ref()
+            && *cached_day == day
+            && *cached_mark == mark
         {
-            return Ok(figures);
+            return Ok(figures.clone());
         }
         let figures = self.count_public_figures(as_of).await?;
-        let mut guard = self.figures.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        *guard = Some((day, mark, figures.clone()));
+        *cache = Some((day, mark, figures.clone()));
         Ok(figures)
     }
 

@@ -151,7 +151,7 @@ impl App {
             keys,
             config,
             dummy_hash,
-            figures: std::sync::Mutex::new(None),
+            figures: tokio::sync::Mutex::new(None),
         })
     }
 

@@ -46,8 +46,9 @@ pub struct App {
     dummy_hash: String,
     /// The public figures last computed: for which day, at which change mark, and what they
     /// were. Counting a million events takes seconds; the public page is asked far more
-    /// often than the registry changes.
-    figures: std::sync::Mutex<Option<(String, i64, figures::PublicFigures)>>,
+    /// often than the registry changes. Held while they are counted, so that a crowd of
+    /// requests waits for one count instead of starting one each.
+    figures: tokio::sync::Mutex<Option<(String, i64, figures::PublicFigures)>>,
 }
 
 struct Keys {
