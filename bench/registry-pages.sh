@@ -99,7 +99,7 @@ done
 now_ns() { date +%s%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b - a) / 1e9 }'; }
 per_s() { awk -v n="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.0f", n / s; else print "n/a" }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.3g", a / b; else print "n/a" }'; }
 
 # timed NAME CMD...: wall seconds, CPU user+sys and peak RSS (GNU time) of one command.
 timed() {
@@ -241,14 +241,18 @@ R[ref_figures]="$M_P50 $M_P95 $M_P99 $M_RPS"
 
 # ---------------------------------------------------------------- report
 
+# cell P50 P95 P99 RPS: "p50 / p95 ms, N/s", or a note when no request finished in the run.
+cell() {
+    if [[ "$4" == 0 ]]; then echo "no request finished within the run"; else echo "$1 / $2 ms, $4/s"; fi
+}
 row() {
     local what="$1" ours="$2" ref="$3" a b
     read -r -a a <<<"${R[$ours]}"
     if [[ -n "$ref" ]]; then
         read -r -a b <<<"${R[$ref]}"
-        echo "| $what | ${a[0]} / ${a[1]} ms, ${a[3]}/s | ${b[0]} / ${b[1]} ms, ${b[3]}/s | $(ratio "${a[1]}" "${b[1]}") |"
+        echo "| $what | $(cell "${a[@]}") | $(cell "${b[@]}") | $(ratio "${a[1]}" "${b[1]}") |"
     else
-        echo "| $what | ${a[0]} / ${a[1]} ms, ${a[3]}/s | | |"
+        echo "| $what | $(cell "${a[@]}") | | |"
     fi
 }
 echo "## Imports ($PERSONS persons, $EVENTS events)"
