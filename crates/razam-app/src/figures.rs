@@ -83,7 +83,24 @@ fn cells(rows: impl IntoIterator<Item = (String, i64)>) -> Vec<Cell> {
 
 impl App {
     /// The public figures on `as_of`. Needs no account: it shows counts only.
+    /// Computed again only when the registry changed since (every change appends to the
+    /// audit chain, whose head is the change mark) or for another day.
     pub async fn public_figures(&self, as_of: Day) -> Result<PublicFigures, AppError> {
+        let day = as_of.to_string();
+        let mut cache = self.figures.lock().await;
+        let mark = self.store.change_mark().await?;
+        if let Some((cached_day, cached_mark, figures)) = cache.as_ref()
+            && *cached_day == day
+            && *cached_mark == mark
+        {
+            return Ok(figures.clone());
+        }
+        let figures = self.count_public_figures(as_of).await?;
+        *cache = Some((day, mark, figures.clone()));
+        Ok(figures)
+    }
+
+    async fn count_public_figures(&self, as_of: Day) -> Result<PublicFigures, AppError> {
         let day = as_of.to_string();
         let counts = self.store.held_counts(&day).await?;
         let months = self.store.detentions_per_month().await?;

@@ -152,6 +152,7 @@ impl App {
             intake_limiter: crate::intake::SubmissionLimiter::new(config.intake),
             config,
             dummy_hash,
+            figures: tokio::sync::Mutex::new(None),
         })
     }
 

@@ -9,9 +9,11 @@ pub mod audit;
 pub mod backup;
 pub mod config;
 pub mod demo;
+pub mod events_import;
 pub mod export;
 pub mod figures;
 mod files;
+pub mod import;
 pub mod instance;
 pub mod intake;
 mod passwords;
@@ -46,6 +48,11 @@ pub struct App {
     dummy_hash: String,
     /// Recent submissions of the public report form, counted in memory only.
     intake_limiter: intake::SubmissionLimiter,
+    /// The public figures last computed: for which day, at which change mark, and what they
+    /// were. Counting a million events takes seconds; the public page is asked far more
+    /// often than the registry changes. Held while they are counted, so that a crowd of
+    /// requests waits for one count instead of starting one each.
+    figures: tokio::sync::Mutex<Option<(String, i64, figures::PublicFigures)>>,
 }
 
 struct Keys {

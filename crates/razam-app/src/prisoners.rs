@@ -14,9 +14,12 @@ use razam_core::registry::{
     Article, Confidentiality, Day, EventKind, FuzzyDate, PersonRole, PrisonerStatus, parse_articles,
 };
 use razam_core::role::Permission;
+use razam_store::StoreError;
 use razam_store::registry::{Change, RegistryOp, Target};
 use serde::Serialize;
 
+pub use crate::import::{CellError, ImportReport};
+use crate::import::{ROWS_PER_BATCH, error, read_rows};
 use crate::registry::{EventDetails, EventInput, Identity, PersonInput, date_parts, normalise_region};
 use crate::{Actor, App, AppError};
 
@@ -34,26 +37,6 @@ pub const COLUMNS: [&str; 10] = [
     "released_on",
 ];
 
-/// One failing cell (or row, when `column` is empty), with its line in the file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CellError {
-    pub line: u64,
-    pub column: String,
-    pub message: String,
-}
-
-/// What an import did, or would do on a dry run.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct ImportReport {
-    pub rows: usize,
-    pub created: usize,
-    pub updated: usize,
-    pub unchanged: usize,
-    pub dry_run: bool,
-    /// Empty when the import is (or would be) applied; otherwise nothing was written.
-    pub errors: Vec<CellError>,
-}
-
 /// A row, parsed and checked.
 #[derive(Debug, Clone)]
 struct Row {
@@ -66,6 +49,15 @@ struct Row {
     released_on: Option<Day>,
 }
 
+/// What the import does with a row.
+enum Plan {
+    Unchanged,
+    /// The changes that bring its person up to the row.
+    Update(Vec<Change>),
+    /// A new person: the row's reference lookup hash and digest.
+    Create([u8; 32], [u8; 32]),
+}
+
 /// The figures of `razam stats political-prisoners`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PrisonerFigures {
@@ -76,51 +68,15 @@ pub struct PrisonerFigures {
 
 /// Reads and checks every row; returns the rows or every error found.
 fn parse(bytes: &[u8]) -> Result<Vec<Row>, Vec<CellError>> {
-    let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
-    let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(bytes);
-    let headers = match reader.headers() {
-        Ok(h) => h.iter().map(|c| c.trim().to_owned()).collect::<Vec<_>>(),
-        Err(e) => return Err(vec![error(1, "", format!("the header row cannot be read: {e}"))]),
-    };
-    let mut errors = Vec::new();
-    for column in COLUMNS {
-        if !headers.iter().any(|h| h == column) {
-            errors.push(error(1, column, "this column is missing from the header".into()));
-        }
-    }
-    for h in &headers {
-        if !COLUMNS.contains(&h.as_str()) {
-            errors.push(error(
-                1,
-                h,
-                format!("unknown column (the columns are: {})", COLUMNS.join(",")),
-            ));
-        }
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    let index = |name: &str| headers.iter().position(|h| h == name).unwrap_or(0);
-    let idx: Vec<usize> = COLUMNS.iter().map(|c| index(c)).collect();
-    let mut rows = Vec::new();
     let mut seen: HashMap<String, u64> = HashMap::new();
-    for record in reader.records() {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
-                errors.push(error(line, "", format!("the row cannot be read: {e}")));
-                continue;
-            }
-        };
-        let line = record.position().map_or(0, |p| p.line());
-        let cell = |i: usize| record.get(idx[i]).unwrap_or("").trim();
-        let mut row_errors = Vec::new();
+    read_rows(bytes, &COLUMNS, |cells, errors| {
+        let line = cells.line;
+        let cell = |i: usize| cells.get(i);
         let reference = cell(0).to_owned();
         if reference.is_empty() {
-            row_errors.push(error(line, "ref", "every row needs a reference".into()));
+            errors.push(error(line, "ref", "every row needs a reference".into()));
         } else if let Some(first) = seen.get(&reference) {
-            row_errors.push(error(
+            errors.push(error(
                 line,
                 "ref",
                 format!("`{reference}` is already used on line {first}"),
@@ -130,11 +86,11 @@ fn parse(bytes: &[u8]) -> Result<Vec<Row>, Vec<CellError>> {
         }
         for (i, name) in [(1, "given_name"), (2, "family_name"), (3, "patronymic")] {
             if cell(i).chars().any(char::is_control) {
-                row_errors.push(error(line, name, "control characters are not allowed in a name".into()));
+                errors.push(error(line, name, "control characters are not allowed in a name".into()));
             }
         }
         if cell(1).is_empty() && cell(2).is_empty() {
-            row_errors.push(error(
+            errors.push(error(
                 line,
                 "family_name",
                 "a row needs a given name or a family name".into(),
@@ -146,7 +102,7 @@ fn parse(bytes: &[u8]) -> Result<Vec<Row>, Vec<CellError>> {
                 return None;
             }
             FuzzyDate::parse(text)
-                .map_err(|e| row_errors.push(error(line, name, e.to_string())))
+                .map_err(|e| errors.push(error(line, name, e.to_string())))
                 .ok()
         };
         let birth_date = fuzzy(4, "birth_date");
@@ -158,7 +114,7 @@ fn parse(bytes: &[u8]) -> Result<Vec<Row>, Vec<CellError>> {
             }
             Day::parse(text)
                 .map_err(|e| {
-                    row_errors.push(error(
+                    errors.push(error(
                         line,
                         name,
                         format!("{e} (this column needs a full day, YYYY-MM-DD)"),
@@ -169,22 +125,18 @@ fn parse(bytes: &[u8]) -> Result<Vec<Row>, Vec<CellError>> {
         let recognized_on = day(8, "recognized_on");
         let released_on = day(9, "released_on");
         let articles = parse_articles(cell(7))
-            .map_err(|e| row_errors.push(error(line, "articles", e.to_string())))
+            .map_err(|e| errors.push(error(line, "articles", e.to_string())))
             .unwrap_or_default();
         if let (Some(d), Some(r)) = (detained_on, released_on)
             && r < d.first
         {
-            row_errors.push(error(
+            errors.push(error(
                 line,
                 "released_on",
                 format!("released on {r}, before the detention ({d})"),
             ));
         }
-        if !row_errors.is_empty() {
-            errors.extend(row_errors);
-            continue;
-        }
-        rows.push(Row {
+        Some(Row {
             reference,
             identity: Identity {
                 given_name: cell(1).to_owned(),
@@ -198,17 +150,8 @@ fn parse(bytes: &[u8]) -> Result<Vec<Row>, Vec<CellError>> {
             articles,
             recognized_on,
             released_on,
-        });
-    }
-    if errors.is_empty() { Ok(rows) } else { Err(errors) }
-}
-
-fn error(line: u64, column: &str, message: String) -> CellError {
-    CellError {
-        line,
-        column: column.to_owned(),
-        message,
-    }
+        })
+    })
 }
 
 impl Row {
@@ -281,7 +224,8 @@ impl Row {
 }
 
 impl App {
-    fn ref_lookup(&self, reference: &str) -> [u8; 32] {
+    /// The keyed lookup hash of a list reference (also how an events file names its person).
+    pub(crate) fn ref_lookup(&self, reference: &str) -> [u8; 32] {
         self.lookup_hash(&format!("prisoner-list-ref\u{0}{reference}"))
     }
 
@@ -295,13 +239,7 @@ impl App {
         self.require(actor, Permission::BulkData)?;
         let rows = match parse(csv) {
             Ok(rows) => rows,
-            Err(errors) => {
-                return Ok(ImportReport {
-                    dry_run,
-                    errors,
-                    ..ImportReport::default()
-                });
-            }
+            Err(errors) => return Ok(ImportReport::failed(dry_run, errors)),
         };
         let known: HashMap<[u8; 32], (i64, Option<[u8; 32]>)> = self
             .store
@@ -315,30 +253,53 @@ impl App {
             dry_run,
             ..ImportReport::default()
         };
-        let mut changes: Vec<Change> = Vec::new();
+        // What each row needs. The changes of updated rows are worked out here (they read
+        // what is stored); those of new rows are sealed batch by batch while writing.
+        let mut plans = Vec::with_capacity(rows.len());
         for row in &rows {
             let lookup = self.ref_lookup(&row.reference);
             let digest = self.row_digest(row);
-            match known.get(&lookup) {
-                Some((_, Some(d))) if *d == digest => report.unchanged += 1,
+            plans.push(match known.get(&lookup) {
+                Some((_, Some(d))) if *d == digest => {
+                    report.unchanged += 1;
+                    Plan::Unchanged
+                }
                 Some((person, _)) => {
                     report.updated += 1;
+                    let mut changes = Vec::new();
                     if !dry_run {
                         self.update_from_row(actor, *person, row, lookup, digest, &mut changes)
                             .await?;
                     }
+                    Plan::Update(changes)
                 }
                 None => {
                     report.created += 1;
-                    if !dry_run {
-                        self.create_from_row(actor, row, lookup, digest, &mut changes)?;
-                    }
+                    Plan::Create(lookup, digest)
+                }
+            });
+        }
+        if dry_run || report.created + report.updated == 0 {
+            return Ok(report);
+        }
+        let mut work = rows.iter().zip(plans).peekable();
+        let mut next = || -> Result<Option<Vec<Change>>, StoreError> {
+            if work.peek().is_none() {
+                return Ok(None);
+            }
+            let mut changes = Vec::new();
+            for (row, plan) in work.by_ref().take(ROWS_PER_BATCH) {
+                match plan {
+                    Plan::Unchanged => {}
+                    Plan::Update(update) => changes.extend(update),
+                    Plan::Create(lookup, digest) => self
+                        .create_from_row(actor, row, lookup, digest, &mut changes)
+                        .map_err(|e| StoreError::Abandoned(e.to_string()))?,
                 }
             }
-        }
-        if !dry_run && !changes.is_empty() {
-            self.store.apply(&changes).await?;
-        }
+            Ok(Some(changes))
+        };
+        self.store.apply_batches(&mut next).await?;
         Ok(report)
     }
 

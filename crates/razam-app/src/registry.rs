@@ -207,6 +207,7 @@ impl App {
                 .map(|a| (a.as_str().to_owned(), a.base().to_owned()))
                 .collect(),
             persons,
+            import_digest: None,
         })
     }
 

@@ -98,6 +98,10 @@ pub enum StoreError {
     Unsupported(&'static str, &'static str),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// The caller stopped a write while giving its batches (`apply_batches`); nothing was
+    /// written.
+    #[error("{0}")]
+    Abandoned(String),
 }
 
 /// Where the data lives, parsed from configuration.

@@ -23,6 +23,11 @@ pub const SQLITE: &[Migration] = &[
         name: "api_tokens",
         sql: include_str!("../migrations/sqlite/0003_api_tokens.sql"),
     },
+    Migration {
+        version: 4,
+        name: "registry_import",
+        sql: include_str!("../migrations/sqlite/0004_registry_import.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -40,6 +45,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 3,
         name: "api_tokens",
         sql: include_str!("../migrations/postgres/0003_api_tokens.sql"),
+    },
+    Migration {
+        version: 4,
+        name: "registry_import",
+        sql: include_str!("../migrations/postgres/0004_registry_import.sql"),
     },
 ];
 

@@ -49,6 +49,31 @@ impl PostgresStore {
         Ok(store)
     }
 
+    /// What an INSERT that gives its own ids says between its columns and VALUES: the ids
+    /// come from the column's own sequence (see `reserve_ids`), so they may override it.
+    const EXPLICIT_ID: &'static str = " OVERRIDING SYSTEM VALUE";
+
+    /// `n` ids for new rows of `table`, in order, taken from its identity sequence in one
+    /// round trip.
+    async fn reserve_ids(
+        &self,
+        tx: &mut Transaction<'static, Postgres>,
+        table: &'static str,
+        n: usize,
+    ) -> Result<Vec<i64>, StoreError> {
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        let mut ids: Vec<i64> =
+            sqlx::query_scalar("SELECT nextval(pg_get_serial_sequence($1, 'id')) FROM generate_series(1, $2)")
+                .bind(table)
+                .bind(n as i64)
+                .fetch_all(&mut **tx)
+                .await?;
+        ids.sort_unstable();
+        Ok(ids)
+    }
+
     fn reader(&self) -> &PgPool {
         &self.pool
     }

@@ -53,6 +53,9 @@ pub struct EventWrite {
     pub articles: Vec<(String, String)>,
     /// (person, role)
     pub persons: Vec<(Target, &'static str)>,
+    /// Keyed hash of the imported row the event was created from (events imports), so that
+    /// importing the same row again is recognised. Kept as it is by an update.
+    pub import_digest: Option<[u8; 32]>,
 }
 
 /// One change to the registry.
@@ -248,6 +251,14 @@ pub struct HeldCounts {
 pub trait RegistryStore: Send + Sync {
     /// Applies every change or none; returns the id each change created or affected.
     async fn apply(&self, changes: &[Change]) -> Result<Vec<i64>, StoreError>;
+    /// Applies the batches `next` gives, one after another, in one transaction: every change
+    /// or none. A batch's `Target::New` refer to changes of that batch. Each batch is dropped
+    /// once written, so a long import needs the memory of one batch, not of the whole file.
+    /// An error from `next` undoes everything. Returns the number of changes applied.
+    async fn apply_batches(
+        &self,
+        next: &mut (dyn FnMut() -> Result<Option<Vec<Change>>, StoreError> + Send),
+    ) -> Result<usize, StoreError>;
 
     async fn person(&self, id: PersonId) -> Result<Option<PersonRow>, StoreError>;
     /// Every imported person: reference lookup hash, id, digest of the row last imported.
@@ -262,6 +273,8 @@ pub trait RegistryStore: Send + Sync {
     async fn count_persons(&self) -> Result<i64, StoreError>;
 
     async fn event(&self, id: EventId) -> Result<Option<EventRow>, StoreError>;
+    /// Which of these import digests an event already carries.
+    async fn known_event_digests(&self, digests: &[[u8; 32]]) -> Result<Vec<[u8; 32]>, StoreError>;
     /// A person's events with the person's role in each, oldest first.
     async fn events_of_person(&self, person: PersonId) -> Result<Vec<(EventRow, String)>, StoreError>;
     /// Newest first by date, then id.
@@ -287,6 +300,10 @@ pub trait RegistryStore: Send + Sync {
     /// The sources linked to an event, oldest first.
     async fn sources_of_event(&self, event: EventId) -> Result<Vec<SourceRow>, StoreError>;
     async fn versions(&self, kind: &str, record: i64) -> Result<Vec<VersionRow>, StoreError>;
+
+    /// A number that moves with every change: the audit chain's last entry (every change
+    /// appends one). What was computed at one mark holds until the mark moves.
+    async fn change_mark(&self) -> Result<i64, StoreError>;
 
     async fn intake(&self, id: IntakeId) -> Result<Option<IntakeRow>, StoreError>;
     /// Oldest first: reports in `state`.
@@ -352,8 +369,9 @@ pub fn label_for(id: i64) -> String {
 }
 
 /// Implements [`RegistryStore`] for a store type over one sqlx database. The store must have
-/// `begin()` (a write transaction), `append(tx, event, created)` (its audit entry) and
-/// `reader()` (a pool for reads).
+/// `begin()` (a write transaction that serialises writers), `reader()` (a pool for reads),
+/// `link` (the audit chain's link function), `reserve_ids(tx, table, n)` (ids for new rows)
+/// and `EXPLICIT_ID` (what an INSERT with its own ids needs to say).
 macro_rules! impl_registry_store {
     ($store:ty, $db:ty) => {
         mod registry_sql {
@@ -448,6 +466,206 @@ macro_rules! impl_registry_store {
                 Ok(())
             }
 
+            /// Rows of a batch waiting for their multi-row statements, in the order of the
+            /// changes. They are written before anything that could read them (an update, a
+            /// version check) and at the end of the batch.
+            #[derive(Default)]
+            pub(super) struct Pending<'a> {
+                persons: Vec<(i64, &'a PersonWrite, i64)>,
+                events: Vec<(i64, &'a EventWrite, i64)>,
+                articles: Vec<(i64, &'a str, &'a str)>,
+                event_persons: Vec<(i64, i64, &'static str)>,
+                recognitions: Vec<(i64, &'a str, &'a [u8], &'a str)>,
+                /// The persons in `recognitions`: a second recognition of one of them waits
+                /// for the first to be written (one upsert may not touch a row twice).
+                recognised: std::collections::HashSet<i64>,
+                statuses: Vec<(i64, &'static str, &'a str)>,
+                intakes: Vec<(i64, &'a [u8])>,
+                versions: Vec<(&'static str, i64, i64, &'a str, &'a [u8])>,
+                audit: Vec<(crate::AuditRecord, [u8; 32], [u8; 32])>,
+            }
+
+            /// Rows per multi-row statement: the same few statement texts are prepared once
+            /// and reused, and the widest (events, 13 columns) stays far below both
+            /// databases' limits on bound values.
+            const ROWS: usize = 500;
+
+            /// `head (…), (…), … tail`, `ROWS` rows at a time.
+            async fn insert_rows<'q, T>(
+                tx: &mut Tx,
+                head: &str,
+                rows: &'q [T],
+                tail: &str,
+                mut bind: impl FnMut(sqlx::query_builder::Separated<'_, 'q, $db, &'static str>, &'q T),
+            ) -> Result<(), sqlx::Error> {
+                for chunk in rows.chunks(ROWS) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(head);
+                    q.push_values(chunk, &mut bind);
+                    q.push(tail);
+                    q.build().execute(&mut **tx).await?;
+                }
+                Ok(())
+            }
+
+            impl Pending<'_> {
+                /// Writes every pending row, parents before the rows that refer to them.
+                pub(super) async fn flush(&mut self, tx: &mut Tx, now: i64) -> Result<(), StoreError> {
+                    let head = format!(
+                        "INSERT INTO persons (id, identity_sealed, ref_lookup, region, confidentiality, \
+                         consent_to_publish, import_digest, version, created_at_ms, updated_at_ms){} ",
+                        <$store>::EXPLICIT_ID
+                    );
+                    insert_rows(tx, &head, &self.persons, "", |mut b, (id, p, version)| {
+                        b.push_bind(*id)
+                            .push_bind(&p.identity_sealed[..])
+                            .push_bind(p.ref_lookup.as_ref().map(|h| &h[..]))
+                            .push_bind(p.region.as_deref())
+                            .push_bind(p.confidentiality)
+                            .push_bind(i64::from(p.consent_to_publish))
+                            .push_bind(p.import_digest.as_ref().map(|h| &h[..]))
+                            .push_bind(*version)
+                            .push_bind(now)
+                            .push_bind(now);
+                    })
+                    .await
+                    .map_err(|e| conflict_or(e, "a person with this list reference"))?;
+                    let head = format!(
+                        "INSERT INTO events (id, kind, date_first, date_last, date_precision, region, arrest_days, \
+                         term_months, details_sealed, confidentiality, import_digest, version, created_at_ms, updated_at_ms){} ",
+                        <$store>::EXPLICIT_ID
+                    );
+                    insert_rows(tx, &head, &self.events, "", |mut b, (id, e, version)| {
+                        let d = e.date.as_ref();
+                        b.push_bind(*id)
+                            .push_bind(e.kind)
+                            .push_bind(d.map(|d| d.first.as_str()))
+                            .push_bind(d.map(|d| d.last.as_str()))
+                            .push_bind(d.map(|d| d.precision))
+                            .push_bind(e.region.as_deref())
+                            .push_bind(e.arrest_days)
+                            .push_bind(e.term_months)
+                            .push_bind(&e.details_sealed[..])
+                            .push_bind(e.confidentiality)
+                            .push_bind(e.import_digest.as_ref().map(|h| &h[..]))
+                            .push_bind(*version)
+                            .push_bind(now)
+                            .push_bind(now);
+                    })
+                    .await
+                    .map_err(|e| conflict_or(e, "an event imported from this row"))?;
+                    insert_rows(
+                        tx,
+                        "INSERT INTO event_articles (event_id, article, base) ",
+                        &self.articles,
+                        "",
+                        |mut b, (event, article, base)| {
+                            b.push_bind(*event).push_bind(*article).push_bind(*base);
+                        },
+                    )
+                    .await?;
+                    insert_rows(
+                        tx,
+                        "INSERT INTO event_persons (event_id, person_id, role) ",
+                        &self.event_persons,
+                        " ON CONFLICT DO NOTHING",
+                        |mut b, (event, person, role)| {
+                            b.push_bind(*event).push_bind(*person).push_bind(*role);
+                        },
+                    )
+                    .await?;
+                    insert_rows(
+                        tx,
+                        "INSERT INTO recognitions (person_id, recognized_on, decision_sealed, reviewer, decided_at_ms) ",
+                        &self.recognitions,
+                        " ON CONFLICT (person_id) DO UPDATE SET recognized_on = excluded.recognized_on, \
+                         decision_sealed = excluded.decision_sealed, reviewer = excluded.reviewer, \
+                         decided_at_ms = excluded.decided_at_ms",
+                        |mut b, (person, on, decision, reviewer)| {
+                            b.push_bind(*person)
+                                .push_bind(*on)
+                                .push_bind(*decision)
+                                .push_bind(*reviewer)
+                                .push_bind(now);
+                        },
+                    )
+                    .await?;
+                    // Status rows keep the order of the changes: their id breaks same-day ties.
+                    insert_rows(
+                        tx,
+                        "INSERT INTO prisoner_status (person_id, status, on_date, recorded_at_ms) ",
+                        &self.statuses,
+                        "",
+                        |mut b, (person, status, on)| {
+                            b.push_bind(*person).push_bind(*status).push_bind(*on).push_bind(now);
+                        },
+                    )
+                    .await?;
+                    let head = format!(
+                        "INSERT INTO intake_reports (id, received_at_ms, report_sealed, state){} ",
+                        <$store>::EXPLICIT_ID
+                    );
+                    insert_rows(tx, &head, &self.intakes, "", |mut b, (id, report)| {
+                        b.push_bind(*id).push_bind(now).push_bind(*report).push_bind("new");
+                    })
+                    .await?;
+                    insert_rows(
+                        tx,
+                        "INSERT INTO record_versions (kind, record_id, version, at_ms, actor, snapshot_sealed) ",
+                        &self.versions,
+                        "",
+                        |mut b, (kind, id, version, actor, snapshot)| {
+                            b.push_bind(*kind)
+                                .push_bind(*id)
+                                .push_bind(*version)
+                                .push_bind(now)
+                                .push_bind(*actor)
+                                .push_bind(*snapshot);
+                        },
+                    )
+                    .await?;
+                    insert_rows(
+                        tx,
+                        "INSERT INTO audit_log (seq, at_ms, actor, action, object, prev_hash, hash) ",
+                        &self.audit,
+                        "",
+                        |mut b, (record, prev, hash)| {
+                            b.push_bind(record.seq)
+                                .push_bind(record.at_ms)
+                                .push_bind(record.actor.as_str())
+                                .push_bind(record.action.as_str())
+                                .push_bind(record.object.as_str())
+                                .push_bind(&prev[..])
+                                .push_bind(&hash[..]);
+                        },
+                    )
+                    .await?;
+                    self.persons.clear();
+                    self.events.clear();
+                    self.articles.clear();
+                    self.event_persons.clear();
+                    self.recognitions.clear();
+                    self.recognised.clear();
+                    self.statuses.clear();
+                    self.intakes.clear();
+                    self.versions.clear();
+                    self.audit.clear();
+                    Ok(())
+                }
+            }
+
+            impl<'a> Pending<'a> {
+                /// An event's articles and persons, written with the next flush.
+                fn push_event_links(&mut self, id: i64, event: &'a EventWrite, ids: &[i64]) -> Result<(), StoreError> {
+                    for (article, base) in &event.articles {
+                        self.articles.push((id, article, base));
+                    }
+                    for (person, role) in &event.persons {
+                        self.event_persons.push((id, resolve(*person, ids)?, *role));
+                    }
+                    Ok(())
+                }
+            }
+
             async fn check_version(tx: &mut Tx, table: &str, id: i64, expected: Option<i64>) -> Result<(), StoreError> {
                 let found: Option<i64> = sqlx::query_scalar(&format!("SELECT version FROM {table} WHERE id = $1"))
                     .bind(id)
@@ -462,8 +680,9 @@ macro_rules! impl_registry_store {
                 }
             }
 
-            /// Writes every field of event `id`, its articles and its persons.
-            async fn write_event(tx: &mut Tx, id: i64, event: &EventWrite, ids: &[i64], now: i64) -> Result<(), StoreError> {
+            /// Rewrites event `id`'s fields and drops its articles and persons (the new ones
+            /// are pending).
+            async fn update_event_row(tx: &mut Tx, id: i64, event: &EventWrite, now: i64) -> Result<(), StoreError> {
                 let d = event.date.as_ref();
                 sqlx::query(
                     "UPDATE events SET kind = $1, date_first = $2, date_last = $3, date_precision = $4, \
@@ -471,246 +690,255 @@ macro_rules! impl_registry_store {
                      confidentiality = $9, updated_at_ms = $10 WHERE id = $11",
                 )
                 .bind(event.kind)
-                .bind(d.map(|d| d.first.clone()))
-                .bind(d.map(|d| d.last.clone()))
+                .bind(d.map(|d| d.first.as_str()))
+                .bind(d.map(|d| d.last.as_str()))
                 .bind(d.map(|d| d.precision))
-                .bind(&event.region)
+                .bind(event.region.as_deref())
                 .bind(event.arrest_days)
                 .bind(event.term_months)
-                .bind(&event.details_sealed)
+                .bind(&event.details_sealed[..])
                 .bind(event.confidentiality)
                 .bind(now)
                 .bind(id)
                 .execute(&mut **tx)
                 .await?;
-                sqlx::query("DELETE FROM event_articles WHERE event_id = $1")
-                    .bind(id)
-                    .execute(&mut **tx)
-                    .await?;
-                sqlx::query("DELETE FROM event_persons WHERE event_id = $1")
-                    .bind(id)
-                    .execute(&mut **tx)
-                    .await?;
-                for (article, base) in &event.articles {
-                    sqlx::query("INSERT INTO event_articles (event_id, article, base) VALUES ($1, $2, $3)")
+                for table in ["event_articles", "event_persons"] {
+                    sqlx::query(&format!("DELETE FROM {table} WHERE event_id = $1"))
                         .bind(id)
-                        .bind(article)
-                        .bind(base)
                         .execute(&mut **tx)
                         .await?;
-                }
-                for (person, role) in &event.persons {
-                    sqlx::query(
-                        "INSERT INTO event_persons (event_id, person_id, role) VALUES ($1, $2, $3) \
-                         ON CONFLICT DO NOTHING",
-                    )
-                    .bind(id)
-                    .bind(resolve(*person, ids)?)
-                    .bind(*role)
-                    .execute(&mut **tx)
-                    .await?;
                 }
                 Ok(())
             }
 
-            /// Applies one change; returns the id it created or affected.
-            pub(super) async fn apply_one(tx: &mut Tx, change: &Change, ids: &[i64], now: i64) -> Result<i64, StoreError> {
-                Ok(match &change.op {
-                    RegistryOp::CreatePerson(p) => {
-                        let id: i64 = sqlx::query_scalar(
-                            "INSERT INTO persons (identity_sealed, ref_lookup, region, confidentiality, \
-                             consent_to_publish, import_digest, version, created_at_ms, updated_at_ms) \
-                             VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $7) RETURNING id",
-                        )
-                        .bind(&p.identity_sealed)
-                        .bind(p.ref_lookup.map(|h| h.to_vec()))
-                        .bind(&p.region)
-                        .bind(p.confidentiality)
-                        .bind(i64::from(p.consent_to_publish))
-                        .bind(p.import_digest.map(|h| h.to_vec()))
-                        .bind(now)
-                        .fetch_one(&mut **tx)
-                        .await
-                        .map_err(|e| conflict_or(e, "a person with this list reference"))?;
-                        id
-                    }
-                    RegistryOp::UpdatePerson {
-                        id,
-                        expected_version,
-                        person: p,
-                    } => {
-                        let id = resolve(*id, ids)?;
-                        check_version(tx, "persons", id, *expected_version).await?;
-                        sqlx::query(
-                            "UPDATE persons SET identity_sealed = $1, ref_lookup = COALESCE($2, ref_lookup), region = $3, \
-                             confidentiality = $4, consent_to_publish = $5, \
-                             import_digest = COALESCE($6, import_digest), updated_at_ms = $7 WHERE id = $8",
-                        )
-                        .bind(&p.identity_sealed)
-                        .bind(p.ref_lookup.map(|h| h.to_vec()))
-                        .bind(&p.region)
-                        .bind(p.confidentiality)
-                        .bind(i64::from(p.consent_to_publish))
-                        .bind(p.import_digest.map(|h| h.to_vec()))
-                        .bind(now)
-                        .bind(id)
-                        .execute(&mut **tx)
-                        .await
-                        .map_err(|e| conflict_or(e, "a person with this list reference"))?;
-                        id
-                    }
-                    RegistryOp::CreateEvent(e) => {
-                        let id: i64 = sqlx::query_scalar(
-                            "INSERT INTO events (kind, details_sealed, confidentiality, version, created_at_ms, \
-                             updated_at_ms) VALUES ($1, $2, $3, 0, $4, $4) RETURNING id",
-                        )
-                        .bind(e.kind)
-                        .bind(&e.details_sealed)
-                        .bind(e.confidentiality)
-                        .bind(now)
-                        .fetch_one(&mut **tx)
-                        .await?;
-                        write_event(tx, id, e, ids, now).await?;
-                        id
-                    }
-                    RegistryOp::UpdateEvent {
-                        id,
-                        expected_version,
-                        event: e,
-                    } => {
-                        let id = resolve(*id, ids)?;
-                        check_version(tx, "events", id, *expected_version).await?;
-                        write_event(tx, id, e, ids, now).await?;
-                        id
-                    }
-                    RegistryOp::Recognise {
-                        person,
-                        recognized_on,
-                        decision_sealed,
-                        reviewer,
-                    } => {
-                        let id = resolve(*person, ids)?;
-                        sqlx::query(
-                            "INSERT INTO recognitions (person_id, recognized_on, decision_sealed, reviewer, \
-                             decided_at_ms) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (person_id) DO UPDATE SET \
-                             recognized_on = excluded.recognized_on, decision_sealed = excluded.decision_sealed, \
-                             reviewer = excluded.reviewer, decided_at_ms = excluded.decided_at_ms",
-                        )
-                        .bind(id)
-                        .bind(recognized_on)
-                        .bind(decision_sealed)
-                        .bind(reviewer)
-                        .bind(now)
-                        .execute(&mut **tx)
-                        .await?;
-                        id
-                    }
-                    RegistryOp::AddStatus {
-                        person,
-                        status,
-                        on_date,
-                    } => {
-                        let id = resolve(*person, ids)?;
-                        sqlx::query(
-                            "INSERT INTO prisoner_status (person_id, status, on_date, recorded_at_ms) \
-                             VALUES ($1, $2, $3, $4)",
-                        )
-                        .bind(id)
-                        .bind(*status)
-                        .bind(on_date)
-                        .bind(now)
-                        .execute(&mut **tx)
-                        .await?;
-                        id
-                    }
-                    RegistryOp::AddSource {
-                        event,
-                        kind,
-                        sealed,
-                        confidentiality,
-                    } => {
-                        let event = resolve(*event, ids)?;
-                        let source: i64 = sqlx::query_scalar(
-                            "INSERT INTO sources (kind, sealed, confidentiality, created_at_ms) \
-                             VALUES ($1, $2, $3, $4) RETURNING id",
-                        )
-                        .bind(*kind)
-                        .bind(sealed)
-                        .bind(*confidentiality)
-                        .bind(now)
-                        .fetch_one(&mut **tx)
-                        .await?;
-                        sqlx::query("INSERT INTO event_sources (event_id, source_id) VALUES ($1, $2)")
-                            .bind(event)
-                            .bind(source)
-                            .execute(&mut **tx)
-                            .await?;
-                        source
-                    }
-                    RegistryOp::CreateIntake { report_sealed } => {
-                        sqlx::query_scalar(
-                            "INSERT INTO intake_reports (received_at_ms, report_sealed, state) \
-                             VALUES ($1, $2, 'new') RETURNING id",
-                        )
-                        .bind(now)
-                        .bind(report_sealed)
-                        .fetch_one(&mut **tx)
-                        .await?
-                    }
-                    RegistryOp::DecideIntake { id, state, person } => {
-                        let person = person.map(|p| resolve(p, ids)).transpose()?;
-                        let changed = sqlx::query(
-                            "UPDATE intake_reports SET state = $1, decided_by = $2, decided_at_ms = $3, \
-                             person_id = $4 WHERE id = $5 AND state = 'new'",
-                        )
-                        .bind(*state)
-                        .bind(&change.actor)
-                        .bind(now)
-                        .bind(person)
-                        .bind(*id)
-                        .execute(&mut **tx)
-                        .await?
-                        .rows_affected();
-                        if changed == 0 {
-                            return Err(StoreError::Conflict("a decision on this report (it is no longer new)"));
-                        }
-                        *id
-                    }
-                })
-            }
-
-            pub(super) async fn write_version(
-                tx: &mut Tx,
-                kind: &'static str,
-                id: i64,
-                snapshot: &[u8],
-                actor: &str,
-                now: i64,
-            ) -> Result<(), StoreError> {
+            /// Raises the stored version of a person or an event by one; returns it.
+            async fn next_version(tx: &mut Tx, kind: &'static str, id: i64) -> Result<i64, StoreError> {
                 let table = match kind {
                     "person" => "persons",
                     "event" => "events",
                     other => return Err(StoreError::Damaged(format!("no versions are kept of {other}"))),
                 };
-                let next: i64 = sqlx::query_scalar(&format!(
+                Ok(sqlx::query_scalar(&format!(
                     "UPDATE {table} SET version = version + 1 WHERE id = $1 RETURNING version"
                 ))
                 .bind(id)
                 .fetch_one(&mut **tx)
+                .await?)
+            }
+
+            /// The last audit entry's number and hash, which the batch's first entry links to.
+            async fn chain_head(tx: &mut Tx) -> Result<(i64, [u8; 32]), StoreError> {
+                let last: Option<(i64, Vec<u8>)> =
+                    sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+                        .fetch_optional(&mut **tx)
+                        .await?;
+                Ok(match last {
+                    Some((seq, hash)) => (seq, crate::hash32(hash, "an audit hash")?),
+                    None => (0, razam_core::audit::GENESIS),
+                })
+            }
+
+            /// Ids for the records a batch creates, in the order of its changes.
+            async fn new_ids(
+                store: &$store,
+                tx: &mut Tx,
+                changes: &[Change],
+                table: &'static str,
+                creates: fn(&RegistryOp) -> bool,
+            ) -> Result<std::vec::IntoIter<i64>, StoreError> {
+                let n = changes.iter().filter(|c| creates(&c.op)).count();
+                Ok(store.reserve_ids(tx, table, n).await?.into_iter())
+            }
+
+            /// Applies a batch inside `tx`; returns the id each change created or affected.
+            ///
+            /// Rows are gathered and written by multi-row statements: ids of new records are
+            /// reserved up front (so a batch can refer to what it creates), the audit entries
+            /// are linked here from the chain's head, and a created record's first version is
+            /// known without asking. What reads stored state (an update's version check, a
+            /// version number of an existing record) first writes what is pending.
+            pub(super) async fn apply_batch(
+                store: &$store,
+                tx: &mut Tx,
+                changes: &[Change],
+            ) -> Result<Vec<i64>, StoreError> {
+                let now = crate::now_ms();
+                let mut new_persons =
+                    new_ids(store, tx, changes, "persons", |op| matches!(op, RegistryOp::CreatePerson(_))).await?;
+                let mut new_events =
+                    new_ids(store, tx, changes, "events", |op| matches!(op, RegistryOp::CreateEvent(_))).await?;
+                let mut new_intakes = new_ids(store, tx, changes, "intake_reports", |op| {
+                    matches!(op, RegistryOp::CreateIntake { .. })
+                })
                 .await?;
-                sqlx::query(
-                    "INSERT INTO record_versions (kind, record_id, version, at_ms, actor, snapshot_sealed) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(kind)
-                .bind(id)
-                .bind(next)
-                .bind(now)
-                .bind(actor)
-                .bind(snapshot)
-                .execute(&mut **tx)
-                .await?;
-                Ok(())
+                let reserved = |id: Option<i64>| id.ok_or_else(|| StoreError::Damaged("an id was not reserved".into()));
+                let (mut seq, mut prev) = chain_head(tx).await?;
+                let mut pending = Pending::default();
+                let mut ids = Vec::with_capacity(changes.len());
+                for change in changes {
+                    // A record created with a snapshot starts at version 1, else at 0.
+                    let first_version = i64::from(change.snapshot_sealed.is_some());
+                    let mut created = true;
+                    let id = match &change.op {
+                        RegistryOp::CreatePerson(p) => {
+                            let id = reserved(new_persons.next())?;
+                            pending.persons.push((id, p, first_version));
+                            id
+                        }
+                        RegistryOp::CreateEvent(e) => {
+                            let id = reserved(new_events.next())?;
+                            pending.events.push((id, e, first_version));
+                            pending.push_event_links(id, e, &ids)?;
+                            id
+                        }
+                        RegistryOp::CreateIntake { report_sealed } => {
+                            let id = reserved(new_intakes.next())?;
+                            pending.intakes.push((id, report_sealed));
+                            id
+                        }
+                        RegistryOp::Recognise {
+                            person,
+                            recognized_on,
+                            decision_sealed,
+                            reviewer,
+                        } => {
+                            created = false;
+                            let id = resolve(*person, &ids)?;
+                            if !pending.recognised.insert(id) {
+                                pending.flush(tx, now).await?;
+                                pending.recognised.insert(id);
+                            }
+                            pending.recognitions.push((id, recognized_on, decision_sealed, reviewer));
+                            id
+                        }
+                        RegistryOp::AddStatus {
+                            person,
+                            status,
+                            on_date,
+                        } => {
+                            created = false;
+                            let id = resolve(*person, &ids)?;
+                            pending.statuses.push((id, *status, on_date));
+                            id
+                        }
+                        RegistryOp::UpdatePerson {
+                            id,
+                            expected_version,
+                            person: p,
+                        } => {
+                            created = false;
+                            pending.flush(tx, now).await?;
+                            let id = resolve(*id, &ids)?;
+                            check_version(tx, "persons", id, *expected_version).await?;
+                            sqlx::query(
+                                "UPDATE persons SET identity_sealed = $1, ref_lookup = COALESCE($2, ref_lookup), \
+                                 region = $3, confidentiality = $4, consent_to_publish = $5, \
+                                 import_digest = COALESCE($6, import_digest), updated_at_ms = $7 WHERE id = $8",
+                            )
+                            .bind(&p.identity_sealed[..])
+                            .bind(p.ref_lookup.as_ref().map(|h| &h[..]))
+                            .bind(p.region.as_deref())
+                            .bind(p.confidentiality)
+                            .bind(i64::from(p.consent_to_publish))
+                            .bind(p.import_digest.as_ref().map(|h| &h[..]))
+                            .bind(now)
+                            .bind(id)
+                            .execute(&mut **tx)
+                            .await
+                            .map_err(|e| conflict_or(e, "a person with this list reference"))?;
+                            id
+                        }
+                        RegistryOp::UpdateEvent {
+                            id,
+                            expected_version,
+                            event,
+                        } => {
+                            created = false;
+                            pending.flush(tx, now).await?;
+                            let id = resolve(*id, &ids)?;
+                            check_version(tx, "events", id, *expected_version).await?;
+                            update_event_row(tx, id, event, now).await?;
+                            pending.push_event_links(id, event, &ids)?;
+                            id
+                        }
+                        RegistryOp::AddSource {
+                            event,
+                            kind,
+                            sealed,
+                            confidentiality,
+                        } => {
+                            created = false;
+                            pending.flush(tx, now).await?;
+                            let event = resolve(*event, &ids)?;
+                            let source: i64 = sqlx::query_scalar(
+                                "INSERT INTO sources (kind, sealed, confidentiality, created_at_ms) \
+                                 VALUES ($1, $2, $3, $4) RETURNING id",
+                            )
+                            .bind(*kind)
+                            .bind(&sealed[..])
+                            .bind(*confidentiality)
+                            .bind(now)
+                            .fetch_one(&mut **tx)
+                            .await?;
+                            sqlx::query("INSERT INTO event_sources (event_id, source_id) VALUES ($1, $2)")
+                                .bind(event)
+                                .bind(source)
+                                .execute(&mut **tx)
+                                .await?;
+                            source
+                        }
+                        RegistryOp::DecideIntake { id, state, person } => {
+                            created = false;
+                            pending.flush(tx, now).await?;
+                            let person = person.map(|p| resolve(p, &ids)).transpose()?;
+                            let changed = sqlx::query(
+                                "UPDATE intake_reports SET state = $1, decided_by = $2, decided_at_ms = $3, \
+                                 person_id = $4 WHERE id = $5 AND state = 'new'",
+                            )
+                            .bind(*state)
+                            .bind(&change.actor)
+                            .bind(now)
+                            .bind(person)
+                            .bind(*id)
+                            .execute(&mut **tx)
+                            .await?
+                            .rows_affected();
+                            if changed == 0 {
+                                return Err(StoreError::Conflict("a decision on this report (it is no longer new)"));
+                            }
+                            *id
+                        }
+                    };
+                    ids.push(id);
+                    if let Some(snapshot) = &change.snapshot_sealed {
+                        let kind = change.op.kind();
+                        if kind == "intake" {
+                            return Err(StoreError::Damaged("no versions are kept of intake".into()));
+                        }
+                        let version = if created {
+                            first_version
+                        } else {
+                            pending.flush(tx, now).await?;
+                            next_version(tx, kind, id).await?
+                        };
+                        pending.versions.push((kind, id, version, &change.actor, snapshot));
+                    }
+                    if let Some(action) = change.audit {
+                        seq += 1;
+                        let record = crate::AuditRecord {
+                            seq,
+                            at_ms: now,
+                            actor: change.actor.clone(),
+                            action: action.to_owned(),
+                            object: crate::audit_object(&crate::AuditObject::Created(change.op.kind()), Some(id)),
+                        };
+                        let hash = store.link.link(&prev, &record);
+                        pending.audit.push((record, prev, hash));
+                        prev = hash;
+                    }
+                }
+                pending.flush(tx, now).await?;
+                Ok(ids)
             }
 
             /// `AND column IN (levels…)`: only the confidentiality levels the reader may see.
@@ -758,26 +986,22 @@ macro_rules! impl_registry_store {
         impl $crate::registry::RegistryStore for $store {
             async fn apply(&self, changes: &[$crate::registry::Change]) -> Result<Vec<i64>, StoreError> {
                 let mut tx = self.begin().await?;
-                let now = crate::now_ms();
-                let mut ids = Vec::with_capacity(changes.len());
-                for change in changes {
-                    let id = registry_sql::apply_one(&mut tx, change, &ids, now).await?;
-                    ids.push(id);
-                    if let Some(snapshot) = &change.snapshot_sealed {
-                        registry_sql::write_version(&mut tx, change.op.kind(), id, snapshot, &change.actor, now).await?;
-                    }
-                    if let Some(action) = change.audit {
-                        let event = crate::AuditEvent {
-                            at_ms: now,
-                            actor: change.actor.clone(),
-                            action,
-                            object: crate::AuditObject::Created(change.op.kind()),
-                        };
-                        self.append(&mut tx, &event, Some(id)).await?;
-                    }
-                }
+                let ids = registry_sql::apply_batch(self, &mut tx, changes).await?;
                 tx.commit().await?;
                 Ok(ids)
+            }
+
+            async fn apply_batches(
+                &self,
+                next: &mut (dyn FnMut() -> Result<Option<Vec<$crate::registry::Change>>, StoreError> + Send),
+            ) -> Result<usize, StoreError> {
+                let mut tx = self.begin().await?;
+                let mut applied = 0;
+                while let Some(batch) = next()? {
+                    applied += registry_sql::apply_batch(self, &mut tx, &batch).await?.len();
+                }
+                tx.commit().await?;
+                Ok(applied)
             }
 
             async fn person(
@@ -851,6 +1075,23 @@ macro_rules! impl_registry_store {
                 let mut events = vec![registry_sql::event_from(&row)?];
                 registry_sql::complete_events(self.reader(), &mut events).await?;
                 Ok(events.pop())
+            }
+
+            async fn known_event_digests(&self, digests: &[[u8; 32]]) -> Result<Vec<[u8; 32]>, StoreError> {
+                let mut known = Vec::new();
+                for chunk in digests.chunks(500) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new("SELECT import_digest FROM events WHERE import_digest IN (");
+                    let mut list = q.separated(", ");
+                    for d in chunk {
+                        list.push_bind(&d[..]);
+                    }
+                    q.push(")");
+                    let rows: Vec<(Vec<u8>,)> = q.build_query_as().fetch_all(self.reader()).await?;
+                    for (d,) in rows {
+                        known.push(crate::hash32(d, "an import digest")?);
+                    }
+                }
+                Ok(known)
             }
 
             async fn events_of_person(
@@ -1060,6 +1301,12 @@ macro_rules! impl_registry_store {
                         })
                     })
                     .collect()
+            }
+
+            async fn change_mark(&self) -> Result<i64, StoreError> {
+                Ok(sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM audit_log")
+                    .fetch_one(self.reader())
+                    .await?)
             }
 
             async fn versions(

@@ -80,6 +80,27 @@ impl SqliteStore {
         Ok(store)
     }
 
+    /// What an INSERT that gives its own ids says between its columns and VALUES: nothing
+    /// here (PostgreSQL's identity columns need to be told).
+    const EXPLICIT_ID: &'static str = "";
+
+    /// `n` ids for new rows of `table`, in order. The batch holds the write lock, so the
+    /// next ids are the ones after the largest, as SQLite itself would choose them.
+    async fn reserve_ids(
+        &self,
+        tx: &mut Transaction<'static, Sqlite>,
+        table: &'static str,
+        n: usize,
+    ) -> Result<Vec<i64>, StoreError> {
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        let max: i64 = sqlx::query_scalar(&format!("SELECT COALESCE(MAX(id), 0) FROM {table}"))
+            .fetch_one(&mut **tx)
+            .await?;
+        Ok((1..=n as i64).map(|i| max + i).collect())
+    }
+
     fn reader(&self) -> &SqlitePool {
         &self.read
     }

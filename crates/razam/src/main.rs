@@ -142,6 +142,22 @@ enum ImportCommand {
         #[arg(long, default_value = "text")]
         format: String,
     },
+    /// Import events about persons a prisoner list brought in. Header: person_ref,role,kind,
+    /// date,region,district,settlement,facility,articles,arrest_days,term_months,
+    /// confidentiality,description. Importing the same file again changes nothing.
+    Events {
+        #[command(flatten)]
+        unlock: UnlockArgs,
+        /// The CSV file (UTF-8, comma-separated, with the header row).
+        #[arg(value_name = "FILE.csv")]
+        file: PathBuf,
+        /// Check every row and say what would change, without writing anything.
+        #[arg(long)]
+        dry_run: bool,
+        /// `text` or `json` (the report).
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -445,21 +461,33 @@ async fn run(command: Command) -> anyhow::Result<()> {
 }
 
 async fn import(command: ImportCommand) -> anyhow::Result<()> {
-    let ImportCommand::Prisoners {
-        unlock,
-        file,
-        dry_run,
-        format,
-    } = command;
+    let (events, unlock, file, dry_run, format) = match command {
+        ImportCommand::Prisoners {
+            unlock,
+            file,
+            dry_run,
+            format,
+        } => (false, unlock, file, dry_run, format),
+        ImportCommand::Events {
+            unlock,
+            file,
+            dry_run,
+            format,
+        } => (true, unlock, file, dry_run, format),
+    };
     check_format(&format, &["text", "json"])?;
     let bytes = std::fs::read(&file).map_err(|e| AppError::BadInput(format!("cannot read {}: {e}", file.display())))?;
     let app = open(&unlock, &Overrides::default()).await?;
     let bar = spinner(if dry_run {
-        "checking the list"
+        "checking the file"
     } else {
-        "importing the list"
+        "importing the file"
     });
-    let report = app.import_prisoners(&Actor::Cli, &bytes, dry_run).await;
+    let report = if events {
+        app.import_events(&Actor::Cli, &bytes, dry_run).await
+    } else {
+        app.import_prisoners(&Actor::Cli, &bytes, dry_run).await
+    };
     bar.finish_and_clear();
     app.close().await;
     let report = report?;

@@ -1,0 +1,18 @@
+-- bench/latency.lua: a wrk script that prints p50, p95 and p99 latency in milliseconds
+-- (wrk's own --latency table has no p95). With LAT_PREFIX and LAT_MAX in the environment,
+-- each request asks for LAT_PREFIX followed by a random number from 1 to LAT_MAX (a random
+-- record), with the headers given on wrk's command line.
+local prefix = os.getenv("LAT_PREFIX") or ""
+local max = tonumber(os.getenv("LAT_MAX") or "0") or 0
+
+if prefix ~= "" and max > 0 then
+    request = function()
+        return wrk.format("GET", prefix .. math.random(1, max))
+    end
+end
+
+done = function(summary, latency, requests)
+    for _, p in ipairs({ 50, 95, 99 }) do
+        io.write(string.format("p%d %.2f\n", p, latency:percentile(p) / 1000))
+    end
+end

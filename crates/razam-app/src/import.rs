@@ -1,0 +1,129 @@
+//! What every CSV import shares: reading the header and the rows, naming each failing cell,
+//! and the report. The imports themselves (prisoner lists, events) say what a row means.
+//!
+//! Imports are all or nothing: every row is read and checked before anything is written, and
+//! one failing cell means nothing is written at all.
+
+use serde::Serialize;
+
+/// Rows an import seals and hands to the store at a time, inside its one transaction: the
+/// memory of an import grows with this, not with the file.
+pub(crate) const ROWS_PER_BATCH: usize = 2_000;
+
+/// One failing cell (or row, when `column` is empty), with its line in the file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CellError {
+    pub line: u64,
+    pub column: String,
+    pub message: String,
+}
+
+/// What an import did, or would do on a dry run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ImportReport {
+    pub rows: usize,
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub dry_run: bool,
+    /// Empty when the import is (or would be) applied; otherwise nothing was written.
+    pub errors: Vec<CellError>,
+}
+
+impl ImportReport {
+    pub(crate) fn failed(dry_run: bool, errors: Vec<CellError>) -> ImportReport {
+        ImportReport {
+            dry_run,
+            errors,
+            ..ImportReport::default()
+        }
+    }
+}
+
+pub(crate) fn error(line: u64, column: &str, message: String) -> CellError {
+    CellError {
+        line,
+        column: column.to_owned(),
+        message,
+    }
+}
+
+/// One row of the file: its line and its cells by the import's column order.
+pub(crate) struct Cells<'r> {
+    pub line: u64,
+    record: &'r csv::StringRecord,
+    index: &'r [usize],
+}
+
+impl Cells<'_> {
+    /// The trimmed cell of column `i` (in the import's column order).
+    pub fn get(&self, i: usize) -> &str {
+        self.index
+            .get(i)
+            .and_then(|&at| self.record.get(at))
+            .unwrap_or("")
+            .trim()
+    }
+}
+
+/// Reads a UTF-8 CSV (a byte-order mark is allowed) whose header names exactly `columns`, in
+/// any order, and hands every row to `row`, which pushes the errors it finds and returns the
+/// parsed row when it found none. Returns every row, or every error of the file.
+pub(crate) fn read_rows<R>(
+    bytes: &[u8],
+    columns: &[&str],
+    mut row: impl FnMut(&Cells<'_>, &mut Vec<CellError>) -> Option<R>,
+) -> Result<Vec<R>, Vec<CellError>> {
+    let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
+    let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(bytes);
+    let headers = match reader.headers() {
+        Ok(h) => h.iter().map(|c| c.trim().to_owned()).collect::<Vec<_>>(),
+        Err(e) => return Err(vec![error(1, "", format!("the header row cannot be read: {e}"))]),
+    };
+    let mut errors = Vec::new();
+    for column in columns {
+        if !headers.iter().any(|h| h == column) {
+            errors.push(error(1, column, "this column is missing from the header".into()));
+        }
+    }
+    for h in &headers {
+        if !columns.contains(&h.as_str()) {
+            errors.push(error(
+                1,
+                h,
+                format!("unknown column (the columns are: {})", columns.join(",")),
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let index: Vec<usize> = columns
+        .iter()
+        .map(|c| headers.iter().position(|h| h == c).unwrap_or(0))
+        .collect();
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                errors.push(error(line, "", format!("the row cannot be read: {e}")));
+                continue;
+            }
+        };
+        let cells = Cells {
+            line: record.position().map_or(0, |p| p.line()),
+            record: &record,
+            index: &index,
+        };
+        let before = errors.len();
+        let parsed = row(&cells, &mut errors);
+        if errors.len() == before
+            && let Some(parsed) = parsed
+        {
+            rows.push(parsed);
+        }
+    }
+    if errors.is_empty() { Ok(rows) } else { Err(errors) }
+}
