@@ -1254,12 +1254,14 @@ macro_rules! impl_registry_store {
             }
 
             async fn held_by_article(&self, as_of: &str) -> Result<Vec<(String, i64)>, StoreError> {
+                // The held set first, once: the status subquery must not run per joined row.
                 Ok(sqlx::query_as(&format!(
-                    "SELECT a.base, COUNT(DISTINCT r.person_id) FROM recognitions r \
-                     JOIN event_persons ep ON ep.person_id = r.person_id AND ep.role = 'victim' \
+                    "WITH held AS MATERIALIZED (SELECT r.person_id FROM recognitions r WHERE {}) \
+                     SELECT a.base, COUNT(DISTINCT h.person_id) FROM held h \
+                     JOIN event_persons ep ON ep.person_id = h.person_id AND ep.role = 'victim' \
                      JOIN events e ON e.id = ep.event_id AND e.kind = 'criminal_case' \
                      JOIN event_articles a ON a.event_id = e.id \
-                     WHERE {} GROUP BY a.base ORDER BY COUNT(DISTINCT r.person_id) DESC, a.base",
+                     GROUP BY a.base ORDER BY COUNT(DISTINCT h.person_id) DESC, a.base",
                     $crate::registry::held_on_param_1()
                 ))
                 .bind(as_of)
