@@ -20,7 +20,7 @@ use crate::forms::{
     utc_minute,
 };
 use crate::i18n::Tr;
-use crate::pages::{app_error, bad_request, csrf_rejected, render, to_login};
+use crate::pages::{app_error, bad_request, form_actor, render, to_login};
 use crate::persons::{PAGE, event_summary, history_page, record_form_page};
 
 fn may(ctx: &Ctx, permission: Permission) -> bool {
@@ -425,12 +425,10 @@ pub async fn new_form(ctx: Ctx, Query(q): Query<NewQuery>) -> Response {
 }
 
 pub async fn create(State(state): State<AppState>, ctx: Ctx, Form(form): Form<EventForm>) -> Response {
-    let Some(actor) = ctx.actor() else {
-        return to_login();
+    let actor = match form_actor(&state, &ctx, &form.csrf) {
+        Ok(a) => a,
+        Err(page) => return *page,
     };
-    if !ctx.csrf_ok(&state.app, &form.csrf) {
-        return csrf_rejected(&ctx);
-    }
     let input = match form.parse() {
         Ok(i) => i,
         Err(errors) => return event_form_page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &form, None, &errors, ""),
@@ -468,12 +466,10 @@ pub async fn update(
     Path(id): Path<i64>,
     Form(form): Form<EventForm>,
 ) -> Response {
-    let Some(actor) = ctx.actor() else {
-        return to_login();
+    let actor = match form_actor(&state, &ctx, &form.csrf) {
+        Ok(a) => a,
+        Err(page) => return *page,
     };
-    if !ctx.csrf_ok(&state.app, &form.csrf) {
-        return csrf_rejected(&ctx);
-    }
     let Ok(version) = form.version.parse::<i64>() else {
         return bad_request(&ctx);
     };
@@ -672,12 +668,10 @@ pub async fn add_source(
     Path(id): Path<i64>,
     Form(form): Form<SourceForm>,
 ) -> Response {
-    let Some(actor) = ctx.actor() else {
-        return to_login();
+    let actor = match form_actor(&state, &ctx, &form.csrf) {
+        Ok(a) => a,
+        Err(page) => return *page,
     };
-    if !ctx.csrf_ok(&state.app, &form.csrf) {
-        return csrf_rejected(&ctx);
-    }
     let input = match form.parse() {
         Ok(i) => i,
         Err(errors) => {

@@ -27,7 +27,7 @@ use crate::forms::{
     Field, FieldError, FormView, Widget, level_options, refusals, region_name, region_options, utc_day,
 };
 use crate::i18n::Tr;
-use crate::pages::{app_error, csrf_rejected, error_page, render, to_login};
+use crate::pages::{app_error, csrf_rejected, error_page, form_actor, render, to_login};
 
 /// The address of the connection, when the server was started with it (see `serve`).
 pub struct Peer(Option<IpAddr>);
@@ -273,12 +273,8 @@ pub struct PageQuery {
     page: Option<u32>,
 }
 
-fn documenter(ctx: &Ctx) -> Option<Actor> {
-    ctx.user.clone().map(Actor::Account)
-}
-
 pub async fn queue(State(state): State<AppState>, ctx: Ctx, Query(q): Query<PageQuery>) -> Response {
-    let Some(actor) = documenter(&ctx) else {
+    let Some(actor) = ctx.actor() else {
         return to_login();
     };
     let page = q.page.unwrap_or(0);
@@ -431,7 +427,7 @@ async fn triage_page(
 }
 
 pub async fn report(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Response {
-    let Some(actor) = documenter(&ctx) else {
+    let Some(actor) = ctx.actor() else {
         return to_login();
     };
     match triage_page(&state, &ctx, &actor, id, None, &FieldErrors::default(), None).await {
@@ -477,12 +473,10 @@ pub async fn accept(
     Path(id): Path<i64>,
     Form(submitted): Form<DecisionSubmitted>,
 ) -> Response {
-    let Some(actor) = documenter(&ctx) else {
-        return to_login();
+    let actor = match form_actor(&state, &ctx, &submitted.csrf) {
+        Ok(a) => a,
+        Err(page) => return *page,
     };
-    if !ctx.csrf_ok(&state.app, &submitted.csrf) {
-        return csrf_rejected(&ctx);
-    }
     let form = &submitted.form;
     let (person, event) = match form.parse() {
         Ok(parsed) => parsed,
@@ -500,12 +494,10 @@ pub async fn merge(
     Path(id): Path<i64>,
     Form(submitted): Form<DecisionSubmitted>,
 ) -> Response {
-    let Some(actor) = documenter(&ctx) else {
-        return to_login();
+    let actor = match form_actor(&state, &ctx, &submitted.csrf) {
+        Ok(a) => a,
+        Err(page) => return *page,
     };
-    if !ctx.csrf_ok(&state.app, &submitted.csrf) {
-        return csrf_rejected(&ctx);
-    }
     let form = &submitted.form;
     let (_, event) = match form.parse() {
         Ok(parsed) => parsed,
@@ -537,12 +529,10 @@ pub async fn reject(
     Path(id): Path<i64>,
     Form(submitted): Form<CsrfOnly>,
 ) -> Response {
-    let Some(actor) = documenter(&ctx) else {
-        return to_login();
+    let actor = match form_actor(&state, &ctx, &submitted.csrf) {
+        Ok(a) => a,
+        Err(page) => return *page,
     };
-    if !ctx.csrf_ok(&state.app, &submitted.csrf) {
-        return csrf_rejected(&ctx);
-    }
     match state.app.reject_report(&actor, id).await {
         Ok(()) => Redirect::to("/triage").into_response(),
         Err(e) => decided(&ctx, e),

@@ -78,6 +78,18 @@ fn role_key(role: Role) -> &'static str {
     }
 }
 
+/// Who submits a form: the logged-in account, if the form carries its CSRF token; else the
+/// answer to give instead (the login page, or the refusal of the token).
+pub(crate) fn form_actor(state: &AppState, ctx: &Ctx, csrf: &str) -> Result<Actor, Box<Response>> {
+    let Some(actor) = ctx.actor() else {
+        return Err(Box::new(to_login()));
+    };
+    if !ctx.csrf_ok(&state.app, csrf) {
+        return Err(Box::new(csrf_rejected(ctx)));
+    }
+    Ok(actor)
+}
+
 /// Where a page that needs a login sends a visitor without one.
 pub(crate) fn to_login() -> Response {
     Redirect::to("/login").into_response()

@@ -18,7 +18,7 @@ use crate::forms::{
     Field, FieldError, FormView, Widget, level_options, query_string, region_name, region_options, utc_minute,
 };
 use crate::i18n::Tr;
-use crate::pages::{app_error, bad_request, csrf_rejected, render, to_login};
+use crate::pages::{app_error, bad_request, form_actor, render, to_login};
 
 /// Rows on one page of a list.
 pub const PAGE: i64 = 50;
@@ -379,12 +379,10 @@ pub async fn new_form(ctx: Ctx) -> Response {
 }
 
 pub async fn create(State(state): State<AppState>, ctx: Ctx, Form(form): Form<PersonForm>) -> Response {
-    let Some(actor) = ctx.actor() else {
-        return to_login();
+    let actor = match form_actor(&state, &ctx, &form.csrf) {
+        Ok(a) => a,
+        Err(page) => return *page,
     };
-    if !ctx.csrf_ok(&state.app, &form.csrf) {
-        return csrf_rejected(&ctx);
-    }
     let input = match form.parse() {
         Ok(i) => i,
         Err(errors) => return person_form_page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &form, None, &errors, ""),
@@ -421,12 +419,10 @@ pub async fn update(
     Path(id): Path<i64>,
     Form(form): Form<PersonForm>,
 ) -> Response {
-    let Some(actor) = ctx.actor() else {
-        return to_login();
+    let actor = match form_actor(&state, &ctx, &form.csrf) {
+        Ok(a) => a,
+        Err(page) => return *page,
     };
-    if !ctx.csrf_ok(&state.app, &form.csrf) {
-        return csrf_rejected(&ctx);
-    }
     let Ok(version) = form.version.parse::<i64>() else {
         return bad_request(&ctx);
     };
@@ -620,12 +616,10 @@ pub async fn recognise(
     Path(id): Path<i64>,
     Form(form): Form<RecogniseForm>,
 ) -> Response {
-    let Some(actor) = ctx.actor() else {
-        return to_login();
+    let actor = match form_actor(&state, &ctx, &form.csrf) {
+        Ok(a) => a,
+        Err(page) => return *page,
     };
-    if !ctx.csrf_ok(&state.app, &form.csrf) {
-        return csrf_rejected(&ctx);
-    }
     let mut errors = Vec::new();
     let day = Day::parse(form.recognized_on.trim());
     if day.is_err() {
@@ -667,12 +661,10 @@ pub async fn add_status(
     Path(id): Path<i64>,
     Form(form): Form<StatusForm>,
 ) -> Response {
-    let Some(actor) = ctx.actor() else {
-        return to_login();
+    let actor = match form_actor(&state, &ctx, &form.csrf) {
+        Ok(a) => a,
+        Err(page) => return *page,
     };
-    if !ctx.csrf_ok(&state.app, &form.csrf) {
-        return csrf_rejected(&ctx);
-    }
     let mut errors = Vec::new();
     let status = PrisonerStatus::parse(&form.status);
     if status.is_none() {
