@@ -318,6 +318,28 @@ async fn lists_filter_page_and_hide_what_a_role_may_not_see(app: TestApp) {
         "a viewer does not see restricted persons"
     );
 
+    // The start page offers what each role may do, and nothing else.
+    let start = |page: String| {
+        page.split("id=\"start\"")
+            .nth(1)
+            .unwrap()
+            .split("</ul>")
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    let doc_start = start(app.get(&doc, "/").await.1);
+    for href in ["/triage", "/persons/new", "/persons", "/events", "/export", "/figures"] {
+        assert!(doc_start.contains(&format!("href=\"{href}\"")), "documenter: {href}");
+    }
+    let viewer_start = start(app.get(&viewer, "/").await.1);
+    assert!(viewer_start.contains("href=\"/persons\""));
+    for href in ["/triage", "/persons/new", "/export"] {
+        assert!(!viewer_start.contains(&format!("href=\"{href}\"")), "viewer: {href}");
+    }
+    let volunteer_start = start(app.get(&volunteer, "/").await.1);
+    assert!(!volunteer_start.contains("href=\"/persons\"") && volunteer_start.contains("href=\"/figures\""));
+
     // A viewer reads but does not write; a volunteer does not read; a visitor logs in first.
     let (status, _) = app.get(&viewer, "/persons/new").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
