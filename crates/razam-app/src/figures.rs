@@ -102,10 +102,9 @@ impl App {
 
     async fn count_public_figures(&self, as_of: Day) -> Result<PublicFigures, AppError> {
         let day = as_of.to_string();
-        let counts = self.store.held_counts(&day).await?;
+        let held = self.store.held_breakdown(&day).await?;
         let months = self.store.detentions_per_month().await?;
-        let regions = self.store.held_by_region(&day).await?;
-        let articles = self.store.held_by_article(&day).await?;
+        let (counts, regions, articles) = (held.counts, held.by_region, held.by_article);
         let region_name = |r: Option<String>| match r {
             Some(code) if Region::parse(&code).is_some() => code,
             Some(_) => "other".to_owned(),

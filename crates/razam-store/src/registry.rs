@@ -247,6 +247,16 @@ pub struct HeldCounts {
     pub recognized_total: i64,
 }
 
+/// The held counts and how the held persons divide, on one day.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HeldBreakdown {
+    pub counts: HeldCounts,
+    /// Per region (`None` = unknown region), largest first, then by region.
+    pub by_region: Vec<(Option<String>, i64)>,
+    /// Per article base, largest first, then by article.
+    pub by_article: Vec<(String, i64)>,
+}
+
 #[async_trait::async_trait]
 pub trait RegistryStore: Send + Sync {
     /// Applies every change or none; returns the id each change created or affected.
@@ -290,10 +300,9 @@ pub trait RegistryStore: Send + Sync {
     /// Every recognition (person, day) and every status entry: the input of time series.
     async fn prisoner_history(&self) -> Result<(Vec<(PersonId, String)>, Vec<StatusRow>), StoreError>;
     async fn held_counts(&self, as_of: &str) -> Result<HeldCounts, StoreError>;
-    /// Persons held on `as_of`, per region (`None` = unknown region).
-    async fn held_by_region(&self, as_of: &str) -> Result<Vec<(Option<String>, i64)>, StoreError>;
-    /// Persons held on `as_of`, per article base of any criminal case of theirs.
-    async fn held_by_article(&self, as_of: &str) -> Result<Vec<(String, i64)>, StoreError>;
+    /// The held counts of `as_of` and the persons held then per region and per article base of
+    /// any criminal case of theirs: one statement that finds the held set once.
+    async fn held_breakdown(&self, as_of: &str) -> Result<HeldBreakdown, StoreError>;
     /// Detention events per month (`YYYY-MM`), counting those dated within one month.
     async fn detentions_per_month(&self) -> Result<Vec<(String, i64)>, StoreError>;
 
@@ -1242,31 +1251,37 @@ macro_rules! impl_registry_store {
                 })
             }
 
-            async fn held_by_region(&self, as_of: &str) -> Result<Vec<(Option<String>, i64)>, StoreError> {
-                Ok(sqlx::query_as(&format!(
-                    "SELECT p.region, COUNT(*) FROM recognitions r JOIN persons p ON p.id = r.person_id \
-                     WHERE {} GROUP BY p.region ORDER BY COUNT(*) DESC, p.region",
-                    $crate::registry::held_on_param_1()
-                ))
-                .bind(as_of)
-                .fetch_all(self.reader())
-                .await?)
-            }
-
-            async fn held_by_article(&self, as_of: &str) -> Result<Vec<(String, i64)>, StoreError> {
-                // The held set first, once: the status subquery must not run per joined row.
-                Ok(sqlx::query_as(&format!(
+            async fn held_breakdown(&self, as_of: &str) -> Result<$crate::registry::HeldBreakdown, StoreError> {
+                // The held set first, once (materialised): the latest-status subquery must not
+                // run again per figure or per joined row.
+                let rows: Vec<(String, Option<String>, i64)> = sqlx::query_as(&format!(
                     "WITH held AS MATERIALIZED (SELECT r.person_id FROM recognitions r WHERE {}) \
-                     SELECT a.base, COUNT(DISTINCT h.person_id) FROM held h \
-                     JOIN event_persons ep ON ep.person_id = h.person_id AND ep.role = 'victim' \
-                     JOIN events e ON e.id = ep.event_id AND e.kind = 'criminal_case' \
-                     JOIN event_articles a ON a.event_id = e.id \
-                     GROUP BY a.base ORDER BY COUNT(DISTINCT h.person_id) DESC, a.base",
+                     SELECT 'held' AS part, NULL AS k, COUNT(*) AS n FROM held \
+                     UNION ALL SELECT 'recognised', NULL, COUNT(*) FROM recognitions r WHERE r.recognized_on <= $1 \
+                     UNION ALL SELECT 'region', p.region, COUNT(*) FROM held h \
+                       JOIN persons p ON p.id = h.person_id GROUP BY p.region \
+                     UNION ALL SELECT 'article', a.base, COUNT(DISTINCT h.person_id) FROM held h \
+                       JOIN event_persons ep ON ep.person_id = h.person_id AND ep.role = 'victim' \
+                       JOIN events e ON e.id = ep.event_id AND e.kind = 'criminal_case' \
+                       JOIN event_articles a ON a.event_id = e.id GROUP BY a.base",
                     $crate::registry::held_on_param_1()
                 ))
                 .bind(as_of)
                 .fetch_all(self.reader())
-                .await?)
+                .await?;
+                let mut out = $crate::registry::HeldBreakdown::default();
+                for (part, key, n) in rows {
+                    match (part.as_str(), key) {
+                        ("held", _) => out.counts.held = n,
+                        ("recognised", _) => out.counts.recognized_total = n,
+                        ("region", region) => out.by_region.push((region, n)),
+                        ("article", Some(base)) => out.by_article.push((base, n)),
+                        _ => {}
+                    }
+                }
+                out.by_region.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+                out.by_article.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+                Ok(out)
             }
 
             async fn detentions_per_month(&self) -> Result<Vec<(String, i64)>, StoreError> {
