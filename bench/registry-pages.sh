@@ -200,6 +200,8 @@ measure events "$URL/events" "$COOKIE"
 R[events]="$M_P50 $M_P95 $M_P99 $M_RPS"
 measure events_deep "$URL/events?before=$((EVENTS / 2))" "$COOKIE"
 R[events_deep]="$M_P50 $M_P95 $M_P99 $M_RPS"
+# The first request counts the figures (nothing is cached yet); time it alone, then the crowd.
+FIRST_COUNT=$(curl -s -o /dev/null -w '%{time_total}' "$URL/figures")
 measure figures "$URL/figures"
 R[figures]="$M_P50 $M_P95 $M_P99 $M_RPS"
 measure figures_json "$URL/figures.json"
@@ -275,5 +277,7 @@ row "events list, first page" events ref_events
 row "events list, page in the middle (keyset)" events_deep ref_events_deep
 row "/figures (four figures and the chart; reference: one of the four as one SQL query)" figures ref_figures
 row "/figures.json" figures_json ref_figures
+echo
+echo "The first /figures request of the run (the count, nothing cached): ${FIRST_COUNT} s."
 echo
 echo "Server peak RSS during the page runs: ${RSS_SERVE} MiB. Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
