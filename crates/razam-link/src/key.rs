@@ -158,6 +158,34 @@ pub fn name_key(name: &str) -> String {
     key
 }
 
+/// Feminine surname endings in key symbols and the masculine ending they replace: -ова / -ава
+/// / -ova → -ов, -ина / -іна → -ін, -ская / -ska → -скі, -цкая → -цкі. Longest first.
+const FEMININE_ENDINGS: &[(&str, &str)] = &[("ска", "скі"), ("цка", "цкі"), ("ава", "ав"), ("іна", "ін")];
+
+/// The key of a surname with a feminine ending replaced by the masculine one, so that a caller
+/// can tell "same family name, other gender" (Иванова / Ivanov, Ціханоўская / Tsikhanouski)
+/// from "other name": [`name_key`] keeps them apart on purpose. Only the last word changes, and
+/// only when at least three symbols remain before the ending.
+///
+/// ```
+/// use razam_link::{masculine_surname_key, name_key};
+/// assert_ne!(name_key("Иванова"), name_key("Ivanov"));
+/// assert_eq!(masculine_surname_key("Иванова"), masculine_surname_key("Ivanov"));
+/// assert_eq!(masculine_surname_key("Tsikhanouskaya"), name_key("Ціханоўскі"));
+/// ```
+pub fn masculine_surname_key(surname: &str) -> String {
+    let mut key = name_key(surname);
+    let last_word_start = key.rfind(' ').map_or(0, |space| space + 1);
+    for (feminine, masculine) in FEMININE_ENDINGS {
+        if key.ends_with(feminine) && key[last_word_start..].chars().count() >= feminine.chars().count() + 3 {
+            key.truncate(key.len() - feminine.len());
+            key.push_str(masculine);
+            break;
+        }
+    }
+    key
+}
+
 /// Step 2: one normalised word into key symbols.
 fn read_word(raw: &str, word: &mut Vec<char>) {
     let mut rest = raw;

@@ -5,6 +5,8 @@
 //!   keeping the letters Belarusian and Łacinka mark with a diacritic apart first;
 //! - [`name_key`]: a phonetic skeleton that is the same for a name written in Belarusian or
 //!   Russian Cyrillic or in any romanisation in real use (docs/linkage.md lists the rules);
+//! - [`masculine_surname_key`]: the key with a feminine surname ending made masculine, to flag
+//!   "same family name, other gender" (the key itself keeps them apart);
 //! - [`given_name_group`]: the group of given-name equivalents across be, ru, uk, pl and en.
 //!
 //! The crate does no I/O (no files, network, clock or async runtime): it is pure functions over
@@ -15,5 +17,5 @@ mod key;
 mod normalise;
 
 pub use given::given_name_group;
-pub use key::name_key;
+pub use key::{masculine_surname_key, name_key};
 pub use normalise::normalise;

@@ -337,3 +337,29 @@ fn every_system_meets_the_cyrillic() {
         }
     }
 }
+
+#[test]
+fn feminine_endings_are_flagged_not_merged() {
+    use super::masculine_surname_key;
+    let couples = [
+        ("Иванова", "Иванов"),
+        ("Kalesnikava", "Калеснікаў"),
+        ("Колесникова", "Kalesnikau"),
+        ("Tsikhanouskaya", "Ціханоўскі"),
+        ("Cichanouska", "Tikhanovsky"),
+        ("Bialiatskaya", "Бяляцкі"),
+        ("Пушкина", "Pushkin"),
+    ];
+    for (feminine, masculine) in couples {
+        differ(feminine, masculine);
+        assert_eq!(
+            masculine_surname_key(feminine),
+            masculine_surname_key(masculine),
+            "{feminine:?} / {masculine:?}"
+        );
+    }
+    // Names that merely end like a feminine surname keep their key.
+    for name in ["Babaryka", "Лукашэнка", "Znak", "Ава", "Ina"] {
+        assert_eq!(masculine_surname_key(name), name_key(name), "{name:?}");
+    }
+}
