@@ -159,7 +159,7 @@ pub fn name_key(name: &str) -> String {
 }
 
 /// Feminine surname endings in key symbols and the masculine ending they replace: -ова / -ава
-/// / -ova → -ов, -ина / -іна → -ін, -ская / -ska → -скі, -цкая → -цкі. Longest first.
+/// / -ova → -ов, -ина / -іна → -ін, -ская / -ska → -скі, -цкая → -цкі.
 const FEMININE_ENDINGS: &[(&str, &str)] = &[("ска", "скі"), ("цка", "цкі"), ("ава", "ав"), ("іна", "ін")];
 
 /// The key of a surname with a feminine ending replaced by the masculine one, so that a caller
