@@ -13,6 +13,7 @@ use std::sync::Mutex;
 
 use razam_core::registry::{Confidentiality, EventKind, FuzzyDate, PersonRole, Region};
 use razam_core::role::Permission;
+use razam_link::{given_name_group, name_key};
 use razam_store::registry::{Change, IntakeRow, PersonFilter, RegistryOp, Target};
 use serde::{Deserialize, Serialize};
 
@@ -490,54 +491,6 @@ impl SubmissionLimiter {
     }
 }
 
-/// A name reduced for comparison: lower case, Cyrillic written in Latin letters, only letters.
-/// Deliberately simple (one spelling per letter, no phonetic rules); a proper name-linkage
-/// engine is later work.
-pub fn name_key(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    for c in name.trim().to_lowercase().chars() {
-        let latin = match c {
-            'а' => "a",
-            'б' => "b",
-            'в' => "v",
-            'г' | 'ґ' => "g",
-            'д' => "d",
-            'е' | 'э' | 'є' => "e",
-            'ё' => "e",
-            'ж' => "zh",
-            'з' => "z",
-            'и' | 'і' | 'ї' | 'ы' | 'й' => "i",
-            'к' => "k",
-            'л' => "l",
-            'м' => "m",
-            'н' => "n",
-            'о' => "o",
-            'п' => "p",
-            'р' => "r",
-            'с' => "s",
-            'т' => "t",
-            'у' | 'ў' => "u",
-            'ф' => "f",
-            'х' => "kh",
-            'ц' => "ts",
-            'ч' => "ch",
-            'ш' => "sh",
-            'щ' => "shch",
-            'ю' => "iu",
-            'я' => "ia",
-            'ъ' | 'ь' | '\'' | '’' => "",
-            'y' | 'j' => "i",
-            c if c.is_alphabetic() => {
-                out.push(c);
-                continue;
-            }
-            _ => continue,
-        };
-        out.push_str(latin);
-    }
-    out
-}
-
 /// How many persons the merge candidates are looked for among, at most.
 const CANDIDATE_SCAN: i64 = 100_000;
 const CANDIDATES_SHOWN: usize = 20;
@@ -716,13 +669,16 @@ impl App {
         Ok(())
     }
 
-    /// Persons the actor may read whose family name (and given name, when both have one)
-    /// reads the same as the report's, compared by [`name_key`]. Every readable person is
-    /// opened to compare, so this is linear in the registry's size.
+    /// Persons the actor may read whose family name has the report's name key (any script,
+    /// any romanisation: `razam_link::name_key`) and whose given name, when both have one,
+    /// has its key or belongs to the same given-name group (Алесь = Аляксандр = Alexander).
+    /// Every readable person is opened to compare, so this is linear in the registry's size
+    /// until issue 4 brings a name index.
     pub async fn merge_candidates(&self, actor: &Actor, report: &IntakeReport) -> Result<Vec<PersonView>, AppError> {
         self.require(actor, Permission::WriteRegistry)?;
         let family = name_key(&report.family_name);
         let given = name_key(&report.given_name);
+        let given_group = given_name_group(&report.given_name);
         if family.is_empty() && given.is_empty() {
             return Ok(Vec::new());
         }
@@ -737,10 +693,12 @@ impl App {
             for p in page {
                 let (pf, pg) = (name_key(&p.identity.family_name), name_key(&p.identity.given_name));
                 let family_matches = family.is_empty() || pf == family;
-                let given_matches = given.is_empty() || pg.is_empty() || pg == given;
+                let same_given =
+                    pg == given || given_group.is_some() && given_name_group(&p.identity.given_name) == given_group;
+                let given_matches = given.is_empty() || pg.is_empty() || same_given;
                 // With no family name reported, the given name alone must match.
                 let matches = if family.is_empty() {
-                    pg == given
+                    same_given
                 } else {
                     family_matches && given_matches
                 };
@@ -884,14 +842,6 @@ mod tests {
         assert_eq!(decision.chosen_person(), Some(7));
         decision.person_other = "#12".into();
         assert_eq!(decision.chosen_person(), Some(12));
-    }
-
-    #[test]
-    fn names_compare_across_scripts_and_case() {
-        assert_eq!(name_key("Іванова"), name_key("IVANOVA"));
-        assert_eq!(name_key("Кузьмич"), name_key("Kuzmich"));
-        assert_eq!(name_key("Юрий"), name_key("iurii"));
-        assert_ne!(name_key("Іванова"), name_key("Іваноў"));
     }
 
     #[test]

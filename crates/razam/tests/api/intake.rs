@@ -313,7 +313,7 @@ async fn a_documenter_accepts_merges_and_rejects(app: TestApp) {
     assert_eq!(r.status(), StatusCode::CONFLICT);
     assert_eq!(count_persons(a).await, 1);
 
-    // Merge: a report in Latin letters finds the person written in Cyrillic.
+    // Merge: a report in a passport romanisation finds the person written in Cyrillic.
     let existing = a
         .create_person(
             &Actor::Cli,
@@ -331,7 +331,7 @@ async fn a_documenter_accepts_merges_and_rejects(app: TestApp) {
         .await
         .unwrap();
     let mut latin = detention("LOSIK", "detained at the station");
-    latin[0].1 = "Igar".into();
+    latin[0].1 = "Ihar".into();
     assert_eq!(
         report(&app, &public, &borrowed(&latin)).await.status(),
         StatusCode::SEE_OTHER
