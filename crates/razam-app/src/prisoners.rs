@@ -371,15 +371,7 @@ impl App {
         let who = actor.audit_name();
         if let Some(on) = row.recognized_on {
             changes.push(Change {
-                op: RegistryOp::Recognise {
-                    person,
-                    recognized_on: on.to_string(),
-                    decision_sealed: self.seal_json(
-                        "registry.recognition.decision",
-                        &serde_json::json!({"criteria": "", "reasoning": "imported from a political-prisoner list"}),
-                    )?,
-                    reviewer: who.clone(),
-                },
+                op: self.recognise_op(person, on, "", "imported from a political-prisoner list", who.clone())?,
                 actor: who.clone(),
                 audit: None,
                 snapshot_sealed: None,

@@ -377,18 +377,9 @@ impl App {
             .await?
             .ok_or(AppError::NotFound("the person"))?;
         self.may_read(actor, &p.confidentiality)?;
-        let decision = Decision {
-            criteria: criteria.trim().to_owned(),
-            reasoning: reasoning.trim().to_owned(),
-        };
         let mut changes = vec![Self::change(
             actor,
-            RegistryOp::Recognise {
-                person: Target::Existing(person),
-                recognized_on: on.to_string(),
-                decision_sealed: self.seal_json(SEAL_DECISION, &decision)?,
-                reviewer: actor.audit_name(),
-            },
+            self.recognise_op(Target::Existing(person), on, criteria, reasoning, actor.audit_name())?,
             Some("person.recognise"),
             None,
         )];
@@ -406,6 +397,27 @@ impl App {
         }
         self.store.apply(&changes).await?;
         Ok(())
+    }
+
+    /// The change that recognises `person` on `on`, its criteria and reasoning sealed.
+    pub(crate) fn recognise_op(
+        &self,
+        person: Target,
+        on: Day,
+        criteria: &str,
+        reasoning: &str,
+        reviewer: String,
+    ) -> Result<RegistryOp, AppError> {
+        let decision = Decision {
+            criteria: criteria.trim().to_owned(),
+            reasoning: reasoning.trim().to_owned(),
+        };
+        Ok(RegistryOp::Recognise {
+            person,
+            recognized_on: on.to_string(),
+            decision_sealed: self.seal_json(SEAL_DECISION, &decision)?,
+            reviewer,
+        })
     }
 
     /// Records that a person is held, released, pardoned or has died, from `on`.

@@ -852,17 +852,14 @@ impl App {
             });
         }
         for (p, on) in &plan.recognitions {
-            let decision = serde_json::json!({
-                "criteria": "demo",
-                "reasoning": "fictional demo recognition",
-            });
             changes.push(Change {
-                op: RegistryOp::Recognise {
-                    person: Target::Existing(ids[*p]),
-                    recognized_on: on.to_string(),
-                    decision_sealed: self.seal_json("registry.recognition.decision", &decision)?,
-                    reviewer: who.clone(),
-                },
+                op: self.recognise_op(
+                    Target::Existing(ids[*p]),
+                    *on,
+                    "demo",
+                    "fictional demo recognition",
+                    who.clone(),
+                )?,
                 actor: who.clone(),
                 audit: Some("person.recognise"),
                 snapshot_sealed: None,
