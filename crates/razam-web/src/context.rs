@@ -152,17 +152,20 @@ impl Ctx {
         self.user.clone().map(Actor::Account)
     }
 
+    /// Whether the logged-in account's role has `permission` (what a page offers; the app
+    /// checks again on every use).
+    pub fn may(&self, permission: Permission) -> bool {
+        self.user.as_ref().is_some_and(|u| u.role.may(permission))
+    }
+
     pub fn layout(&self) -> Layout {
         Layout {
             tr: self.tr.clone(),
             user: self.user.clone(),
             is_admin: self.user.as_ref().is_some_and(|u| u.role == Role::Admin),
-            reads_registry: self.user.as_ref().is_some_and(|u| u.role.may(Permission::ReadRegistry)),
-            exports: self.user.as_ref().is_some_and(|u| u.role.may(Permission::Export)),
-            may_triage: self
-                .user
-                .as_ref()
-                .is_some_and(|u| u.role.may(Permission::WriteRegistry)),
+            reads_registry: self.may(Permission::ReadRegistry),
+            exports: self.may(Permission::Export),
+            may_triage: self.may(Permission::WriteRegistry),
             csrf: self.csrf.clone(),
             languages: Locale::ALL
                 .into_iter()

@@ -23,10 +23,6 @@ use crate::i18n::Tr;
 use crate::pages::{app_error, bad_request, form_actor, render, to_login};
 use crate::persons::{PAGE, event_summary, history_page, record_form_page};
 
-fn may(ctx: &Ctx, permission: Permission) -> bool {
-    ctx.user.as_ref().is_some_and(|u| u.role.may(permission))
-}
-
 fn kind_options(tr: &Tr, empty_key: Option<&str>) -> Vec<(String, String)> {
     let mut options = Vec::new();
     if let Some(key) = empty_key {
@@ -411,7 +407,7 @@ pub async fn new_form(ctx: Ctx, Query(q): Query<NewQuery>) -> Response {
     if ctx.user.is_none() {
         return to_login();
     }
-    if !may(&ctx, Permission::WriteRegistry) {
+    if !ctx.may(Permission::WriteRegistry) {
         return app_error(&ctx, AppError::Forbidden);
     }
     let form = EventForm {
@@ -451,7 +447,7 @@ pub async fn edit_form(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i
     let Some(actor) = ctx.actor() else {
         return to_login();
     };
-    if !may(&ctx, Permission::WriteRegistry) {
+    if !ctx.may(Permission::WriteRegistry) {
         return app_error(&ctx, AppError::Forbidden);
     }
     match state.app.event_page(&actor, id).await {
@@ -650,7 +646,7 @@ async fn event_page(
                 added: utc_minute(s.created_at_ms),
             })
             .collect(),
-        may_write: may(ctx, Permission::WriteRegistry),
+        may_write: ctx.may(Permission::WriteRegistry),
         source_form,
         e,
         l: ctx.layout(),

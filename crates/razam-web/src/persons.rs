@@ -80,10 +80,6 @@ fn row_view(tr: &Tr, p: &PersonView) -> PersonRowView {
     }
 }
 
-fn may(ctx: &Ctx, permission: Permission) -> bool {
-    ctx.user.as_ref().is_some_and(|u| u.role.may(permission))
-}
-
 pub async fn list(State(state): State<AppState>, ctx: Ctx, Query(q): Query<ListQuery>) -> Response {
     let Some(actor) = ctx.actor() else {
         return to_login();
@@ -138,7 +134,7 @@ pub async fn list(State(state): State<AppState>, ctx: Ctx, Query(q): Query<ListQ
         statuses,
         next,
         first,
-        may_write: may(&ctx, Permission::WriteRegistry),
+        may_write: ctx.may(Permission::WriteRegistry),
         q,
         l: ctx.layout(),
     };
@@ -372,7 +368,7 @@ pub async fn new_form(ctx: Ctx) -> Response {
     if ctx.user.is_none() {
         return to_login();
     }
-    if !may(&ctx, Permission::WriteRegistry) {
+    if !ctx.may(Permission::WriteRegistry) {
         return app_error(&ctx, AppError::Forbidden);
     }
     person_form_page(&ctx, StatusCode::OK, &PersonForm::default(), None, &[], "")
@@ -397,7 +393,7 @@ pub async fn edit_form(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i
     let Some(actor) = ctx.actor() else {
         return to_login();
     };
-    if !may(&ctx, Permission::WriteRegistry) {
+    if !ctx.may(Permission::WriteRegistry) {
         return app_error(&ctx, AppError::Forbidden);
     }
     match state.app.person_page(&actor, id).await {
@@ -588,8 +584,8 @@ async fn person_page(
         level: tr.t(&format!("level-{}", p.person.confidentiality.as_str())),
         timeline,
         statuses,
-        may_write: may(ctx, Permission::WriteRegistry),
-        may_recognise: may(ctx, Permission::Recognise),
+        may_write: ctx.may(Permission::WriteRegistry),
+        may_recognise: ctx.may(Permission::Recognise),
         recognise_form,
         status_form: status_view_,
         p,
