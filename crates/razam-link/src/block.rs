@@ -31,8 +31,11 @@ pub enum Rule {
     BirthDate,
     /// Family name (masculine key) and birth place key.
     FamilyAndPlace,
-    /// Given name (group or key) and family name initial and birth place key.
+    /// Given name (group or key) and birth place key.
     GivenAndPlace,
+    /// Given name (group or key) and the first three symbols of the family name key (a typo
+    /// later in the family name).
+    GivenAndFamilyPrefix,
     /// The exact value of an identifying text field (one whose values are mostly distinct,
     /// such as an identity number or an address): the field's index.
     Text(usize),
@@ -65,8 +68,11 @@ impl Rule {
         if family && place {
             rules.push(Rule::FamilyAndPlace);
         }
-        if given && family && place {
+        if given && place {
             rules.push(Rule::GivenAndPlace);
+        }
+        if given && family {
+            rules.push(Rule::GivenAndFamilyPrefix);
         }
         rules.extend(identifying.iter().map(|&field| Rule::Text(field)));
         rules
@@ -81,7 +87,8 @@ impl Rule {
             Rule::FamilyAndBirthYear => &[fields.family, fields.date],
             Rule::BirthDate => &[fields.date],
             Rule::FamilyAndPlace => &[fields.family, fields.place],
-            Rule::GivenAndPlace => &[fields.given, fields.family, fields.place],
+            Rule::GivenAndPlace => &[fields.given, fields.place],
+            Rule::GivenAndFamilyPrefix => &[fields.given, fields.family],
             Rule::Text(field) => return vec![*field],
         };
         list.iter().flatten().copied().collect()
@@ -95,7 +102,8 @@ impl Rule {
             Rule::FamilyAndBirthYear => "family name key + birth year".into(),
             Rule::BirthDate => "full birth date".into(),
             Rule::FamilyAndPlace => "family name key + birth place key".into(),
-            Rule::GivenAndPlace => "given name (group or key) + family initial + birth place key".into(),
+            Rule::GivenAndPlace => "given name (group or key) + birth place key".into(),
+            Rule::GivenAndFamilyPrefix => "given name (group or key) + first 3 letters of the family key".into(),
             Rule::Text(field) => format!("{} (exact)", schema.fields.get(*field).map_or("?", |f| f.name.as_str())),
         }
     }
@@ -139,7 +147,17 @@ impl Rule {
                 ]
             }
             Rule::FamilyAndPlace => [family()?.into(), place()?.into(), 0],
-            Rule::GivenAndPlace => [given()?.into(), initial(fields.family)?, place()?.into()],
+            Rule::GivenAndPlace => [given()?.into(), place()?.into(), 0],
+            Rule::GivenAndFamilyPrefix => {
+                let prefix = fields.family.filter(|_| present(fields.family)).map(|f| {
+                    columns[f]
+                        .key_of(record)
+                        .chars()
+                        .take(3)
+                        .fold(0u64, |h, c| h << 21 | u64::from(c))
+                })?;
+                [given()?.into(), prefix, 1]
+            }
             Rule::Text(field) => {
                 let id = columns.get(*field)?.ids[record];
                 if id == 0 {

@@ -112,8 +112,16 @@ pub(crate) fn smallest_ids<S: AsRef<str>>(labels: &[u32], ids: &[S]) -> Vec<u32>
 /// clusters (a namesake bridging two persons) averages out small and does not merge them;
 /// a record linked to most members of a cluster joins it.
 ///
+/// With `sources` (linking files, each free of duplicates), two clusters that hold records of
+/// the same source are never merged: a cluster has at most one record per file.
+///
 /// Returns for each member the position (in `members`) of its cluster's first member.
-pub(crate) fn average_linkage(size: usize, edges: &[(u32, u32, f64)], min_average: f64) -> Vec<u32> {
+pub(crate) fn average_linkage(
+    size: usize,
+    edges: &[(u32, u32, f64)],
+    min_average: f64,
+    sources: Option<&[u8]>,
+) -> Vec<u32> {
     use std::collections::{BinaryHeap, HashMap};
 
     #[derive(PartialEq)]
@@ -140,6 +148,8 @@ pub(crate) fn average_linkage(size: usize, edges: &[(u32, u32, f64)], min_averag
 
     let mut sets = UnionFind::new(size);
     let mut sizes = vec![1u32; size];
+    // Per cluster: the sources of its records, one bit each.
+    let mut held: Vec<u8> = (0..size).map(|m| sources.map_or(0, |s| 1u8 << (s[m] % 8))).collect();
     let mut version = vec![0u32; size];
     let mut adjacency: Vec<HashMap<u32, f64>> = vec![HashMap::new(); size];
     for &(a, b, p) in edges {
@@ -165,7 +175,7 @@ pub(crate) fn average_linkage(size: usize, edges: &[(u32, u32, f64)], min_averag
         if average < min_average {
             break;
         }
-        if stamp != (version[a as usize], version[b as usize]) {
+        if stamp != (version[a as usize], version[b as usize]) || held[a as usize] & held[b as usize] != 0 {
             continue;
         }
         // Merge the smaller adjacency into the larger; the survivor keeps the smaller index.
@@ -182,6 +192,7 @@ pub(crate) fn average_linkage(size: usize, edges: &[(u32, u32, f64)], min_averag
         adjacency[keep as usize].remove(&gone);
         sets.union(keep, gone);
         sizes[keep as usize] += sizes[gone as usize];
+        held[keep as usize] |= held[gone as usize];
         version[keep as usize] += 1;
         version[gone as usize] += 1;
         for (&other, &sum) in &adjacency[keep as usize] {
@@ -225,15 +236,18 @@ mod tests {
             }
         }
         edges.push((3, 4, 0.9));
-        let clusters = average_linkage(8, &edges, 0.3);
+        let clusters = average_linkage(8, &edges, 0.3, None);
         assert_eq!(clusters, vec![0, 0, 0, 0, 4, 4, 4, 4]);
         // Plain components would join them; a low bar joins them too.
-        assert_eq!(average_linkage(8, &edges, 0.01), vec![0; 8]);
+        assert_eq!(average_linkage(8, &edges, 0.01, None), vec![0; 8]);
         // A record linked to three of four members joins.
         edges.push((8, 0, 0.9));
         edges.push((8, 1, 0.9));
         edges.push((8, 2, 0.9));
-        assert_eq!(average_linkage(9, &edges, 0.3)[8], 0);
+        assert_eq!(average_linkage(9, &edges, 0.3, None)[8], 0);
+        // Linking two files: 1 and 2 (file 0) both match 0 (file 1), only one of them joins it.
+        let edges = [(0, 1, 0.99), (0, 2, 0.9)];
+        assert_eq!(average_linkage(3, &edges, 0.3, Some(&[1, 0, 0])), vec![0, 0, 2]);
     }
 
     #[test]
@@ -251,6 +265,20 @@ mod tests {
     }
 
     proptest! {
+        /// Average linkage gives a partition: every record's label is the first member of its
+        /// cluster, and that member is labelled with itself.
+        #[test]
+        fn average_linkage_partitions(
+            links in prop::collection::vec((0u32..20, 0u32..20, 0.0f64..1.0), 0..60),
+            min_average in 0.05f64..0.9,
+        ) {
+            let labels = average_linkage(20, &links, min_average, None);
+            for (i, &label) in labels.iter().enumerate() {
+                prop_assert!(label as usize <= i);
+                prop_assert_eq!(labels[label as usize], label);
+            }
+        }
+
         /// Clusters are a partition, and the cluster id of every record is the smallest id of
         /// its cluster, whatever order the records and links come in.
         #[test]

@@ -79,7 +79,11 @@ impl Layout {
             let unique = matches!(role, Role::Id | Role::FullName)
                 || matches!(role, Role::Field(kind) if *kind != FieldKind::Text);
             if unique && taken.contains(role) {
-                *role = Role::Ignored;
+                *role = if *role == Role::FullName {
+                    Role::IgnoredFullName
+                } else {
+                    Role::Ignored
+                };
             } else {
                 taken.push(*role);
             }

@@ -10,6 +10,7 @@
 //! [`Model::default`]); the linkage engine estimates `m` and `u` from the data itself.
 
 use crate::date::PartialDate;
+use crate::sim::{Profile, jaro_winkler_at_least, within_one_edit};
 use crate::{given_name_group, masculine_surname_key, name_key, normalise};
 
 /// One person as the registry or a CSV row gives it. Empty strings mean "not known".
@@ -259,16 +260,18 @@ impl PreparedName {
 /// Jaro–Winkler similarity at or above which two keys count as `Similar`.
 pub const SIMILAR: f64 = 0.88;
 
+/// Whether two keys are `Similar`: Jaro–Winkler at least [`SIMILAR`].
 fn similar(a: &str, b: &str) -> bool {
-    !a.is_empty() && !b.is_empty() && strsim::jaro_winkler(a, b) >= SIMILAR
+    jaro_winkler_at_least(&Profile::new(a), &Profile::new(b), SIMILAR)
 }
 
 /// The levels of a name or place: Missing, Exact (same text), SameKey, then Equivalent when
-/// `equivalent` says so, Similar when the keys are close, else Different.
+/// `equivalent` says so, Similar when `similar` does, else Different.
 pub(crate) fn graded(
     (a_text, a_key): (&str, &str),
     (b_text, b_key): (&str, &str),
     equivalent: impl FnOnce() -> bool,
+    similar: impl FnOnce() -> bool,
 ) -> Agreement {
     if a_text.is_empty() || b_text.is_empty() {
         Agreement::Missing
@@ -278,7 +281,7 @@ pub(crate) fn graded(
         Agreement::SameKey
     } else if equivalent() {
         Agreement::Equivalent
-    } else if similar(a_key, b_key) {
+    } else if similar() {
         Agreement::Similar
     } else {
         Agreement::Different
@@ -291,16 +294,22 @@ fn forms(name: &PreparedName) -> (&str, &str) {
 
 /// Given names: the levels of the table on [`Agreement`].
 pub fn compare_given_names(a: &PreparedName, b: &PreparedName) -> Agreement {
-    graded(forms(a), forms(b), || {
-        given_name_group(&a.key).is_some_and(|group| given_name_group(&b.key) == Some(group))
-    })
+    graded(
+        forms(a),
+        forms(b),
+        || given_name_group(&a.key).is_some_and(|group| given_name_group(&b.key) == Some(group)),
+        || similar(&a.key, &b.key),
+    )
 }
 
 /// Family names: the levels of the table on [`Agreement`].
 pub fn compare_family_names(a: &PreparedName, b: &PreparedName) -> Agreement {
-    graded(forms(a), forms(b), || {
-        masculine_surname_key(&a.key) == masculine_surname_key(&b.key)
-    })
+    graded(
+        forms(a),
+        forms(b),
+        || masculine_surname_key(&a.key) == masculine_surname_key(&b.key),
+        || similar(&a.key, &b.key),
+    )
 }
 
 /// Patronymic endings in key symbols (masculine and feminine, Belarusian, Russian and their
@@ -321,9 +330,12 @@ pub(crate) fn patronymic_stem(key: &str) -> &str {
 
 /// Patronymics: the levels of the table on [`Agreement`].
 pub fn compare_patronymics(a: &PreparedName, b: &PreparedName) -> Agreement {
-    graded(forms(a), forms(b), || {
-        patronymic_stem(&a.key) == patronymic_stem(&b.key)
-    })
+    graded(
+        forms(a),
+        forms(b),
+        || patronymic_stem(&a.key) == patronymic_stem(&b.key),
+        || similar(&a.key, &b.key),
+    )
 }
 
 /// Birth dates: the levels of the table on [`Agreement`].
@@ -356,26 +368,45 @@ pub(crate) fn words_within(a: &str, b: &str) -> bool {
 
 /// Places: the levels of the table on [`Agreement`].
 pub fn compare_places(a: &PreparedName, b: &PreparedName) -> Agreement {
-    graded(forms(a), forms(b), || words_within(&a.key, &b.key))
+    graded(
+        forms(a),
+        forms(b),
+        || words_within(&a.key, &b.key),
+        || similar(&a.key, &b.key),
+    )
 }
 
 /// Other text (postcode, address, identity number…), given trimmed lower-case texts and the
 /// same without spaces and punctuation: Exact; SameKey (equal without spaces and
-/// punctuation); Similar (one edit apart, a transposition counting as one, or Jaro–Winkler ≥
-/// 0.9); Different; Missing.
+/// punctuation); Similar (one edit apart, a transposition of neighbours counting as one, or
+/// Jaro–Winkler ≥ 0.9); Different; Missing.
 pub fn compare_texts((a_text, a_key): (&str, &str), (b_text, b_key): (&str, &str)) -> Agreement {
+    text_level(
+        (a_text, a_key, &Profile::new(a_text)),
+        (b_text, b_key, &Profile::new(b_text)),
+    )
+}
+
+/// [`compare_texts`] with the texts' profiles worked out already.
+pub(crate) fn text_level(
+    (a_text, a_key, a): (&str, &str, &Profile),
+    (b_text, b_key, b): (&str, &str, &Profile),
+) -> Agreement {
     if a_text.is_empty() || b_text.is_empty() {
         Agreement::Missing
     } else if a_text == b_text {
         Agreement::Exact
     } else if !a_key.is_empty() && a_key == b_key {
         Agreement::SameKey
-    } else if strsim::osa_distance(a_text, b_text) <= 1 || strsim::jaro_winkler(a_text, b_text) >= 0.9 {
+    } else if within_one_edit(&a.chars, &b.chars) || jaro_winkler_at_least(a, b, TEXT_SIMILAR) {
         Agreement::Similar
     } else {
         Agreement::Different
     }
 }
+
+/// Jaro–Winkler at which other text counts as `Similar`.
+const TEXT_SIMILAR: f64 = 0.9;
 
 #[cfg(test)]
 mod tests {

@@ -96,14 +96,26 @@ pub(crate) fn estimate_m(
         iterations += 1;
         let mut counts = vec![[0.0f64; LEVELS]; fields];
         let mut matched = 0.0;
+        // ln(m/u) of every field and level, once per iteration; 0 for missing.
+        let table: Vec<[f64; LEVELS]> = (0..fields)
+            .map(|f| {
+                std::array::from_fn(|l| {
+                    if l == MISSING {
+                        0.0
+                    } else {
+                        (m[f][l].max(1e-12) / u[f][l].max(1e-12)).ln()
+                    }
+                })
+            })
+            .collect();
+        let prior = (lambda / (1.0 - lambda)).ln();
         for &(gamma, count) in &patterns {
-            let mut log_ratio = (lambda / (1.0 - lambda)).ln();
-            for field in 0..fields {
-                let level = level_of(gamma, field);
-                if level != MISSING {
-                    log_ratio += (m[field][level].max(1e-12) / u[field][level].max(1e-12)).ln();
-                }
-            }
+            let log_ratio = prior
+                + table
+                    .iter()
+                    .enumerate()
+                    .map(|(f, row)| row[level_of(gamma, f)])
+                    .sum::<f64>();
             let posterior = 1.0 / (1.0 + (-log_ratio).exp());
             let weight = posterior * count;
             matched += weight;

@@ -26,6 +26,7 @@ mod key;
 mod linker;
 mod normalise;
 mod record;
+mod sim;
 
 pub use block::{BlockLimits, Rule, RuleCount};
 pub use cluster::UnionFind;

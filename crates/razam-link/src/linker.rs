@@ -22,10 +22,11 @@ use rayon::prelude::*;
 use crate::block::{BlockLimits, Fields, Index, Rule, RuleCount, pack, unpack};
 use crate::cluster::{UnionFind, average_linkage, smallest_ids};
 use crate::compare::{
-    Agreement, LevelProbabilities, compare_dates, compare_texts, graded, probability_of_weight, words_within,
+    Agreement, LevelProbabilities, SIMILAR, compare_dates, graded, probability_of_weight, text_level, words_within,
 };
 use crate::em::{Estimate, LEVELS, estimate_by_rule, level_of, levels, random_pairs, u_from_vectors};
 use crate::record::{Column, FieldKind, Record, Schema};
+use crate::sim::jaro_winkler_at_least;
 
 /// Errors of the engine: all of them bad input.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -85,7 +86,7 @@ pub struct Settings {
     pub across_sources_only: bool,
     /// Clustering: `None` joins every link (connected components); `Some(a)` merges clusters
     /// by average link probability while it is at least `a`, against chaining (default
-    /// `Some(0.2)`; see [`crate::cluster`]).
+    /// `Some(0.25)`; see [`crate::cluster`]).
     pub min_average: Option<f64>,
     /// A text field is an identifying blocking key when its distinct values are at least this
     /// share of the records that have it (default 0.2).
@@ -106,7 +107,7 @@ impl Default for Settings {
             term_frequencies: true,
             across_sources_only: false,
             identifying_share: 0.2,
-            min_average: Some(0.2),
+            min_average: Some(0.25),
         }
     }
 }
@@ -237,8 +238,9 @@ impl Linker {
         let vectors = linker.compare_pairs(&pairs, progress);
 
         // u from random pairs; m and λ by EM on the blocked pairs.
-        progress.stage("estimating m and u", 0);
+        progress.stage("estimating u", 0);
         let u = u_from_vectors(&linker.random_vectors(), linker.columns.len());
+        progress.stage("estimating m", 0);
         let mut all: HashMap<u64, u64> = HashMap::new();
         for &gamma in &vectors {
             *all.entry(gamma).or_insert(0) += 1;
@@ -259,7 +261,9 @@ impl Linker {
             term_totals: linker.columns.iter().map(|c| c.present).collect(),
             estimate,
         });
-        let links = linker.link(&pairs, &vectors);
+        progress.stage("linking", 0);
+        let links = linker.link(&pairs, &vectors, progress);
+        progress.stage("done", 0);
         let report = linker.report(linker.ids.len(), rule_counts, pairs.len(), links);
         Ok((linker, report))
     }
@@ -281,7 +285,7 @@ impl Linker {
         self.refresh_term_counts();
         let (pairs, rule_counts) = self.candidate_pairs(first, progress);
         let vectors = self.compare_pairs(&pairs, progress);
-        let links = self.link(&pairs, &vectors);
+        let links = self.link(&pairs, &vectors, progress);
         Ok(self.report(self.ids.len() - first, rule_counts, pairs.len(), links))
     }
 
@@ -539,7 +543,7 @@ impl Linker {
     }
 
     /// Scores the pairs and joins those at or above the threshold; returns how many.
-    fn link(&mut self, pairs: &[u64], vectors: &[u64]) -> u64 {
+    fn link(&mut self, pairs: &[u64], vectors: &[u64], progress: &dyn Progress) -> u64 {
         let Some(scorer) = self.scorer() else { return 0 };
         let threshold = self.settings.threshold.clamp(1e-12, 1.0 - 1e-12);
         let threshold_weight = (threshold / (1.0 - threshold)).log2();
@@ -551,6 +555,7 @@ impl Linker {
                 (weight >= threshold_weight).then_some((pair, weight as f32))
             })
             .collect();
+        progress.stage("clustering", 0);
         let mut touched = Vec::with_capacity(links.len());
         for &(pair, _) in &links {
             let (a, b) = unpack(pair);
@@ -647,7 +652,11 @@ impl Linker {
                         .collect(),
                 };
                 local_edges.sort_by_key(|e| (e.0, e.1));
-                let first = average_linkage(members.len(), &local_edges, min_average);
+                let sources: Option<Vec<u8>> = this
+                    .settings
+                    .across_sources_only
+                    .then(|| members.iter().map(|&r| this.sources[r as usize]).collect());
+                let first = average_linkage(members.len(), &local_edges, min_average, sources.as_deref());
                 members
                     .iter()
                     .zip(first)
@@ -731,14 +740,38 @@ fn field_level(column: &Column, a: usize, b: usize) -> Agreement {
     }
     let (pa, pb) = (column.values[va as usize], column.values[vb as usize]);
     let forms = |v: u32, key: u32| (column.texts.get(v), column.keys.get(key));
+    let similar = || {
+        jaro_winkler_at_least(
+            &column.profiles[pa.key as usize],
+            &column.profiles[pb.key as usize],
+            SIMILAR,
+        )
+    };
     match column.kind {
         FieldKind::Date => compare_dates(pa.date, pb.date),
-        FieldKind::Text => compare_texts(forms(va, pa.key), forms(vb, pb.key)),
-        FieldKind::Place => graded(forms(va, pa.key), forms(vb, pb.key), || {
-            words_within(column.keys.get(pa.key), column.keys.get(pb.key))
-        }),
-        FieldKind::GivenName | FieldKind::FamilyName | FieldKind::Patronymic => {
-            graded(forms(va, pa.key), forms(vb, pb.key), || pa.alt != 0 && pa.alt == pb.alt)
-        }
+        FieldKind::Text => text_level(
+            (
+                column.texts.get(va),
+                column.keys.get(pa.key),
+                &column.profiles[va as usize],
+            ),
+            (
+                column.texts.get(vb),
+                column.keys.get(pb.key),
+                &column.profiles[vb as usize],
+            ),
+        ),
+        FieldKind::Place => graded(
+            forms(va, pa.key),
+            forms(vb, pb.key),
+            || words_within(column.keys.get(pa.key), column.keys.get(pb.key)),
+            similar,
+        ),
+        FieldKind::GivenName | FieldKind::FamilyName | FieldKind::Patronymic => graded(
+            forms(va, pa.key),
+            forms(vb, pb.key),
+            || pa.alt != 0 && pa.alt == pb.alt,
+            similar,
+        ),
     }
 }

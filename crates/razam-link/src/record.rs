@@ -10,6 +10,7 @@ use std::collections::HashMap;
 
 use crate::compare::patronymic_stem;
 use crate::date::PartialDate;
+use crate::sim::Profile;
 use crate::{given_name_group, masculine_surname_key, name_key, normalise};
 
 /// What a field holds, which decides how it is compared and blocked.
@@ -139,6 +140,8 @@ pub(crate) struct Column {
     pub key_counts: Vec<u32>,
     /// Records with a value in this field.
     pub present: u32,
+    /// Per key id (names, places) or text id (text): characters and histogram for similarity.
+    pub profiles: Vec<Profile>,
 }
 
 impl Column {
@@ -151,6 +154,7 @@ impl Column {
             keys: Interner::default(),
             key_counts: vec![0],
             present: 0,
+            profiles: vec![Profile::default()],
         }
     }
 
@@ -161,6 +165,15 @@ impl Column {
         if id as usize == self.values.len() {
             let value = self.prepare(&text);
             self.values.push(value);
+            // Profiles of the strings compared for similarity: text, or keys.
+            if self.kind == FieldKind::Text {
+                self.profiles.push(Profile::new(&text));
+            } else {
+                while self.profiles.len() < self.keys.len() {
+                    let key = self.keys.get(self.profiles.len() as u32);
+                    self.profiles.push(Profile::new(key));
+                }
+            }
         }
         if id != 0 {
             self.present += 1;

@@ -3,6 +3,7 @@
 //! Exit codes scripts can rely on: 0 success, 1 failure, 2 bad usage or bad input (including
 //! a wrong passphrase). The only crate that uses `anyhow`; it calls razam-app for every rule.
 
+mod link;
 mod secrets;
 
 use std::path::PathBuf;
@@ -121,6 +122,20 @@ enum Command {
     Stats {
         #[command(subcommand)]
         command: StatsCommand,
+    },
+    /// Find the records of one person in CSV files, however the name is written; no instance
+    /// needed. One input is deduplicated, two are linked. Writes `id,cluster_id`.
+    Link {
+        /// A CSV file with a header row (id, given_name, family_name, patronymic, birth_date,
+        /// birth_place…; other columns are compared as text). Give two to link them.
+        #[arg(long, value_name = "FILE", required = true)]
+        input: Vec<PathBuf>,
+        /// The CSV file to write: every input id once, with its cluster id.
+        #[arg(long, value_name = "FILE")]
+        output: PathBuf,
+        /// Match probability at which two records are linked (default 0.5).
+        #[arg(long, value_name = "P")]
+        threshold: Option<f64>,
     },
 }
 
@@ -263,6 +278,25 @@ enum VaultCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Linkage needs no instance and no async runtime.
+    if let Command::Link {
+        input,
+        output,
+        threshold,
+    } = &cli.command
+    {
+        return match link::run(input, output, *threshold) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::from(if e.chain().any(|c| c.downcast_ref::<link::BadInput>().is_some()) {
+                    2
+                } else {
+                    1
+                })
+            }
+        };
+    }
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
@@ -373,6 +407,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::User { command } => user(command).await,
         Command::Import { command } => import(command).await,
         Command::Stats { command } => stats(command).await,
+        Command::Link {
+            input,
+            output,
+            threshold,
+        } => link::run(&input, &output, threshold),
         Command::Export {
             what,
             unlock,

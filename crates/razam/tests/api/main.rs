@@ -12,6 +12,7 @@ mod export;
 mod figures;
 mod i18n;
 mod intake;
+mod link;
 mod login;
 mod registry;
 mod registry_pages;
