@@ -207,8 +207,41 @@ impl Fields {
 pub struct BlockLimits {
     /// Blocks with more records than this are compared by sorted neighbourhood.
     pub max_block: usize,
-    /// Neighbours on either side compared in a block over `max_block`.
+    /// Neighbours on either side compared in a block over the cap.
     pub window: usize,
+    /// Pairs one rule may give per record: a rule whose blocks would give more gets a lower
+    /// cap than `max_block` (see [`choose_cap`]).
+    pub pairs_per_record: usize,
+}
+
+/// The block size cap of one rule, from the sizes of its blocks: the largest cap up to
+/// `limits.max_block` at which the rule gives at most `limits.pairs_per_record` pairs per
+/// record (blocks within the cap all against all, blocks over it `window` neighbours each),
+/// and at least 2.
+pub(crate) fn choose_cap(sizes: &[usize], records: usize, limits: BlockLimits) -> usize {
+    let budget = (limits.pairs_per_record * records) as u64;
+    let cost = |cap: usize| -> u64 {
+        sizes
+            .iter()
+            .map(|&n| {
+                if n <= cap {
+                    (n * n.saturating_sub(1) / 2) as u64
+                } else {
+                    (n * limits.window) as u64
+                }
+            })
+            .sum()
+    };
+    let (mut lo, mut hi) = (2usize, limits.max_block.max(2));
+    if cost(hi) <= budget {
+        return hi;
+    }
+    // cost grows with the cap (all-against-all beats the window once n > 2·window); search.
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if cost(mid) <= budget { lo = mid } else { hi = mid - 1 }
+    }
+    lo
 }
 
 /// One rule's index: `(block key, record)` sorted.
@@ -224,6 +257,8 @@ pub struct RuleCount {
     pub pairs: u64,
     /// Blocks over the size limit, compared by sorted neighbourhood.
     pub capped_blocks: u64,
+    /// The rule's block size cap.
+    pub cap: usize,
 }
 
 impl Index {
@@ -346,6 +381,7 @@ mod tests {
         let limits = BlockLimits {
             max_block: 100,
             window: 2,
+            pairs_per_record: 100,
         };
         let keys: Vec<(u64, u32)> = (0..20u32).map(|r| (u64::from(r % 3), r)).collect();
         let mut once = Index::default();
@@ -370,6 +406,7 @@ mod tests {
         let limits = BlockLimits {
             max_block: 5,
             window: 2,
+            pairs_per_record: 100,
         };
         let keys: Vec<(u64, u32)> = (0..10u32).map(|r| (1, r)).collect();
         let order = |a: u32, b: u32| a.cmp(&b);
@@ -384,10 +421,26 @@ mod tests {
     }
 
     #[test]
+    fn the_cap_keeps_a_rule_within_its_budget() {
+        let limits = BlockLimits {
+            max_block: 500,
+            window: 2,
+            pairs_per_record: 4,
+        };
+        // 1,000 records in blocks of 10 give 4.5 pairs per record: over budget, so capped.
+        let sizes = vec![10; 100];
+        let cap = choose_cap(&sizes, 1000, limits);
+        assert!(cap < 10, "{cap}");
+        // Small blocks stay whole.
+        assert_eq!(choose_cap(&[3; 100], 300, limits), 500);
+    }
+
+    #[test]
     fn disallowed_pairs_are_left_out() {
         let limits = BlockLimits {
             max_block: 100,
             window: 2,
+            pairs_per_record: 100,
         };
         let keys: Vec<(u64, u32)> = (0..6u32).map(|r| (1, r)).collect();
         let across = |a: u32, b: u32| a % 2 != b % 2;

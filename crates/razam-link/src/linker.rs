@@ -19,7 +19,7 @@ use std::hash::{Hash, Hasher};
 
 use rayon::prelude::*;
 
-use crate::block::{BlockLimits, Fields, Index, Rule, RuleCount, pack, unpack};
+use crate::block::{BlockLimits, Fields, Index, Rule, RuleCount, choose_cap, pack, unpack};
 use crate::cluster::{UnionFind, average_linkage, smallest_ids};
 use crate::compare::{
     Agreement, LevelProbabilities, SIMILAR, compare_dates, graded, probability_of_weight, text_level, words_within,
@@ -70,7 +70,8 @@ pub enum LinkError {
 pub struct Settings {
     /// Pairs with a match probability at or above this are linked (default 0.5).
     pub threshold: f64,
-    /// Block size limit and window (default 500 records, 30 neighbours each side).
+    /// Block size limit, window and pair budget per rule (default 500 records, 10 neighbours
+    /// each side, 10 pairs per record).
     pub limits: BlockLimits,
     /// Random pairs drawn to estimate `u` (default 1,000,000).
     pub u_pairs: usize,
@@ -99,7 +100,8 @@ impl Default for Settings {
             threshold: 0.5,
             limits: BlockLimits {
                 max_block: 500,
-                window: 30,
+                window: 10,
+                pairs_per_record: 10,
             },
             u_pairs: 1_000_000,
             max_iterations: 100,
@@ -120,6 +122,8 @@ pub struct Parameters {
     pub schema: Schema,
     /// The blocking rules.
     pub rules: Vec<Rule>,
+    /// Per rule: the block size cap chosen when fitting.
+    pub caps: Vec<usize>,
     /// The probability that two records taken at random are one person (the prior): the
     /// matches EM expects among the blocked pairs over all pairs there are.
     pub lambda: f64,
@@ -172,6 +176,8 @@ pub struct Linker {
     id_overflow: HashSet<Box<str>>,
     sources: Vec<u8>,
     rules: Vec<Rule>,
+    /// Per rule: its block size cap, chosen on the first records.
+    caps: Vec<usize>,
     indexes: Vec<Index>,
     parameters: Option<Parameters>,
     /// Per field, per key id: the term count used for scoring (0: unknown, counts as 1).
@@ -204,6 +210,7 @@ impl Linker {
             id_overflow: HashSet::new(),
             sources: Vec::new(),
             rules: Vec::new(),
+            caps: Vec::new(),
             indexes: Vec::new(),
             parameters: None,
             clusters: UnionFind::default(),
@@ -255,6 +262,7 @@ impl Linker {
         linker.parameters = Some(Parameters {
             schema: linker.schema.clone(),
             rules: linker.rules.clone(),
+            caps: linker.caps.clone(),
             lambda,
             fields: levels(&estimate.m, &u),
             term_counts: Vec::new(),
@@ -272,6 +280,7 @@ impl Linker {
     pub fn with_parameters(settings: Settings, parameters: Parameters) -> Result<Linker, LinkError> {
         let mut linker = Linker::empty(parameters.schema.clone(), settings)?;
         linker.rules = parameters.rules.clone();
+        linker.caps = parameters.caps.clone();
         linker.indexes = linker.rules.iter().map(|_| Index::default()).collect();
         linker.parameters = Some(parameters);
         Ok(linker)
@@ -425,18 +434,35 @@ impl Linker {
         let order = |a: u32, b: u32| sort_key(a).cmp(&sort_key(b));
         let mut all = Vec::new();
         let mut counts = Vec::new();
-        for (rule, index) in self.rules.iter().zip(self.indexes.iter_mut()) {
-            let keys: Vec<(u64, u32)> = (first..self.ids.len())
+        for (i, (rule, index)) in self.rules.iter().zip(self.indexes.iter_mut()).enumerate() {
+            let mut keys: Vec<(u64, u32)> = (first..self.ids.len())
                 .into_par_iter()
                 .filter_map(|r| rule.key(columns, &fields, r).map(|k| (k, r as u32)))
                 .collect();
-            let (pairs, count) = index.add(keys, self.settings.limits, &order, &allowed);
+            keys.par_sort_unstable();
+            if self.caps.len() <= i {
+                let sizes: Vec<usize> = keys.chunk_by(|a, b| a.0 == b.0).map(<[_]>::len).collect();
+                self.caps
+                    .push(choose_cap(&sizes, self.ids.len() - first, self.settings.limits));
+            }
+            let limits = BlockLimits {
+                max_block: self.caps[i],
+                ..self.settings.limits
+            };
+            let (pairs, count) = index.add(keys, limits, &order, &allowed);
             all.extend(pairs);
-            counts.push((rule.describe(&self.schema), count));
+            counts.push((
+                rule.describe(&self.schema),
+                RuleCount {
+                    cap: self.caps[i],
+                    ..count
+                },
+            ));
             progress.advance(1);
         }
         all.par_sort_unstable();
         all.dedup();
+        all.shrink_to_fit();
         (all, counts)
     }
 
