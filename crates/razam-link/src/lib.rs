@@ -15,6 +15,7 @@
 mod given;
 mod key;
 mod normalise;
+pub mod synth;
 
 pub use given::given_name_group;
 pub use key::{masculine_surname_key, name_key};
