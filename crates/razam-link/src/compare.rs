@@ -254,10 +254,6 @@ impl PreparedName {
             key: name_key(value),
         }
     }
-
-    fn is_missing(&self) -> bool {
-        self.text.is_empty()
-    }
 }
 
 /// Jaro–Winkler similarity at or above which two keys count as `Similar`.
@@ -267,43 +263,44 @@ fn similar(a: &str, b: &str) -> bool {
     !a.is_empty() && !b.is_empty() && strsim::jaro_winkler(a, b) >= SIMILAR
 }
 
-/// The common levels: Missing, Exact, SameKey; `None` when none of them holds.
-fn text_levels(a: &PreparedName, b: &PreparedName) -> Option<Agreement> {
-    if a.is_missing() || b.is_missing() {
-        Some(Agreement::Missing)
-    } else if a.text == b.text {
-        Some(Agreement::Exact)
-    } else if !a.key.is_empty() && a.key == b.key {
-        Some(Agreement::SameKey)
-    } else {
-        None
-    }
-}
-
-/// Given names: the levels of the table on [`Agreement`].
-pub fn compare_given_names(a: &PreparedName, b: &PreparedName) -> Agreement {
-    if let Some(level) = text_levels(a, b) {
-        return level;
-    }
-    match (given_name_group(&a.key), given_name_group(&b.key)) {
-        (Some(x), Some(y)) if x == y => Agreement::Equivalent,
-        _ if similar(&a.key, &b.key) => Agreement::Similar,
-        _ => Agreement::Different,
-    }
-}
-
-/// Family names: the levels of the table on [`Agreement`].
-pub fn compare_family_names(a: &PreparedName, b: &PreparedName) -> Agreement {
-    if let Some(level) = text_levels(a, b) {
-        return level;
-    }
-    if masculine_surname_key(&a.key) == masculine_surname_key(&b.key) {
+/// The levels of a name or place: Missing, Exact (same text), SameKey, then Equivalent when
+/// `equivalent` says so, Similar when the keys are close, else Different.
+pub(crate) fn graded(
+    (a_text, a_key): (&str, &str),
+    (b_text, b_key): (&str, &str),
+    equivalent: impl FnOnce() -> bool,
+) -> Agreement {
+    if a_text.is_empty() || b_text.is_empty() {
+        Agreement::Missing
+    } else if a_text == b_text {
+        Agreement::Exact
+    } else if !a_key.is_empty() && a_key == b_key {
+        Agreement::SameKey
+    } else if equivalent() {
         Agreement::Equivalent
-    } else if similar(&a.key, &b.key) {
+    } else if similar(a_key, b_key) {
         Agreement::Similar
     } else {
         Agreement::Different
     }
+}
+
+fn forms(name: &PreparedName) -> (&str, &str) {
+    (&name.text, &name.key)
+}
+
+/// Given names: the levels of the table on [`Agreement`].
+pub fn compare_given_names(a: &PreparedName, b: &PreparedName) -> Agreement {
+    graded(forms(a), forms(b), || {
+        given_name_group(&a.key).is_some_and(|group| given_name_group(&b.key) == Some(group))
+    })
+}
+
+/// Family names: the levels of the table on [`Agreement`].
+pub fn compare_family_names(a: &PreparedName, b: &PreparedName) -> Agreement {
+    graded(forms(a), forms(b), || {
+        masculine_surname_key(&a.key) == masculine_surname_key(&b.key)
+    })
 }
 
 /// Patronymic endings in key symbols (masculine and feminine, Belarusian, Russian and their
@@ -311,7 +308,7 @@ pub fn compare_family_names(a: &PreparedName, b: &PreparedName) -> Agreement {
 const PATRONYMIC_ENDINGS: &[&str] = &["авіх", "аўна", "авна", "іхна", "іх", "ава", "на"];
 
 /// The father's name in a patronymic key: the key without its patronymic ending.
-fn patronymic_stem(key: &str) -> &str {
+pub(crate) fn patronymic_stem(key: &str) -> &str {
     for ending in PATRONYMIC_ENDINGS {
         if let Some(stem) = key.strip_suffix(ending)
             && stem.chars().count() >= 2
@@ -324,16 +321,9 @@ fn patronymic_stem(key: &str) -> &str {
 
 /// Patronymics: the levels of the table on [`Agreement`].
 pub fn compare_patronymics(a: &PreparedName, b: &PreparedName) -> Agreement {
-    if let Some(level) = text_levels(a, b) {
-        return level;
-    }
-    if patronymic_stem(&a.key) == patronymic_stem(&b.key) {
-        Agreement::Equivalent
-    } else if similar(&a.key, &b.key) {
-        Agreement::Similar
-    } else {
-        Agreement::Different
-    }
+    graded(forms(a), forms(b), || {
+        patronymic_stem(&a.key) == patronymic_stem(&b.key)
+    })
 }
 
 /// Birth dates: the levels of the table on [`Agreement`].
@@ -358,16 +348,29 @@ pub fn compare_dates(a: PartialDate, b: PartialDate) -> Agreement {
     Agreement::Different
 }
 
+/// Whether every word of one key is among the words of the other (`minsk` / `minsk region`).
+pub(crate) fn words_within(a: &str, b: &str) -> bool {
+    let within = |x: &str, y: &str| !x.is_empty() && x.split(' ').all(|word| y.split(' ').any(|other| other == word));
+    within(a, b) || within(b, a)
+}
+
 /// Places: the levels of the table on [`Agreement`].
 pub fn compare_places(a: &PreparedName, b: &PreparedName) -> Agreement {
-    if let Some(level) = text_levels(a, b) {
-        return level;
-    }
-    let contained =
-        |x: &str, y: &str| !x.is_empty() && x.split(' ').all(|word| y.split(' ').any(|other| other == word));
-    if contained(&a.key, &b.key) || contained(&b.key, &a.key) {
-        Agreement::Equivalent
-    } else if similar(&a.key, &b.key) {
+    graded(forms(a), forms(b), || words_within(&a.key, &b.key))
+}
+
+/// Other text (postcode, address, identity number…), given trimmed lower-case texts and the
+/// same without spaces and punctuation: Exact; SameKey (equal without spaces and
+/// punctuation); Similar (one edit apart, a transposition counting as one, or Jaro–Winkler ≥
+/// 0.9); Different; Missing.
+pub fn compare_texts((a_text, a_key): (&str, &str), (b_text, b_key): (&str, &str)) -> Agreement {
+    if a_text.is_empty() || b_text.is_empty() {
+        Agreement::Missing
+    } else if a_text == b_text {
+        Agreement::Exact
+    } else if !a_key.is_empty() && a_key == b_key {
+        Agreement::SameKey
+    } else if strsim::osa_distance(a_text, b_text) <= 1 || strsim::jaro_winkler(a_text, b_text) >= 0.9 {
         Agreement::Similar
     } else {
         Agreement::Different
@@ -497,6 +500,24 @@ mod tests {
         assert_eq!(compare_dates(date("1990"), date("1991")), Agreement::Different);
         assert_eq!(compare_dates(date(""), date("1991")), Agreement::Missing);
         assert_eq!(compare_dates(date("soon"), date("1991")), Agreement::Missing);
+    }
+
+    #[test]
+    fn text_levels() {
+        assert_eq!(compare_texts(("4011", "4011"), ("4011", "4011")), Agreement::Exact);
+        assert_eq!(
+            compare_texts(("pridham street", "pridhamstreet"), ("pridhamstreet", "pridhamstreet")),
+            Agreement::SameKey
+        );
+        assert_eq!(
+            compare_texts(("6988048", "6988048"), ("6988084", "6988084")),
+            Agreement::Similar
+        );
+        assert_eq!(
+            compare_texts(("male", "male"), ("female", "female")),
+            Agreement::Different
+        );
+        assert_eq!(compare_texts(("", ""), ("female", "female")), Agreement::Missing);
     }
 
     #[test]

@@ -33,6 +33,12 @@ impl PartialDate {
     /// empty cell included). Impossible months and days (13, 32) are refused; the day is not
     /// checked against the month's length.
     pub fn parse(text: &str) -> Option<PartialDate> {
+        PartialDate::parse_lenient(text).filter(|d| d.month <= 12 && d.day <= 31)
+    }
+
+    /// Parses like [`PartialDate::parse`] but keeps a month or day that cannot be (`1856-86-18`,
+    /// a typo in a record): it still compares as a date one digit away from the right one.
+    pub fn parse_lenient(text: &str) -> Option<PartialDate> {
         let text = text.trim();
         let bytes = text.as_bytes();
         let digits = |range: std::ops::Range<usize>| -> Option<u16> {
@@ -53,7 +59,7 @@ impl PartialDate {
             }
             _ => return None,
         };
-        if year == 0 || month > 12 || day > 31 || (day != 0 && month == 0) {
+        if year == 0 || (day != 0 && month == 0) {
             return None;
         }
         Some(PartialDate {
@@ -94,6 +100,23 @@ impl PartialDate {
     }
 }
 
+impl std::fmt::Display for PartialDate {
+    /// `YYYY-MM-DD`, `YYYY-MM` or `YYYY`; nothing for no date.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.year == 0 {
+            return Ok(());
+        }
+        write!(f, "{:04}", self.year)?;
+        if self.month != 0 {
+            write!(f, "-{:02}", self.month)?;
+            if self.day != 0 {
+                write!(f, "-{:02}", self.day)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::PartialDate;
@@ -126,6 +149,16 @@ mod tests {
         ] {
             assert_eq!(PartialDate::parse(text), None, "{text}");
         }
+    }
+
+    #[test]
+    fn lenient_parsing_keeps_impossible_months_and_prints_back() {
+        assert_eq!(PartialDate::parse_lenient("1856-86-18"), d(1856, 86, 18));
+        assert_eq!(PartialDate::parse("1856-86-18"), None);
+        for text in ["1990-05-12", "1990-05", "1990"] {
+            assert_eq!(PartialDate::parse_or_none(text).to_string(), text);
+        }
+        assert_eq!(PartialDate::NONE.to_string(), "");
     }
 
     #[test]
