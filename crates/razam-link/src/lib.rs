@@ -9,14 +9,37 @@
 //!   "same family name, other gender" (the key itself keeps them apart);
 //! - [`given_name_group`]: the group of given-name equivalents across be, ru, uk, pl and en.
 //!
+//! On top of them, [`Model::compare`] compares two [`PersonRecord`]s field by field and weighs
+//! the evidence (Fellegi–Sunter: one agreement level per field, `log2(m/u)` per level).
+//!
 //! The crate does no I/O (no files, network, clock or async runtime): it is pure functions over
 //! strings, so the registry, the CLI and the benchmarks can all share it.
 
+mod block;
+mod cluster;
+mod columns;
+mod compare;
+mod date;
+mod em;
 mod given;
 mod key;
+mod linker;
 mod normalise;
+mod record;
 pub mod synth;
 
+pub use block::{BlockLimits, Rule, RuleCount};
+pub use cluster::UnionFind;
+pub use columns::{Layout, Role, split_full_name};
+pub use compare::compare_texts;
+pub use compare::{
+    Agreement, Evidence, Field, FieldEvidence, LevelProbabilities, Model, PersonRecord, PreparedName, compare_dates,
+    compare_family_names, compare_given_names, compare_patronymics, compare_places, probability_of_weight,
+};
+pub use date::PartialDate;
+pub use em::Estimate;
 pub use given::given_name_group;
 pub use key::{masculine_surname_key, name_key};
+pub use linker::{LinkError, Linker, Parameters, Progress, Quiet, Report, Settings};
 pub use normalise::normalise;
+pub use record::{FieldKind, FieldSpec, Record, Schema};

@@ -6,6 +6,7 @@
 
 mod api;
 mod context;
+mod duplicates;
 mod events;
 mod export;
 mod figures;
@@ -57,6 +58,10 @@ pub fn router(app: Arc<App>) -> Result<Router, String> {
         .route("/admin/users", get(pages::users))
         .route("/persons", get(persons::list).post(persons::create))
         .route("/persons/new", get(persons::new_form))
+        .route("/persons/duplicates", get(duplicates::queue))
+        .route("/persons/merge", get(duplicates::merge_form).post(duplicates::merge))
+        .route("/persons/distinct", post(duplicates::distinct))
+        .route("/persons/merges/{id}/undo", post(duplicates::undo))
         .route("/persons/{id}", get(persons::show).post(persons::update))
         .route("/persons/{id}/edit", get(persons::edit_form))
         .route("/persons/{id}/history", get(persons::history))

@@ -503,6 +503,16 @@ async fn import(command: ImportCommand) -> anyhow::Result<()> {
             report.unchanged,
             if dry_run { " (dry run: nothing was written)" } else { "" }
         );
+        for w in &report.warnings {
+            eprintln!(
+                "{}: line {}: probably the same person as {} ({:.1} %: {})",
+                file.display(),
+                w.line,
+                w.candidate,
+                w.probability * 100.0,
+                w.agreeing
+            );
+        }
     } else {
         for e in &report.errors {
             let column = if e.column.is_empty() {

@@ -1,0 +1,573 @@
+//! Comparing two person records field by field, and the Fellegi–Sunter weight of the evidence.
+//!
+//! Each field of a pair gets one [`Agreement`] level; each level has an `m` probability (how
+//! often the level occurs between two records of the same person) and a `u` probability (how
+//! often it occurs between two records of different persons). The weight of a level is
+//! `log2(m / u)`, the log Bayes factor; the match weight of a pair is the prior log-odds plus the
+//! sum of its field weights, and the probability is `2^w / (1 + 2^w)`.
+//!
+//! [`Model::default`] holds fixed priors for persons in a human-rights registry (documented on
+//! [`Model::default`]); the linkage engine estimates `m` and `u` from the data itself.
+
+use crate::date::PartialDate;
+use crate::{given_name_group, masculine_surname_key, name_key, normalise};
+
+/// One person as the registry or a CSV row gives it. Empty strings mean "not known".
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PersonRecord {
+    /// Given name in any script or romanisation.
+    pub given_name: String,
+    /// Family name in any script or romanisation.
+    pub family_name: String,
+    /// Patronymic (father's name form), if known.
+    pub patronymic: String,
+    /// Birth date as given: `YYYY-MM-DD`, `YYYY-MM`, `YYYY` or empty (also `YYYYMMDD`,
+    /// `DD.MM.YYYY`); anything else counts as missing.
+    pub birth_date: String,
+    /// Place of birth as given.
+    pub birth_place: String,
+}
+
+/// The compared fields of a [`PersonRecord`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Field {
+    /// [`PersonRecord::given_name`].
+    GivenName,
+    /// [`PersonRecord::family_name`].
+    FamilyName,
+    /// [`PersonRecord::patronymic`].
+    Patronymic,
+    /// [`PersonRecord::birth_date`].
+    BirthDate,
+    /// [`PersonRecord::birth_place`].
+    BirthPlace,
+}
+
+impl Field {
+    /// Every field, in the order [`Evidence::fields`] lists them.
+    pub const ALL: [Field; 5] = [
+        Field::GivenName,
+        Field::FamilyName,
+        Field::Patronymic,
+        Field::BirthDate,
+        Field::BirthPlace,
+    ];
+}
+
+/// How far two values of one field agree, from strongest to none. The first level that holds
+/// is the one given.
+///
+/// | level | names (given, family, patronymic) | birth date | birth place |
+/// |---|---|---|---|
+/// | `Exact` | same [`normalise`]d text | same date at the same precision | same normalised text |
+/// | `SameKey` | same [`name_key`] (another script or romanisation) | one is less precise and they agree as far as it goes (`1990` and `1990-05-12`) | same name key |
+/// | `Equivalent` | given: same [`given_name_group`] (Алесь / Аляксандр); family: same [`masculine_surname_key`], other gender ending (Иванова / Иванов); patronymic: same father's name, other gender ending (Іванавіч / Ивановна) | day and month swapped | one's words are all among the other's (`Minsk` / `Minsk region`) |
+/// | `Similar` | Jaro–Winkler of the keys ≥ 0.88 (a typo) | full dates one digit apart, or same year and month | Jaro–Winkler of the keys ≥ 0.88 |
+/// | `Different` | none of the above | none of the above | none of the above |
+/// | `Missing` | either side empty | either side empty or no date | either side empty |
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Agreement {
+    /// The same value written the same way (see the table on [`Agreement`]).
+    Exact,
+    /// The same value in another spelling.
+    SameKey,
+    /// Values that denote the same thing by a known equivalence.
+    Equivalent,
+    /// Values close enough to be a slip of the pen.
+    Similar,
+    /// Values that disagree.
+    Different,
+    /// At least one value is not known: no evidence either way.
+    Missing,
+}
+
+impl Agreement {
+    /// Every level, strongest first; the index of a level in this array is its number.
+    pub const ALL: [Agreement; 6] = [
+        Agreement::Exact,
+        Agreement::SameKey,
+        Agreement::Equivalent,
+        Agreement::Similar,
+        Agreement::Different,
+        Agreement::Missing,
+    ];
+
+    /// The level's number: its index in [`Agreement::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// The evidence one field gives about a pair.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FieldEvidence {
+    /// The field.
+    pub field: Field,
+    /// How far the two values agree.
+    pub agreement: Agreement,
+    /// `log2(m / u)` of that level: positive speaks for one person, negative against; 0 when
+    /// missing.
+    pub weight: f64,
+}
+
+/// The evidence of a whole pair.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Evidence {
+    /// One entry per field, in the order of [`Field::ALL`].
+    pub fields: Vec<FieldEvidence>,
+    /// Prior log2-odds plus the sum of the field weights.
+    pub match_weight: f64,
+    /// The match probability `2^w / (1 + 2^w)` of the match weight `w`.
+    pub probability: f64,
+}
+
+/// `m` and `u` probabilities of each agreement level of one field, indexed by
+/// [`Agreement::index`]. The `Missing` entries are ignored (its weight is 0).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LevelProbabilities {
+    /// P(level | same person).
+    pub m: [f64; 6],
+    /// P(level | different persons).
+    pub u: [f64; 6],
+}
+
+impl LevelProbabilities {
+    /// The weight `log2(m / u)` of a level; 0 for `Missing`.
+    pub fn weight(&self, level: Agreement) -> f64 {
+        if level == Agreement::Missing {
+            return 0.0;
+        }
+        let i = level.index();
+        (self.m[i].max(1e-9) / self.u[i].max(1e-12)).log2()
+    }
+}
+
+/// A Fellegi–Sunter model for [`PersonRecord`]s: the prior and the level probabilities of each
+/// field.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Model {
+    /// Prior probability that two records picked at random are the same person.
+    pub prior: f64,
+    /// Level probabilities per field, in the order of [`Field::ALL`].
+    pub fields: [LevelProbabilities; 5],
+}
+
+impl Default for Model {
+    /// Fixed priors for persons in a registry of repression (not estimated from data):
+    ///
+    /// - prior 1 in 10,000 that two registry persons are the same;
+    /// - given name: m = 0.70 / 0.15 / 0.06 / 0.04 / 0.05 for Exact / SameKey / Equivalent /
+    ///   Similar / Different (documenters write names from several sources and languages), u =
+    ///   0.01 / 0.004 / 0.003 / 0.01 / 0.973 (a few hundred common given names);
+    /// - family name: m = 0.70 / 0.18 / 0.02 / 0.05 / 0.05, u = 0.002 / 0.001 / 0.0005 / 0.005 /
+    ///   0.9915 (family names are far more varied);
+    /// - patronymic: m = 0.70 / 0.15 / 0.05 / 0.05 / 0.05, u = 0.02 / 0.01 / 0.005 / 0.01 / 0.955;
+    /// - birth date: m = 0.80 / 0.08 / 0.02 / 0.05 / 0.05, u = 0.00005 / 0.01 / 0.00005 / 0.001 /
+    ///   0.98890 (about 36,000 days in a century; a year-only date agrees with 1 in 100);
+    /// - birth place: m = 0.60 / 0.15 / 0.05 / 0.05 / 0.15 (people name their town differently),
+    ///   u = 0.05 / 0.01 / 0.01 / 0.02 / 0.91 (many persons come from Minsk).
+    ///
+    /// With these, the same full name and birth date gives a probability above 0.999; the same
+    /// full name alone about 0.7; the same full name and a different birth date about 0.1.
+    fn default() -> Model {
+        let level = |m: [f64; 5], u: [f64; 5]| LevelProbabilities {
+            m: [m[0], m[1], m[2], m[3], m[4], 1.0],
+            u: [u[0], u[1], u[2], u[3], u[4], 1.0],
+        };
+        Model {
+            prior: 1e-4,
+            fields: [
+                level([0.70, 0.15, 0.06, 0.04, 0.05], [0.01, 0.004, 0.003, 0.01, 0.973]),
+                level([0.70, 0.18, 0.02, 0.05, 0.05], [0.002, 0.001, 0.0005, 0.005, 0.9915]),
+                level([0.70, 0.15, 0.05, 0.05, 0.05], [0.02, 0.01, 0.005, 0.01, 0.955]),
+                level([0.80, 0.08, 0.02, 0.05, 0.05], [0.00005, 0.01, 0.00005, 0.001, 0.9889]),
+                level([0.60, 0.15, 0.05, 0.05, 0.15], [0.05, 0.01, 0.01, 0.02, 0.91]),
+            ],
+        }
+    }
+}
+
+impl Model {
+    /// Compares two persons field by field and weighs the evidence.
+    ///
+    /// ```
+    /// use razam_link::{Agreement, Model, PersonRecord};
+    /// let a = PersonRecord { given_name: "Алесь".into(), family_name: "Бяляцкі".into(),
+    ///     birth_date: "1962-09-25".into(), ..PersonRecord::default() };
+    /// let b = PersonRecord { given_name: "Aleksandr".into(), family_name: "Bialiatski".into(),
+    ///     birth_date: "1962-09-25".into(), ..PersonRecord::default() };
+    /// let evidence = Model::default().compare(&a, &b);
+    /// assert_eq!(evidence.fields[0].agreement, Agreement::Equivalent);
+    /// assert_eq!(evidence.fields[1].agreement, Agreement::SameKey);
+    /// assert!(evidence.probability > 0.99);
+    /// ```
+    pub fn compare(&self, a: &PersonRecord, b: &PersonRecord) -> Evidence {
+        let levels = [
+            compare_given_names(&PreparedName::new(&a.given_name), &PreparedName::new(&b.given_name)),
+            compare_family_names(&PreparedName::new(&a.family_name), &PreparedName::new(&b.family_name)),
+            compare_patronymics(&PreparedName::new(&a.patronymic), &PreparedName::new(&b.patronymic)),
+            compare_dates(
+                PartialDate::parse_or_none(&a.birth_date),
+                PartialDate::parse_or_none(&b.birth_date),
+            ),
+            compare_places(&PreparedName::new(&a.birth_place), &PreparedName::new(&b.birth_place)),
+        ];
+        let fields: Vec<FieldEvidence> = Field::ALL
+            .iter()
+            .zip(levels)
+            .zip(self.fields.iter())
+            .map(|((&field, agreement), probabilities)| FieldEvidence {
+                field,
+                agreement,
+                weight: probabilities.weight(agreement),
+            })
+            .collect();
+        let prior = self.prior.clamp(1e-12, 1.0 - 1e-12);
+        let match_weight = (prior / (1.0 - prior)).log2() + fields.iter().map(|f| f.weight).sum::<f64>();
+        Evidence {
+            fields,
+            match_weight,
+            probability: probability_of_weight(match_weight),
+        }
+    }
+}
+
+/// `2^w / (1 + 2^w)`, computed without overflow.
+pub fn probability_of_weight(weight: f64) -> f64 {
+    1.0 / (1.0 + (-weight).exp2())
+}
+
+/// A name value with its comparable forms worked out once.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PreparedName {
+    /// [`normalise`]d text.
+    pub text: String,
+    /// [`name_key`].
+    pub key: String,
+}
+
+impl PreparedName {
+    /// Works out the forms of `value`.
+    pub fn new(value: &str) -> PreparedName {
+        PreparedName {
+            text: normalise(value),
+            key: name_key(value),
+        }
+    }
+}
+
+/// Jaro–Winkler similarity at or above which two keys count as `Similar`.
+pub const SIMILAR: f64 = 0.88;
+
+fn similar(a: &str, b: &str) -> bool {
+    !a.is_empty() && !b.is_empty() && strsim::jaro_winkler(a, b) >= SIMILAR
+}
+
+/// The levels of a name or place: Missing, Exact (same text), SameKey, then Equivalent when
+/// `equivalent` says so, Similar when the keys are close, else Different.
+pub(crate) fn graded(
+    (a_text, a_key): (&str, &str),
+    (b_text, b_key): (&str, &str),
+    equivalent: impl FnOnce() -> bool,
+) -> Agreement {
+    if a_text.is_empty() || b_text.is_empty() {
+        Agreement::Missing
+    } else if a_text == b_text {
+        Agreement::Exact
+    } else if !a_key.is_empty() && a_key == b_key {
+        Agreement::SameKey
+    } else if equivalent() {
+        Agreement::Equivalent
+    } else if similar(a_key, b_key) {
+        Agreement::Similar
+    } else {
+        Agreement::Different
+    }
+}
+
+fn forms(name: &PreparedName) -> (&str, &str) {
+    (&name.text, &name.key)
+}
+
+/// Given names: the levels of the table on [`Agreement`].
+pub fn compare_given_names(a: &PreparedName, b: &PreparedName) -> Agreement {
+    graded(forms(a), forms(b), || {
+        given_name_group(&a.key).is_some_and(|group| given_name_group(&b.key) == Some(group))
+    })
+}
+
+/// Family names: the levels of the table on [`Agreement`].
+pub fn compare_family_names(a: &PreparedName, b: &PreparedName) -> Agreement {
+    graded(forms(a), forms(b), || {
+        masculine_surname_key(&a.key) == masculine_surname_key(&b.key)
+    })
+}
+
+/// Patronymic endings in key symbols (masculine and feminine, Belarusian, Russian and their
+/// romanisations after [`name_key`]), longest first.
+const PATRONYMIC_ENDINGS: &[&str] = &["авіх", "аўна", "авна", "іхна", "іх", "ава", "на"];
+
+/// The father's name in a patronymic key: the key without its patronymic ending.
+pub(crate) fn patronymic_stem(key: &str) -> &str {
+    for ending in PATRONYMIC_ENDINGS {
+        if let Some(stem) = key.strip_suffix(ending)
+            && stem.chars().count() >= 2
+        {
+            return stem;
+        }
+    }
+    key
+}
+
+/// Patronymics: the levels of the table on [`Agreement`].
+pub fn compare_patronymics(a: &PreparedName, b: &PreparedName) -> Agreement {
+    graded(forms(a), forms(b), || {
+        patronymic_stem(&a.key) == patronymic_stem(&b.key)
+    })
+}
+
+/// Birth dates: the levels of the table on [`Agreement`].
+pub fn compare_dates(a: PartialDate, b: PartialDate) -> Agreement {
+    if !a.is_known() || !b.is_known() {
+        return Agreement::Missing;
+    }
+    if a == b {
+        return Agreement::Exact;
+    }
+    let same_year = a.year == b.year;
+    let full = a.day != 0 && b.day != 0;
+    if same_year && (a.month == 0 || b.month == 0 || (a.month == b.month && (a.day == 0 || b.day == 0))) {
+        return Agreement::SameKey;
+    }
+    if full && same_year && a.month == b.day && a.day == b.month {
+        return Agreement::Equivalent;
+    }
+    if (full && a.digits_apart(b) == 1) || (same_year && a.month == b.month) {
+        return Agreement::Similar;
+    }
+    Agreement::Different
+}
+
+/// Whether every word of one key is among the words of the other (`minsk` / `minsk region`).
+pub(crate) fn words_within(a: &str, b: &str) -> bool {
+    let within = |x: &str, y: &str| !x.is_empty() && x.split(' ').all(|word| y.split(' ').any(|other| other == word));
+    within(a, b) || within(b, a)
+}
+
+/// Places: the levels of the table on [`Agreement`].
+pub fn compare_places(a: &PreparedName, b: &PreparedName) -> Agreement {
+    graded(forms(a), forms(b), || words_within(&a.key, &b.key))
+}
+
+/// Other text (postcode, address, identity number…), given trimmed lower-case texts and the
+/// same without spaces and punctuation: Exact; SameKey (equal without spaces and
+/// punctuation); Similar (one edit apart, a transposition counting as one, or Jaro–Winkler ≥
+/// 0.9); Different; Missing.
+pub fn compare_texts((a_text, a_key): (&str, &str), (b_text, b_key): (&str, &str)) -> Agreement {
+    if a_text.is_empty() || b_text.is_empty() {
+        Agreement::Missing
+    } else if a_text == b_text {
+        Agreement::Exact
+    } else if !a_key.is_empty() && a_key == b_key {
+        Agreement::SameKey
+    } else if strsim::osa_distance(a_text, b_text) <= 1 || strsim::jaro_winkler(a_text, b_text) >= 0.9 {
+        Agreement::Similar
+    } else {
+        Agreement::Different
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name(s: &str) -> PreparedName {
+        PreparedName::new(s)
+    }
+
+    fn date(s: &str) -> PartialDate {
+        PartialDate::parse_or_none(s)
+    }
+
+    fn person(given: &str, family: &str, patronymic: &str, born: &str, place: &str) -> PersonRecord {
+        PersonRecord {
+            given_name: given.into(),
+            family_name: family.into(),
+            patronymic: patronymic.into(),
+            birth_date: born.into(),
+            birth_place: place.into(),
+        }
+    }
+
+    #[test]
+    fn given_name_levels() {
+        assert_eq!(compare_given_names(&name("Ihar"), &name("ihar")), Agreement::Exact);
+        assert_eq!(compare_given_names(&name("Ігар"), &name("Ihar")), Agreement::SameKey);
+        assert_eq!(
+            compare_given_names(&name("Алесь"), &name("Aliaksandr")),
+            Agreement::Equivalent
+        );
+        assert_eq!(
+            compare_given_names(&name("Zmitser"), &name("Дмитрий")),
+            Agreement::Equivalent
+        );
+        assert_eq!(
+            compare_given_names(&name("Aliaksandr"), &name("Aliaksnadr")),
+            Agreement::Similar
+        );
+        assert_eq!(compare_given_names(&name("Ihar"), &name("Volha")), Agreement::Different);
+        assert_eq!(compare_given_names(&name(""), &name("Volha")), Agreement::Missing);
+    }
+
+    #[test]
+    fn family_name_levels() {
+        assert_eq!(
+            compare_family_names(&name("Ціханоўская"), &name("Tsikhanouskaya")),
+            Agreement::SameKey
+        );
+        assert_eq!(
+            compare_family_names(&name("Иванова"), &name("Ivanov")),
+            Agreement::Equivalent
+        );
+        assert_eq!(
+            compare_family_names(&name("Kalinowski"), &name("Kalinowsky")),
+            Agreement::SameKey
+        );
+        assert_eq!(
+            compare_family_names(&name("Kalesnikava"), &name("Kalesnikova")),
+            Agreement::SameKey
+        );
+        assert_eq!(
+            compare_family_names(&name("Kalesnikava"), &name("Kalesnikaba")),
+            Agreement::Similar
+        );
+        // Keys one letter apart are a possible slip, never the same key.
+        assert_eq!(
+            compare_family_names(&name("Петров"), &name("Петраш")),
+            Agreement::Similar
+        );
+        assert_eq!(
+            compare_family_names(&name("Петров"), &name("Сідарэнка")),
+            Agreement::Different
+        );
+    }
+
+    #[test]
+    fn patronymic_levels() {
+        assert_eq!(
+            compare_patronymics(&name("Іванавіч"), &name("Ivanovich")),
+            Agreement::SameKey
+        );
+        assert_eq!(
+            compare_patronymics(&name("Іванавіч"), &name("Ивановна")),
+            Agreement::Equivalent
+        );
+        assert_eq!(
+            compare_patronymics(&name("Аляксандраўна"), &name("Александрович")),
+            Agreement::Equivalent
+        );
+        assert_eq!(
+            compare_patronymics(&name("Іванавіч"), &name("Пятровіч")),
+            Agreement::Different
+        );
+    }
+
+    #[test]
+    fn date_levels() {
+        assert_eq!(compare_dates(date("1990-05-12"), date("12.05.1990")), Agreement::Exact);
+        assert_eq!(compare_dates(date("1990"), date("1990-05-12")), Agreement::SameKey);
+        assert_eq!(compare_dates(date("1990-05"), date("1990-05-12")), Agreement::SameKey);
+        assert_eq!(
+            compare_dates(date("1990-05-12"), date("1990-12-05")),
+            Agreement::Equivalent
+        );
+        assert_eq!(
+            compare_dates(date("1990-05-12"), date("1990-05-13")),
+            Agreement::Similar
+        );
+        assert_eq!(
+            compare_dates(date("1990-05-12"), date("1980-05-12")),
+            Agreement::Similar
+        );
+        assert_eq!(
+            compare_dates(date("1990-05-12"), date("1990-05-28")),
+            Agreement::Similar
+        );
+        assert_eq!(
+            compare_dates(date("1990-05-12"), date("1991-06-13")),
+            Agreement::Different
+        );
+        assert_eq!(compare_dates(date("1990"), date("1991")), Agreement::Different);
+        assert_eq!(compare_dates(date(""), date("1991")), Agreement::Missing);
+        assert_eq!(compare_dates(date("soon"), date("1991")), Agreement::Missing);
+    }
+
+    #[test]
+    fn text_levels() {
+        assert_eq!(compare_texts(("4011", "4011"), ("4011", "4011")), Agreement::Exact);
+        assert_eq!(
+            compare_texts(("pridham street", "pridhamstreet"), ("pridhamstreet", "pridhamstreet")),
+            Agreement::SameKey
+        );
+        assert_eq!(
+            compare_texts(("6988048", "6988048"), ("6988084", "6988084")),
+            Agreement::Similar
+        );
+        assert_eq!(
+            compare_texts(("male", "male"), ("female", "female")),
+            Agreement::Different
+        );
+        assert_eq!(compare_texts(("", ""), ("female", "female")), Agreement::Missing);
+    }
+
+    #[test]
+    fn place_levels() {
+        assert_eq!(compare_places(&name("Мінск"), &name("Minsk")), Agreement::SameKey);
+        assert_eq!(
+            compare_places(&name("Minsk"), &name("Minsk region")),
+            Agreement::Equivalent
+        );
+        assert_eq!(compare_places(&name("Гродна"), &name("Minsk")), Agreement::Different);
+    }
+
+    #[test]
+    fn the_same_person_in_two_scripts_is_probably_one() {
+        let model = Model::default();
+        let a = person("Ціханоўская", "", "", "", "");
+        let _ = model.compare(&a, &a);
+        let a = person("Святлана", "Ціханоўская", "Георгіеўна", "1982-09-11", "Мікашэвічы");
+        let b = person(
+            "Sviatlana",
+            "Tsikhanouskaya",
+            "Georgievna",
+            "1982-09-11",
+            "Mikashevichy",
+        );
+        let evidence = model.compare(&a, &b);
+        assert!(evidence.probability > 0.999, "{evidence:?}");
+        assert_eq!(evidence.fields.len(), 5);
+        assert_eq!(evidence.fields[3].agreement, Agreement::Exact);
+        let sum: f64 = evidence.fields.iter().map(|f| f.weight).sum();
+        assert!((evidence.match_weight - (sum + (1e-4f64 / (1.0 - 1e-4)).log2())).abs() < 1e-9);
+    }
+
+    #[test]
+    fn namesakes_born_on_other_days_are_probably_two() {
+        let model = Model::default();
+        let a = person("Ivan", "Ivanov", "", "1970-01-01", "");
+        let b = person("Иван", "Иванов", "", "1985-07-23", "");
+        let evidence = model.compare(&a, &b);
+        assert!(evidence.probability < 0.2, "{evidence:?}");
+        let c = person("Иван", "Иванов", "", "", "");
+        let alone = model.compare(&a, &c).probability;
+        assert!(alone > evidence.probability && alone < 0.9, "{alone}");
+    }
+
+    #[test]
+    fn a_missing_field_weighs_nothing() {
+        let model = Model::default();
+        let evidence = model.compare(&person("Ivan", "", "", "", ""), &person("Ivan", "Ivanov", "", "", ""));
+        assert_eq!(evidence.fields[1].agreement, Agreement::Missing);
+        assert_eq!(evidence.fields[1].weight, 0.0);
+    }
+}
