@@ -93,6 +93,9 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let router = router(app.clone()).map_err(std::io::Error::other)?;
+    // The search indexes live in memory only: built from the sealed records before the first
+    // request is answered, so that the server is ready when it answers.
+    app.prepare_search().await.map_err(std::io::Error::other)?;
     let sweeper = tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(3600));
         loop {
