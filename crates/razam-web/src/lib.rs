@@ -14,6 +14,7 @@ pub mod i18n;
 mod intake;
 mod pages;
 mod persons;
+mod search;
 mod security;
 mod tokens;
 
@@ -68,6 +69,7 @@ pub fn router(app: Arc<App>) -> Result<Router, String> {
         .route("/events/{id}/edit", get(events::edit_form))
         .route("/events/{id}/history", get(events::history))
         .route("/events/{id}/sources", post(events::add_source))
+        .route("/search", get(search::page))
         .route("/figures", get(figures::page))
         .route("/figures.json", get(figures::json))
         .nest("/api/v1", api::router())
