@@ -10,7 +10,7 @@ use crate::helpers::{Db, TestApp, add_user, client};
 use crate::on_both_databases;
 
 /// Makes a user of `role`, logs in, makes a token on the account page; returns the token.
-async fn token_for(app: &TestApp, username: &str, role: Role) -> String {
+pub(crate) async fn token_for(app: &TestApp, username: &str, role: Role) -> String {
     let password = format!("{username}-password-1");
     add_user(&app.app, username, "Тэст", role, &password).await;
     let c = app.logged_in_client(username, &password).await;
@@ -29,7 +29,7 @@ async fn make_token(app: &TestApp, c: &reqwest::Client, name: &str) -> String {
 }
 
 /// Runs one SQL statement against the instance's database, as an operator with a shell would.
-async fn sql(app: &TestApp, statement: &str) -> Vec<(String, String)> {
+pub(crate) async fn sql(app: &TestApp, statement: &str) -> Vec<(String, String)> {
     match app.db {
         Db::Sqlite => {
             let options = sqlx::sqlite::SqliteConnectOptions::new().filename(app.data_dir().join("razam.db"));
