@@ -13,11 +13,13 @@
 mod names;
 mod text;
 
-use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use razam_core::registry::{Confidentiality, EventKind, FuzzyDate};
-use razam_store::AuditObject;
-use razam_store::registry::{Change, RegistryHighs, RegistryOp, Target};
+use razam_store::registry::{Change, EventScan, PersonScan, RegistryHighs, RegistryOp, SourceScan, Target};
+use razam_store::{AuditObject, Store, StoreError};
 
 pub use names::{Meet, NameHit, NameIndex, NameResults, PersonNames, Reason};
 pub use text::{Snippet, TextHit, TextIndex, TextResults};
@@ -25,6 +27,9 @@ pub use text::{Snippet, TextHit, TextIndex, TextResults};
 use crate::registry::{EventDetails, Identity, SEAL_DETAILS, SEAL_IDENTITY, level};
 use crate::sources::{SEAL_SOURCE, SourceDetails};
 use crate::{Actor, App, AppError};
+
+/// A page of records being read from the store.
+type PageFuture<T> = Pin<Box<dyn Future<Output = Result<Vec<T>, StoreError>> + Send>>;
 
 /// Records read from the store per page while an index is built.
 const BUILD_PAGE: i64 = 5_000;
@@ -144,6 +149,57 @@ fn left_out(staged: Result<Staged, AppError>, kind: &str, id: i64) -> Option<Sta
     staged
         .inspect_err(|e| tracing::error!(error = %e, kind, id, "a record does not open; search leaves it out"))
         .ok()
+}
+
+/// A record as the store's scans give it, opened for the index.
+trait Scanned: Send + 'static {
+    const KIND: &'static str;
+    fn id(&self) -> i64;
+    fn open(self, app: &App) -> Result<Staged, AppError>;
+}
+
+impl Scanned for PersonScan {
+    const KIND: &'static str = "person";
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn open(self, app: &App) -> Result<Staged, AppError> {
+        Ok(Staged::Person {
+            id: self.id,
+            identity: app.open_json(SEAL_IDENTITY, &self.identity_sealed)?,
+            region: self.region,
+            level: level(&self.confidentiality)?,
+        })
+    }
+}
+
+impl Scanned for EventScan {
+    const KIND: &'static str = "event";
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn open(self, app: &App) -> Result<Staged, AppError> {
+        Ok(Staged::Event {
+            id: self.id,
+            details: app.open_json(SEAL_DETAILS, &self.details_sealed)?,
+            level: level(&self.confidentiality)?,
+        })
+    }
+}
+
+impl Scanned for SourceScan {
+    const KIND: &'static str = "source";
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn open(self, app: &App) -> Result<Staged, AppError> {
+        Ok(Staged::Source {
+            id: self.id,
+            event: self.event,
+            details: app.open_json(SEAL_SOURCE, &self.sealed)?,
+            level: level(&self.confidentiality)?,
+        })
+    }
 }
 
 /// An event found, as its reader may see it.
@@ -304,68 +360,18 @@ impl App {
             guard.get_or_insert_with(Indexes::default).highs
         };
         let started = std::time::Instant::now();
-        let mut after = from.persons;
-        loop {
-            let page = self.store.scan_persons(after, BUILD_PAGE).await?;
-            let Some(last) = page.last() else { break };
-            after = last.id;
-            let staged = page
-                .into_iter()
-                .filter_map(|p| {
-                    let staged = (|| {
-                        Ok::<_, AppError>(Staged::Person {
-                            id: p.id,
-                            identity: self.open_json(SEAL_IDENTITY, &p.identity_sealed)?,
-                            region: p.region,
-                            level: level(&p.confidentiality)?,
-                        })
-                    })();
-                    left_out(staged, "person", p.id)
-                })
-                .collect();
-            self.index_staged(staged);
-        }
-        let mut after = from.events;
-        loop {
-            let page = self.store.scan_events(after, BUILD_PAGE).await?;
-            let Some(last) = page.last() else { break };
-            after = last.id;
-            let staged = page
-                .into_iter()
-                .filter_map(|e| {
-                    let staged = (|| {
-                        Ok::<_, AppError>(Staged::Event {
-                            id: e.id,
-                            details: self.open_json(SEAL_DETAILS, &e.details_sealed)?,
-                            level: level(&e.confidentiality)?,
-                        })
-                    })();
-                    left_out(staged, "event", e.id)
-                })
-                .collect();
-            self.index_staged(staged);
-        }
-        let mut after = from.sources;
-        loop {
-            let page = self.store.scan_sources(after, BUILD_PAGE).await?;
-            let Some(last) = page.last() else { break };
-            after = last.id;
-            let staged = page
-                .into_iter()
-                .filter_map(|s| {
-                    let staged = (|| {
-                        Ok::<_, AppError>(Staged::Source {
-                            id: s.id,
-                            event: s.event,
-                            details: self.open_json(SEAL_SOURCE, &s.sealed)?,
-                            level: level(&s.confidentiality)?,
-                        })
-                    })();
-                    left_out(staged, "source", s.id)
-                })
-                .collect();
-            self.index_staged(staged);
-        }
+        self.scan_pages(from.persons, |store, after| {
+            Box::pin(async move { store.scan_persons(after, BUILD_PAGE).await })
+        })
+        .await?;
+        self.scan_pages(from.events, |store, after| {
+            Box::pin(async move { store.scan_events(after, BUILD_PAGE).await })
+        })
+        .await?;
+        self.scan_pages(from.sources, |store, after| {
+            Box::pin(async move { store.scan_sources(after, BUILD_PAGE).await })
+        })
+        .await?;
         if let Some(ix) = self.search.write().as_mut() {
             // Ids above the last record read but within the stored highs (rolled-back
             // reservations) hold nothing; remember the highs so they are not read again.
@@ -382,6 +388,34 @@ impl App {
             ms = started.elapsed().as_millis() as u64,
             "search index ready"
         );
+        Ok(())
+    }
+
+    /// Reads the records with ids above `after` page by page, opens and indexes them, reading
+    /// the next page on another task meanwhile (two cores: the database's work and the
+    /// unsealing overlap).
+    async fn scan_pages<T: Scanned>(
+        &self,
+        mut after: i64,
+        fetch: impl Fn(Arc<dyn Store>, i64) -> PageFuture<T>,
+    ) -> Result<(), AppError> {
+        let mut next = tokio::spawn(fetch(self.store.clone(), after));
+        loop {
+            let page = next
+                .await
+                .map_err(|e| AppError::Store(StoreError::Damaged(e.to_string())))??;
+            let Some(last) = page.last() else { break };
+            after = last.id();
+            next = tokio::spawn(fetch(self.store.clone(), after));
+            let staged = page
+                .into_iter()
+                .filter_map(|r| {
+                    let (kind, id) = (T::KIND, r.id());
+                    left_out(r.open(self), kind, id)
+                })
+                .collect();
+            self.index_staged(staged);
+        }
         Ok(())
     }
 
