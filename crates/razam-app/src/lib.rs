@@ -21,6 +21,7 @@ pub mod merges;
 mod passwords;
 pub mod prisoners;
 pub mod registry;
+pub mod search;
 pub mod sessions;
 pub mod sources;
 pub mod stream;
@@ -55,6 +56,8 @@ pub struct App {
     /// often than the registry changes. Held while they are counted, so that a crowd of
     /// requests waits for one count instead of starting one each.
     figures: tokio::sync::Mutex<Option<(String, i64, figures::PublicFigures)>>,
+    /// The in-memory search indexes (names and texts are sealed on disk).
+    search: search::SearchState,
 }
 
 struct Keys {

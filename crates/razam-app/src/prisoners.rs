@@ -305,7 +305,7 @@ impl App {
             }
             Ok(Some(changes))
         };
-        self.store.apply_batches(&mut next).await?;
+        self.apply_batches(&mut next).await?;
         Ok(report)
     }
 

@@ -16,8 +16,8 @@ use crate::{Actor, App, AppError};
 /// The list filters and the label scheme, as the pages and the API name them.
 pub use razam_store::registry::{EventFilter, PersonFilter, label_for};
 
-const SEAL_IDENTITY: &str = "registry.person.identity";
-const SEAL_DETAILS: &str = "registry.event.details";
+pub(crate) const SEAL_IDENTITY: &str = "registry.person.identity";
+pub(crate) const SEAL_DETAILS: &str = "registry.event.details";
 const SEAL_DECISION: &str = "registry.recognition.decision";
 const SEAL_VERSION: &str = "registry.version";
 
@@ -316,7 +316,7 @@ impl App {
 
     /// Applies one change; returns the id it created or affected.
     pub(crate) async fn apply_single(&self, change: Change) -> Result<i64, AppError> {
-        let ids = self.store.apply(std::slice::from_ref(&change)).await?;
+        let ids = self.apply_changes(std::slice::from_ref(&change)).await?;
         ids.first()
             .copied()
             .ok_or_else(|| AppError::Store(razam_store::StoreError::Damaged("a change returned no id".into())))
@@ -423,7 +423,7 @@ impl App {
                 None,
             ));
         }
-        self.store.apply(&changes).await?;
+        self.apply_changes(&changes).await?;
         Ok(())
     }
 

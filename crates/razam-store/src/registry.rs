@@ -269,6 +269,41 @@ pub struct ImportedRef {
     pub import_digest: Option<[u8; 32]>,
 }
 
+/// A person as the in-memory search index reads it at unlock: no more than it needs.
+#[derive(Debug, Clone)]
+pub struct PersonScan {
+    pub id: PersonId,
+    pub identity_sealed: Vec<u8>,
+    pub region: Option<String>,
+    pub confidentiality: String,
+}
+
+/// An event as the search index reads it.
+#[derive(Debug, Clone)]
+pub struct EventScan {
+    pub id: EventId,
+    pub details_sealed: Vec<u8>,
+    pub confidentiality: String,
+}
+
+/// A source with the event it is linked to, as the search index reads it.
+#[derive(Debug, Clone)]
+pub struct SourceScan {
+    pub id: i64,
+    pub event: EventId,
+    pub sealed: Vec<u8>,
+    pub confidentiality: String,
+}
+
+/// The highest ids of persons, events and sources: they move with every record created, by
+/// this process or another (a command-line import while the server runs).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RegistryHighs {
+    pub persons: PersonId,
+    pub events: EventId,
+    pub sources: i64,
+}
+
 /// Which persons a list shows. Confidentiality levels are those the reader may see.
 #[derive(Debug, Clone, Default)]
 pub struct PersonFilter {
@@ -314,9 +349,11 @@ pub trait RegistryStore: Send + Sync {
     /// or none. A batch's `Target::New` refer to changes of that batch. Each batch is dropped
     /// once written, so a long import needs the memory of one batch, not of the whole file.
     /// An error from `next` undoes everything. Returns the number of changes applied.
+    /// `applied` is told each batch and its ids once written (inside the transaction).
     async fn apply_batches(
         &self,
         next: &mut (dyn FnMut() -> Result<Option<Vec<Change>>, StoreError> + Send),
+        applied: &mut (dyn for<'c> FnMut(&'c [Change], &'c [i64]) + Send),
     ) -> Result<usize, StoreError>;
 
     async fn person(&self, id: PersonId) -> Result<Option<PersonRow>, StoreError>;
@@ -372,6 +409,18 @@ pub trait RegistryStore: Send + Sync {
     async fn distinct_pairs(&self) -> Result<Vec<(PersonId, PersonId)>, StoreError>;
     /// Oldest first: reports in `state`.
     async fn intake_queue(&self, state: &str, limit: i64) -> Result<Vec<IntakeRow>, StoreError>;
+
+    /// For the in-memory search index: persons with `id > after`, ascending, at most `limit`.
+    async fn scan_persons(&self, after: PersonId, limit: i64) -> Result<Vec<PersonScan>, StoreError>;
+    /// Events with `id > after`, ascending, at most `limit`.
+    async fn scan_events(&self, after: EventId, limit: i64) -> Result<Vec<EventScan>, StoreError>;
+    /// Sources with `id > after` and the event each is linked to, ascending, at most `limit`.
+    async fn scan_sources(&self, after: i64, limit: i64) -> Result<Vec<SourceScan>, StoreError>;
+    async fn registry_highs(&self) -> Result<RegistryHighs, StoreError>;
+    /// The events of these ids that exist, in no particular order.
+    async fn events_by_ids(&self, ids: &[EventId]) -> Result<Vec<EventRow>, StoreError>;
+    /// The sources of these ids that exist, each with the event it is linked to.
+    async fn sources_by_ids(&self, ids: &[i64]) -> Result<Vec<(EventId, SourceRow)>, StoreError>;
 }
 
 /// The group a person row `p` belongs to: the person it is merged into, else itself. Written
@@ -1212,14 +1261,17 @@ macro_rules! impl_registry_store {
             async fn apply_batches(
                 &self,
                 next: &mut (dyn FnMut() -> Result<Option<Vec<$crate::registry::Change>>, StoreError> + Send),
+                applied: &mut (dyn for<'c> FnMut(&'c [$crate::registry::Change], &'c [i64]) + Send),
             ) -> Result<usize, StoreError> {
                 let mut tx = self.begin().await?;
-                let mut applied = 0;
+                let mut count = 0;
                 while let Some(batch) = next()? {
-                    applied += registry_sql::apply_batch(self, &mut tx, &batch).await?.len();
+                    let ids = registry_sql::apply_batch(self, &mut tx, &batch).await?;
+                    applied(&batch, &ids);
+                    count += ids.len();
                 }
                 tx.commit().await?;
-                Ok(applied)
+                Ok(count)
             }
 
             async fn person(
@@ -1532,6 +1584,145 @@ macro_rules! impl_registry_store {
                         })
                     })
                     .collect()
+            }
+
+            async fn scan_persons(
+                &self,
+                after: $crate::registry::PersonId,
+                limit: i64,
+            ) -> Result<Vec<$crate::registry::PersonScan>, StoreError> {
+                let rows: Vec<(i64, Vec<u8>, Option<String>, String)> = sqlx::query_as(
+                    "SELECT id, identity_sealed, region, confidentiality FROM persons \
+                     WHERE id > $1 ORDER BY id LIMIT $2",
+                )
+                .bind(after)
+                .bind(limit)
+                .fetch_all(self.reader())
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(id, identity_sealed, region, confidentiality)| $crate::registry::PersonScan {
+                        id,
+                        identity_sealed,
+                        region,
+                        confidentiality,
+                    })
+                    .collect())
+            }
+
+            async fn scan_events(
+                &self,
+                after: $crate::registry::EventId,
+                limit: i64,
+            ) -> Result<Vec<$crate::registry::EventScan>, StoreError> {
+                let rows: Vec<(i64, Vec<u8>, String)> = sqlx::query_as(
+                    "SELECT id, details_sealed, confidentiality FROM events WHERE id > $1 ORDER BY id LIMIT $2",
+                )
+                .bind(after)
+                .bind(limit)
+                .fetch_all(self.reader())
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(id, details_sealed, confidentiality)| $crate::registry::EventScan {
+                        id,
+                        details_sealed,
+                        confidentiality,
+                    })
+                    .collect())
+            }
+
+            async fn scan_sources(&self, after: i64, limit: i64) -> Result<Vec<$crate::registry::SourceScan>, StoreError> {
+                let rows: Vec<(i64, i64, Vec<u8>, String)> = sqlx::query_as(
+                    "SELECT s.id, es.event_id, s.sealed, s.confidentiality FROM sources s \
+                     JOIN event_sources es ON es.source_id = s.id WHERE s.id > $1 \
+                     ORDER BY s.id, es.event_id LIMIT $2",
+                )
+                .bind(after)
+                .bind(limit)
+                .fetch_all(self.reader())
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(id, event, sealed, confidentiality)| $crate::registry::SourceScan {
+                        id,
+                        event,
+                        sealed,
+                        confidentiality,
+                    })
+                    .collect())
+            }
+
+            async fn registry_highs(&self) -> Result<$crate::registry::RegistryHighs, StoreError> {
+                let (persons, events, sources): (i64, i64, i64) = sqlx::query_as(
+                    "SELECT (SELECT COALESCE(MAX(id), 0) FROM persons), (SELECT COALESCE(MAX(id), 0) FROM events), \
+                     (SELECT COALESCE(MAX(id), 0) FROM sources)",
+                )
+                .fetch_one(self.reader())
+                .await?;
+                Ok($crate::registry::RegistryHighs {
+                    persons,
+                    events,
+                    sources,
+                })
+            }
+
+            async fn events_by_ids(
+                &self,
+                ids: &[$crate::registry::EventId],
+            ) -> Result<Vec<$crate::registry::EventRow>, StoreError> {
+                let mut events = Vec::with_capacity(ids.len());
+                for chunk in ids.chunks(500) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(format!(
+                        "SELECT {} FROM events e WHERE e.id IN (",
+                        $crate::registry::EVENT_COLUMNS
+                    ));
+                    let mut list = q.separated(", ");
+                    for id in chunk {
+                        list.push_bind(*id);
+                    }
+                    q.push(")");
+                    let rows = q.build().fetch_all(self.reader()).await?;
+                    let mut found = rows
+                        .iter()
+                        .map(registry_sql::event_from)
+                        .collect::<Result<Vec<_>, _>>()?;
+                    registry_sql::complete_events(self.reader(), &mut found).await?;
+                    events.append(&mut found);
+                }
+                Ok(events)
+            }
+
+            async fn sources_by_ids(
+                &self,
+                ids: &[i64],
+            ) -> Result<Vec<($crate::registry::EventId, $crate::registry::SourceRow)>, StoreError> {
+                use sqlx::Row;
+                let mut sources = Vec::with_capacity(ids.len());
+                for chunk in ids.chunks(500) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "SELECT s.id, es.event_id, s.kind, s.sealed, s.confidentiality, s.created_at_ms \
+                         FROM sources s JOIN event_sources es ON es.source_id = s.id WHERE s.id IN (",
+                    );
+                    let mut list = q.separated(", ");
+                    for id in chunk {
+                        list.push_bind(*id);
+                    }
+                    q.push(")");
+                    for r in q.build().fetch_all(self.reader()).await? {
+                        sources.push((
+                            r.try_get("event_id")?,
+                            $crate::registry::SourceRow {
+                                id: r.try_get("id")?,
+                                kind: r.try_get("kind")?,
+                                sealed: r.try_get("sealed")?,
+                                confidentiality: r.try_get("confidentiality")?,
+                                created_at_ms: r.try_get("created_at_ms")?,
+                            },
+                        ));
+                    }
+                }
+                Ok(sources)
             }
 
             async fn change_mark(&self) -> Result<i64, StoreError> {

@@ -411,3 +411,22 @@ triage-open-person = адкрыць запіс
 triage-state-accepted = Гэтае паведамленне прынята як новы чалавек.
 triage-state-merged = Гэтае паведамленне дададзена да запісу чалавека.
 triage-state-rejected = Гэтае паведамленне адхілена.
+
+# Search
+search-label = Пошук
+search-button = Знайсці
+search-title = Пошук
+search-hint = Імёны ў любым алфавіце і напісанні (Kalinouski, Калиновский); словы падзей і крыніц.
+search-persons = Людзі
+search-events = Падзеі
+search-persons-all = Супадаюць усе словы: { $count };
+search-persons-any = хоць адно: { $count }.
+search-events-count = Падзей з усімі словамі: { $count }; паказаны найноўшыя.
+search-why = Чаму
+search-born = Год нараджэння
+search-snippet = Дзе знойдзена
+search-in-source = у крыніцы
+search-why-exact = тое ж напісанне: { $word }
+search-why-key = той жа ключ, што ў { $word }
+search-why-given_name = тое ж імя, што { $word }
+search-why-other_gender = тое ж прозвішча, іншы род: { $word }

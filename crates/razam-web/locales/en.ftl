@@ -411,3 +411,22 @@ triage-open-person = open the record
 triage-state-accepted = This report was accepted as a new person.
 triage-state-merged = This report was added to a person's record.
 triage-state-rejected = This report was rejected.
+
+# Search
+search-label = Search
+search-button = Find
+search-title = Search
+search-hint = Names in any script or spelling (Kalinouski, Каліноўскі); words of events and sources.
+search-persons = Persons
+search-events = Events
+search-persons-all = { $count } match every word,
+search-persons-any = { $count } at least one.
+search-events-count = { $count } events hold every word; the newest are shown.
+search-why = Why
+search-born = Born
+search-snippet = Where the words are
+search-in-source = in a source
+search-why-exact = same spelling: { $word }
+search-why-key = same key as { $word }
+search-why-given_name = same given name as { $word }
+search-why-other_gender = same family name, other gender: { $word }

@@ -411,3 +411,22 @@ triage-open-person = atverti įrašą
 triage-state-accepted = Šis pranešimas priimtas kaip naujas asmuo.
 triage-state-merged = Šis pranešimas pridėtas prie asmens įrašo.
 triage-state-rejected = Šis pranešimas atmestas.
+
+# Search
+search-label = Paieška
+search-button = Rasti
+search-title = Paieška
+search-hint = Vardai bet kokiu raidynu ir rašyba (Kalinouski, Каліноўскі); įvykių ir šaltinių žodžiai.
+search-persons = Asmenys
+search-events = Įvykiai
+search-persons-all = Atitinka visi žodžiai: { $count };
+search-persons-any = bent vienas: { $count }.
+search-events-count = Įvykiai su visais žodžiais: { $count }; rodomi naujausi.
+search-why = Kodėl
+search-born = Gimimo metai
+search-snippet = Kur rasta
+search-in-source = šaltinyje
+search-why-exact = ta pati rašyba: { $word }
+search-why-key = tas pats raktas kaip { $word }
+search-why-given_name = tas pats vardas kaip { $word }
+search-why-other_gender = ta pati pavardė, kita lytis: { $word }

@@ -411,3 +411,22 @@ triage-open-person = otwórz wpis
 triage-state-accepted = To zgłoszenie przyjęto jako nową osobę.
 triage-state-merged = To zgłoszenie dołączono do wpisu osoby.
 triage-state-rejected = To zgłoszenie odrzucono.
+
+# Search
+search-label = Szukaj
+search-button = Znajdź
+search-title = Wyszukiwanie
+search-hint = Imiona i nazwiska w dowolnym alfabecie i zapisie (Kalinouski, Каліноўскі); słowa zdarzeń i źródeł.
+search-persons = Osoby
+search-events = Zdarzenia
+search-persons-all = Pasują wszystkie słowa: { $count };
+search-persons-any = co najmniej jedno: { $count }.
+search-events-count = Zdarzenia ze wszystkimi słowami: { $count }; pokazano najnowsze.
+search-why = Dlaczego
+search-born = Rok urodzenia
+search-snippet = Gdzie znaleziono
+search-in-source = w źródle
+search-why-exact = ta sama pisownia: { $word }
+search-why-key = ten sam klucz co { $word }
+search-why-given_name = to samo imię co { $word }
+search-why-other_gender = to samo nazwisko, inna płeć: { $word }

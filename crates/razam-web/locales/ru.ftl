@@ -411,3 +411,22 @@ triage-open-person = открыть запись
 triage-state-accepted = Это сообщение принято как новый человек.
 triage-state-merged = Это сообщение добавлено к записи человека.
 triage-state-rejected = Это сообщение отклонено.
+
+# Search
+search-label = Поиск
+search-button = Найти
+search-title = Поиск
+search-hint = Имена в любом алфавите и написании (Kalinouski, Каліноўскі); слова событий и источников.
+search-persons = Люди
+search-events = События
+search-persons-all = Совпадают все слова: { $count };
+search-persons-any = хотя бы одно: { $count }.
+search-events-count = Событий со всеми словами: { $count }; показаны самые новые.
+search-why = Почему
+search-born = Год рождения
+search-snippet = Где найдено
+search-in-source = в источнике
+search-why-exact = то же написание: { $word }
+search-why-key = тот же ключ, что у { $word }
+search-why-given_name = то же имя, что { $word }
+search-why-other_gender = та же фамилия, другой род: { $word }

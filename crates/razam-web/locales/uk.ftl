@@ -411,3 +411,22 @@ triage-open-person = відкрити запис
 triage-state-accepted = Це повідомлення прийнято як нову людину.
 triage-state-merged = Це повідомлення додано до запису людини.
 triage-state-rejected = Це повідомлення відхилено.
+
+# Search
+search-label = Пошук
+search-button = Знайти
+search-title = Пошук
+search-hint = Імена будь-якою абеткою та в будь-якому написанні (Kalinouski, Каліноўскі); слова подій і джерел.
+search-persons = Люди
+search-events = Події
+search-persons-all = Збігаються всі слова: { $count };
+search-persons-any = хоча б одне: { $count }.
+search-events-count = Подій з усіма словами: { $count }; показано найновіші.
+search-why = Чому
+search-born = Рік народження
+search-snippet = Де знайдено
+search-in-source = у джерелі
+search-why-exact = те саме написання: { $word }
+search-why-key = той самий ключ, що в { $word }
+search-why-given_name = те саме ім'я, що { $word }
+search-why-other_gender = те саме прізвище, інший рід: { $word }

@@ -65,6 +65,7 @@ pub fn routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         (Method::POST, "/intake/{id}/accept", post(intake_accept)),
         (Method::POST, "/intake/{id}/merge", post(intake_merge)),
         (Method::POST, "/intake/{id}/reject", post(intake_reject)),
+        (Method::GET, "/search", get(search)),
         (Method::GET, "/figures", get(crate::figures::json)),
         (Method::GET, "/openapi.json", get(openapi)),
     ]
@@ -1163,6 +1164,120 @@ fn source_out(s: razam_app::sources::SourceView) -> Value {
         "confidentiality": s.confidentiality.as_str(),
         "created_at_ms": s.created_at_ms,
     })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Search
+
+#[derive(Deserialize)]
+struct SearchQuery {
+    q: Option<String>,
+    limit: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ReasonOut {
+    query: String,
+    meet: &'static str,
+    word: String,
+}
+
+#[derive(Serialize)]
+struct PersonHitOut {
+    id: i64,
+    label: String,
+    family_name: String,
+    given_name: String,
+    patronymic: String,
+    variants: Vec<String>,
+    birth_year: Option<i16>,
+    region: Option<String>,
+    confidentiality: &'static str,
+    matched: usize,
+    reasons: Vec<ReasonOut>,
+}
+
+#[derive(Serialize)]
+struct SnippetOut {
+    before: String,
+    hit: String,
+    after: String,
+}
+
+#[derive(Serialize)]
+struct EventHitOut {
+    id: i64,
+    kind: &'static str,
+    date: Option<String>,
+    region: Option<String>,
+    source: Option<i64>,
+    snippet: Option<SnippetOut>,
+}
+
+/// Persons by any spelling of their names and events by the words of their details and
+/// sources: the same search as the page's box, audited the same way.
+async fn search(State(state): State<AppState>, ApiActor(actor): ApiActor, Query(q): Query<SearchQuery>) -> ApiResult {
+    let mut p = Problems::default();
+    let query = crate::search::clip(q.q.as_deref().unwrap_or_default());
+    if query.is_empty() {
+        p.add(
+            "q",
+            "words to look for: a name in any spelling, or words of events and sources",
+        );
+    }
+    let (_, limit) = paging(&mut p, None, q.limit.as_deref());
+    p.done()?;
+    let found = state.app.search(&actor, &query, limit as usize).await?;
+    let persons: Vec<PersonHitOut> = found
+        .persons
+        .hits
+        .into_iter()
+        .map(|h| PersonHitOut {
+            id: h.id,
+            label: razam_app::registry::label_for(h.id),
+            family_name: h.family_name,
+            given_name: h.given_name,
+            patronymic: h.patronymic,
+            variants: h.variants,
+            birth_year: h.birth_year,
+            region: h.region,
+            confidentiality: h.level.as_str(),
+            matched: h.matched,
+            reasons: h
+                .reasons
+                .into_iter()
+                .map(|r| ReasonOut {
+                    query: r.query,
+                    meet: r.meet.as_str(),
+                    word: r.word,
+                })
+                .collect(),
+        })
+        .collect();
+    let events: Vec<EventHitOut> = found
+        .events
+        .into_iter()
+        .map(|e| EventHitOut {
+            id: e.id,
+            kind: e.kind.as_str(),
+            date: e.date.map(|d| d.to_string()),
+            region: e.region,
+            source: e.source,
+            snippet: e.snippet.map(|s| SnippetOut {
+                before: s.before,
+                hit: s.hit,
+                after: s.after,
+            }),
+        })
+        .collect();
+    ok(
+        StatusCode::OK,
+        json!({
+            "words": found.persons.words,
+            "persons": { "all": found.persons.all, "any": found.persons.any, "items": persons },
+            "events": { "total": found.events_total, "items": events },
+        }),
+    )
 }
 
 async fn list_sources(State(state): State<AppState>, ApiActor(actor): ApiActor, RecordId(id): RecordId) -> ApiResult {

@@ -15,6 +15,7 @@ pub mod i18n;
 mod intake;
 mod pages;
 mod persons;
+mod search;
 mod security;
 mod tokens;
 
@@ -73,6 +74,7 @@ pub fn router(app: Arc<App>) -> Result<Router, String> {
         .route("/events/{id}/edit", get(events::edit_form))
         .route("/events/{id}/history", get(events::history))
         .route("/events/{id}/sources", post(events::add_source))
+        .route("/search", get(search::page))
         .route("/figures", get(figures::page))
         .route("/figures.json", get(figures::json))
         .nest("/api/v1", api::router())
@@ -98,6 +100,9 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let router = router(app.clone()).map_err(std::io::Error::other)?;
+    // The search indexes live in memory only: built from the sealed records before the first
+    // request is answered, so that the server is ready when it answers.
+    app.prepare_search().await.map_err(std::io::Error::other)?;
     let sweeper = tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(3600));
         loop {

@@ -17,4 +17,5 @@ mod login;
 mod registry;
 mod registry_pages;
 mod sealing;
+mod search;
 mod shell;
