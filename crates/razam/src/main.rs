@@ -3,6 +3,7 @@
 //! Exit codes scripts can rely on: 0 success, 1 failure, 2 bad usage or bad input (including
 //! a wrong passphrase). The only crate that uses `anyhow`; it calls razam-app for every rule.
 
+mod observe;
 mod secrets;
 
 use std::path::PathBuf;
@@ -121,6 +122,11 @@ enum Command {
     Stats {
         #[command(subcommand)]
         command: StatsCommand,
+    },
+    /// Election observation: forensics on official protocols (no instance needed).
+    Observe {
+        #[command(subcommand)]
+        command: observe::ObserveCommand,
     },
 }
 
@@ -373,6 +379,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::User { command } => user(command).await,
         Command::Import { command } => import(command).await,
         Command::Stats { command } => stats(command).await,
+        Command::Observe { command } => observe::run(command),
         Command::Export {
             what,
             unlock,

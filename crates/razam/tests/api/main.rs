@@ -14,6 +14,7 @@ mod figures;
 mod i18n;
 mod intake;
 mod login;
+mod observe;
 mod registry;
 mod registry_pages;
 mod sealing;
