@@ -429,7 +429,9 @@ impl App {
         if query.is_empty() {
             return Ok(SearchResults::default());
         }
+        let started = std::time::Instant::now();
         self.catch_up_search().await?;
+        let caught_up = started.elapsed();
         let (persons, text) = {
             let guard = self.search.read();
             let Some(ix) = guard.as_ref() else {
@@ -440,14 +442,30 @@ impl App {
                 ix.text.search(query, may_read, limit),
             )
         };
+        let searched = started.elapsed();
         let events = self.event_hits(&text).await?;
-        self.store
-            .append_audit(&self.event(
-                actor,
-                "registry.search",
-                AuditObject::Named(format!("search:{} persons,{} events", persons.any, text.total)),
-            ))
-            .await?;
+        let opened = started.elapsed();
+        // On its own task: a reader who goes away mid-write (a closed tab) must not cut the
+        // audit entry's transaction short, which would leave the writer connection unusable.
+        let store = self.store.clone();
+        let entry = self.event(
+            actor,
+            "registry.search",
+            AuditObject::Named(format!("search:{} persons,{} events", persons.any, text.total)),
+        );
+        tokio::spawn(async move { store.append_audit(&entry).await })
+            .await
+            .map_err(|e| AppError::Store(StoreError::Damaged(e.to_string())))??;
+        // Times and counts only: never the words asked for.
+        tracing::debug!(
+            persons = persons.any,
+            events = text.total,
+            catch_up_us = caught_up.as_micros() as u64,
+            index_us = (searched - caught_up).as_micros() as u64,
+            events_us = (opened - searched).as_micros() as u64,
+            audit_us = (started.elapsed() - opened).as_micros() as u64,
+            "search"
+        );
         Ok(SearchResults {
             persons,
             events_total: text.total,

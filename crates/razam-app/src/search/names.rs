@@ -116,6 +116,13 @@ pub const MAX_QUERY_WORDS: usize = 8;
 
 /// Marks "no such key or group" in a word's record.
 const NONE: u32 = u32::MAX;
+/// The bit of a slot's meta byte that says it is live; the low bits are the level's index.
+const LIVE: u8 = 0x80;
+
+fn level_index(level: Confidentiality) -> u8 {
+    Confidentiality::ALL.iter().position(|l| *l == level).unwrap_or(0) as u8
+}
+
 /// Separates a person's name fields in the arena (family, given, patronymic, variants…).
 const FIELD: char = '\u{1f}';
 
@@ -124,6 +131,16 @@ const FIELD: char = '\u{1f}';
 struct WordKeys {
     key: u32,
     /// The masculine form's key when it differs from `key` (a feminine surname), else `NONE`.
+    masc: u32,
+    group: u32,
+}
+
+/// A word of a query and its ids in the index's tables.
+#[derive(Debug, Clone)]
+struct QueryWord {
+    text: String,
+    word: u32,
+    key: u32,
     masc: u32,
     group: u32,
 }
@@ -154,6 +171,9 @@ pub struct NameIndex {
     by_masc: Vec<Vec<u32>>,
     by_group: Vec<Vec<u32>>,
     slots: Vec<Slot>,
+    /// Per slot, what a search filters on, packed in a byte so that filtering a hundred
+    /// thousand candidates stays in the cache: [`LIVE`] and the level's index.
+    meta: Vec<u8>,
     slot_of: HashMap<i64, u32>,
     arena: String,
     /// Bytes of `arena` that belong to retired slots.
@@ -375,15 +395,14 @@ impl NameIndex {
             return false;
         };
         let birth_year = birth_year(names.birth_date);
-        let mut word_ids: Vec<u32> = normalise(&text)
-            .split(' ')
-            .filter(|w| !w.is_empty())
-            .map(str::to_owned)
-            .chain(birth_year.map(|y| y.to_string()))
-            .collect::<Vec<_>>()
-            .iter()
-            .map(|w| self.word_id(w))
-            .collect();
+        let normalised = normalise(&text);
+        let mut word_ids: Vec<u32> = Vec::with_capacity(8);
+        for w in normalised.split(' ').filter(|w| !w.is_empty()) {
+            word_ids.push(self.word_id(w));
+        }
+        if let Some(y) = birth_year {
+            word_ids.push(self.word_id(&y.to_string()));
+        }
         word_ids.sort_unstable();
         word_ids.dedup();
         for w in word_ids {
@@ -411,6 +430,7 @@ impl NameIndex {
             level,
             live: true,
         });
+        self.meta.push(LIVE | level_index(level));
         self.slot_of.insert(id, slot);
         true
     }
@@ -420,6 +440,7 @@ impl NameIndex {
         if let Some(slot) = self.slot_of.remove(&id) {
             let s = &mut self.slots[slot as usize];
             s.live = false;
+            self.meta[slot as usize] = 0;
             self.arena_garbage += s.len as usize;
         }
     }
@@ -445,29 +466,44 @@ impl NameIndex {
         self.arena[slot.start as usize..(slot.start + slot.len) as usize].split(FIELD)
     }
 
-    /// The persons met by one query word, sorted by slot, each with its best meet.
-    fn word_postings(&self, word: &str) -> Vec<(u32, Meet)> {
-        let mut lists: Vec<(&[u32], Meet)> = Vec::new();
-        if let Some(&w) = self.words.get(word) {
-            lists.push((&self.by_word[w as usize], Meet::Exact));
-        }
+    /// A query word's ids in the index's tables (`NONE` where the index has no such entry).
+    fn query_word(&self, word: &str) -> QueryWord {
+        let id = |k: &str| {
+            if k.is_empty() {
+                NONE
+            } else {
+                self.keys.get(k).copied().unwrap_or(NONE)
+            }
+        };
         let key = name_key(word);
-        if !key.is_empty()
-            && let Some(&k) = self.keys.get(key.as_str())
-        {
-            lists.push((&self.by_key[k as usize], Meet::Key));
-            lists.push((&self.by_masc[k as usize], Meet::OtherGender));
-        }
         let masc = masculine_surname_key(word);
-        if !masc.is_empty()
-            && masc != key
-            && let Some(&m) = self.keys.get(masc.as_str())
-        {
-            lists.push((&self.by_key[m as usize], Meet::OtherGender));
-            lists.push((&self.by_masc[m as usize], Meet::OtherGender));
+        QueryWord {
+            text: word.to_owned(),
+            word: self.words.get(word).copied().unwrap_or(NONE),
+            key: id(&key),
+            masc: if masc == key { NONE } else { id(&masc) },
+            group: given_name_group(word)
+                .and_then(|g| self.groups.get(g).copied())
+                .unwrap_or(NONE),
         }
-        if let Some(g) = given_name_group(word).and_then(|g| self.groups.get(g)) {
-            lists.push((&self.by_group[*g as usize], Meet::GivenName));
+    }
+
+    /// The persons met by one query word, sorted by slot, each with its best meet.
+    fn word_postings(&self, q: &QueryWord) -> Vec<(u32, Meet)> {
+        let mut lists: Vec<(&[u32], Meet)> = Vec::new();
+        if q.word != NONE {
+            lists.push((&self.by_word[q.word as usize], Meet::Exact));
+        }
+        if q.key != NONE {
+            lists.push((&self.by_key[q.key as usize], Meet::Key));
+            lists.push((&self.by_masc[q.key as usize], Meet::OtherGender));
+        }
+        if q.masc != NONE {
+            lists.push((&self.by_key[q.masc as usize], Meet::OtherGender));
+            lists.push((&self.by_masc[q.masc as usize], Meet::OtherGender));
+        }
+        if q.group != NONE {
+            lists.push((&self.by_group[q.group as usize], Meet::GivenName));
         }
         // Strongest first, so that a slot in several lists keeps the best meet cheaply.
         lists.sort_by_key(|l| std::cmp::Reverse(l.1));
@@ -476,87 +512,90 @@ impl NameIndex {
             .fold(Vec::new(), |acc, (list, meet)| merge_best(acc, list, meet))
     }
 
+    /// How a person's word (by its id) meets a query word, as [`Self::word_postings`] sees it.
+    fn meet(&self, word: u32, q: &QueryWord) -> Option<Meet> {
+        let k = self.word_keys[word as usize];
+        let same = |a: u32, b: u32| a != NONE && a == b;
+        if word == q.word {
+            Some(Meet::Exact)
+        } else if same(k.key, q.key) {
+            Some(Meet::Key)
+        } else if same(k.group, q.group) {
+            Some(Meet::GivenName)
+        } else if same(k.masc, q.key) || same(k.key, q.masc) || same(k.masc, q.masc) {
+            Some(Meet::OtherGender)
+        } else {
+            None
+        }
+    }
+
     /// The persons whose names meet the query's words, best first: those meeting every word
     /// before those meeting some, then by the strength of the meetings (same spelling, same
-    /// key, same given-name group, other gender), then by id. Only persons whose level
+    /// key, same given-name group, other gender), then in id order. Only persons whose level
     /// `may_read` allows are counted or returned.
     pub fn search(&self, query: &str, may_read: impl Fn(Confidentiality) -> bool, limit: usize) -> NameResults {
         let words = query_words(query);
+        let qs: Vec<QueryWord> = words.iter().map(|w| self.query_word(w)).collect();
         let mut candidates: Vec<Candidate> = Vec::new();
-        for w in &words {
-            candidates = merge_word(candidates, &self.word_postings(w));
+        for q in &qs {
+            candidates = merge_word(candidates, &self.word_postings(q));
         }
-        candidates.retain(|c| {
-            let s = &self.slots[c.slot as usize];
-            s.live && may_read(s.level)
-        });
-        let all = candidates.iter().filter(|c| c.matched as usize == words.len()).count();
-        let any = candidates.len();
-        let better = |a: &Candidate, b: &Candidate| {
-            b.matched
-                .cmp(&a.matched)
-                .then(b.score.cmp(&a.score))
-                .then(self.slots[a.slot as usize].id.cmp(&self.slots[b.slot as usize].id))
-        };
-        if candidates.len() > limit && limit > 0 {
-            candidates.select_nth_unstable_by(limit - 1, better);
-            candidates.truncate(limit);
+        // What the reader may see, per level index, with the live bit: one byte to compare.
+        let mut visible = [false; 256];
+        for (i, level) in Confidentiality::ALL.iter().enumerate() {
+            visible[usize::from(LIVE) | i] = may_read(*level);
         }
-        candidates.truncate(limit);
-        candidates.sort_unstable_by(better);
-        let hits = candidates
+        // Best first as one number: more words met, then a higher score, then the lower slot
+        // (the order the index learned of the persons: id order, an edit moving a person to
+        // the end until the next start).
+        let mut ranked: Vec<u64> = candidates
             .iter()
-            .map(|c| self.hit(&self.slots[c.slot as usize], &words, c.matched as usize))
+            .filter(|c| visible[usize::from(self.meta[c.slot as usize])])
+            .map(|c| (u64::from(u8::MAX - c.matched) << 56) | (u64::from(u16::MAX - c.score) << 32) | u64::from(c.slot))
+            .collect();
+        let any = ranked.len();
+        let all_rank = u64::from(u8::MAX - words.len() as u8);
+        let all = ranked.iter().filter(|r| *r >> 56 == all_rank).count();
+        if ranked.len() > limit && limit > 0 {
+            ranked.select_nth_unstable(limit - 1);
+        }
+        ranked.truncate(limit);
+        ranked.sort_unstable();
+        let hits = ranked
+            .iter()
+            .map(|r| {
+                let matched = usize::from(u8::MAX - (r >> 56) as u8);
+                self.hit(&self.slots[(r & u64::from(u32::MAX)) as usize], &qs, matched)
+            })
             .collect();
         NameResults { words, all, any, hits }
     }
 
     /// How each query word met this person: the best of their words for it.
-    fn reasons(&self, slot: &Slot, words: &[String]) -> Vec<Reason> {
-        // The person's words as written, with their normalised form.
-        let mut written: Vec<(String, String)> = Vec::new();
+    fn reasons(&self, slot: &Slot, qs: &[QueryWord]) -> Vec<Reason> {
+        // The person's words as written, with their id in the index.
+        let mut written: Vec<(String, u32)> = Vec::new();
         for field in self.fields(slot) {
             for raw in field.split(|c: char| c.is_whitespace() || c == '-') {
                 let raw = raw.trim_matches(|c: char| !c.is_alphanumeric());
                 for n in normalise(raw).split(' ').filter(|n| !n.is_empty()) {
-                    written.push((raw.to_owned(), n.to_owned()));
+                    if let Some(&id) = self.words.get(n) {
+                        written.push((raw.to_owned(), id));
+                    }
                 }
             }
         }
         if slot.birth_year != 0 {
             let year = slot.birth_year.to_string();
-            written.push((year.clone(), year));
+            if let Some(&id) = self.words.get(year.as_str()) {
+                written.push((year, id));
+            }
         }
         let mut reasons = Vec::new();
-        for q in words {
-            let q_key = name_key(q);
-            let q_masc = masculine_surname_key(q);
-            let q_group = given_name_group(q);
+        for q in qs {
             let best = written
                 .iter()
-                .filter_map(|(raw, n)| {
-                    let meet = if n == q {
-                        Meet::Exact
-                    } else {
-                        let key = name_key(n);
-                        if key.is_empty() {
-                            return None;
-                        }
-                        if key == q_key {
-                            Meet::Key
-                        } else if q_group.is_some() && given_name_group(n) == q_group {
-                            Meet::GivenName
-                        } else if masculine_surname_key(n) == q_masc
-                            || masculine_surname_key(n) == q_key
-                            || key == q_masc
-                        {
-                            Meet::OtherGender
-                        } else {
-                            return None;
-                        }
-                    };
-                    Some((meet, raw))
-                })
+                .filter_map(|(raw, id)| self.meet(*id, q).map(|m| (m, raw)))
                 // The first of equal meetings: the registry's own spelling before a variant.
                 .fold(None, |best: Option<(Meet, &String)>, (meet, raw)| match best {
                     Some((b, _)) if b >= meet => best,
@@ -564,7 +603,7 @@ impl NameIndex {
                 });
             if let Some((meet, raw)) = best {
                 reasons.push(Reason {
-                    query: q.clone(),
+                    query: q.text.clone(),
                     meet,
                     word: raw.clone(),
                 });
@@ -573,7 +612,7 @@ impl NameIndex {
         reasons
     }
 
-    fn hit(&self, slot: &Slot, words: &[String], matched: usize) -> NameHit {
+    fn hit(&self, slot: &Slot, qs: &[QueryWord], matched: usize) -> NameHit {
         let mut fields = self.fields(slot).map(str::to_owned);
         let family_name = fields.next().unwrap_or_default();
         let given_name = fields.next().unwrap_or_default();
@@ -588,7 +627,7 @@ impl NameIndex {
             region: (slot.region != 0).then(|| self.regions[slot.region as usize - 1].to_string()),
             level: slot.level,
             matched,
-            reasons: self.reasons(slot, words),
+            reasons: self.reasons(slot, qs),
         }
     }
 
@@ -597,7 +636,7 @@ impl NameIndex {
         let normalised = normalise(word);
         let mut out: Vec<i64> = Vec::new();
         for w in normalised.split(' ').filter(|w| !w.is_empty()) {
-            for (slot, meet) in self.word_postings(w) {
+            for (slot, meet) in self.word_postings(&self.query_word(w)) {
                 let s = &self.slots[slot as usize];
                 if s.live && meet >= at_least {
                     out.push(s.id);
@@ -636,6 +675,7 @@ impl NameIndex {
             + boxed
             + self.word_keys.capacity() * std::mem::size_of::<WordKeys>()
             + self.slots.capacity() * std::mem::size_of::<Slot>()
+            + self.meta.capacity()
             + map(self.slot_of.capacity(), std::mem::size_of::<(i64, u32)>())
             + self.arena.capacity()
     }

@@ -96,6 +96,8 @@ pub struct TextResults {
 #[derive(Default)]
 pub struct TextIndex {
     terms: HashMap<Box<str>, u32>,
+    /// The term of each distinct word seen (inflected forms), so that a word is stemmed once.
+    word_terms: HashMap<Box<str>, u32>,
     postings: Vec<Vec<u32>>,
     docs: Vec<Doc>,
     events: HashMap<i64, u32>,
@@ -130,27 +132,46 @@ impl TextIndex {
         (self.events.len(), self.sources.len())
     }
 
+    /// The term id of a normalised word: stemmed once per distinct word (the stem is cached
+    /// by word for letters; numbers are their own term).
+    fn term_id(&mut self, word: &str) -> u32 {
+        let letters = !word.chars().all(|c| c.is_ascii_digit());
+        if letters && let Some(&t) = self.word_terms.get(word) {
+            return t;
+        }
+        let term = if letters { stem(word) } else { word.to_owned() };
+        let t = match self.terms.get(term.as_str()) {
+            Some(&t) => t,
+            None => {
+                let t = self.postings.len() as u32;
+                self.terms.insert(term.into(), t);
+                self.postings.push(Vec::new());
+                t
+            }
+        };
+        if letters {
+            self.word_terms.insert(word.into(), t);
+        }
+        t
+    }
+
     fn add(&mut self, id: i64, origin: Origin, level: Confidentiality, texts: &[&str]) -> bool {
         let Ok(slot) = u32::try_from(self.docs.len()) else {
             return false;
         };
-        let mut seen: Vec<u32> = Vec::new();
+        let mut terms: Vec<u32> = Vec::new();
         for text in texts {
-            for term in terms(text) {
-                let t = match self.terms.get(term.as_str()) {
-                    Some(&t) => t,
-                    None => {
-                        let t = self.postings.len() as u32;
-                        self.terms.insert(term.into(), t);
-                        self.postings.push(Vec::new());
-                        t
-                    }
-                };
-                if !seen.contains(&t) {
-                    seen.push(t);
-                    self.postings[t as usize].push(slot);
+            let normalised = normalise(text);
+            for word in normalised.split(' ') {
+                if word.chars().count() >= MIN_WORD_CHARS {
+                    terms.push(self.term_id(word));
                 }
             }
+        }
+        terms.sort_unstable();
+        terms.dedup();
+        for t in terms {
+            self.postings[t as usize].push(slot);
         }
         self.docs.push(Doc {
             id,
@@ -259,6 +280,8 @@ impl TextIndex {
             + self.postings.iter().map(|l| l.capacity() * 4).sum::<usize>()
             + map(self.terms.capacity(), std::mem::size_of::<(Box<str>, u32)>())
             + self.terms.keys().map(|k| k.len()).sum::<usize>()
+            + map(self.word_terms.capacity(), std::mem::size_of::<(Box<str>, u32)>())
+            + self.word_terms.keys().map(|k| k.len()).sum::<usize>()
             + self.docs.capacity() * std::mem::size_of::<Doc>()
             + map(self.events.capacity(), std::mem::size_of::<(i64, u32)>())
             + map(self.sources.capacity(), std::mem::size_of::<(i64, u32)>())
