@@ -90,6 +90,7 @@ pub fn router(app: Arc<App>) -> Result<Router, String> {
         .fallback(pages::not_found)
         .layer(DefaultBodyLimit::max(FORM_LIMIT))
         .layer(axum::middleware::from_fn_with_state(state.clone(), security::headers))
+        .layer(axum::middleware::from_fn(security::run_to_completion))
         .with_state(state))
 }
 

@@ -87,7 +87,7 @@ impl<'a> Api<'a> {
     }
 }
 
-fn person(family: &str, level: &str) -> Value {
+pub(crate) fn person(family: &str, level: &str) -> Value {
     json!({
         "given_name": "Алесь",
         "family_name": family,

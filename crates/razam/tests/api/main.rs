@@ -11,6 +11,7 @@ mod duplicates;
 mod events_import;
 mod export;
 mod figures;
+mod hangup;
 mod i18n;
 mod intake;
 mod login;
