@@ -1,11 +1,23 @@
 -- bench/latency.lua: a wrk script that prints p50, p95 and p99 latency in milliseconds
 -- (wrk's own --latency table has no p95). With LAT_PREFIX and LAT_MAX in the environment,
 -- each request asks for LAT_PREFIX followed by a random number from 1 to LAT_MAX (a random
--- record), with the headers given on wrk's command line.
+-- record), with the headers given on wrk's command line. With LAT_PATHS (a file of paths, one
+-- a line), each request asks for one of them at random.
 local prefix = os.getenv("LAT_PREFIX") or ""
 local max = tonumber(os.getenv("LAT_MAX") or "0") or 0
+local paths_file = os.getenv("LAT_PATHS") or ""
+local paths = {}
 
-if prefix ~= "" and max > 0 then
+if paths_file ~= "" then
+    for line in io.lines(paths_file) do
+        if line ~= "" then
+            paths[#paths + 1] = line
+        end
+    end
+    request = function()
+        return wrk.format("GET", paths[math.random(1, #paths)])
+    end
+elseif prefix ~= "" and max > 0 then
     request = function()
         return wrk.format("GET", prefix .. math.random(1, max))
     end

@@ -63,11 +63,6 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 TMP="$(mktemp -d -t razam-pages-bench.XXXXXX)"
 RAZAM_PID=""
 REF_PID=""
-stop_pid() {
-    [[ -n "$1" ]] && kill -0 "$1" 2>/dev/null || return 0
-    kill -TERM "$1" 2>/dev/null || true
-    wait "$1" 2>/dev/null || true
-}
 cleanup() {
     local rc=$?
     stop_pid "$RAZAM_PID"
@@ -79,15 +74,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-missing=()
-command -v wrk >/dev/null 2>&1 || missing+=(wrk)
-command -v sqlite3 >/dev/null 2>&1 || missing+=(sqlite3)
-if ((${#missing[@]})); then
-    log "installing ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq </dev/null >/dev/null
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null >/dev/null
-fi
+need_debian_tools wrk sqlite3
 if ! command -v datasette >/dev/null 2>&1; then
     log "installing datasette (pip)"
     python3 -m pip install -q datasette >/dev/null

@@ -304,7 +304,7 @@ impl App {
                 .map(Some)
                 .map_err(|e| StoreError::Abandoned(e.to_string()))
         };
-        self.store.apply_batches(&mut next).await?;
+        self.apply_batches(&mut next).await?;
         Ok(report)
     }
 

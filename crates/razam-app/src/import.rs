@@ -19,7 +19,7 @@ pub struct CellError {
 }
 
 /// What an import did, or would do on a dry run.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ImportReport {
     pub rows: usize,
     pub created: usize,
@@ -28,6 +28,20 @@ pub struct ImportReport {
     pub dry_run: bool,
     /// Empty when the import is (or would be) applied; otherwise nothing was written.
     pub errors: Vec<CellError>,
+    /// Rows that probably are a person already in the registry (not the one their reference
+    /// names) or another row of the file. Not a refusal: the rows are imported all the same.
+    pub warnings: Vec<DuplicateWarning>,
+}
+
+/// A row that is probably a person the registry or the file has already.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DuplicateWarning {
+    pub line: u64,
+    /// The person (`P-000012`) or the row (`line 7`) it probably is.
+    pub candidate: String,
+    pub probability: f64,
+    /// The fields that speak for it, as `field: level` (`family_name: same_key, …`).
+    pub agreeing: String,
 }
 
 impl ImportReport {

@@ -153,6 +153,7 @@ impl App {
             config,
             dummy_hash,
             figures: tokio::sync::Mutex::new(None),
+            search: crate::search::SearchState::default(),
         })
     }
 

@@ -14,11 +14,12 @@ use std::sync::Mutex;
 use razam_core::registry::{Confidentiality, EventKind, FuzzyDate, PersonRole, Region};
 use razam_core::role::Permission;
 use razam_link::{given_name_group, name_key};
-use razam_store::registry::{Change, IntakeRow, PersonFilter, RegistryOp, Target};
+use razam_store::registry::{Change, IntakeRow, RegistryOp, Target};
 use serde::{Deserialize, Serialize};
 
 use crate::config::IntakeLimits;
 use crate::registry::{EventDetails, EventInput, Identity, PersonInput, PersonView};
+use crate::search::Meet;
 use crate::{Actor, App, AppError};
 
 const SEAL_REPORT: &str = "intake.report";
@@ -491,8 +492,7 @@ impl SubmissionLimiter {
     }
 }
 
-/// How many persons the merge candidates are looked for among, at most.
-const CANDIDATE_SCAN: i64 = 100_000;
+/// How many merge candidates are shown, at most.
 const CANDIDATES_SHOWN: usize = 20;
 
 impl App {
@@ -511,7 +511,7 @@ impl App {
             audit: Some("intake.submit"),
             snapshot_sealed: None,
         };
-        self.store.apply(&[change]).await?;
+        self.apply_changes(&[change]).await?;
         Ok(())
     }
 
@@ -605,7 +605,7 @@ impl App {
                 snapshot_sealed: None,
             },
         ];
-        let ids = self.store.apply(&changes).await?;
+        let ids = self.apply_changes(&changes).await?;
         ids.first()
             .copied()
             .ok_or_else(|| AppError::Store(razam_store::StoreError::Damaged("a change returned no id".into())))
@@ -647,7 +647,7 @@ impl App {
                 snapshot_sealed: None,
             },
         ];
-        self.store.apply(&changes).await?;
+        self.apply_changes(&changes).await?;
         Ok(())
     }
 
@@ -665,46 +665,47 @@ impl App {
             audit: Some("intake.reject"),
             snapshot_sealed: None,
         };
-        self.store.apply(&[change]).await?;
+        self.apply_changes(&[change]).await?;
         Ok(())
     }
 
     /// Persons the actor may read whose family name has the report's name key (any script,
     /// any romanisation: `razam_link::name_key`) and whose given name, when both have one,
-    /// has its key or belongs to the same given-name group (Алесь = Аляксандр = Alexander).
-    /// Every readable person is opened to compare, so this is linear in the registry's size
-    /// until issue 4 brings a name index.
+    /// has its key or belongs to the same given-name group (Алесь = Аляксандр = Alexander);
+    /// newest first. The search index gives the persons with a word of that key, so only
+    /// they are compared, however large the registry.
     pub async fn merge_candidates(&self, actor: &Actor, report: &IntakeReport) -> Result<Vec<PersonView>, AppError> {
         self.require(actor, Permission::WriteRegistry)?;
+        let levels = self.readable_levels(actor)?;
         let family = name_key(&report.family_name);
         let given = name_key(&report.given_name);
         let given_group = given_name_group(&report.given_name);
         if family.is_empty() && given.is_empty() {
             return Ok(Vec::new());
         }
-        let mut found = Vec::new();
-        let mut before = None;
-        let mut seen = 0;
-        while seen < CANDIDATE_SCAN && found.len() < CANDIDATES_SHOWN {
-            let page = self.list_persons(actor, PersonFilter::default(), before, 500).await?;
-            let Some(last) = page.last() else { break };
-            before = Some(last.id);
-            seen += page.len() as i64;
-            for p in page {
-                let (pf, pg) = (name_key(&p.identity.family_name), name_key(&p.identity.given_name));
-                let family_matches = family.is_empty() || pf == family;
-                let same_given =
-                    pg == given || given_group.is_some() && given_name_group(&p.identity.given_name) == given_group;
-                let given_matches = given.is_empty() || pg.is_empty() || same_given;
-                // With no family name reported, the given name alone must match.
-                let matches = if family.is_empty() {
-                    same_given
-                } else {
-                    family_matches && given_matches
-                };
-                if matches && found.len() < CANDIDATES_SHOWN {
-                    found.push(p);
-                }
+        let mut candidates = if family.is_empty() {
+            self.persons_by_name(&report.given_name, Meet::GivenName).await?
+        } else {
+            self.persons_by_name(&report.family_name, Meet::Key).await?
+        };
+        candidates.retain(|(_, level, family_name, given_name)| {
+            let (pf, pg) = (name_key(family_name), name_key(given_name));
+            let same_given = pg == given || given_group.is_some() && given_name_group(given_name) == given_group;
+            let given_matches = given.is_empty() || pg.is_empty() || same_given;
+            // With no family name reported, the given name alone must match.
+            let matches = if family.is_empty() {
+                same_given
+            } else {
+                pf == family && given_matches
+            };
+            matches && levels.contains(&level.as_str())
+        });
+        candidates.sort_unstable_by_key(|c| std::cmp::Reverse(c.0));
+        candidates.truncate(CANDIDATES_SHOWN);
+        let mut found = Vec::with_capacity(candidates.len());
+        for (id, ..) in candidates {
+            if let Some(row) = self.store.person(id).await? {
+                found.push(self.person_view(&row)?);
             }
         }
         Ok(found)

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod backup;
 pub mod config;
 pub mod demo;
+pub mod duplicates;
 pub mod events_import;
 pub mod export;
 pub mod figures;
@@ -16,9 +17,11 @@ mod files;
 pub mod import;
 pub mod instance;
 pub mod intake;
+pub mod merges;
 mod passwords;
 pub mod prisoners;
 pub mod registry;
+pub mod search;
 pub mod sessions;
 pub mod sources;
 pub mod stream;
@@ -53,6 +56,8 @@ pub struct App {
     /// often than the registry changes. Held while they are counted, so that a crowd of
     /// requests waits for one count instead of starting one each.
     figures: tokio::sync::Mutex<Option<(String, i64, figures::PublicFigures)>>,
+    /// The in-memory search indexes (names and texts are sealed on disk).
+    search: search::SearchState,
 }
 
 struct Keys {

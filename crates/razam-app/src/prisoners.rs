@@ -14,12 +14,15 @@ use razam_core::registry::{
     Article, Confidentiality, Day, EventKind, FuzzyDate, PersonRole, PrisonerStatus, parse_articles,
 };
 use razam_core::role::Permission;
+use razam_link::Model;
 use razam_store::StoreError;
 use razam_store::registry::{Change, RegistryOp, Target};
 use serde::Serialize;
 
-pub use crate::import::{CellError, ImportReport};
+use crate::duplicates::{Entry, PROPOSE_AT, agreeing_fields, candidate_pairs, person_record};
+pub use crate::import::{CellError, DuplicateWarning, ImportReport};
 use crate::import::{ROWS_PER_BATCH, error, read_rows};
+use crate::registry::label_for;
 use crate::registry::{EventDetails, EventInput, Identity, PersonInput, date_parts, normalise_region};
 use crate::{Actor, App, AppError};
 
@@ -40,6 +43,7 @@ pub const COLUMNS: [&str; 10] = [
 /// A row, parsed and checked.
 #[derive(Debug, Clone)]
 struct Row {
+    line: u64,
     reference: String,
     identity: Identity,
     region: Option<String>,
@@ -137,6 +141,7 @@ fn parse(bytes: &[u8]) -> Result<Vec<Row>, Vec<CellError>> {
             ));
         }
         Some(Row {
+            line,
             reference,
             identity: Identity {
                 given_name: cell(1).to_owned(),
@@ -279,6 +284,7 @@ impl App {
                 }
             });
         }
+        report.warnings = self.probable_duplicates_in(actor, &rows, &known).await?;
         if dry_run || report.created + report.updated == 0 {
             return Ok(report);
         }
@@ -299,8 +305,68 @@ impl App {
             }
             Ok(Some(changes))
         };
-        self.store.apply_batches(&mut next).await?;
+        self.apply_batches(&mut next).await?;
         Ok(report)
+    }
+
+    /// The rows that probably are a person already in the registry (other than the one their
+    /// reference brought in) or another row of the file, each with the likeliest candidate.
+    async fn probable_duplicates_in(
+        &self,
+        actor: &Actor,
+        rows: &[Row],
+        known: &HashMap<[u8; 32], (i64, Option<[u8; 32]>)>,
+    ) -> Result<Vec<DuplicateWarning>, AppError> {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        enum Who {
+            Person(i64),
+            Row(usize),
+        }
+        let persons = self.readable_persons(actor).await?;
+        let own: Vec<Option<i64>> = rows
+            .iter()
+            .map(|r| known.get(&self.ref_lookup(&r.reference)).map(|(p, _)| *p))
+            .collect();
+        let mut entries: Vec<Entry<Who>> = persons
+            .iter()
+            .map(|p| Entry {
+                id: Who::Person(p.id),
+                record: person_record(&p.identity),
+                level: p.confidentiality,
+            })
+            .collect();
+        entries.extend(rows.iter().enumerate().map(|(i, r)| Entry {
+            id: Who::Row(i),
+            record: person_record(&r.identity),
+            level: Confidentiality::Internal,
+        }));
+        let pairs = candidate_pairs(&entries, &Model::default(), &HashSet::new(), PROPOSE_AT);
+        // One warning per row: its likeliest candidate (pairs come most likely first).
+        let mut warned: HashSet<usize> = HashSet::new();
+        let mut warnings = Vec::new();
+        for c in pairs {
+            let (row, other) = match (c.survivor, c.merged) {
+                (Who::Row(a), Who::Row(b)) => (a.max(b), Who::Row(a.min(b))),
+                (Who::Row(r), p @ Who::Person(_)) | (p @ Who::Person(_), Who::Row(r)) => (r, p),
+                (Who::Person(_), Who::Person(_)) => continue,
+            };
+            let candidate = match other {
+                Who::Person(id) if own[row] == Some(id) => continue,
+                Who::Row(o) if own[row].is_some() && own[row] == own[o] => continue,
+                Who::Person(id) => label_for(id),
+                Who::Row(o) => format!("line {}", rows[o].line),
+            };
+            if warned.insert(row) {
+                warnings.push(DuplicateWarning {
+                    line: rows[row].line,
+                    candidate,
+                    probability: c.evidence.probability,
+                    agreeing: agreeing_fields(&c.evidence),
+                });
+            }
+        }
+        warnings.sort_by_key(|w| w.line);
+        Ok(warnings)
     }
 
     fn create_from_row(

@@ -16,8 +16,8 @@ use crate::{Actor, App, AppError};
 /// The list filters and the label scheme, as the pages and the API name them.
 pub use razam_store::registry::{EventFilter, PersonFilter, label_for};
 
-const SEAL_IDENTITY: &str = "registry.person.identity";
-const SEAL_DETAILS: &str = "registry.event.details";
+pub(crate) const SEAL_IDENTITY: &str = "registry.person.identity";
+pub(crate) const SEAL_DETAILS: &str = "registry.event.details";
 const SEAL_DECISION: &str = "registry.recognition.decision";
 const SEAL_VERSION: &str = "registry.version";
 
@@ -97,8 +97,11 @@ pub struct PersonView {
     pub confidentiality: Confidentiality,
     pub consent_to_publish: bool,
     pub version: i64,
+    /// The earliest recognition of the person and of the persons merged into them.
     pub recognized_on: Option<String>,
+    /// The latest status of the person and of the persons merged into them.
     pub status: Option<(PrisonerStatus, String)>,
+    pub merged_into: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -134,6 +137,24 @@ pub struct PersonPage {
     pub recognition: Option<RecognitionView>,
     /// (status, from day), oldest first.
     pub statuses: Vec<(PrisonerStatus, String)>,
+    /// The person this one is merged into: its page is the person's page now.
+    pub merged_into: Option<i64>,
+    /// The persons merged into this one (that the reader may read), each with its own
+    /// records, oldest merge first.
+    pub merged_from: Vec<MergedRecord>,
+}
+
+/// A person merged into another, as the survivor's page shows it: nothing of it is lost.
+#[derive(Debug, Clone)]
+pub struct MergedRecord {
+    pub merge_id: i64,
+    pub person: PersonView,
+    pub events: Vec<(EventView, PersonRole)>,
+    pub recognition: Option<RecognitionView>,
+    pub statuses: Vec<(PrisonerStatus, String)>,
+    /// The display name of who merged it, and when.
+    pub merged_by: String,
+    pub merged_at_ms: i64,
 }
 
 /// One version of a record and what it changed.
@@ -146,6 +167,13 @@ pub struct VersionView {
     /// (field, before, after); for the first version every field with a value.
     pub changes: Vec<(String, String, String)>,
 }
+
+/// A person's own events (with the person's role), recognition and statuses.
+type OwnRecords = (
+    Vec<(EventView, PersonRole)>,
+    Option<RecognitionView>,
+    Vec<(PrisonerStatus, String)>,
+);
 
 /// The decision recorded with a recognition: sealed.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -288,7 +316,7 @@ impl App {
 
     /// Applies one change; returns the id it created or affected.
     pub(crate) async fn apply_single(&self, change: Change) -> Result<i64, AppError> {
-        let ids = self.store.apply(std::slice::from_ref(&change)).await?;
+        let ids = self.apply_changes(std::slice::from_ref(&change)).await?;
         ids.first()
             .copied()
             .ok_or_else(|| AppError::Store(razam_store::StoreError::Damaged("a change returned no id".into())))
@@ -395,7 +423,7 @@ impl App {
                 None,
             ));
         }
-        self.store.apply(&changes).await?;
+        self.apply_changes(&changes).await?;
         Ok(())
     }
 
@@ -470,6 +498,7 @@ impl App {
                 .status
                 .as_ref()
                 .and_then(|(s, d)| PrisonerStatus::parse(s).map(|s| (s, d.clone()))),
+            merged_into: row.merged_into,
         })
     }
 
@@ -500,6 +529,48 @@ impl App {
         let row = self.store.person(id).await?.ok_or(AppError::NotFound("the person"))?;
         self.may_read(actor, &row.confidentiality)?;
         let levels = self.readable_levels(actor)?;
+        let (events, recognition, statuses) = self.records_of(id, &levels).await?;
+        let mut merged_from = Vec::new();
+        for merge in self.store.merges_of(id).await? {
+            if merge.survivor_id != id || merge.undone_at_ms.is_some() {
+                continue;
+            }
+            let Some(member) = self.store.person(merge.merged_id).await? else {
+                continue;
+            };
+            if !levels.contains(&member.confidentiality.as_str()) {
+                continue;
+            }
+            let (events, recognition, statuses) = self.records_of(member.id, &levels).await?;
+            merged_from.push(MergedRecord {
+                merge_id: merge.id,
+                person: self.person_view(&member)?,
+                events,
+                recognition,
+                statuses,
+                merged_by: self.actor_name(&merge.merged_by).await?,
+                merged_at_ms: merge.merged_at_ms,
+            });
+        }
+        self.store
+            .append_audit(&self.event(
+                actor,
+                "person.read",
+                razam_store::AuditObject::Named(format!("person:{id}")),
+            ))
+            .await?;
+        Ok(PersonPage {
+            merged_into: row.merged_into,
+            person: self.person_view(&row)?,
+            events,
+            recognition,
+            statuses,
+            merged_from,
+        })
+    }
+
+    /// A person's own events (of the levels given), recognition and statuses.
+    async fn records_of(&self, id: i64, levels: &[&'static str]) -> Result<OwnRecords, AppError> {
         let mut events = Vec::new();
         for (event, role) in self.store.events_of_person(id).await? {
             if levels.contains(&event.confidentiality.as_str()) {
@@ -519,20 +590,7 @@ impl App {
             }
             None => None,
         };
-        let statuses = self.statuses(id).await?;
-        self.store
-            .append_audit(&self.event(
-                actor,
-                "person.read",
-                razam_store::AuditObject::Named(format!("person:{id}")),
-            ))
-            .await?;
-        Ok(PersonPage {
-            person: self.person_view(&row)?,
-            events,
-            recognition,
-            statuses,
-        })
+        Ok((events, recognition, self.statuses(id).await?))
     }
 
     pub async fn event_page(&self, actor: &Actor, id: i64) -> Result<EventView, AppError> {
@@ -610,7 +668,7 @@ impl App {
 impl App {
     /// Who made a change, as colleagues know them: an account's display name, else the
     /// audit name (`cli`, `anonymous`, or an account that no longer exists).
-    async fn actor_name(&self, audit_name: &str) -> Result<String, AppError> {
+    pub(crate) async fn actor_name(&self, audit_name: &str) -> Result<String, AppError> {
         let Some(id) = audit_name.strip_prefix("account:").and_then(|n| n.parse().ok()) else {
             return Ok(audit_name.to_owned());
         };

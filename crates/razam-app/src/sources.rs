@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::registry::level;
 use crate::{Actor, App, AppError};
 
-const SEAL_SOURCE: &str = "registry.source";
+pub(crate) const SEAL_SOURCE: &str = "registry.source";
 
 /// What a source says about itself: sealed whole.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -27,6 +27,7 @@ mod linker;
 mod normalise;
 mod record;
 mod sim;
+pub mod synth;
 
 pub use block::{BlockLimits, Rule, RuleCount};
 pub use cluster::UnionFind;

@@ -28,6 +28,11 @@ pub const SQLITE: &[Migration] = &[
         name: "registry_import",
         sql: include_str!("../migrations/sqlite/0004_registry_import.sql"),
     },
+    Migration {
+        version: 5,
+        name: "person_merges",
+        sql: include_str!("../migrations/sqlite/0005_person_merges.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -50,6 +55,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 4,
         name: "registry_import",
         sql: include_str!("../migrations/postgres/0004_registry_import.sql"),
+    },
+    Migration {
+        version: 5,
+        name: "person_merges",
+        sql: include_str!("../migrations/postgres/0005_person_merges.sql"),
     },
 ];
 

@@ -10,6 +10,7 @@ use crate::StoreError;
 pub type PersonId = i64;
 pub type EventId = i64;
 pub type IntakeId = i64;
+pub type MergeId = i64;
 
 /// The record a change is about: one that exists, or one an earlier change of the same batch
 /// creates (by its index in the batch).
@@ -104,6 +105,27 @@ pub enum RegistryOp {
         state: &'static str,
         person: Option<Target>,
     },
+    /// Merges person `merged` into `survivor`: points it at the survivor and records the
+    /// merge; nothing of either person is deleted or rewritten. Refused with a conflict when
+    /// either version is not the stored one, when either person is merged already, or when
+    /// persons are merged into `merged` (merge into it instead). Returns the merge's id.
+    MergePersons {
+        survivor: PersonId,
+        merged: PersonId,
+        survivor_version: i64,
+        merged_version: i64,
+    },
+    /// Undoes merge `merge`: the merged person stands alone again, exactly as before; the
+    /// merge row stays, stamped undone. Refused with a conflict when it is undone already.
+    UndoMerge {
+        merge: MergeId,
+    },
+    /// Records that two persons are not the same person, so they are not proposed again.
+    /// Returns the lower id.
+    MarkDistinct {
+        a: PersonId,
+        b: PersonId,
+    },
 }
 
 /// A change, who makes it, the audit action it is recorded under (`None` when an earlier
@@ -130,8 +152,31 @@ impl RegistryOp {
             RegistryOp::CreateEvent(_) | RegistryOp::UpdateEvent { .. } => "event",
             RegistryOp::AddSource { .. } => "source",
             RegistryOp::CreateIntake { .. } | RegistryOp::DecideIntake { .. } => "intake",
+            RegistryOp::MergePersons { .. } | RegistryOp::UndoMerge { .. } => "merge",
+            RegistryOp::MarkDistinct { .. } => "person",
         }
     }
+
+    /// What the audit entry names: `<kind>:<id>` of the record the change returns, except
+    /// that a "not the same person" names both persons.
+    pub fn audit_object(&self, id: i64) -> String {
+        match self {
+            RegistryOp::MarkDistinct { a, b } => format!("person:{}+person:{}", a.min(b), a.max(b)),
+            op => format!("{}:{id}", op.kind()),
+        }
+    }
+}
+
+/// A merge of one person into another, as recorded; undone when `undone_at_ms` is set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MergeRow {
+    pub id: MergeId,
+    pub survivor_id: PersonId,
+    pub merged_id: PersonId,
+    pub merged_by: String,
+    pub merged_at_ms: i64,
+    pub undone_by: Option<String>,
+    pub undone_at_ms: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -145,9 +190,13 @@ pub struct PersonRow {
     pub version: i64,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
+    /// The earliest recognition of the person and of the persons merged into them.
     pub recognized_on: Option<String>,
-    /// The latest status entry (by day; an ending status wins the same day), if any.
+    /// The latest status entry (by day; an ending status wins the same day) of the person and
+    /// of the persons merged into them, if any.
     pub status: Option<(String, String)>,
+    /// The person this one is merged into, if it is.
+    pub merged_into: Option<PersonId>,
 }
 
 #[derive(Debug, Clone)]
@@ -220,6 +269,41 @@ pub struct ImportedRef {
     pub import_digest: Option<[u8; 32]>,
 }
 
+/// A person as the in-memory search index reads it at unlock: no more than it needs.
+#[derive(Debug, Clone)]
+pub struct PersonScan {
+    pub id: PersonId,
+    pub identity_sealed: Vec<u8>,
+    pub region: Option<String>,
+    pub confidentiality: String,
+}
+
+/// An event as the search index reads it.
+#[derive(Debug, Clone)]
+pub struct EventScan {
+    pub id: EventId,
+    pub details_sealed: Vec<u8>,
+    pub confidentiality: String,
+}
+
+/// A source with the event it is linked to, as the search index reads it.
+#[derive(Debug, Clone)]
+pub struct SourceScan {
+    pub id: i64,
+    pub event: EventId,
+    pub sealed: Vec<u8>,
+    pub confidentiality: String,
+}
+
+/// The highest ids of persons, events and sources: they move with every record created, by
+/// this process or another (a command-line import while the server runs).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RegistryHighs {
+    pub persons: PersonId,
+    pub events: EventId,
+    pub sources: i64,
+}
+
 /// Which persons a list shows. Confidentiality levels are those the reader may see.
 #[derive(Debug, Clone, Default)]
 pub struct PersonFilter {
@@ -265,9 +349,11 @@ pub trait RegistryStore: Send + Sync {
     /// or none. A batch's `Target::New` refer to changes of that batch. Each batch is dropped
     /// once written, so a long import needs the memory of one batch, not of the whole file.
     /// An error from `next` undoes everything. Returns the number of changes applied.
+    /// `applied` is told each batch and its ids once written (inside the transaction).
     async fn apply_batches(
         &self,
         next: &mut (dyn FnMut() -> Result<Option<Vec<Change>>, StoreError> + Send),
+        applied: &mut (dyn for<'c> FnMut(&'c [Change], &'c [i64]) + Send),
     ) -> Result<usize, StoreError>;
 
     async fn person(&self, id: PersonId) -> Result<Option<PersonRow>, StoreError>;
@@ -315,20 +401,58 @@ pub trait RegistryStore: Send + Sync {
     async fn change_mark(&self) -> Result<i64, StoreError>;
 
     async fn intake(&self, id: IntakeId) -> Result<Option<IntakeRow>, StoreError>;
+    /// Every merge `person` took part in (as survivor or as merged), undone ones included,
+    /// oldest first.
+    async fn merges_of(&self, person: PersonId) -> Result<Vec<MergeRow>, StoreError>;
+    async fn merge(&self, id: MergeId) -> Result<Option<MergeRow>, StoreError>;
+    /// Every pair recorded as "not the same person", lower id first.
+    async fn distinct_pairs(&self) -> Result<Vec<(PersonId, PersonId)>, StoreError>;
     /// Oldest first: reports in `state`.
     async fn intake_queue(&self, state: &str, limit: i64) -> Result<Vec<IntakeRow>, StoreError>;
+
+    /// For the in-memory search index: persons with `id > after`, ascending, at most `limit`.
+    async fn scan_persons(&self, after: PersonId, limit: i64) -> Result<Vec<PersonScan>, StoreError>;
+    /// Events with `id > after`, ascending, at most `limit`.
+    async fn scan_events(&self, after: EventId, limit: i64) -> Result<Vec<EventScan>, StoreError>;
+    /// Sources with `id > after` and the event each is linked to, ascending, at most `limit`.
+    async fn scan_sources(&self, after: i64, limit: i64) -> Result<Vec<SourceScan>, StoreError>;
+    async fn registry_highs(&self) -> Result<RegistryHighs, StoreError>;
+    /// The events of these ids that exist, in no particular order.
+    async fn events_by_ids(&self, ids: &[EventId]) -> Result<Vec<EventRow>, StoreError>;
+    /// The sources of these ids that exist, each with the event it is linked to.
+    async fn sources_by_ids(&self, ids: &[i64]) -> Result<Vec<(EventId, SourceRow)>, StoreError>;
 }
 
-/// The start of the status subquery of person `person` on a day, and its end: the latest
-/// entry on or before the day, where an ending status wins the same day. The day goes between
-/// the two (a `$N` placeholder or a bound value).
-pub(crate) fn status_on(person: &str) -> String {
-    format!("(SELECT s.status FROM prisoner_status s WHERE s.person_id = {person} AND s.on_date <= ")
+/// The group a person row `p` belongs to: the person it is merged into, else itself. Written
+/// as the expression index `persons_by_group` (migration 0005) says it, so that it is used.
+pub(crate) fn group_of(p: &str) -> String {
+    format!("COALESCE({p}.merged_into, {p}.id)")
+}
+
+/// The start of the status subquery of group `group` on a day, and its end: the latest entry
+/// of any of its persons on or before the day, where an ending status wins the same day. The
+/// day goes between the two (a `$N` placeholder or a bound value).
+pub(crate) fn status_on(group: &str) -> String {
+    format!(
+        "(SELECT s.status FROM persons m JOIN prisoner_status s ON s.person_id = m.id \
+         WHERE {} = {group} AND s.on_date <= ",
+        group_of("m")
+    )
+}
+
+/// The recognitions counted, one per group: the earliest recognition of any of its persons.
+pub(crate) fn group_recognitions() -> String {
+    format!(
+        "(SELECT {g} AS person_id, MIN(rr.recognized_on) AS recognized_on FROM recognitions rr \
+         JOIN persons m ON m.id = rr.person_id GROUP BY {g})",
+        g = group_of("m")
+    )
 }
 pub(crate) const LATEST_FIRST: &str =
     " ORDER BY s.on_date DESC, CASE WHEN s.status = 'held' THEN 0 ELSE 1 END DESC, s.id DESC LIMIT 1)";
 
-/// The condition "recognised on or before `$1` and held on `$1`", over `recognitions r`.
+/// The condition "recognised on or before `$1` and held on `$1`", over the group recognitions
+/// `r` ([`group_recognitions`]).
 pub(crate) fn held_on_param_1() -> String {
     format!(
         "r.recognized_on <= $1 AND {}$1{LATEST_FIRST} = 'held'",
@@ -336,14 +460,29 @@ pub(crate) fn held_on_param_1() -> String {
     )
 }
 
-/// The person columns of lists and pages, with the recognition and the latest status ever.
+/// The person columns of lists and pages, with the recognition and the latest status ever of
+/// the person's group (the person and those merged into it).
 pub(crate) fn person_columns() -> String {
+    let g = group_of("p");
     format!(
         "p.id, p.identity_sealed, p.region, p.confidentiality, p.consent_to_publish, p.version, \
-         p.created_at_ms, p.updated_at_ms, r.recognized_on, \
-         (SELECT s.status || ' ' || s.on_date FROM prisoner_status s WHERE s.person_id = p.id{LATEST_FIRST} AS status"
+         p.created_at_ms, p.updated_at_ms, p.merged_into, {} AS recognized_on, \
+         (SELECT s.status || ' ' || s.on_date FROM persons m JOIN prisoner_status s ON s.person_id = m.id \
+         WHERE {} = {g}{LATEST_FIRST} AS status",
+        recognized_of(&g),
+        group_of("m")
     )
 }
+
+/// The earliest recognition of group `group`, a scalar subquery.
+pub(crate) fn recognized_of(group: &str) -> String {
+    format!(
+        "(SELECT MIN(rr.recognized_on) FROM persons m JOIN recognitions rr ON rr.person_id = m.id WHERE {} = {group})",
+        group_of("m")
+    )
+}
+
+pub(crate) const MERGE_COLUMNS: &str = "id, survivor_id, merged_id, merged_by, merged_at_ms, undone_by, undone_at_ms";
 
 pub(crate) const INTAKE_COLUMNS: &str =
     "id, received_at_ms, report_sealed, state, decided_by, decided_at_ms, person_id";
@@ -405,6 +544,7 @@ macro_rules! impl_registry_store {
                     created_at_ms: row.try_get("created_at_ms")?,
                     updated_at_ms: row.try_get("updated_at_ms")?,
                     recognized_on: row.try_get("recognized_on")?,
+                    merged_into: row.try_get("merged_into")?,
                     status: status.and_then(|s| s.split_once(' ').map(|(a, b)| (a.to_owned(), b.to_owned()))),
                 })
             }
@@ -720,6 +860,88 @@ macro_rules! impl_registry_store {
                 Ok(())
             }
 
+            /// Points `merged` at `survivor` and records the merge; returns the merge's id. Each
+            /// person comes with the version the actor saw.
+            async fn merge_persons(
+                tx: &mut Tx,
+                (survivor, survivor_version): (i64, i64),
+                (merged, merged_version): (i64, i64),
+                actor: &str,
+                now: i64,
+            ) -> Result<i64, StoreError> {
+                check_version(tx, "persons", survivor, Some(survivor_version)).await?;
+                check_version(tx, "persons", merged, Some(merged_version)).await?;
+                let already: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM persons WHERE id IN ($1, $2) AND merged_into IS NOT NULL",
+                )
+                .bind(survivor)
+                .bind(merged)
+                .fetch_one(&mut **tx)
+                .await?;
+                if already > 0 {
+                    return Err(StoreError::Conflict(
+                        "a merge of one of these persons (someone merged it meanwhile; reload the page)",
+                    ));
+                }
+                let members: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM persons WHERE merged_into = $1")
+                    .bind(merged)
+                    .fetch_one(&mut **tx)
+                    .await?;
+                if members > 0 {
+                    return Err(StoreError::Conflict(
+                        "a merge into the person to be merged (merge the other way round, or undo that merge first)",
+                    ));
+                }
+                sqlx::query("UPDATE persons SET merged_into = $1 WHERE id = $2")
+                    .bind(survivor)
+                    .bind(merged)
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(sqlx::query_scalar(
+                    "INSERT INTO person_merges (survivor_id, merged_id, merged_by, merged_at_ms) \
+                     VALUES ($1, $2, $3, $4) RETURNING id",
+                )
+                .bind(survivor)
+                .bind(merged)
+                .bind(actor)
+                .bind(now)
+                .fetch_one(&mut **tx)
+                .await?)
+            }
+
+            /// Lets the merged person of merge `merge` stand alone again and stamps the merge undone.
+            async fn undo_merge(tx: &mut Tx, merge: i64, actor: &str, now: i64) -> Result<(), StoreError> {
+                let row: Option<(i64, i64)> = sqlx::query_as(
+                    "UPDATE person_merges SET undone_by = $1, undone_at_ms = $2 \
+                     WHERE id = $3 AND undone_at_ms IS NULL RETURNING survivor_id, merged_id",
+                )
+                .bind(actor)
+                .bind(now)
+                .bind(merge)
+                .fetch_optional(&mut **tx)
+                .await?;
+                let Some((survivor, merged)) = row else {
+                    let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM person_merges WHERE id = $1")
+                        .bind(merge)
+                        .fetch_optional(&mut **tx)
+                        .await?;
+                    return Err(match exists {
+                        Some(_) => StoreError::Conflict("an undo of this merge (it is undone already)"),
+                        None => StoreError::NotFound("the merge"),
+                    });
+                };
+                let changed = sqlx::query("UPDATE persons SET merged_into = NULL WHERE id = $1 AND merged_into = $2")
+                    .bind(merged)
+                    .bind(survivor)
+                    .execute(&mut **tx)
+                    .await?
+                    .rows_affected();
+                if changed != 1 {
+                    return Err(StoreError::Damaged(format!("merge {merge} does not match its persons")));
+                }
+                Ok(())
+            }
+
             /// Raises the stored version of a person or an event by one; returns it.
             async fn next_version(tx: &mut Tx, kind: &'static str, id: i64) -> Result<i64, StoreError> {
                 let table = match kind {
@@ -917,6 +1139,39 @@ macro_rules! impl_registry_store {
                             }
                             *id
                         }
+                        RegistryOp::MergePersons {
+                            survivor,
+                            merged,
+                            survivor_version,
+                            merged_version,
+                        } => {
+                            created = false;
+                            pending.flush(tx, now).await?;
+                            merge_persons(tx, (*survivor, *survivor_version), (*merged, *merged_version), &change.actor, now)
+                                .await?
+                        }
+                        RegistryOp::UndoMerge { merge } => {
+                            created = false;
+                            pending.flush(tx, now).await?;
+                            undo_merge(tx, *merge, &change.actor, now).await?;
+                            *merge
+                        }
+                        RegistryOp::MarkDistinct { a, b } => {
+                            created = false;
+                            pending.flush(tx, now).await?;
+                            let (low, high) = ((*a).min(*b), (*a).max(*b));
+                            sqlx::query(
+                                "INSERT INTO distinct_persons (low_id, high_id, decided_by, decided_at_ms) \
+                                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                            )
+                            .bind(low)
+                            .bind(high)
+                            .bind(&change.actor)
+                            .bind(now)
+                            .execute(&mut **tx)
+                            .await?;
+                            low
+                        }
                     };
                     ids.push(id);
                     if let Some(snapshot) = &change.snapshot_sealed {
@@ -939,7 +1194,7 @@ macro_rules! impl_registry_store {
                             at_ms: now,
                             actor: change.actor.clone(),
                             action: action.to_owned(),
-                            object: crate::audit_object(&crate::AuditObject::Created(change.op.kind()), Some(id)),
+                            object: change.op.audit_object(id),
                         };
                         let hash = store.link.link(&prev, &record);
                         pending.audit.push((record, prev, hash));
@@ -964,21 +1219,24 @@ macro_rules! impl_registry_store {
             }
 
             pub(super) fn push_person_filter<'a>(q: &mut sqlx::QueryBuilder<'a, $db>, f: &'a PersonFilter) {
-                q.push(" WHERE 1 = 1");
+                // Persons merged into another are shown as part of it, never on their own.
+                q.push(" WHERE p.merged_into IS NULL");
                 push_levels(q, "p.confidentiality", &f.levels);
                 if let Some(region) = &f.region {
                     q.push(" AND p.region = ").push_bind(region);
                 }
                 let day = f.as_of.clone().unwrap_or_else(|| "9999-12-31".to_owned());
+                // A listed person is never merged, so its group is its own id.
+                let recognized = recognized_of("p.id");
                 match f.status {
                     Some("recognised") => {
-                        q.push(" AND r.recognized_on IS NOT NULL");
+                        q.push(" AND ").push(recognized).push(" IS NOT NULL");
                     }
                     Some("not_recognised") => {
-                        q.push(" AND r.recognized_on IS NULL");
+                        q.push(" AND ").push(recognized).push(" IS NULL");
                     }
                     Some("held") => {
-                        q.push(" AND r.recognized_on <= ").push_bind(day.clone());
+                        q.push(" AND ").push(recognized).push(" <= ").push_bind(day.clone());
                         q.push(" AND ").push(status_on("p.id")).push_bind(day);
                         q.push(LATEST_FIRST).push(" = 'held'");
                     }
@@ -1003,14 +1261,17 @@ macro_rules! impl_registry_store {
             async fn apply_batches(
                 &self,
                 next: &mut (dyn FnMut() -> Result<Option<Vec<$crate::registry::Change>>, StoreError> + Send),
+                applied: &mut (dyn for<'c> FnMut(&'c [$crate::registry::Change], &'c [i64]) + Send),
             ) -> Result<usize, StoreError> {
                 let mut tx = self.begin().await?;
-                let mut applied = 0;
+                let mut count = 0;
                 while let Some(batch) = next()? {
-                    applied += registry_sql::apply_batch(self, &mut tx, &batch).await?.len();
+                    let ids = registry_sql::apply_batch(self, &mut tx, &batch).await?;
+                    applied(&batch, &ids);
+                    count += ids.len();
                 }
                 tx.commit().await?;
-                Ok(applied)
+                Ok(count)
             }
 
             async fn person(
@@ -1018,7 +1279,7 @@ macro_rules! impl_registry_store {
                 id: $crate::registry::PersonId,
             ) -> Result<Option<$crate::registry::PersonRow>, StoreError> {
                 let row = sqlx::query(&format!(
-                    "SELECT {} FROM persons p LEFT JOIN recognitions r ON r.person_id = p.id WHERE p.id = $1",
+                    "SELECT {} FROM persons p WHERE p.id = $1",
                     $crate::registry::person_columns()
                 ))
                 .bind(id)
@@ -1051,7 +1312,7 @@ macro_rules! impl_registry_store {
                 limit: i64,
             ) -> Result<Vec<$crate::registry::PersonRow>, StoreError> {
                 let mut q = sqlx::QueryBuilder::new(format!(
-                    "SELECT {} FROM persons p LEFT JOIN recognitions r ON r.person_id = p.id",
+                    "SELECT {} FROM persons p",
                     $crate::registry::person_columns()
                 ));
                 registry_sql::push_person_filter(&mut q, filter);
@@ -1239,8 +1500,9 @@ macro_rules! impl_registry_store {
 
             async fn held_counts(&self, as_of: &str) -> Result<$crate::registry::HeldCounts, StoreError> {
                 let (held, recognized_total): (i64, i64) = sqlx::query_as(&format!(
-                    "SELECT COUNT(CASE WHEN {} THEN 1 END), COUNT(*) FROM recognitions r WHERE r.recognized_on <= $1",
-                    $crate::registry::held_on_param_1()
+                    "SELECT COUNT(CASE WHEN {} THEN 1 END), COUNT(*) FROM {} r WHERE r.recognized_on <= $1",
+                    $crate::registry::held_on_param_1(),
+                    $crate::registry::group_recognitions()
                 ))
                 .bind(as_of)
                 .fetch_one(self.reader())
@@ -1255,16 +1517,20 @@ macro_rules! impl_registry_store {
                 // The held set first, once (materialised): the latest-status subquery must not
                 // run again per figure or per joined row.
                 let rows: Vec<(String, Option<String>, i64)> = sqlx::query_as(&format!(
-                    "WITH held AS MATERIALIZED (SELECT r.person_id FROM recognitions r WHERE {}) \
+                    "WITH recognised AS MATERIALIZED {groups}, \
+                     held AS MATERIALIZED (SELECT r.person_id FROM recognised r WHERE {held}) \
                      SELECT 'held' AS part, NULL AS k, COUNT(*) AS n FROM held \
-                     UNION ALL SELECT 'recognised', NULL, COUNT(*) FROM recognitions r WHERE r.recognized_on <= $1 \
+                     UNION ALL SELECT 'recognised', NULL, COUNT(*) FROM recognised r WHERE r.recognized_on <= $1 \
                      UNION ALL SELECT 'region', p.region, COUNT(*) FROM held h \
                        JOIN persons p ON p.id = h.person_id GROUP BY p.region \
                      UNION ALL SELECT 'article', a.base, COUNT(DISTINCT h.person_id) FROM held h \
-                       JOIN event_persons ep ON ep.person_id = h.person_id AND ep.role = 'victim' \
+                       JOIN persons m ON {member} = h.person_id \
+                       JOIN event_persons ep ON ep.person_id = m.id AND ep.role = 'victim' \
                        JOIN events e ON e.id = ep.event_id AND e.kind = 'criminal_case' \
                        JOIN event_articles a ON a.event_id = e.id GROUP BY a.base",
-                    $crate::registry::held_on_param_1()
+                    groups = $crate::registry::group_recognitions(),
+                    held = $crate::registry::held_on_param_1(),
+                    member = $crate::registry::group_of("m"),
                 ))
                 .bind(as_of)
                 .fetch_all(self.reader())
@@ -1320,6 +1586,145 @@ macro_rules! impl_registry_store {
                     .collect()
             }
 
+            async fn scan_persons(
+                &self,
+                after: $crate::registry::PersonId,
+                limit: i64,
+            ) -> Result<Vec<$crate::registry::PersonScan>, StoreError> {
+                let rows: Vec<(i64, Vec<u8>, Option<String>, String)> = sqlx::query_as(
+                    "SELECT id, identity_sealed, region, confidentiality FROM persons \
+                     WHERE id > $1 ORDER BY id LIMIT $2",
+                )
+                .bind(after)
+                .bind(limit)
+                .fetch_all(self.reader())
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(id, identity_sealed, region, confidentiality)| $crate::registry::PersonScan {
+                        id,
+                        identity_sealed,
+                        region,
+                        confidentiality,
+                    })
+                    .collect())
+            }
+
+            async fn scan_events(
+                &self,
+                after: $crate::registry::EventId,
+                limit: i64,
+            ) -> Result<Vec<$crate::registry::EventScan>, StoreError> {
+                let rows: Vec<(i64, Vec<u8>, String)> = sqlx::query_as(
+                    "SELECT id, details_sealed, confidentiality FROM events WHERE id > $1 ORDER BY id LIMIT $2",
+                )
+                .bind(after)
+                .bind(limit)
+                .fetch_all(self.reader())
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(id, details_sealed, confidentiality)| $crate::registry::EventScan {
+                        id,
+                        details_sealed,
+                        confidentiality,
+                    })
+                    .collect())
+            }
+
+            async fn scan_sources(&self, after: i64, limit: i64) -> Result<Vec<$crate::registry::SourceScan>, StoreError> {
+                let rows: Vec<(i64, i64, Vec<u8>, String)> = sqlx::query_as(
+                    "SELECT s.id, es.event_id, s.sealed, s.confidentiality FROM sources s \
+                     JOIN event_sources es ON es.source_id = s.id WHERE s.id > $1 \
+                     ORDER BY s.id, es.event_id LIMIT $2",
+                )
+                .bind(after)
+                .bind(limit)
+                .fetch_all(self.reader())
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(id, event, sealed, confidentiality)| $crate::registry::SourceScan {
+                        id,
+                        event,
+                        sealed,
+                        confidentiality,
+                    })
+                    .collect())
+            }
+
+            async fn registry_highs(&self) -> Result<$crate::registry::RegistryHighs, StoreError> {
+                let (persons, events, sources): (i64, i64, i64) = sqlx::query_as(
+                    "SELECT (SELECT COALESCE(MAX(id), 0) FROM persons), (SELECT COALESCE(MAX(id), 0) FROM events), \
+                     (SELECT COALESCE(MAX(id), 0) FROM sources)",
+                )
+                .fetch_one(self.reader())
+                .await?;
+                Ok($crate::registry::RegistryHighs {
+                    persons,
+                    events,
+                    sources,
+                })
+            }
+
+            async fn events_by_ids(
+                &self,
+                ids: &[$crate::registry::EventId],
+            ) -> Result<Vec<$crate::registry::EventRow>, StoreError> {
+                let mut events = Vec::with_capacity(ids.len());
+                for chunk in ids.chunks(500) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(format!(
+                        "SELECT {} FROM events e WHERE e.id IN (",
+                        $crate::registry::EVENT_COLUMNS
+                    ));
+                    let mut list = q.separated(", ");
+                    for id in chunk {
+                        list.push_bind(*id);
+                    }
+                    q.push(")");
+                    let rows = q.build().fetch_all(self.reader()).await?;
+                    let mut found = rows
+                        .iter()
+                        .map(registry_sql::event_from)
+                        .collect::<Result<Vec<_>, _>>()?;
+                    registry_sql::complete_events(self.reader(), &mut found).await?;
+                    events.append(&mut found);
+                }
+                Ok(events)
+            }
+
+            async fn sources_by_ids(
+                &self,
+                ids: &[i64],
+            ) -> Result<Vec<($crate::registry::EventId, $crate::registry::SourceRow)>, StoreError> {
+                use sqlx::Row;
+                let mut sources = Vec::with_capacity(ids.len());
+                for chunk in ids.chunks(500) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(
+                        "SELECT s.id, es.event_id, s.kind, s.sealed, s.confidentiality, s.created_at_ms \
+                         FROM sources s JOIN event_sources es ON es.source_id = s.id WHERE s.id IN (",
+                    );
+                    let mut list = q.separated(", ");
+                    for id in chunk {
+                        list.push_bind(*id);
+                    }
+                    q.push(")");
+                    for r in q.build().fetch_all(self.reader()).await? {
+                        sources.push((
+                            r.try_get("event_id")?,
+                            $crate::registry::SourceRow {
+                                id: r.try_get("id")?,
+                                kind: r.try_get("kind")?,
+                                sealed: r.try_get("sealed")?,
+                                confidentiality: r.try_get("confidentiality")?,
+                                created_at_ms: r.try_get("created_at_ms")?,
+                            },
+                        ));
+                    }
+                }
+                Ok(sources)
+            }
+
             async fn change_mark(&self) -> Result<i64, StoreError> {
                 Ok(sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM audit_log")
                     .fetch_one(self.reader())
@@ -1348,6 +1753,44 @@ macro_rules! impl_registry_store {
                         snapshot_sealed,
                     })
                     .collect())
+            }
+
+            async fn merges_of(
+                &self,
+                person: $crate::registry::PersonId,
+            ) -> Result<Vec<$crate::registry::MergeRow>, StoreError> {
+                let rows: Vec<MergeTuple> = sqlx::query_as(&format!(
+                    "SELECT {} FROM person_merges WHERE survivor_id = $1 OR merged_id = $1 ORDER BY id",
+                    $crate::registry::MERGE_COLUMNS
+                ))
+                .bind(person)
+                .fetch_all(self.reader())
+                .await?;
+                Ok(rows.into_iter().map(merge_from).collect())
+            }
+
+            async fn merge(
+                &self,
+                id: $crate::registry::MergeId,
+            ) -> Result<Option<$crate::registry::MergeRow>, StoreError> {
+                let row: Option<MergeTuple> = sqlx::query_as(&format!(
+                    "SELECT {} FROM person_merges WHERE id = $1",
+                    $crate::registry::MERGE_COLUMNS
+                ))
+                .bind(id)
+                .fetch_optional(self.reader())
+                .await?;
+                Ok(row.map(merge_from))
+            }
+
+            async fn distinct_pairs(
+                &self,
+            ) -> Result<Vec<($crate::registry::PersonId, $crate::registry::PersonId)>, StoreError> {
+                Ok(
+                    sqlx::query_as("SELECT low_id, high_id FROM distinct_persons ORDER BY low_id, high_id")
+                        .fetch_all(self.reader())
+                        .await?,
+                )
             }
 
             async fn intake(
@@ -1381,6 +1824,22 @@ macro_rules! impl_registry_store {
                     .fetch_all(self.reader())
                     .await?;
                 Ok(rows.into_iter().map(intake_from).collect())
+            }
+        }
+
+        type MergeTuple = (i64, i64, i64, String, i64, Option<String>, Option<i64>);
+
+        fn merge_from(
+            (id, survivor_id, merged_id, merged_by, merged_at_ms, undone_by, undone_at_ms): MergeTuple,
+        ) -> $crate::registry::MergeRow {
+            $crate::registry::MergeRow {
+                id,
+                survivor_id,
+                merged_id,
+                merged_by,
+                merged_at_ms,
+                undone_by,
+                undone_at_ms,
             }
         }
 

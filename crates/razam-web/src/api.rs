@@ -48,6 +48,11 @@ pub fn routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         (Method::GET, "/persons/{id}/history", get(person_history)),
         (Method::POST, "/persons/{id}/recognition", post(recognise)),
         (Method::POST, "/persons/{id}/statuses", post(add_status)),
+        (Method::GET, "/persons/{id}/duplicates", get(person_duplicates)),
+        (Method::GET, "/duplicates", get(duplicates)),
+        (Method::POST, "/duplicates/distinct", post(mark_distinct)),
+        (Method::POST, "/merges", post(merge_persons)),
+        (Method::POST, "/merges/{id}/undo", post(undo_merge)),
         (Method::GET, "/events", get(list_events)),
         (Method::POST, "/events", post(create_event)),
         (Method::GET, "/events/{id}", get(read_event)),
@@ -60,6 +65,7 @@ pub fn routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         (Method::POST, "/intake/{id}/accept", post(intake_accept)),
         (Method::POST, "/intake/{id}/merge", post(intake_merge)),
         (Method::POST, "/intake/{id}/reject", post(intake_reject)),
+        (Method::GET, "/search", get(search)),
         (Method::GET, "/figures", get(crate::figures::json)),
         (Method::GET, "/openapi.json", get(openapi)),
     ]
@@ -297,6 +303,10 @@ struct PersonBody {
     _events: Option<IgnoredAny>,
     #[serde(default, rename = "recognition")]
     _recognition: Option<IgnoredAny>,
+    #[serde(default, rename = "merged_into")]
+    _merged_into: Option<IgnoredAny>,
+    #[serde(default, rename = "merged_from")]
+    _merged_from: Option<IgnoredAny>,
     #[serde(default, rename = "statuses")]
     _statuses: Option<IgnoredAny>,
 }
@@ -370,6 +380,7 @@ struct PersonOut {
     version: i64,
     recognized_on: Option<String>,
     status: Option<StatusOut>,
+    merged_into: Option<i64>,
 }
 
 fn person_out(v: PersonView) -> PersonOut {
@@ -392,6 +403,7 @@ fn person_out(v: PersonView) -> PersonOut {
             status: s.as_str(),
             since,
         }),
+        merged_into: v.merged_into,
     }
 }
 
@@ -524,31 +536,73 @@ struct PersonDetail {
     events: Vec<PersonEventOut>,
     recognition: Option<RecognitionOut>,
     statuses: Vec<StatusOut>,
+    /// The persons merged into this one, each with its own records.
+    merged_from: Vec<MergedOut>,
 }
 
-fn person_detail(page: razam_app::registry::PersonPage) -> PersonDetail {
-    PersonDetail {
-        person: person_out(page.person),
-        events: page
-            .events
+#[derive(Serialize)]
+struct MergedOut {
+    merge_id: i64,
+    merged_by: String,
+    merged_at_ms: i64,
+    person: PersonOut,
+    events: Vec<PersonEventOut>,
+    recognition: Option<RecognitionOut>,
+    statuses: Vec<StatusOut>,
+}
+
+type OwnRecords = (Vec<PersonEventOut>, Option<RecognitionOut>, Vec<StatusOut>);
+
+fn records_out(
+    events: Vec<(EventView, razam_core::registry::PersonRole)>,
+    recognition: Option<razam_app::registry::RecognitionView>,
+    statuses: Vec<(razam_core::registry::PrisonerStatus, String)>,
+) -> OwnRecords {
+    (
+        events
             .into_iter()
             .map(|(e, role)| PersonEventOut {
                 role: role.as_str(),
                 event: event_out(e),
             })
             .collect(),
-        recognition: page.recognition.map(|r| RecognitionOut {
+        recognition.map(|r| RecognitionOut {
             recognized_on: r.recognized_on,
             criteria: r.criteria,
             reasoning: r.reasoning,
             reviewer: r.reviewer,
         }),
-        statuses: page
-            .statuses
+        statuses
             .into_iter()
             .map(|(s, since)| StatusOut {
                 status: s.as_str(),
                 since,
+            })
+            .collect(),
+    )
+}
+
+fn person_detail(page: razam_app::registry::PersonPage) -> PersonDetail {
+    let (events, recognition, statuses) = records_out(page.events, page.recognition, page.statuses);
+    PersonDetail {
+        person: person_out(page.person),
+        events,
+        recognition,
+        statuses,
+        merged_from: page
+            .merged_from
+            .into_iter()
+            .map(|m| {
+                let (events, recognition, statuses) = records_out(m.events, m.recognition, m.statuses);
+                MergedOut {
+                    merge_id: m.merge_id,
+                    merged_by: m.merged_by,
+                    merged_at_ms: m.merged_at_ms,
+                    person: person_out(m.person),
+                    events,
+                    recognition,
+                    statuses,
+                }
             })
             .collect(),
     }
@@ -688,6 +742,118 @@ async fn add_status(
     state.app.add_status(&actor, id, status, day).await?;
     let person = state.app.person_page(&actor, id).await?;
     ok(StatusCode::CREATED, person_detail(person))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Duplicates and merges
+
+#[derive(Serialize)]
+struct FieldEvidenceOut {
+    field: &'static str,
+    agreement: &'static str,
+    weight: f64,
+}
+
+#[derive(Serialize)]
+struct EvidenceOut {
+    probability: f64,
+    match_weight: f64,
+    fields: Vec<FieldEvidenceOut>,
+}
+
+fn evidence_out(e: &razam_app::duplicates::Evidence) -> EvidenceOut {
+    EvidenceOut {
+        probability: e.probability,
+        match_weight: e.match_weight,
+        fields: e
+            .fields
+            .iter()
+            .map(|f| FieldEvidenceOut {
+                field: razam_app::duplicates::field_name(f.field),
+                agreement: razam_app::duplicates::agreement_name(f.agreement),
+                weight: f.weight,
+            })
+            .collect(),
+    }
+}
+
+async fn duplicates(State(state): State<AppState>, ApiActor(actor): ApiActor) -> ApiResult {
+    let pairs = state.app.duplicate_candidates(&actor).await?;
+    let items: Vec<Value> = pairs
+        .into_iter()
+        .map(|p| {
+            json!({
+                "evidence": evidence_out(&p.evidence),
+                "survivor": person_out(p.survivor),
+                "merged": person_out(p.merged),
+            })
+        })
+        .collect();
+    ok(StatusCode::OK, json!({ "items": items }))
+}
+
+async fn person_duplicates(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    RecordId(id): RecordId,
+) -> ApiResult {
+    let page = state.app.person_page(&actor, id).await?;
+    let found = state
+        .app
+        .probable_matches(&actor, &page.person.identity, Some(id))
+        .await?;
+    let items: Vec<Value> = found
+        .into_iter()
+        .map(|(p, e)| json!({ "evidence": evidence_out(&e), "person": person_out(p) }))
+        .collect();
+    ok(StatusCode::OK, json!({ "items": items }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DistinctBody {
+    person_ids: [i64; 2],
+}
+
+async fn mark_distinct(State(state): State<AppState>, ApiActor(actor): ApiActor, body: Bytes) -> ApiResult {
+    let body: DistinctBody = parse_body(&body)?;
+    let [a, b] = body.person_ids;
+    state.app.mark_distinct(&actor, a, b).await?;
+    ok(StatusCode::OK, json!({ "person_ids": [a.min(b), a.max(b)] }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PersonsMergeBody {
+    survivor_id: i64,
+    survivor_version: i64,
+    merged_id: i64,
+    merged_version: i64,
+}
+
+async fn merge_persons(State(state): State<AppState>, ApiActor(actor): ApiActor, body: Bytes) -> ApiResult {
+    let body: PersonsMergeBody = parse_body(&body)?;
+    let merge = state
+        .app
+        .merge_persons(
+            &actor,
+            (body.survivor_id, body.survivor_version),
+            (body.merged_id, body.merged_version),
+        )
+        .await?;
+    let page = state.app.person_page(&actor, body.survivor_id).await?;
+    ok(
+        StatusCode::CREATED,
+        json!({ "merge_id": merge, "survivor": person_detail(page) }),
+    )
+}
+
+async fn undo_merge(State(state): State<AppState>, ApiActor(actor): ApiActor, RecordId(id): RecordId) -> ApiResult {
+    let (survivor, merged) = state.app.undo_merge(&actor, id).await?;
+    ok(
+        StatusCode::OK,
+        json!({ "merge_id": id, "survivor_id": survivor, "merged_id": merged }),
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -998,6 +1164,120 @@ fn source_out(s: razam_app::sources::SourceView) -> Value {
         "confidentiality": s.confidentiality.as_str(),
         "created_at_ms": s.created_at_ms,
     })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Search
+
+#[derive(Deserialize)]
+struct SearchQuery {
+    q: Option<String>,
+    limit: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ReasonOut {
+    query: String,
+    meet: &'static str,
+    word: String,
+}
+
+#[derive(Serialize)]
+struct PersonHitOut {
+    id: i64,
+    label: String,
+    family_name: String,
+    given_name: String,
+    patronymic: String,
+    variants: Vec<String>,
+    birth_year: Option<i16>,
+    region: Option<String>,
+    confidentiality: &'static str,
+    matched: usize,
+    reasons: Vec<ReasonOut>,
+}
+
+#[derive(Serialize)]
+struct SnippetOut {
+    before: String,
+    hit: String,
+    after: String,
+}
+
+#[derive(Serialize)]
+struct EventHitOut {
+    id: i64,
+    kind: &'static str,
+    date: Option<String>,
+    region: Option<String>,
+    source: Option<i64>,
+    snippet: Option<SnippetOut>,
+}
+
+/// Persons by any spelling of their names and events by the words of their details and
+/// sources: the same search as the page's box, audited the same way.
+async fn search(State(state): State<AppState>, ApiActor(actor): ApiActor, Query(q): Query<SearchQuery>) -> ApiResult {
+    let mut p = Problems::default();
+    let query = crate::search::clip(q.q.as_deref().unwrap_or_default());
+    if query.is_empty() {
+        p.add(
+            "q",
+            "words to look for: a name in any spelling, or words of events and sources",
+        );
+    }
+    let (_, limit) = paging(&mut p, None, q.limit.as_deref());
+    p.done()?;
+    let found = state.app.search(&actor, &query, limit as usize).await?;
+    let persons: Vec<PersonHitOut> = found
+        .persons
+        .hits
+        .into_iter()
+        .map(|h| PersonHitOut {
+            id: h.id,
+            label: razam_app::registry::label_for(h.id),
+            family_name: h.family_name,
+            given_name: h.given_name,
+            patronymic: h.patronymic,
+            variants: h.variants,
+            birth_year: h.birth_year,
+            region: h.region,
+            confidentiality: h.level.as_str(),
+            matched: h.matched,
+            reasons: h
+                .reasons
+                .into_iter()
+                .map(|r| ReasonOut {
+                    query: r.query,
+                    meet: r.meet.as_str(),
+                    word: r.word,
+                })
+                .collect(),
+        })
+        .collect();
+    let events: Vec<EventHitOut> = found
+        .events
+        .into_iter()
+        .map(|e| EventHitOut {
+            id: e.id,
+            kind: e.kind.as_str(),
+            date: e.date.map(|d| d.to_string()),
+            region: e.region,
+            source: e.source,
+            snippet: e.snippet.map(|s| SnippetOut {
+                before: s.before,
+                hit: s.hit,
+                after: s.after,
+            }),
+        })
+        .collect();
+    ok(
+        StatusCode::OK,
+        json!({
+            "words": found.persons.words,
+            "persons": { "all": found.persons.all, "any": found.persons.any, "items": persons },
+            "events": { "total": found.events_total, "items": events },
+        }),
+    )
 }
 
 async fn list_sources(State(state): State<AppState>, ApiActor(actor): ApiActor, RecordId(id): RecordId) -> ApiResult {

@@ -316,6 +316,8 @@ struct Candidate {
     name: String,
     birth_date: String,
     region: String,
+    /// How likely the report is about this person, and the fields that agree.
+    evidence: String,
 }
 
 #[derive(Template)]
@@ -371,8 +373,17 @@ fn reported_fields(ctx: &Ctx, r: &IntakeReport) -> Vec<(String, String)> {
     out
 }
 
-fn candidate(ctx: &Ctx, p: PersonView) -> Candidate {
+fn candidate(ctx: &Ctx, report: &IntakeReport, p: PersonView) -> Candidate {
+    let reported = razam_app::registry::Identity {
+        given_name: report.given_name.clone(),
+        family_name: report.family_name.clone(),
+        patronymic: report.patronymic.clone(),
+        birth_date: report.birth_date.clone(),
+        ..razam_app::registry::Identity::default()
+    };
+    let evidence = razam_app::duplicates::evidence_between(&reported, &p.identity);
     Candidate {
+        evidence: crate::duplicates::agreeing_text(&ctx.tr, &evidence),
         id: p.id,
         label: p.label.clone(),
         name: p.identity.full_name(),
@@ -407,7 +418,7 @@ async fn triage_page(
             .merge_candidates(actor, &view.report)
             .await?
             .into_iter()
-            .map(|p| candidate(ctx, p))
+            .map(|p| candidate(ctx, &view.report, p))
             .collect()
     } else {
         Vec::new()

@@ -6,6 +6,7 @@
 
 mod api;
 mod context;
+mod duplicates;
 mod events;
 mod export;
 mod figures;
@@ -14,6 +15,7 @@ pub mod i18n;
 mod intake;
 mod pages;
 mod persons;
+mod search;
 mod security;
 mod tokens;
 
@@ -57,6 +59,10 @@ pub fn router(app: Arc<App>) -> Result<Router, String> {
         .route("/admin/users", get(pages::users))
         .route("/persons", get(persons::list).post(persons::create))
         .route("/persons/new", get(persons::new_form))
+        .route("/persons/duplicates", get(duplicates::queue))
+        .route("/persons/merge", get(duplicates::merge_form).post(duplicates::merge))
+        .route("/persons/distinct", post(duplicates::distinct))
+        .route("/persons/merges/{id}/undo", post(duplicates::undo))
         .route("/persons/{id}", get(persons::show).post(persons::update))
         .route("/persons/{id}/edit", get(persons::edit_form))
         .route("/persons/{id}/history", get(persons::history))
@@ -68,6 +74,7 @@ pub fn router(app: Arc<App>) -> Result<Router, String> {
         .route("/events/{id}/edit", get(events::edit_form))
         .route("/events/{id}/history", get(events::history))
         .route("/events/{id}/sources", post(events::add_source))
+        .route("/search", get(search::page))
         .route("/figures", get(figures::page))
         .route("/figures.json", get(figures::json))
         .nest("/api/v1", api::router())
@@ -83,6 +90,7 @@ pub fn router(app: Arc<App>) -> Result<Router, String> {
         .fallback(pages::not_found)
         .layer(DefaultBodyLimit::max(FORM_LIMIT))
         .layer(axum::middleware::from_fn_with_state(state.clone(), security::headers))
+        .layer(axum::middleware::from_fn(security::run_to_completion))
         .with_state(state))
 }
 
@@ -93,6 +101,9 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let router = router(app.clone()).map_err(std::io::Error::other)?;
+    // The search indexes live in memory only: built from the sealed records before the first
+    // request is answered, so that the server is ready when it answers.
+    app.prepare_search().await.map_err(std::io::Error::other)?;
     let sweeper = tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(3600));
         loop {

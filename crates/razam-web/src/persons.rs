@@ -7,6 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use razam_app::AppError;
+use razam_app::duplicates::Evidence;
 use razam_app::registry::{Identity, PersonFilter, PersonInput, PersonPage, PersonView, VersionView, label_for};
 use razam_core::registry::{Confidentiality, Day, FuzzyDate, PrisonerStatus};
 use razam_core::role::Permission;
@@ -14,6 +15,7 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::context::{Ctx, Layout};
+use crate::duplicates::{MatchView, match_views};
 use crate::forms::{
     Field, FieldError, FormView, Widget, level_options, query_string, region_name, region_options, utc_minute,
 };
@@ -167,6 +169,9 @@ pub struct PersonForm {
     confidentiality: String,
     #[serde(default)]
     consent: Option<String>,
+    /// Ticked when the documenter has seen the probable existing persons and creates anyway.
+    #[serde(default)]
+    create_anyway: Option<String>,
 }
 
 const MAX_NAME: usize = 200;
@@ -188,6 +193,7 @@ impl PersonForm {
             notes: i.notes.clone(),
             confidentiality: p.confidentiality.as_str().to_owned(),
             consent: p.consent_to_publish.then(|| "1".to_owned()),
+            create_anyway: None,
         }
     }
 
@@ -315,6 +321,8 @@ impl PersonForm {
 #[template(path = "record_form.html")]
 pub struct RecordForm {
     pub l: Layout,
+    /// Persons the one being entered probably is already, with the evidence.
+    pub matches: Vec<MatchView>,
     pub title: String,
     pub action: String,
     pub cancel: String,
@@ -334,7 +342,39 @@ fn person_form_page(
 ) -> Response {
     let mut view = form.view(&ctx.tr);
     view.refuse(&ctx.tr, errors);
-    record_form_page(ctx, status, "person", id, &form.version, view, notice)
+    render(status, record_form(ctx, "person", id, &form.version, view, notice))
+}
+
+/// The new-person form again, with the persons it probably is already and a box to tick to
+/// create it anyway; what was typed is kept.
+fn probable_duplicate_page(
+    ctx: &Ctx,
+    form: &PersonForm,
+    input: &PersonInput,
+    found: &[(PersonView, Evidence)],
+) -> Response {
+    let tr = &ctx.tr;
+    let mut view = form.view(tr);
+    view.push(
+        Field::new(tr, "create_anyway", "person-create-anyway", "", Widget::Checkbox)
+            .hint(tr, "person-create-anyway-hint"),
+    );
+    view.refuse(tr, &[]);
+    let subject = PersonView {
+        id: 0,
+        label: tr.t("person-new"),
+        identity: input.identity.clone(),
+        region: input.region.clone(),
+        confidentiality: input.confidentiality,
+        consent_to_publish: input.consent_to_publish,
+        version: 0,
+        recognized_on: None,
+        status: None,
+        merged_into: None,
+    };
+    let mut page = record_form(ctx, "person", None, "", view, "person-probable-duplicate");
+    page.matches = match_views(tr, &subject, found);
+    render(StatusCode::CONFLICT, page)
 }
 
 /// The create or edit form of a person or an event (`kind`), posted to its list's address
@@ -348,10 +388,15 @@ pub fn record_form_page(
     form: FormView,
     notice: &str,
 ) -> Response {
+    render(status, record_form(ctx, kind, id, version, form, notice))
+}
+
+fn record_form(ctx: &Ctx, kind: &str, id: Option<i64>, version: &str, form: FormView, notice: &str) -> RecordForm {
     let tr = &ctx.tr;
     let list = format!("/{kind}s");
     let target = id.map_or_else(|| list.clone(), |id| format!("{list}/{id}"));
-    let page = RecordForm {
+    RecordForm {
+        matches: Vec::new(),
         title: tr.t(&format!("{kind}-{}", if id.is_some() { "edit" } else { "new" })),
         action: target.clone(),
         cancel: target,
@@ -360,8 +405,7 @@ pub fn record_form_page(
         notice: if notice.is_empty() { String::new() } else { tr.t(notice) },
         form,
         l: ctx.layout(),
-    };
-    render(status, page)
+    }
 }
 
 pub async fn new_form(ctx: Ctx) -> Response {
@@ -383,6 +427,13 @@ pub async fn create(State(state): State<AppState>, ctx: Ctx, Form(form): Form<Pe
         Ok(i) => i,
         Err(errors) => return person_form_page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &form, None, &errors, ""),
     };
+    if form.create_anyway.is_none() {
+        match state.app.probable_matches(&actor, &input.identity, None).await {
+            Ok(found) if !found.is_empty() => return probable_duplicate_page(&ctx, &form, &input, &found),
+            Ok(_) => {}
+            Err(e) => return app_error(&ctx, e),
+        }
+    }
     match state.app.create_person(&actor, &input).await {
         Ok(id) => Redirect::to(&format!("/persons/{id}")).into_response(),
         Err(e) => app_error(&ctx, e),
@@ -437,6 +488,8 @@ pub async fn update(
 
 pub struct TimelineEntry {
     pub id: i64,
+    /// The label of the merged person the event comes from, or empty for the person's own.
+    pub from: String,
     pub date: String,
     pub kind: String,
     pub role: String,
@@ -453,7 +506,16 @@ struct PersonPageView {
     region: String,
     level: String,
     timeline: Vec<TimelineEntry>,
-    statuses: Vec<(String, String)>,
+    /// (status, from day, the merged person's label or empty)
+    statuses: Vec<(String, String, String)>,
+    /// (merged person's label, its recognition) for each merged person with one.
+    merged_recognitions: Vec<(String, razam_app::registry::RecognitionView)>,
+    /// The group's status as the figures count it, when persons are merged into this one.
+    counted: String,
+    /// (merge id, person id, label, name, who merged, when)
+    merged_from: Vec<(i64, i64, String, String, String, String)>,
+    merged_into: Option<(i64, String)>,
+    duplicates: Vec<MatchView>,
     may_write: bool,
     may_recognise: bool,
     recognise_form: FormView,
@@ -551,22 +613,86 @@ async fn person_page(
         Err(e) => return app_error(ctx, e),
     };
     let tr = &ctx.tr;
-    let timeline = p
-        .events
-        .iter()
-        .map(|(e, role)| TimelineEntry {
+    let entry =
+        |e: &razam_app::registry::EventView, role: &razam_core::registry::PersonRole, from: &str| TimelineEntry {
             id: e.id,
+            from: from.to_owned(),
             date: e.date.map(|d| d.to_string()).unwrap_or_else(|| tr.t("date-unknown")),
             kind: tr.t(&format!("kind-{}", e.kind.as_str())),
             role: tr.t(&format!("prole-{}", role.as_str())),
             region: region_name(tr, e.region.as_deref()),
             summary: event_summary(tr, e),
-        })
+        };
+    // One timeline of the person's events and those of the persons merged into them, by
+    // date; an event that names both appears once.
+    let mut timeline: Vec<(Option<razam_core::registry::Day>, TimelineEntry)> = p
+        .events
+        .iter()
+        .map(|(e, role)| (e.date.map(|d| d.first), entry(e, role, "")))
         .collect();
-    let statuses = p
+    let mut statuses: Vec<(String, String, String)> = p
         .statuses
         .iter()
-        .map(|(s, on)| (tr.t(&format!("status-{}", s.as_str())), on.clone()))
+        .map(|(s, on)| (tr.t(&format!("status-{}", s.as_str())), on.clone(), String::new()))
+        .collect();
+    let mut merged_recognitions = Vec::new();
+    for m in &p.merged_from {
+        for (e, role) in &m.events {
+            if !timeline.iter().any(|(_, t)| t.id == e.id) {
+                timeline.push((e.date.map(|d| d.first), entry(e, role, &m.person.label)));
+            }
+        }
+        statuses.extend(m.statuses.iter().map(|(s, on)| {
+            (
+                tr.t(&format!("status-{}", s.as_str())),
+                on.clone(),
+                m.person.label.clone(),
+            )
+        }));
+        if let Some(r) = &m.recognition {
+            merged_recognitions.push((m.person.label.clone(), r.clone()));
+        }
+    }
+    timeline.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.id.cmp(&b.1.id)));
+    statuses.sort_by(|a, b| a.1.cmp(&b.1));
+    let counted = if p.merged_from.is_empty() {
+        String::new()
+    } else {
+        let recognised = p
+            .person
+            .recognized_on
+            .clone()
+            .unwrap_or_else(|| tr.t("recognition-none"));
+        let status = p
+            .person
+            .status
+            .as_ref()
+            .map(|(s, on)| format!("{} ({on})", tr.t(&format!("status-{}", s.as_str()))))
+            .unwrap_or_default();
+        tr.t1("merge-counted", "recognised", &recognised) + " " + &status
+    };
+    let may_write = ctx.may(Permission::WriteRegistry);
+    let duplicates = if may_write && p.merged_into.is_none() {
+        match state.app.probable_matches(&actor, &p.person.identity, Some(id)).await {
+            Ok(found) => match_views(tr, &p.person, &found),
+            Err(e) => return app_error(ctx, e),
+        }
+    } else {
+        Vec::new()
+    };
+    let merged_from = p
+        .merged_from
+        .iter()
+        .map(|m| {
+            (
+                m.merge_id,
+                m.person.id,
+                m.person.label.clone(),
+                m.person.identity.full_name(),
+                m.merged_by.clone(),
+                utc_minute(m.merged_at_ms),
+            )
+        })
         .collect();
     let mut recognise_form = recognise_view(tr, recognise.0);
     recognise_form.refuse(tr, recognise.1);
@@ -582,9 +708,14 @@ async fn person_page(
         name: p.person.identity.full_name(),
         region: region_name(tr, p.person.region.as_deref()),
         level: tr.t(&format!("level-{}", p.person.confidentiality.as_str())),
-        timeline,
+        timeline: timeline.into_iter().map(|(_, t)| t).collect(),
         statuses,
-        may_write: ctx.may(Permission::WriteRegistry),
+        merged_recognitions,
+        counted,
+        merged_from,
+        merged_into: p.merged_into.map(|m| (m, label_for(m))),
+        duplicates,
+        may_write,
         may_recognise: ctx.may(Permission::Recognise),
         recognise_form,
         status_form: status_view_,

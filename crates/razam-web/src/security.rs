@@ -4,7 +4,7 @@
 use axum::extract::{Request, State};
 use axum::http::header::{self, HeaderValue};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
 use crate::AppState;
 use crate::context::lang_cookie_from_query;
@@ -52,4 +52,19 @@ pub async fn headers(State(state): State<AppState>, request: Request, next: Next
         h.append(header::SET_COOKIE, cookie);
     }
     response
+}
+
+/// Runs the rest of a request on its own task, so that it finishes even when the client hangs
+/// up. hyper drops the handler of a request whose connection closed; cut at an await, a write
+/// could stop between BEGIN and COMMIT (sqlx's begin is not cancel-safe: its connection was
+/// left inside a transaction and every later write failed) and an audited read could answer
+/// without its audit entry. Only the answer is lost now. A handler that panics gives 500.
+pub async fn run_to_completion(request: Request, next: Next) -> Response {
+    match tokio::spawn(next.run(request)).await {
+        Ok(response) => response,
+        Err(failure) => {
+            tracing::error!(error = %failure, "a request handler failed");
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
 }

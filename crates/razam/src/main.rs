@@ -4,6 +4,7 @@
 //! a wrong passphrase). The only crate that uses `anyhow`; it calls razam-app for every rule.
 
 mod link;
+mod observe;
 mod secrets;
 
 use std::path::PathBuf;
@@ -136,6 +137,11 @@ enum Command {
         /// Match probability at which two records are linked (default 0.5).
         #[arg(long, value_name = "P")]
         threshold: Option<f64>,
+    },
+    /// Election observation: forensics on official protocols (no instance needed).
+    Observe {
+        #[command(subcommand)]
+        command: observe::ObserveCommand,
     },
 }
 
@@ -412,6 +418,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             output,
             threshold,
         } => link::run(&input, &output, threshold),
+        Command::Observe { command } => observe::run(command),
         Command::Export {
             what,
             unlock,
@@ -542,6 +549,16 @@ async fn import(command: ImportCommand) -> anyhow::Result<()> {
             report.unchanged,
             if dry_run { " (dry run: nothing was written)" } else { "" }
         );
+        for w in &report.warnings {
+            eprintln!(
+                "{}: line {}: probably the same person as {} ({:.1} %: {})",
+                file.display(),
+                w.line,
+                w.candidate,
+                w.probability * 100.0,
+                w.agreeing
+            );
+        }
     } else {
         for e in &report.errors {
             let column = if e.column.is_empty() {

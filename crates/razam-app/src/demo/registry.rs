@@ -818,7 +818,7 @@ impl App {
                 snapshot_sealed: Some(self.person_snapshot(p)?),
             });
         }
-        let ids = self.store.apply(&changes).await?;
+        let ids = self.apply_changes(&changes).await?;
         if ids.len() != plan.persons.len() {
             return Err(AppError::Vault("the demo persons were not all created".into()));
         }
@@ -877,7 +877,7 @@ impl App {
                 snapshot_sealed: None,
             });
         }
-        self.store.apply(&changes).await?;
+        self.apply_changes(&changes).await?;
         Ok(DemoCounts {
             persons: ids.len(),
             events,

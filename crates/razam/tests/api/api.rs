@@ -10,7 +10,7 @@ use crate::helpers::{Db, TestApp, add_user, client};
 use crate::on_both_databases;
 
 /// Makes a user of `role`, logs in, makes a token on the account page; returns the token.
-async fn token_for(app: &TestApp, username: &str, role: Role) -> String {
+pub(crate) async fn token_for(app: &TestApp, username: &str, role: Role) -> String {
     let password = format!("{username}-password-1");
     add_user(&app.app, username, "Тэст", role, &password).await;
     let c = app.logged_in_client(username, &password).await;
@@ -29,7 +29,7 @@ async fn make_token(app: &TestApp, c: &reqwest::Client, name: &str) -> String {
 }
 
 /// Runs one SQL statement against the instance's database, as an operator with a shell would.
-async fn sql(app: &TestApp, statement: &str) -> Vec<(String, String)> {
+pub(crate) async fn sql(app: &TestApp, statement: &str) -> Vec<(String, String)> {
     match app.db {
         Db::Sqlite => {
             let options = sqlx::sqlite::SqliteConnectOptions::new().filename(app.data_dir().join("razam.db"));
@@ -45,14 +45,14 @@ async fn sql(app: &TestApp, statement: &str) -> Vec<(String, String)> {
     }
 }
 
-struct Api<'a> {
+pub(crate) struct Api<'a> {
     app: &'a TestApp,
     http: reqwest::Client,
     token: Option<String>,
 }
 
 impl<'a> Api<'a> {
-    fn new(app: &'a TestApp, token: Option<&str>) -> Api<'a> {
+    pub(crate) fn new(app: &'a TestApp, token: Option<&str>) -> Api<'a> {
         Api {
             app,
             http: client(),
@@ -74,11 +74,11 @@ impl<'a> Api<'a> {
         (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
     }
 
-    async fn get(&self, path: &str) -> (StatusCode, Value) {
+    pub(crate) async fn get(&self, path: &str) -> (StatusCode, Value) {
         self.send(reqwest::Method::GET, path, None).await
     }
 
-    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+    pub(crate) async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
         self.send(reqwest::Method::POST, path, Some(body)).await
     }
 
@@ -87,7 +87,7 @@ impl<'a> Api<'a> {
     }
 }
 
-fn person(family: &str, level: &str) -> Value {
+pub(crate) fn person(family: &str, level: &str) -> Value {
     json!({
         "given_name": "Алесь",
         "family_name": family,

@@ -341,3 +341,55 @@ async fn browser_a_reported_detention_becomes_a_recognised_prisoner_and_a_public
     assert_eq!(browser.text("#held strong").await, "5");
     browser.quit().await;
 }
+
+#[tokio::test]
+async fn browser_a_documenter_types_a_latin_spelling_and_finds_the_cyrillic_record() {
+    let Some(browser) = Browser::start().await else { return };
+    let app = spawn_app().await;
+    add_user(&app.app, "ales", "Алесь", Role::Documenter, "ales-password-1").await;
+    let cli = razam_app::Actor::Cli;
+    let mut ids = Vec::new();
+    for (family, given) in [
+        ("Каліноўскі", "Аляксандр"),
+        ("Калиновский", "Дмитрий"),
+        ("Лосік", "Ігар"),
+    ] {
+        let input = razam_app::registry::PersonInput {
+            identity: razam_app::registry::Identity {
+                family_name: family.into(),
+                given_name: given.into(),
+                ..Default::default()
+            },
+            region: Some("minsk-city".into()),
+            confidentiality: razam_core::registry::Confidentiality::Internal,
+            consent_to_publish: false,
+        };
+        ids.push(app.app.create_person(&cli, &input).await.unwrap());
+    }
+
+    log_in_as(&browser, &app, "ales", "ales-password-1").await;
+    // The box in the header, on whatever page the documenter is.
+    browser.goto(&app.url("/events")).await;
+    assert_eq!(browser.text("label[for=\"site-q\"]").await, "Search");
+    assert_eq!(browser.attribute("#site-q", "accesskey").await, "k");
+    browser.type_into("#site-q", "Aliaksandr Kalinouski").await;
+    browser.click_to_load("#site-search-submit").await;
+    assert_eq!(browser.attribute("#q", "value").await, "Aliaksandr Kalinouski");
+    // The record that meets both words first, with why; the other Kalinouski after it.
+    let first = format!("table tbody tr:first-child a[href=\"/persons/{}\"]", ids[0]);
+    assert_eq!(browser.text(&first).await, format!("P-{:06}", ids[0]));
+    assert_eq!(
+        browser.text("table tbody tr:first-child td:last-child").await,
+        "same key as Аляксандр; same key as Каліноўскі"
+    );
+    browser
+        .find(&format!("table tbody tr:nth-child(2) a[href=\"/persons/{}\"]", ids[1]))
+        .await;
+    browser.screenshot("browser-search-latin-finds-cyrillic.png").await;
+    browser.click_to_load(&first).await;
+    assert_eq!(
+        browser.text("h1").await,
+        format!("P-{:06} · Каліноўскі Аляксандр", ids[0])
+    );
+    browser.quit().await;
+}

@@ -144,6 +144,20 @@ async fn a_sealed_marker_never_reaches_the_disk(app: TestApp) {
         .await
         .unwrap();
 
+    // Search: the marker is in the in-memory index (names, the source's text) and in the
+    // query; neither the index nor the query may reach the disk.
+    let (_, found) = app.get(&c, &format!("/search?q={marker}")).await;
+    assert!(
+        found.contains(&format!("href=\"/persons/{person}\"")),
+        "the search finds the marker's person"
+    );
+    let r = app.app.search(&razam_app::Actor::Cli, &marker, 50).await.unwrap();
+    assert_eq!(
+        (r.persons.all, r.events_total),
+        (1, 1),
+        "names and the source's text are indexed"
+    );
+
     // A report from the public form, sealed whole.
     let intake = razam_app::intake::IntakeReport {
         family_name: marker.clone(),

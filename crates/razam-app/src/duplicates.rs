@@ -1,0 +1,471 @@
+//! Duplicate candidates: pairs of registry persons that are probably one person written
+//! twice (another script, another romanisation, another source), each with the evidence.
+//!
+//! [`candidate_pairs`] and [`matches_of`] are pure: they take persons as `(id, PersonRecord,
+//! level)` and give pairs scored by `razam_link::Model`. Only persons sharing a blocking key
+//! are compared (family-name key, family name with a feminine ending made masculine, given-name
+//! group with the birth year), so the work follows the sizes of the blocks, not the square of
+//! the registry. Where the persons come from (today every readable person, opened one by one)
+//! is the caller's business; this never stores anything.
+//!
+//! Nothing here decides: a documenter reads the evidence and merges, or says "not the same
+//! person". Linkage is for documenters deduplicating their own records, never for finding
+//! people.
+
+use std::collections::{HashMap, HashSet};
+use std::hash::Hash;
+
+use razam_core::registry::{Confidentiality, FuzzyDate, Precision};
+pub use razam_link::{Agreement, Evidence, Field, FieldEvidence};
+use razam_link::{Model, PersonRecord, given_name_group, masculine_surname_key, name_key};
+
+use razam_core::role::Permission;
+use razam_store::registry::PersonFilter;
+
+use crate::registry::{Identity, PersonView};
+use crate::{Actor, App, AppError};
+
+/// The probability at and above which a pair is proposed. With the model's priors the same
+/// full name alone scores about 0.7 and the same full name with another birth date about
+/// 0.1: namesakes born on other days are not proposed.
+pub const PROPOSE_AT: f64 = 0.5;
+
+/// Blocks larger than this are not compared within (a very common family name); the other
+/// keys (given name with birth year) still bring its likely pairs together.
+pub const MAX_BLOCK: usize = 400;
+
+/// One person as the duplicate search sees it.
+#[derive(Debug, Clone)]
+pub struct Entry<K> {
+    pub id: K,
+    pub record: PersonRecord,
+    pub level: Confidentiality,
+}
+
+/// A likely pair: `survivor` is the one suggested to keep (the stricter level, else the
+/// older record), `merged` the one suggested to merge into it.
+#[derive(Debug, Clone)]
+pub struct Candidate<K> {
+    pub survivor: K,
+    pub merged: K,
+    pub evidence: Evidence,
+}
+
+/// What razam-link compares of a registry identity. A birth date known only as a range counts
+/// as its year when the range lies within one year, else as unknown. The registry keeps no
+/// place of birth.
+pub fn person_record(identity: &Identity) -> PersonRecord {
+    let birth_date = match FuzzyDate::parse(identity.birth_date.trim()) {
+        Ok(d) if d.precision != Precision::Range => d.to_string(),
+        Ok(d) if d.first.year() == d.last.year() => format!("{:04}", d.first.year()),
+        _ => String::new(),
+    };
+    PersonRecord {
+        given_name: identity.given_name.clone(),
+        family_name: identity.family_name.clone(),
+        patronymic: identity.patronymic.clone(),
+        birth_date,
+        birth_place: String::new(),
+    }
+}
+
+/// The evidence that two registry identities are one person.
+pub fn evidence_between(a: &Identity, b: &Identity) -> Evidence {
+    Model::default().compare(&person_record(a), &person_record(b))
+}
+
+/// The blocking keys of a record: two persons are compared when they share one.
+pub fn blocking_keys(r: &PersonRecord) -> Vec<String> {
+    let mut keys = Vec::new();
+    let family = name_key(&r.family_name);
+    if !family.is_empty() {
+        keys.push(format!("f:{family}"));
+        // Every family name has this key too, so that Іванова (whose masculine key is
+        // Іваноў's key) meets Іваноў.
+        let masculine = masculine_surname_key(&r.family_name);
+        if !masculine.is_empty() {
+            keys.push(format!("m:{masculine}"));
+        }
+    }
+    let year = r.birth_date.get(..4).filter(|y| y.bytes().all(|b| b.is_ascii_digit()));
+    if let Some(year) = year {
+        let given = given_name_group(&r.given_name)
+            .map(|g| format!("group{g}"))
+            .unwrap_or_else(|| name_key(&r.given_name));
+        if !given.is_empty() {
+            keys.push(format!("g:{given}:{year}"));
+        }
+    }
+    keys
+}
+
+/// The pairs among `persons` that share a blocking key and score at least `threshold`,
+/// except those in `excluded` (either order): highest probability first, then by ids.
+pub fn candidate_pairs<K: Copy + Eq + Hash + Ord>(
+    persons: &[Entry<K>],
+    model: &Model,
+    excluded: &HashSet<(K, K)>,
+    threshold: f64,
+) -> Vec<Candidate<K>> {
+    let mut blocks: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, p) in persons.iter().enumerate() {
+        for key in blocking_keys(&p.record) {
+            blocks.entry(key).or_default().push(i);
+        }
+    }
+    let mut seen: HashSet<(usize, usize)> = HashSet::new();
+    let mut found = Vec::new();
+    for members in blocks.values().filter(|m| m.len() > 1 && m.len() <= MAX_BLOCK) {
+        for (n, &i) in members.iter().enumerate() {
+            for &j in &members[n + 1..] {
+                let pair = (i.min(j), i.max(j));
+                if !seen.insert(pair) {
+                    continue;
+                }
+                let (a, b) = (&persons[pair.0], &persons[pair.1]);
+                if a.id == b.id || excluded.contains(&(a.id, b.id)) || excluded.contains(&(b.id, a.id)) {
+                    continue;
+                }
+                let evidence = model.compare(&a.record, &b.record);
+                if evidence.probability >= threshold {
+                    found.push(suggest(a, b, evidence));
+                }
+            }
+        }
+    }
+    sort(&mut found);
+    found
+}
+
+/// The persons among `persons` that `record` probably is (at least `threshold`), with the
+/// evidence, most likely first: the warning when a person is entered or imported.
+pub fn matches_of<K: Copy + Eq + Hash + Ord>(
+    record: &PersonRecord,
+    persons: &[Entry<K>],
+    model: &Model,
+    threshold: f64,
+) -> Vec<(K, Evidence)> {
+    let keys: HashSet<String> = blocking_keys(record).into_iter().collect();
+    let mut found: Vec<(K, Evidence)> = persons
+        .iter()
+        .filter(|p| blocking_keys(&p.record).iter().any(|k| keys.contains(k)))
+        .map(|p| (p.id, model.compare(record, &p.record)))
+        .filter(|(_, e)| e.probability >= threshold)
+        .collect();
+    found.sort_by(|a, b| b.1.probability.total_cmp(&a.1.probability).then(a.0.cmp(&b.0)));
+    found
+}
+
+fn suggest<K: Copy + Ord>(a: &Entry<K>, b: &Entry<K>, evidence: Evidence) -> Candidate<K> {
+    // A merged person must not be stricter than its survivor (its records would show to
+    // readers of the survivor), so the stricter one survives; between equals, the older.
+    let a_first = match rank(a.level).cmp(&rank(b.level)) {
+        std::cmp::Ordering::Greater => true,
+        std::cmp::Ordering::Less => false,
+        std::cmp::Ordering::Equal => a.id < b.id,
+    };
+    let (survivor, merged) = if a_first { (a.id, b.id) } else { (b.id, a.id) };
+    Candidate {
+        survivor,
+        merged,
+        evidence,
+    }
+}
+
+fn sort<K: Ord + Copy>(found: &mut [Candidate<K>]) {
+    found.sort_by(|a, b| {
+        b.evidence
+            .probability
+            .total_cmp(&a.evidence.probability)
+            .then(a.survivor.min(a.merged).cmp(&b.survivor.min(b.merged)))
+            .then(a.survivor.max(a.merged).cmp(&b.survivor.max(b.merged)))
+    });
+}
+
+/// How strict a confidentiality level is: public 0, internal 1, restricted 2.
+pub fn rank(level: Confidentiality) -> u8 {
+    match level {
+        Confidentiality::Public => 0,
+        Confidentiality::Internal => 1,
+        Confidentiality::Restricted => 2,
+    }
+}
+
+/// A field's name as pages, the API and reports give it.
+pub fn field_name(field: Field) -> &'static str {
+    match field {
+        Field::GivenName => "given_name",
+        Field::FamilyName => "family_name",
+        Field::Patronymic => "patronymic",
+        Field::BirthDate => "birth_date",
+        Field::BirthPlace => "birth_place",
+    }
+}
+
+/// An agreement level's name as pages, the API and reports give it.
+pub fn agreement_name(level: Agreement) -> &'static str {
+    match level {
+        Agreement::Exact => "exact",
+        Agreement::SameKey => "same_key",
+        Agreement::Equivalent => "equivalent",
+        Agreement::Similar => "similar",
+        Agreement::Different => "different",
+        Agreement::Missing => "missing",
+    }
+}
+
+/// The fields that speak for the pair, as `field: level` (for a one-line report).
+pub fn agreeing_fields(evidence: &Evidence) -> String {
+    evidence
+        .fields
+        .iter()
+        .filter(|f| f.weight > 0.0)
+        .map(|f| format!("{}: {}", field_name(f.field), agreement_name(f.agreement)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A likely pair as the duplicates queue shows it.
+#[derive(Debug, Clone)]
+pub struct DuplicatePair {
+    /// The one suggested to keep.
+    pub survivor: PersonView,
+    /// The one suggested to merge into it.
+    pub merged: PersonView,
+    pub evidence: Evidence,
+}
+
+/// The most pairs the queue shows at once.
+pub const QUEUE_LIMIT: usize = 100;
+
+impl App {
+    /// Every person the actor may read that is not merged into another, opened. Linear in the
+    /// registry's size; the shared in-memory index will take its place.
+    pub(crate) async fn readable_persons(&self, actor: &Actor) -> Result<Vec<PersonView>, AppError> {
+        let mut all = Vec::new();
+        let mut before = None;
+        loop {
+            let page = self.list_persons(actor, PersonFilter::default(), before, 500).await?;
+            let Some(last) = page.last() else { break };
+            before = Some(last.id);
+            all.extend(page);
+        }
+        Ok(all)
+    }
+
+    fn entries(persons: &[PersonView]) -> Vec<Entry<i64>> {
+        persons
+            .iter()
+            .map(|p| Entry {
+                id: p.id,
+                record: person_record(&p.identity),
+                level: p.confidentiality,
+            })
+            .collect()
+    }
+
+    /// Likely duplicate pairs among the persons the actor may read, most likely first (at
+    /// most [`QUEUE_LIMIT`]), leaving out pairs said to be two people.
+    pub async fn duplicate_candidates(&self, actor: &Actor) -> Result<Vec<DuplicatePair>, AppError> {
+        self.require(actor, Permission::WriteRegistry)?;
+        let persons = self.readable_persons(actor).await?;
+        let excluded: HashSet<(i64, i64)> = self.store.distinct_pairs().await?.into_iter().collect();
+        let found = candidate_pairs(&Self::entries(&persons), &Model::default(), &excluded, PROPOSE_AT);
+        let by_id: HashMap<i64, &PersonView> = persons.iter().map(|p| (p.id, p)).collect();
+        Ok(found
+            .into_iter()
+            .take(QUEUE_LIMIT)
+            .filter_map(|c| {
+                Some(DuplicatePair {
+                    survivor: (*by_id.get(&c.survivor)?).clone(),
+                    merged: (*by_id.get(&c.merged)?).clone(),
+                    evidence: c.evidence,
+                })
+            })
+            .collect())
+    }
+
+    /// The persons the actor may read that `identity` probably is, most likely first,
+    /// leaving out `except` and the pairs with it said to be two people: the warning on the
+    /// person form and the "possible duplicates" of a person page.
+    pub async fn probable_matches(
+        &self,
+        actor: &Actor,
+        identity: &Identity,
+        except: Option<i64>,
+    ) -> Result<Vec<(PersonView, Evidence)>, AppError> {
+        self.require(actor, Permission::WriteRegistry)?;
+        let mut persons = self.readable_persons(actor).await?;
+        if let Some(id) = except {
+            persons.retain(|p| p.id != id);
+            let distinct: HashSet<i64> = self
+                .store
+                .distinct_pairs()
+                .await?
+                .into_iter()
+                .filter_map(|(a, b)| match (a == id, b == id) {
+                    (true, _) => Some(b),
+                    (_, true) => Some(a),
+                    _ => None,
+                })
+                .collect();
+            persons.retain(|p| !distinct.contains(&p.id));
+        }
+        let found = matches_of(
+            &person_record(identity),
+            &Self::entries(&persons),
+            &Model::default(),
+            PROPOSE_AT,
+        );
+        let by_id: HashMap<i64, PersonView> = persons.into_iter().map(|p| (p.id, p)).collect();
+        Ok(found
+            .into_iter()
+            .filter_map(|(id, e)| Some((by_id.get(&id)?.clone(), e)))
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(id: i64, family: &str, given: &str, patronymic: &str, birth: &str, level: Confidentiality) -> Entry<i64> {
+        Entry {
+            id,
+            record: person_record(&Identity {
+                family_name: family.into(),
+                given_name: given.into(),
+                patronymic: patronymic.into(),
+                birth_date: birth.into(),
+                ..Identity::default()
+            }),
+            level,
+        }
+    }
+
+    fn pairs(persons: &[Entry<i64>], excluded: &[(i64, i64)]) -> Vec<(i64, i64, f64)> {
+        let excluded = excluded.iter().copied().collect();
+        candidate_pairs(persons, &Model::default(), &excluded, PROPOSE_AT)
+            .into_iter()
+            .map(|c| (c.survivor, c.merged, c.evidence.probability))
+            .collect()
+    }
+
+    const I: Confidentiality = Confidentiality::Internal;
+
+    #[test]
+    fn cyrillic_and_latin_spellings_of_one_person_pair_up_with_their_evidence() {
+        let persons = [
+            entry(1, "Каліноўскі", "Кастусь", "", "1988-02-02", I),
+            entry(2, "Kalinowski", "Konstantin", "", "1988-02-02", I),
+            entry(3, "Лосік", "Ігар", "", "1992", I),
+        ];
+        let found = candidate_pairs(&persons, &Model::default(), &HashSet::new(), PROPOSE_AT);
+        assert_eq!(found.len(), 1);
+        let c = &found[0];
+        assert_eq!((c.survivor, c.merged), (1, 2));
+        assert!(c.evidence.probability > 0.99, "{}", c.evidence.probability);
+        let levels: Vec<_> = c.evidence.fields.iter().map(|f| (f.field, f.agreement)).collect();
+        assert!(levels.contains(&(Field::FamilyName, Agreement::SameKey)), "{levels:?}");
+        assert!(
+            levels.contains(&(Field::GivenName, Agreement::Equivalent)),
+            "{levels:?}"
+        );
+        assert!(levels.contains(&(Field::BirthDate, Agreement::Exact)), "{levels:?}");
+        assert_eq!(
+            agreeing_fields(&c.evidence),
+            "given_name: equivalent, family_name: same_key, birth_date: exact"
+        );
+    }
+
+    #[test]
+    fn namesakes_born_on_other_days_are_not_proposed_and_score_lower() {
+        let persons = [
+            entry(1, "Іваноў", "Іван", "", "1980-01-01", I),
+            entry(2, "Иванов", "Иван", "", "1980-01-01", I),
+            entry(3, "Іваноў", "Іван", "", "1995-07-30", I),
+        ];
+        let found = pairs(&persons, &[]);
+        assert_eq!(found.iter().map(|p| (p.0, p.1)).collect::<Vec<_>>(), [(1, 2)]);
+        // With the same patronymic too, a namesake may be proposed, but below the true pair.
+        let model = Model::default();
+        let with = |birth| entry(0, "Іваноў", "Іван", "Іванавіч", birth, I).record;
+        let same = model.compare(&with("1980-01-01"), &with("1980-01-01")).probability;
+        let namesake = model.compare(&with("1980-01-01"), &with("1995-07-30")).probability;
+        assert!(namesake < same, "{namesake} vs {same}");
+    }
+
+    #[test]
+    fn a_pair_said_to_be_two_people_is_not_proposed_again_in_either_order() {
+        let persons = [
+            entry(4, "Лосік", "Ігар", "", "1992-06-12", I),
+            entry(9, "Losik", "Ihar", "", "1992-06-12", I),
+        ];
+        assert_eq!(pairs(&persons, &[]).len(), 1);
+        assert!(pairs(&persons, &[(9, 4)]).is_empty());
+        assert!(pairs(&persons, &[(4, 9)]).is_empty());
+    }
+
+    #[test]
+    fn the_stricter_record_is_suggested_to_survive_else_the_older() {
+        let persons = [
+            entry(1, "Losik", "Ihar", "", "1992-06-12", I),
+            entry(2, "Лосік", "Ігар", "", "1992-06-12", Confidentiality::Restricted),
+            entry(3, "Лосик", "Игорь", "", "1992-06-12", I),
+        ];
+        let found: Vec<_> = pairs(&persons, &[]).into_iter().map(|p| (p.0, p.1)).collect();
+        assert!(
+            found.contains(&(2, 1)) && found.contains(&(2, 3)) && found.contains(&(1, 3)),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn a_feminine_surname_meets_its_masculine_form_in_a_block() {
+        let a = person_record(&Identity {
+            family_name: "Іванова".into(),
+            ..Identity::default()
+        });
+        let b = person_record(&Identity {
+            family_name: "Іваноў".into(),
+            ..Identity::default()
+        });
+        let shared: Vec<_> = blocking_keys(&a)
+            .into_iter()
+            .filter(|k| blocking_keys(&b).contains(k))
+            .collect();
+        assert_eq!(shared.len(), 1, "{shared:?}");
+    }
+
+    #[test]
+    fn a_new_entry_finds_the_person_it_probably_is() {
+        let persons = [
+            entry(1, "Бяляцкі", "Алесь", "", "1962-09-25", I),
+            entry(2, "Бяляцкі", "Алесь", "", "1990-01-01", I),
+        ];
+        let new = person_record(&Identity {
+            family_name: "Bialiatski".into(),
+            given_name: "Aleksandr".into(),
+            birth_date: "1962-09-25".into(),
+            ..Identity::default()
+        });
+        let found = matches_of(&new, &persons, &Model::default(), PROPOSE_AT);
+        assert_eq!(found.iter().map(|f| f.0).collect::<Vec<_>>(), [1]);
+    }
+
+    #[test]
+    fn birth_dates_reach_the_model_as_far_as_they_are_known() {
+        let record = |birth: &str| {
+            person_record(&Identity {
+                birth_date: birth.into(),
+                ..Identity::default()
+            })
+            .birth_date
+        };
+        assert_eq!(record("1990-05-12"), "1990-05-12");
+        assert_eq!(record("1990-05"), "1990-05");
+        assert_eq!(record("1990-03-01/1990-06-30"), "1990");
+        assert_eq!(record("1989-12-01/1990-06-30"), "");
+        assert_eq!(record("soon"), "");
+    }
+}

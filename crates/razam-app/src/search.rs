@@ -1,0 +1,537 @@
+//! Search: one box that finds persons by any spelling of their names, and events by the words
+//! of their details and sources.
+//!
+//! The names and texts are sealed on disk, so the indexes live in memory only: built from the
+//! store when the instance is unlocked (the server builds them before it answers), kept current
+//! by every registry write this process makes (one hook, [`App::apply_changes`] and
+//! [`App::apply_batches`]), and caught up with records another process created (a command-line
+//! import while the server runs) before each search. Nothing of them is ever written to disk.
+//!
+//! A search is a read of sealed data: it is audited like opening a person, with the number of
+//! persons and events found, never the words asked for.
+
+mod names;
+mod text;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use razam_core::registry::{Confidentiality, EventKind, FuzzyDate};
+use razam_store::registry::{Change, EventScan, PersonScan, RegistryHighs, RegistryOp, SourceScan, Target};
+use razam_store::{AuditObject, Store, StoreError};
+
+pub use names::{Meet, NameHit, NameIndex, NameResults, PersonNames, Reason};
+pub use text::{Snippet, TextHit, TextIndex, TextResults};
+
+use crate::registry::{EventDetails, Identity, SEAL_DETAILS, SEAL_IDENTITY, level};
+use crate::sources::{SEAL_SOURCE, SourceDetails};
+use crate::{Actor, App, AppError};
+
+/// A page of records being read from the store.
+type PageFuture<T> = Pin<Box<dyn Future<Output = Result<Vec<T>, StoreError>> + Send>>;
+
+/// Records read from the store per page while an index is built.
+const BUILD_PAGE: i64 = 5_000;
+
+/// The in-memory indexes and what they cover.
+#[derive(Default)]
+struct Indexes {
+    names: NameIndex,
+    text: TextIndex,
+    /// The highest ids indexed: records above them were made by someone else.
+    highs: RegistryHighs,
+}
+
+/// The app's search state: nothing until first built.
+#[derive(Default)]
+pub(crate) struct SearchState {
+    indexes: RwLock<Option<Indexes>>,
+    /// Held across every registry write and its index update, and across a build, so that
+    /// the index sees the writes in the order the database committed them.
+    writes: tokio::sync::Mutex<()>,
+}
+
+impl SearchState {
+    fn read(&self) -> RwLockReadGuard<'_, Option<Indexes>> {
+        // A panic while the lock was held leaves at worst a stale entry; searching on is
+        // better than failing every request.
+        self.indexes.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Option<Indexes>> {
+        self.indexes.write().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A record a write made, opened for the index.
+enum Staged {
+    Person {
+        id: i64,
+        identity: Identity,
+        region: Option<String>,
+        level: Confidentiality,
+    },
+    Event {
+        id: i64,
+        details: EventDetails,
+        level: Confidentiality,
+    },
+    Source {
+        id: i64,
+        event: i64,
+        details: SourceDetails,
+        level: Confidentiality,
+    },
+}
+
+impl Indexes {
+    fn add(&mut self, staged: Staged) {
+        match staged {
+            Staged::Person {
+                id,
+                identity: i,
+                region,
+                level,
+            } => {
+                let names = PersonNames {
+                    family_name: &i.family_name,
+                    given_name: &i.given_name,
+                    patronymic: &i.patronymic,
+                    variants: &i.variants,
+                    birth_date: &i.birth_date,
+                };
+                if !self.names.upsert(id, &names, region.as_deref(), level) {
+                    tracing::error!(
+                        person = id,
+                        "the name index is full: this person cannot be found by search"
+                    );
+                }
+                self.highs.persons = self.highs.persons.max(id);
+            }
+            Staged::Event { id, details: d, level } => {
+                let texts = [
+                    d.description.as_str(),
+                    d.settlement.as_str(),
+                    d.facility.as_str(),
+                    d.district.as_str(),
+                ];
+                if !self.text.upsert_event(id, level, &texts) {
+                    tracing::error!(
+                        event = id,
+                        "the text index is full: this event cannot be found by search"
+                    );
+                }
+                self.highs.events = self.highs.events.max(id);
+            }
+            Staged::Source {
+                id,
+                event,
+                details: d,
+                level,
+            } => {
+                let texts = [d.title.as_str(), d.reference.as_str(), d.notes.as_str()];
+                if !self.text.upsert_source(id, event, level, &texts) {
+                    tracing::error!(
+                        source = id,
+                        "the text index is full: this source cannot be found by search"
+                    );
+                }
+                self.highs.sources = self.highs.sources.max(id);
+            }
+        }
+    }
+}
+
+/// The staged record, or `None` with the reason logged: a record that does not open is
+/// damaged (its own page says so) and search leaves it out rather than fail every search.
+fn left_out(staged: Result<Staged, AppError>, kind: &str, id: i64) -> Option<Staged> {
+    staged
+        .inspect_err(|e| tracing::error!(error = %e, kind, id, "a record does not open; search leaves it out"))
+        .ok()
+}
+
+/// A record as the store's scans give it, opened for the index.
+trait Scanned: Send + 'static {
+    const KIND: &'static str;
+    fn id(&self) -> i64;
+    fn open(self, app: &App) -> Result<Staged, AppError>;
+}
+
+impl Scanned for PersonScan {
+    const KIND: &'static str = "person";
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn open(self, app: &App) -> Result<Staged, AppError> {
+        Ok(Staged::Person {
+            id: self.id,
+            identity: app.open_json(SEAL_IDENTITY, &self.identity_sealed)?,
+            region: self.region,
+            level: level(&self.confidentiality)?,
+        })
+    }
+}
+
+impl Scanned for EventScan {
+    const KIND: &'static str = "event";
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn open(self, app: &App) -> Result<Staged, AppError> {
+        Ok(Staged::Event {
+            id: self.id,
+            details: app.open_json(SEAL_DETAILS, &self.details_sealed)?,
+            level: level(&self.confidentiality)?,
+        })
+    }
+}
+
+impl Scanned for SourceScan {
+    const KIND: &'static str = "source";
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn open(self, app: &App) -> Result<Staged, AppError> {
+        Ok(Staged::Source {
+            id: self.id,
+            event: self.event,
+            details: app.open_json(SEAL_SOURCE, &self.sealed)?,
+            level: level(&self.confidentiality)?,
+        })
+    }
+}
+
+/// An event found, as its reader may see it.
+#[derive(Debug, Clone)]
+pub struct EventHit {
+    pub id: i64,
+    pub kind: EventKind,
+    pub date: Option<FuzzyDate>,
+    pub region: Option<String>,
+    /// The source whose text matched, when the event's own details did not.
+    pub source: Option<i64>,
+    pub snippet: Option<Snippet>,
+}
+
+/// What one search found.
+#[derive(Debug, Clone, Default)]
+pub struct SearchResults {
+    pub persons: NameResults,
+    /// Readable events found, of which `events` are the newest.
+    pub events_total: usize,
+    pub events: Vec<EventHit>,
+}
+
+/// How large the indexes are, for the operator and the benchmarks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SearchStats {
+    pub persons: usize,
+    pub events: usize,
+    pub sources: usize,
+    /// An estimate of the memory the indexes hold.
+    pub heap_bytes: usize,
+}
+
+impl App {
+    /// Opens what a batch of changes wrote, for the index. A record that does not open is
+    /// logged and left out of search (it is damaged, and its own page will say so).
+    fn stage(&self, changes: &[Change], ids: &[i64], out: &mut Vec<Staged>) {
+        for (change, &id) in changes.iter().zip(ids) {
+            let staged = match &change.op {
+                RegistryOp::CreatePerson(p) | RegistryOp::UpdatePerson { person: p, .. } => (|| {
+                    Ok::<_, AppError>(Staged::Person {
+                        id,
+                        identity: self.open_json(SEAL_IDENTITY, &p.identity_sealed)?,
+                        region: p.region.clone(),
+                        level: level(p.confidentiality)?,
+                    })
+                })(),
+                RegistryOp::CreateEvent(e) | RegistryOp::UpdateEvent { event: e, .. } => (|| {
+                    Ok(Staged::Event {
+                        id,
+                        details: self.open_json(SEAL_DETAILS, &e.details_sealed)?,
+                        level: level(e.confidentiality)?,
+                    })
+                })(),
+                RegistryOp::AddSource {
+                    event,
+                    sealed,
+                    confidentiality,
+                    ..
+                } => (|| {
+                    let event = match *event {
+                        Target::Existing(e) => e,
+                        Target::New(i) => *ids.get(i).ok_or(AppError::NotFound("the event of a source"))?,
+                    };
+                    Ok(Staged::Source {
+                        id,
+                        event,
+                        details: self.open_json(SEAL_SOURCE, sealed)?,
+                        level: level(confidentiality)?,
+                    })
+                })(),
+                _ => continue,
+            };
+            out.extend(left_out(staged, change.op.kind(), id));
+        }
+    }
+
+    fn index_staged(&self, staged: Vec<Staged>) {
+        let mut guard = self.search.write();
+        if let Some(ix) = guard.as_mut() {
+            for s in staged {
+                ix.add(s);
+            }
+        }
+    }
+
+    fn search_built(&self) -> bool {
+        self.search.read().is_some()
+    }
+
+    /// Applies one batch of changes in one transaction, and shows them to the search index.
+    /// Every registry write of the app goes through here or [`App::apply_batches`].
+    pub(crate) async fn apply_changes(&self, changes: &[Change]) -> Result<Vec<i64>, AppError> {
+        let _writes = self.search.writes.lock().await;
+        let ids = self.store.apply(changes).await?;
+        if self.search_built() {
+            let mut staged = Vec::new();
+            self.stage(changes, &ids, &mut staged);
+            self.index_staged(staged);
+        }
+        Ok(ids)
+    }
+
+    /// Applies the batches `next` gives in one transaction (a long import), then shows what
+    /// they wrote to the search index. Returns the number of changes applied.
+    pub(crate) async fn apply_batches(
+        &self,
+        next: &mut (dyn FnMut() -> Result<Option<Vec<Change>>, razam_store::StoreError> + Send),
+    ) -> Result<usize, AppError> {
+        let _writes = self.search.writes.lock().await;
+        let indexing = self.search_built();
+        let mut staged = Vec::new();
+        let applied = self
+            .store
+            .apply_batches(next, &mut |changes, ids| {
+                if indexing {
+                    self.stage(changes, ids, &mut staged);
+                }
+            })
+            .await?;
+        // Only now, after the commit: a failed import leaves the index as it was.
+        self.index_staged(staged);
+        Ok(applied)
+    }
+
+    /// Builds the search indexes if they are not built yet (the server calls this before it
+    /// answers, so that it is ready when it listens), or catches them up with records created
+    /// by another process. Returns their size.
+    pub async fn prepare_search(&self) -> Result<SearchStats, AppError> {
+        self.catch_up_search().await?;
+        Ok(self.search_stats())
+    }
+
+    pub fn search_stats(&self) -> SearchStats {
+        match self.search.read().as_ref() {
+            Some(ix) => {
+                let (events, sources) = ix.text.len();
+                SearchStats {
+                    persons: ix.names.len(),
+                    events,
+                    sources,
+                    heap_bytes: ix.names.heap_bytes() + ix.text.heap_bytes(),
+                }
+            }
+            None => SearchStats::default(),
+        }
+    }
+
+    /// Reads every record above what the index covers, page by page, and indexes it.
+    async fn catch_up_search(&self) -> Result<(), AppError> {
+        let stored = self.store.registry_highs().await?;
+        if self.search.read().as_ref().map(|ix| ix.highs) == Some(stored) {
+            return Ok(());
+        }
+        let _writes = self.search.writes.lock().await;
+        let from = {
+            let mut guard = self.search.write();
+            guard.get_or_insert_with(Indexes::default).highs
+        };
+        let started = std::time::Instant::now();
+        self.scan_pages(from.persons, |store, after| {
+            Box::pin(async move { store.scan_persons(after, BUILD_PAGE).await })
+        })
+        .await?;
+        self.scan_pages(from.events, |store, after| {
+            Box::pin(async move { store.scan_events(after, BUILD_PAGE).await })
+        })
+        .await?;
+        self.scan_pages(from.sources, |store, after| {
+            Box::pin(async move { store.scan_sources(after, BUILD_PAGE).await })
+        })
+        .await?;
+        if let Some(ix) = self.search.write().as_mut() {
+            // Ids above the last record read but within the stored highs (rolled-back
+            // reservations) hold nothing; remember the highs so they are not read again.
+            ix.highs.persons = ix.highs.persons.max(stored.persons);
+            ix.highs.events = ix.highs.events.max(stored.events);
+            ix.highs.sources = ix.highs.sources.max(stored.sources);
+        }
+        let stats = self.search_stats();
+        tracing::info!(
+            persons = stats.persons,
+            events = stats.events,
+            sources = stats.sources,
+            heap_mib = stats.heap_bytes / (1024 * 1024),
+            ms = started.elapsed().as_millis() as u64,
+            "search index ready"
+        );
+        Ok(())
+    }
+
+    /// Reads the records with ids above `after` page by page, opens and indexes them, reading
+    /// the next page on another task meanwhile (two cores: the database's work and the
+    /// unsealing overlap).
+    async fn scan_pages<T: Scanned>(
+        &self,
+        mut after: i64,
+        fetch: impl Fn(Arc<dyn Store>, i64) -> PageFuture<T>,
+    ) -> Result<(), AppError> {
+        let mut next = tokio::spawn(fetch(self.store.clone(), after));
+        loop {
+            let page = next
+                .await
+                .map_err(|e| AppError::Store(StoreError::Damaged(e.to_string())))??;
+            let Some(last) = page.last() else { break };
+            after = last.id();
+            next = tokio::spawn(fetch(self.store.clone(), after));
+            let staged = page
+                .into_iter()
+                .filter_map(|r| {
+                    let (kind, id) = (T::KIND, r.id());
+                    left_out(r.open(self), kind, id)
+                })
+                .collect();
+            self.index_staged(staged);
+        }
+        Ok(())
+    }
+
+    /// Persons whose names meet the query in any script or spelling, and events whose
+    /// details or sources hold all its words; only what `actor` may read, at most `limit` of
+    /// each. The search is audited with what it found, never with what was asked.
+    pub async fn search(&self, actor: &Actor, query: &str, limit: usize) -> Result<SearchResults, AppError> {
+        let levels = self.readable_levels(actor)?;
+        let may_read = |l: Confidentiality| levels.contains(&l.as_str());
+        let query = query.trim();
+        if query.is_empty() {
+            return Ok(SearchResults::default());
+        }
+        let started = std::time::Instant::now();
+        self.catch_up_search().await?;
+        let caught_up = started.elapsed();
+        let (persons, text) = {
+            let guard = self.search.read();
+            let Some(ix) = guard.as_ref() else {
+                return Err(AppError::NotFound("the search index"));
+            };
+            (
+                ix.names.search(query, may_read, limit),
+                ix.text.search(query, may_read, limit),
+            )
+        };
+        let searched = started.elapsed();
+        let events = self.event_hits(&text).await?;
+        let opened = started.elapsed();
+        // On its own task: a reader who goes away mid-write (a closed tab) must not cut the
+        // audit entry's transaction short, which would leave the writer connection unusable.
+        let store = self.store.clone();
+        let entry = self.event(
+            actor,
+            "registry.search",
+            AuditObject::Named(format!("search:{} persons,{} events", persons.any, text.total)),
+        );
+        tokio::spawn(async move { store.append_audit(&entry).await })
+            .await
+            .map_err(|e| AppError::Store(StoreError::Damaged(e.to_string())))??;
+        // Times and counts only: never the words asked for.
+        tracing::debug!(
+            persons = persons.any,
+            events = text.total,
+            catch_up_us = caught_up.as_micros() as u64,
+            index_us = (searched - caught_up).as_micros() as u64,
+            events_us = (opened - searched).as_micros() as u64,
+            audit_us = (started.elapsed() - opened).as_micros() as u64,
+            "search"
+        );
+        Ok(SearchResults {
+            persons,
+            events_total: text.total,
+            events,
+        })
+    }
+
+    /// The events of text hits with a snippet of what matched, in the hits' order.
+    async fn event_hits(&self, text: &TextResults) -> Result<Vec<EventHit>, AppError> {
+        let ids: Vec<i64> = text.hits.iter().map(|h| h.event).collect();
+        let rows = self.store.events_by_ids(&ids).await?;
+        let source_ids: Vec<i64> = text.hits.iter().filter_map(|h| h.source).collect();
+        let sources = if source_ids.is_empty() {
+            Vec::new()
+        } else {
+            self.store.sources_by_ids(&source_ids).await?
+        };
+        let mut out = Vec::with_capacity(text.hits.len());
+        for hit in &text.hits {
+            // A record gone since the index saw it (none are deleted today) is left out.
+            let Some(row) = rows.iter().find(|r| r.id == hit.event) else {
+                continue;
+            };
+            let view = self.event_view(row)?;
+            let snippet = match hit.source {
+                None => {
+                    let d = &view.details;
+                    text::snippet(&[&d.description, &d.settlement, &d.facility, &d.district], &text.terms)
+                }
+                Some(source) => match sources.iter().find(|(_, s)| s.id == source) {
+                    Some((_, s)) => {
+                        let d: SourceDetails = self.open_json(SEAL_SOURCE, &s.sealed)?;
+                        text::snippet(&[&d.title, &d.notes, &d.reference], &text.terms)
+                    }
+                    None => None,
+                },
+            };
+            out.push(EventHit {
+                id: view.id,
+                kind: view.kind,
+                date: view.date,
+                region: view.region,
+                source: hit.source,
+                snippet,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The persons whose names hold a word meeting `word` at least as well as `at_least`,
+    /// with their family and given names as the index holds them: (id, level, family, given).
+    pub(crate) async fn persons_by_name(
+        &self,
+        word: &str,
+        at_least: Meet,
+    ) -> Result<Vec<(i64, Confidentiality, String, String)>, AppError> {
+        self.catch_up_search().await?;
+        let guard = self.search.read();
+        let Some(ix) = guard.as_ref() else {
+            return Ok(Vec::new());
+        };
+        Ok(ix
+            .names
+            .persons_meeting(word, at_least)
+            .into_iter()
+            .filter_map(|id| ix.names.person(id))
+            .collect())
+    }
+}

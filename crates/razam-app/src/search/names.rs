@@ -1,0 +1,836 @@
+//! The person-name index: every word a person is known by, keyed the ways razam-link compares
+//! names, so that one search box finds a person however the name is written.
+//!
+//! Held in memory only (the names it holds are sealed on disk) and built to stay small at a
+//! million persons: words and keys are interned once, a person is a fixed-size slot, its names
+//! live in one shared text arena, and posting lists are `u32` slots in ascending order. An edit
+//! retires the old slot and appends a new one, so every list stays sorted without searching it.
+
+use std::collections::HashMap;
+
+use razam_core::registry::Confidentiality;
+use razam_link::{given_name_group, masculine_surname_key, name_key, normalise};
+
+/// How one word of a query met a word of a person's names, weakest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(u8)]
+pub enum Meet {
+    /// The same family name with the other gender's ending (Ціханоўская for Tsikhanouski):
+    /// a relative, perhaps, never the same person by the key alone.
+    OtherGender = 1,
+    /// Given names of one group of equivalents (Алесь, Александр for Aliaksandr).
+    GivenName = 2,
+    /// The same name key: one name in another script or romanisation (Kalinouski, Каліноўскі).
+    Key = 3,
+    /// The same word once case, accents and punctuation are set aside.
+    Exact = 4,
+}
+
+impl Meet {
+    /// Its weight in a candidate's score: one meeting outweighs any number (up to
+    /// [`MAX_QUERY_WORDS`]) of weaker ones, so that "exact before key before group" holds
+    /// between persons, not only between words.
+    fn weight(self) -> u16 {
+        match self {
+            Meet::OtherGender => 1,
+            Meet::GivenName => 9,
+            Meet::Key => 81,
+            Meet::Exact => 729,
+        }
+    }
+
+    /// The name the pages, the API and the translations use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Meet::OtherGender => "other_gender",
+            Meet::GivenName => "given_name",
+            Meet::Key => "key",
+            Meet::Exact => "exact",
+        }
+    }
+}
+
+/// One person's names as the index takes them.
+#[derive(Debug, Clone, Copy)]
+pub struct PersonNames<'a> {
+    pub family_name: &'a str,
+    pub given_name: &'a str,
+    pub patronymic: &'a str,
+    pub variants: &'a [String],
+    /// A fuzzy date in its text form; its year is indexed.
+    pub birth_date: &'a str,
+}
+
+/// Why a person was found: a word of the query, how it met, and the person's word it met.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reason {
+    pub query: String,
+    pub meet: Meet,
+    pub word: String,
+}
+
+/// A person found, with what the result list shows.
+#[derive(Debug, Clone)]
+pub struct NameHit {
+    pub id: i64,
+    pub family_name: String,
+    pub given_name: String,
+    pub patronymic: String,
+    pub variants: Vec<String>,
+    pub birth_year: Option<i16>,
+    pub region: Option<String>,
+    pub level: Confidentiality,
+    /// How many words of the query met one of the person's words.
+    pub matched: usize,
+    /// The best meeting of each query word that met, in query order.
+    pub reasons: Vec<Reason>,
+}
+
+impl NameHit {
+    /// Family name, given name, patronymic, as the registry writes a name.
+    pub fn full_name(&self) -> String {
+        [&self.family_name, &self.given_name, &self.patronymic]
+            .iter()
+            .filter(|s| !s.is_empty())
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// The answer to a query: the best `limit` persons and how many matched at all.
+#[derive(Debug, Clone, Default)]
+pub struct NameResults {
+    /// The query's words as they were compared (normalised), at most [`MAX_QUERY_WORDS`].
+    pub words: Vec<String>,
+    /// Readable persons meeting every word.
+    pub all: usize,
+    /// Readable persons meeting at least one word (including those meeting all).
+    pub any: usize,
+    pub hits: Vec<NameHit>,
+}
+
+/// Words of a query beyond this many are ignored: names have few words, and each word costs
+/// a merge of its posting lists.
+pub const MAX_QUERY_WORDS: usize = 8;
+
+/// Marks "no such key or group" in a word's record.
+const NONE: u32 = u32::MAX;
+/// The bit of a slot's meta byte that says it is live; the low bits are the level's index.
+const LIVE: u8 = 0x80;
+
+fn level_index(level: Confidentiality) -> u8 {
+    Confidentiality::ALL.iter().position(|l| *l == level).unwrap_or(0) as u8
+}
+
+/// Separates a person's name fields in the arena (family, given, patronymic, variants…).
+const FIELD: char = '\u{1f}';
+
+/// What a distinct word keys to, computed once however many persons carry it.
+#[derive(Debug, Clone, Copy)]
+struct WordKeys {
+    key: u32,
+    /// The masculine form's key when it differs from `key` (a feminine surname), else `NONE`.
+    masc: u32,
+    group: u32,
+}
+
+/// A word of a query and its ids in the index's tables.
+#[derive(Debug, Clone)]
+struct QueryWord {
+    text: String,
+    word: u32,
+    key: u32,
+    masc: u32,
+    group: u32,
+}
+
+/// A person's place in the index: fixed size, no allocation of its own.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    id: i64,
+    /// The person's name fields in `arena`, `FIELD`-separated.
+    start: u32,
+    len: u32,
+    birth_year: i16,
+    region: u16,
+    level: Confidentiality,
+    live: bool,
+}
+
+/// The index of persons by name. Not thread-safe by itself: the app holds it under a lock.
+#[derive(Default)]
+pub struct NameIndex {
+    words: HashMap<Box<str>, u32>,
+    word_keys: Vec<WordKeys>,
+    keys: HashMap<Box<str>, u32>,
+    groups: HashMap<&'static str, u32>,
+    /// Persons per word, per key, per masculine key of a feminine surname, per given-name group.
+    by_word: Vec<Vec<u32>>,
+    by_key: Vec<Vec<u32>>,
+    by_masc: Vec<Vec<u32>>,
+    by_group: Vec<Vec<u32>>,
+    slots: Vec<Slot>,
+    /// Per slot, what a search filters on, packed in a byte so that filtering a hundred
+    /// thousand candidates stays in the cache: [`LIVE`] and the level's index.
+    meta: Vec<u8>,
+    slot_of: HashMap<i64, u32>,
+    arena: String,
+    /// Bytes of `arena` that belong to retired slots.
+    arena_garbage: usize,
+    regions: Vec<Box<str>>,
+    region_ids: HashMap<Box<str>, u16>,
+}
+
+/// The year of a fuzzy date's text (`1985`, `1985-03`, `1985-03-02`, `1985-01-01/1986-12-31`).
+fn birth_year(date: &str) -> Option<i16> {
+    let year = date.get(..4)?;
+    if !year.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    year.parse().ok()
+}
+
+/// The query's words, normalised, each once, in order, at most [`MAX_QUERY_WORDS`].
+/// One-letter words (initials) are dropped: they would meet half the registry.
+pub fn query_words(query: &str) -> Vec<String> {
+    let normalised = normalise(query);
+    let mut words: Vec<String> = Vec::new();
+    for w in normalised.split(' ') {
+        if w.chars().count() < 2 || words.iter().any(|seen| seen == w) {
+            continue;
+        }
+        words.push(w.to_owned());
+        if words.len() == MAX_QUERY_WORDS {
+            break;
+        }
+    }
+    words
+}
+
+/// Merges a sorted posting list into a sorted (slot, meet) list, keeping the best meet.
+fn merge_best(acc: Vec<(u32, Meet)>, list: &[u32], meet: Meet) -> Vec<(u32, Meet)> {
+    if list.is_empty() {
+        return acc;
+    }
+    let mut out = Vec::with_capacity(acc.len() + list.len());
+    let (mut i, mut j) = (0, 0);
+    while i < acc.len() && j < list.len() {
+        let (slot, m) = acc[i];
+        match slot.cmp(&list[j]) {
+            std::cmp::Ordering::Less => {
+                out.push((slot, m));
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push((list[j], meet));
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                out.push((slot, m.max(meet)));
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out.extend_from_slice(&acc[i..]);
+    out.extend(list[j..].iter().map(|&s| (s, meet)));
+    out
+}
+
+/// A candidate while the query's words are combined: slot, words met, sum of the meets'
+/// weights.
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    slot: u32,
+    matched: u8,
+    score: u16,
+}
+
+/// Adds one query word's (slot, meet) list to the candidates, both sorted by slot.
+fn merge_word(acc: Vec<Candidate>, word: &[(u32, Meet)]) -> Vec<Candidate> {
+    let mut out = Vec::with_capacity(acc.len() + word.len());
+    let (mut i, mut j) = (0, 0);
+    let met = |(slot, meet): (u32, Meet)| Candidate {
+        slot,
+        matched: 1,
+        score: meet.weight(),
+    };
+    while i < acc.len() && j < word.len() {
+        let c = acc[i];
+        match c.slot.cmp(&word[j].0) {
+            std::cmp::Ordering::Less => {
+                out.push(c);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push(met(word[j]));
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                out.push(Candidate {
+                    slot: c.slot,
+                    matched: c.matched + 1,
+                    score: c.score + word[j].1.weight(),
+                });
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out.extend_from_slice(&acc[i..]);
+    out.extend(word[j..].iter().map(|&w| met(w)));
+    out
+}
+
+/// Appends `slot` to a posting list unless it is already its last entry (a word twice in
+/// one person's names).
+fn post(list: &mut Vec<u32>, slot: u32) {
+    if list.last() != Some(&slot) {
+        list.push(slot);
+    }
+}
+
+impl NameIndex {
+    pub fn new() -> NameIndex {
+        NameIndex::default()
+    }
+
+    /// Persons in the index.
+    pub fn len(&self) -> usize {
+        self.slot_of.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.slot_of.is_empty()
+    }
+
+    fn key_id(&mut self, key: &str) -> u32 {
+        if let Some(&id) = self.keys.get(key) {
+            return id;
+        }
+        let id = self.by_key.len() as u32;
+        self.keys.insert(key.into(), id);
+        self.by_key.push(Vec::new());
+        self.by_masc.push(Vec::new());
+        id
+    }
+
+    /// The id of a normalised word, keyed on first sight.
+    fn word_id(&mut self, word: &str) -> u32 {
+        if let Some(&id) = self.words.get(word) {
+            return id;
+        }
+        let key = name_key(word);
+        let masc = masculine_surname_key(word);
+        let key_id = if key.is_empty() { NONE } else { self.key_id(&key) };
+        let masc_id = if masc.is_empty() || masc == key {
+            NONE
+        } else {
+            self.key_id(&masc)
+        };
+        let group = match given_name_group(word) {
+            Some(g) => match self.groups.get(g) {
+                Some(&id) => id,
+                None => {
+                    let id = self.by_group.len() as u32;
+                    self.groups.insert(g, id);
+                    self.by_group.push(Vec::new());
+                    id
+                }
+            },
+            None => NONE,
+        };
+        let id = self.word_keys.len() as u32;
+        self.words.insert(word.into(), id);
+        self.word_keys.push(WordKeys {
+            key: key_id,
+            masc: masc_id,
+            group,
+        });
+        self.by_word.push(Vec::new());
+        id
+    }
+
+    fn region_id(&mut self, region: Option<&str>) -> u16 {
+        let Some(region) = region.filter(|r| !r.is_empty()) else {
+            return 0;
+        };
+        if let Some(&id) = self.region_ids.get(region) {
+            return id;
+        }
+        // Regions are a short vocabulary plus what lists wrote by hand; should there ever be
+        // more than fit, the overflow shows as "no region" in results, never as another.
+        let Ok(id) = u16::try_from(self.regions.len() + 1) else {
+            return 0;
+        };
+        self.regions.push(region.into());
+        self.region_ids.insert(region.into(), id);
+        id
+    }
+
+    /// Adds a person, or replaces what the index held of them. Returns false when the index
+    /// is full (four gigabytes of names), in which case the person is not searchable.
+    pub fn upsert(&mut self, id: i64, names: &PersonNames<'_>, region: Option<&str>, level: Confidentiality) -> bool {
+        self.remove(id);
+        let mut text =
+            String::with_capacity(names.family_name.len() + names.given_name.len() + names.patronymic.len() + 3);
+        for (i, field) in [names.family_name, names.given_name, names.patronymic]
+            .into_iter()
+            .chain(names.variants.iter().map(String::as_str))
+            .enumerate()
+        {
+            if i > 0 {
+                text.push(FIELD);
+            }
+            text.push_str(field.trim());
+        }
+        if u32::try_from(self.arena.len() + text.len()).is_err() {
+            self.compact_arena();
+            if u32::try_from(self.arena.len() + text.len()).is_err() {
+                return false;
+            }
+        }
+        let Ok(slot) = u32::try_from(self.slots.len()) else {
+            return false;
+        };
+        let birth_year = birth_year(names.birth_date);
+        let normalised = normalise(&text);
+        let mut word_ids: Vec<u32> = Vec::with_capacity(8);
+        for w in normalised.split(' ').filter(|w| !w.is_empty()) {
+            word_ids.push(self.word_id(w));
+        }
+        if let Some(y) = birth_year {
+            word_ids.push(self.word_id(&y.to_string()));
+        }
+        word_ids.sort_unstable();
+        word_ids.dedup();
+        for w in word_ids {
+            let keys = self.word_keys[w as usize];
+            post(&mut self.by_word[w as usize], slot);
+            if keys.key != NONE {
+                post(&mut self.by_key[keys.key as usize], slot);
+            }
+            if keys.masc != NONE {
+                post(&mut self.by_masc[keys.masc as usize], slot);
+            }
+            if keys.group != NONE {
+                post(&mut self.by_group[keys.group as usize], slot);
+            }
+        }
+        let start = self.arena.len() as u32;
+        self.arena.push_str(&text);
+        let region = self.region_id(region);
+        self.slots.push(Slot {
+            id,
+            start,
+            len: text.len() as u32,
+            birth_year: birth_year.unwrap_or(0),
+            region,
+            level,
+            live: true,
+        });
+        self.meta.push(LIVE | level_index(level));
+        self.slot_of.insert(id, slot);
+        true
+    }
+
+    /// Forgets a person: their slot is retired and no longer found.
+    pub fn remove(&mut self, id: i64) {
+        if let Some(slot) = self.slot_of.remove(&id) {
+            let s = &mut self.slots[slot as usize];
+            s.live = false;
+            self.meta[slot as usize] = 0;
+            self.arena_garbage += s.len as usize;
+        }
+    }
+
+    /// Rewrites the arena with the names of live slots only.
+    fn compact_arena(&mut self) {
+        let mut arena = String::with_capacity(self.arena.len() - self.arena_garbage);
+        for s in &mut self.slots {
+            if s.live {
+                let start = arena.len() as u32;
+                arena.push_str(&self.arena[s.start as usize..(s.start + s.len) as usize]);
+                s.start = start;
+            } else {
+                s.len = 0;
+                s.start = 0;
+            }
+        }
+        self.arena = arena;
+        self.arena_garbage = 0;
+    }
+
+    fn fields(&self, slot: &Slot) -> impl Iterator<Item = &str> {
+        self.arena[slot.start as usize..(slot.start + slot.len) as usize].split(FIELD)
+    }
+
+    /// A query word's ids in the index's tables (`NONE` where the index has no such entry).
+    fn query_word(&self, word: &str) -> QueryWord {
+        let id = |k: &str| {
+            if k.is_empty() {
+                NONE
+            } else {
+                self.keys.get(k).copied().unwrap_or(NONE)
+            }
+        };
+        let key = name_key(word);
+        let masc = masculine_surname_key(word);
+        QueryWord {
+            text: word.to_owned(),
+            word: self.words.get(word).copied().unwrap_or(NONE),
+            key: id(&key),
+            masc: if masc == key { NONE } else { id(&masc) },
+            group: given_name_group(word)
+                .and_then(|g| self.groups.get(g).copied())
+                .unwrap_or(NONE),
+        }
+    }
+
+    /// The persons met by one query word, sorted by slot, each with its best meet.
+    fn word_postings(&self, q: &QueryWord) -> Vec<(u32, Meet)> {
+        let mut lists: Vec<(&[u32], Meet)> = Vec::new();
+        if q.word != NONE {
+            lists.push((&self.by_word[q.word as usize], Meet::Exact));
+        }
+        if q.key != NONE {
+            lists.push((&self.by_key[q.key as usize], Meet::Key));
+            lists.push((&self.by_masc[q.key as usize], Meet::OtherGender));
+        }
+        if q.masc != NONE {
+            lists.push((&self.by_key[q.masc as usize], Meet::OtherGender));
+            lists.push((&self.by_masc[q.masc as usize], Meet::OtherGender));
+        }
+        if q.group != NONE {
+            lists.push((&self.by_group[q.group as usize], Meet::GivenName));
+        }
+        // Strongest first, so that a slot in several lists keeps the best meet cheaply.
+        lists.sort_by_key(|l| std::cmp::Reverse(l.1));
+        lists
+            .into_iter()
+            .fold(Vec::new(), |acc, (list, meet)| merge_best(acc, list, meet))
+    }
+
+    /// How a person's word (by its id) meets a query word, as [`Self::word_postings`] sees it.
+    fn meet(&self, word: u32, q: &QueryWord) -> Option<Meet> {
+        let k = self.word_keys[word as usize];
+        let same = |a: u32, b: u32| a != NONE && a == b;
+        if word == q.word {
+            Some(Meet::Exact)
+        } else if same(k.key, q.key) {
+            Some(Meet::Key)
+        } else if same(k.group, q.group) {
+            Some(Meet::GivenName)
+        } else if same(k.masc, q.key) || same(k.key, q.masc) || same(k.masc, q.masc) {
+            Some(Meet::OtherGender)
+        } else {
+            None
+        }
+    }
+
+    /// The persons whose names meet the query's words, best first: those meeting every word
+    /// before those meeting some, then by the strength of the meetings (same spelling, same
+    /// key, same given-name group, other gender), then in id order. Only persons whose level
+    /// `may_read` allows are counted or returned.
+    pub fn search(&self, query: &str, may_read: impl Fn(Confidentiality) -> bool, limit: usize) -> NameResults {
+        let words = query_words(query);
+        let qs: Vec<QueryWord> = words.iter().map(|w| self.query_word(w)).collect();
+        let mut candidates: Vec<Candidate> = Vec::new();
+        for q in &qs {
+            candidates = merge_word(candidates, &self.word_postings(q));
+        }
+        // What the reader may see, per level index, with the live bit: one byte to compare.
+        let mut visible = [false; 256];
+        for (i, level) in Confidentiality::ALL.iter().enumerate() {
+            visible[usize::from(LIVE) | i] = may_read(*level);
+        }
+        // Best first as one number: more words met, then a higher score, then the lower slot
+        // (the order the index learned of the persons: id order, an edit moving a person to
+        // the end until the next start).
+        let mut ranked: Vec<u64> = candidates
+            .iter()
+            .filter(|c| visible[usize::from(self.meta[c.slot as usize])])
+            .map(|c| (u64::from(u8::MAX - c.matched) << 56) | (u64::from(u16::MAX - c.score) << 32) | u64::from(c.slot))
+            .collect();
+        let any = ranked.len();
+        let all_rank = u64::from(u8::MAX - words.len() as u8);
+        let all = ranked.iter().filter(|r| *r >> 56 == all_rank).count();
+        if ranked.len() > limit && limit > 0 {
+            ranked.select_nth_unstable(limit - 1);
+        }
+        ranked.truncate(limit);
+        ranked.sort_unstable();
+        let hits = ranked
+            .iter()
+            .map(|r| {
+                let matched = usize::from(u8::MAX - (r >> 56) as u8);
+                self.hit(&self.slots[(r & u64::from(u32::MAX)) as usize], &qs, matched)
+            })
+            .collect();
+        NameResults { words, all, any, hits }
+    }
+
+    /// How each query word met this person: the best of their words for it.
+    fn reasons(&self, slot: &Slot, qs: &[QueryWord]) -> Vec<Reason> {
+        // The person's words as written, with their id in the index.
+        let mut written: Vec<(String, u32)> = Vec::new();
+        for field in self.fields(slot) {
+            for raw in field.split(|c: char| c.is_whitespace() || c == '-') {
+                let raw = raw.trim_matches(|c: char| !c.is_alphanumeric());
+                for n in normalise(raw).split(' ').filter(|n| !n.is_empty()) {
+                    if let Some(&id) = self.words.get(n) {
+                        written.push((raw.to_owned(), id));
+                    }
+                }
+            }
+        }
+        if slot.birth_year != 0 {
+            let year = slot.birth_year.to_string();
+            if let Some(&id) = self.words.get(year.as_str()) {
+                written.push((year, id));
+            }
+        }
+        let mut reasons = Vec::new();
+        for q in qs {
+            let best = written
+                .iter()
+                .filter_map(|(raw, id)| self.meet(*id, q).map(|m| (m, raw)))
+                // The first of equal meetings: the registry's own spelling before a variant.
+                .fold(None, |best: Option<(Meet, &String)>, (meet, raw)| match best {
+                    Some((b, _)) if b >= meet => best,
+                    _ => Some((meet, raw)),
+                });
+            if let Some((meet, raw)) = best {
+                reasons.push(Reason {
+                    query: q.text.clone(),
+                    meet,
+                    word: raw.clone(),
+                });
+            }
+        }
+        reasons
+    }
+
+    fn hit(&self, slot: &Slot, qs: &[QueryWord], matched: usize) -> NameHit {
+        let mut fields = self.fields(slot).map(str::to_owned);
+        let family_name = fields.next().unwrap_or_default();
+        let given_name = fields.next().unwrap_or_default();
+        let patronymic = fields.next().unwrap_or_default();
+        NameHit {
+            id: slot.id,
+            family_name,
+            given_name,
+            patronymic,
+            variants: fields.collect(),
+            birth_year: (slot.birth_year != 0).then_some(slot.birth_year),
+            region: (slot.region != 0).then(|| self.regions[slot.region as usize - 1].to_string()),
+            level: slot.level,
+            matched,
+            reasons: self.reasons(slot, qs),
+        }
+    }
+
+    /// The ids of live persons whose words meet `word` at least as well as `at_least`.
+    pub fn persons_meeting(&self, word: &str, at_least: Meet) -> Vec<i64> {
+        let normalised = normalise(word);
+        let mut out: Vec<i64> = Vec::new();
+        for w in normalised.split(' ').filter(|w| !w.is_empty()) {
+            for (slot, meet) in self.word_postings(&self.query_word(w)) {
+                let s = &self.slots[slot as usize];
+                if s.live && meet >= at_least {
+                    out.push(s.id);
+                }
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// A person as the index holds them: (id, level, family name, given name).
+    pub fn person(&self, id: i64) -> Option<(i64, Confidentiality, String, String)> {
+        let slot = &self.slots[*self.slot_of.get(&id)? as usize];
+        let mut fields = self.fields(slot);
+        let family = fields.next().unwrap_or_default().to_owned();
+        let given = fields.next().unwrap_or_default().to_owned();
+        Some((id, slot.level, family, given))
+    }
+
+    /// An estimate of the heap the index holds, in bytes (capacities, not just lengths).
+    pub fn heap_bytes(&self) -> usize {
+        let lists = |v: &Vec<Vec<u32>>| {
+            v.capacity() * std::mem::size_of::<Vec<u32>>() + v.iter().map(|l| l.capacity() * 4).sum::<usize>()
+        };
+        // A hash map entry: the key and value, one control byte, at the table's capacity.
+        let map = |cap: usize, entry: usize| cap * (entry + 1);
+        let boxed: usize =
+            self.words.keys().map(|k| k.len()).sum::<usize>() + self.keys.keys().map(|k| k.len()).sum::<usize>();
+        lists(&self.by_word)
+            + lists(&self.by_key)
+            + lists(&self.by_masc)
+            + lists(&self.by_group)
+            + map(self.words.capacity(), std::mem::size_of::<(Box<str>, u32)>())
+            + map(self.keys.capacity(), std::mem::size_of::<(Box<str>, u32)>())
+            + boxed
+            + self.word_keys.capacity() * std::mem::size_of::<WordKeys>()
+            + self.slots.capacity() * std::mem::size_of::<Slot>()
+            + self.meta.capacity()
+            + map(self.slot_of.capacity(), std::mem::size_of::<(i64, u32)>())
+            + self.arena.capacity()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn person<'a>(family: &'a str, given: &'a str, patronymic: &'a str, variants: &'a [String]) -> PersonNames<'a> {
+        PersonNames {
+            family_name: family,
+            given_name: given,
+            patronymic,
+            variants,
+            birth_date: "",
+        }
+    }
+
+    fn index() -> NameIndex {
+        let mut ix = NameIndex::new();
+        let none: &[String] = &[];
+        let variants = vec!["Kalinouski Aliaksandr".to_owned()];
+        ix.upsert(
+            1,
+            &person("Каліноўскі", "Аляксандр", "Іванавіч", &variants),
+            Some("minsk"),
+            Confidentiality::Internal,
+        );
+        ix.upsert(
+            2,
+            &person("Калиновский", "Алесь", "", none),
+            None,
+            Confidentiality::Internal,
+        );
+        ix.upsert(
+            3,
+            &person("Ціханоўская", "Святлана", "Георгіеўна", none),
+            None,
+            Confidentiality::Public,
+        );
+        ix.upsert(
+            4,
+            &person("Ціханоўскі", "Сяргей", "", none),
+            None,
+            Confidentiality::Internal,
+        );
+        ix.upsert(5, &person("Лосік", "Ігар", "", none), None, Confidentiality::Restricted);
+        ix.upsert(6, &person("Петров", "Иван", "", none), None, Confidentiality::Internal);
+        ix
+    }
+
+    fn ids(r: &NameResults) -> Vec<i64> {
+        r.hits.iter().map(|h| h.id).collect()
+    }
+
+    const EVERY_LEVEL: fn(Confidentiality) -> bool = |_| true;
+
+    #[test]
+    fn a_latin_spelling_finds_the_cyrillic_record_and_all_words_rank_first() {
+        let ix = index();
+        let r = ix.search("Aliaksandr Kalinouski", EVERY_LEVEL, 10);
+        // 1 meets both words exactly (its variant) ; 2 meets the family name by key and
+        // Алесь by the given-name group.
+        assert_eq!(ids(&r), vec![1, 2]);
+        assert_eq!((r.all, r.any), (2, 2));
+        assert_eq!(r.hits[0].reasons[0].meet, Meet::Exact);
+        let r = ix.search("Калиновский Александр", EVERY_LEVEL, 10);
+        assert_eq!(ids(&r), vec![2, 1]);
+        assert_eq!(r.hits[0].reasons[0].meet, Meet::Exact);
+        assert_eq!(r.hits[0].reasons[1].meet, Meet::GivenName);
+        assert_eq!(
+            r.hits[1].reasons[0],
+            Reason {
+                query: "калиновский".into(),
+                meet: Meet::Key,
+                word: "Каліноўскі".into()
+            }
+        );
+    }
+
+    #[test]
+    fn other_gender_ranks_below_the_same_key() {
+        let ix = index();
+        let r = ix.search("Tsikhanouskaya", EVERY_LEVEL, 10);
+        assert_eq!(ids(&r), vec![3, 4]);
+        assert_eq!(r.hits[0].reasons[0].meet, Meet::Key);
+        assert_eq!(r.hits[1].reasons[0].meet, Meet::OtherGender);
+        assert_eq!(r.hits[1].reasons[0].word, "Ціханоўскі");
+        let r = ix.search("Тихановский", EVERY_LEVEL, 10);
+        assert_eq!(ids(&r), vec![4, 3]);
+    }
+
+    #[test]
+    fn levels_the_reader_may_not_read_are_neither_found_nor_counted() {
+        let ix = index();
+        assert_eq!(ids(&ix.search("LOSIK Ihar", EVERY_LEVEL, 10)), vec![5]);
+        let r = ix.search("LOSIK Ihar", |l| l != Confidentiality::Restricted, 10);
+        assert!(r.hits.is_empty());
+        assert_eq!((r.all, r.any), (0, 0));
+    }
+
+    #[test]
+    fn some_words_are_found_below_all_and_the_limit_keeps_the_best() {
+        let ix = index();
+        let r = ix.search("Ivan Kalinouski", EVERY_LEVEL, 10);
+        assert_eq!(r.all, 0);
+        assert_eq!(r.any, 3);
+        // Ties (one word met by key) break by id.
+        assert_eq!(ids(&r), vec![1, 2, 6]);
+        let r = ix.search("Ivan Kalinouski", EVERY_LEVEL, 1);
+        assert_eq!(ids(&r), vec![1]);
+        assert_eq!(r.any, 3);
+    }
+
+    #[test]
+    fn an_edit_replaces_the_old_names_and_a_removal_forgets() {
+        let mut ix = index();
+        ix.upsert(6, &person("Сидоров", "Иван", "", &[]), None, Confidentiality::Internal);
+        assert!(ix.search("Petrov", EVERY_LEVEL, 10).hits.is_empty());
+        assert_eq!(ids(&ix.search("Sidorov", EVERY_LEVEL, 10)), vec![6]);
+        ix.remove(6);
+        assert!(ix.search("Sidorov", EVERY_LEVEL, 10).hits.is_empty());
+        assert_eq!(ix.len(), 5);
+        ix.compact_arena();
+        assert_eq!(ix.search("Лосік", EVERY_LEVEL, 10).hits[0].full_name(), "Лосік Ігар");
+    }
+
+    #[test]
+    fn the_birth_year_is_a_word_of_the_person() {
+        let mut ix = NameIndex::new();
+        let p = PersonNames {
+            birth_date: "1985-03-02",
+            ..person("Лосік", "Ігар", "", &[])
+        };
+        ix.upsert(9, &p, None, Confidentiality::Internal);
+        ix.upsert(10, &person("Лосік", "Ігар", "", &[]), None, Confidentiality::Internal);
+        let r = ix.search("Losik 1985", EVERY_LEVEL, 10);
+        assert_eq!(ids(&r), vec![9, 10]);
+        assert_eq!(r.all, 1);
+        assert_eq!(r.hits[0].birth_year, Some(1985));
+    }
+
+    #[test]
+    fn query_words_are_normalised_deduplicated_and_initials_dropped() {
+        assert_eq!(query_words("  LOSIK, Ihar  I. losik"), vec!["losik", "ihar"]);
+        assert_eq!(query_words("a b c").len(), 0);
+        assert_eq!(query_words("aa bb cc dd ee ff gg hh ii jj").len(), MAX_QUERY_WORDS);
+    }
+
+    #[test]
+    fn persons_meeting_a_word_at_a_strength() {
+        let ix = index();
+        assert_eq!(ix.persons_meeting("Kalinowski", Meet::Key), vec![1, 2]);
+        assert_eq!(ix.persons_meeting("Aleksandr", Meet::GivenName), vec![1, 2]);
+        assert_eq!(ix.persons_meeting("Aleksandr", Meet::Key), vec![1]);
+    }
+}

@@ -1,0 +1,447 @@
+//! The full-text index over what events and sources say: an event's description, district,
+//! settlement and facility; a source's title, reference and notes.
+//!
+//! Held in memory only. Words are folded by `razam_link::normalise` (case, accents,
+//! apostrophes), then stemmed with Snowball: Cyrillic words by the Russian stemmer (ё read as
+//! е), Latin words by the English one; other words (numbers, other scripts) are kept whole.
+//! Belarusian has no Snowball stemmer: Belarusian words go through the Russian one, which takes
+//! off the endings the two languages share (-ага, -ы, -ая, -ам…) and leaves the rest, so a
+//! Belarusian form meets fewer of its inflections than a Russian one does.
+//!
+//! A document is one event's details or one source; a query's words must all occur in the same
+//! document. An edit retires the document's slot and appends a new one, so posting lists stay
+//! sorted without being searched.
+
+use std::collections::HashMap;
+
+use razam_core::registry::Confidentiality;
+use razam_link::normalise;
+use rust_stemmers::{Algorithm, Stemmer};
+
+/// Words shorter than this (prepositions like в, у, a) are neither indexed nor asked for.
+const MIN_WORD_CHARS: usize = 2;
+/// Words of a query beyond this many are ignored.
+pub const MAX_QUERY_TERMS: usize = 8;
+
+/// The index term of one normalised word.
+fn stem(word: &str) -> String {
+    if word.chars().any(|c| matches!(c, '\u{0400}'..='\u{04FF}')) {
+        let word = word.replace('ё', "е");
+        Stemmer::create(Algorithm::Russian).stem(&word).into_owned()
+    } else if word.chars().all(|c| c.is_ascii_lowercase()) {
+        Stemmer::create(Algorithm::English).stem(word).into_owned()
+    } else {
+        word.to_owned()
+    }
+}
+
+/// The distinct terms of a text, in order of first appearance.
+pub fn terms(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for word in normalise(text).split(' ') {
+        if word.chars().count() < MIN_WORD_CHARS {
+            continue;
+        }
+        let term = stem(word);
+        if !out.contains(&term) {
+            out.push(term);
+        }
+    }
+    out
+}
+
+/// The terms of a query, at most [`MAX_QUERY_TERMS`].
+pub fn query_terms(query: &str) -> Vec<String> {
+    let mut t = terms(query);
+    t.truncate(MAX_QUERY_TERMS);
+    t
+}
+
+/// Where a document came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    Event,
+    /// A source, with the event it is linked to.
+    Source {
+        event: i64,
+    },
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Doc {
+    id: i64,
+    origin: Origin,
+    level: Confidentiality,
+    live: bool,
+}
+
+/// An event found: by its own details, or by one of its sources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TextHit {
+    pub event: i64,
+    /// The source whose text matched, when the event's own details did not.
+    pub source: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TextResults {
+    pub terms: Vec<String>,
+    /// Readable events found (by their details or a readable source).
+    pub total: usize,
+    /// Newest event first.
+    pub hits: Vec<TextHit>,
+}
+
+/// The index of event and source texts. Not thread-safe by itself: the app holds it under a lock.
+#[derive(Default)]
+pub struct TextIndex {
+    terms: HashMap<Box<str>, u32>,
+    /// The term of each distinct word seen (inflected forms), so that a word is stemmed once.
+    word_terms: HashMap<Box<str>, u32>,
+    postings: Vec<Vec<u32>>,
+    docs: Vec<Doc>,
+    events: HashMap<i64, u32>,
+    sources: HashMap<i64, u32>,
+}
+
+/// The sorted intersection of two sorted lists.
+fn intersect(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let mut out = Vec::with_capacity(a.len().min(b.len()));
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                out.push(a[i]);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out
+}
+
+impl TextIndex {
+    pub fn new() -> TextIndex {
+        TextIndex::default()
+    }
+
+    /// Events and sources in the index.
+    pub fn len(&self) -> (usize, usize) {
+        (self.events.len(), self.sources.len())
+    }
+
+    /// The term id of a normalised word: stemmed once per distinct word (the stem is cached
+    /// by word for letters; numbers are their own term).
+    fn term_id(&mut self, word: &str) -> u32 {
+        let letters = !word.chars().all(|c| c.is_ascii_digit());
+        if letters && let Some(&t) = self.word_terms.get(word) {
+            return t;
+        }
+        let term = if letters { stem(word) } else { word.to_owned() };
+        let t = match self.terms.get(term.as_str()) {
+            Some(&t) => t,
+            None => {
+                let t = self.postings.len() as u32;
+                self.terms.insert(term.into(), t);
+                self.postings.push(Vec::new());
+                t
+            }
+        };
+        if letters {
+            self.word_terms.insert(word.into(), t);
+        }
+        t
+    }
+
+    fn add(&mut self, id: i64, origin: Origin, level: Confidentiality, texts: &[&str]) -> bool {
+        let Ok(slot) = u32::try_from(self.docs.len()) else {
+            return false;
+        };
+        let mut terms: Vec<u32> = Vec::new();
+        for text in texts {
+            let normalised = normalise(text);
+            for word in normalised.split(' ') {
+                if word.chars().count() >= MIN_WORD_CHARS {
+                    terms.push(self.term_id(word));
+                }
+            }
+        }
+        terms.sort_unstable();
+        terms.dedup();
+        for t in terms {
+            self.postings[t as usize].push(slot);
+        }
+        self.docs.push(Doc {
+            id,
+            origin,
+            level,
+            live: true,
+        });
+        true
+    }
+
+    /// Adds an event's texts, or replaces what the index held of them. False when the index
+    /// is full (four billion documents).
+    pub fn upsert_event(&mut self, id: i64, level: Confidentiality, texts: &[&str]) -> bool {
+        if let Some(old) = self.events.remove(&id) {
+            self.docs[old as usize].live = false;
+        }
+        let slot = self.docs.len() as u32;
+        let added = self.add(id, Origin::Event, level, texts);
+        if added {
+            self.events.insert(id, slot);
+        }
+        added
+    }
+
+    /// Adds a source linked to `event`, or replaces what the index held of it.
+    pub fn upsert_source(&mut self, id: i64, event: i64, level: Confidentiality, texts: &[&str]) -> bool {
+        if let Some(old) = self.sources.remove(&id) {
+            self.docs[old as usize].live = false;
+        }
+        let slot = self.docs.len() as u32;
+        let added = self.add(id, Origin::Source { event }, level, texts);
+        if added {
+            self.sources.insert(id, slot);
+        }
+        added
+    }
+
+    fn event_level(&self, event: i64) -> Option<Confidentiality> {
+        self.events.get(&event).map(|&slot| self.docs[slot as usize].level)
+    }
+
+    /// Events whose details, or one of whose sources, hold every term of the query, newest
+    /// first. A source counts only when the reader may read both it and its event.
+    pub fn search(&self, query: &str, may_read: impl Fn(Confidentiality) -> bool, limit: usize) -> TextResults {
+        let terms = query_terms(query);
+        let mut lists: Vec<&[u32]> = Vec::with_capacity(terms.len());
+        for t in &terms {
+            match self.terms.get(t.as_str()) {
+                Some(&id) => lists.push(&self.postings[id as usize]),
+                None => {
+                    return TextResults {
+                        terms,
+                        ..TextResults::default()
+                    };
+                }
+            }
+        }
+        lists.sort_by_key(|l| l.len());
+        let Some((first, rest)) = lists.split_first() else {
+            return TextResults::default();
+        };
+        let mut docs = first.to_vec();
+        for l in rest {
+            docs = intersect(&docs, l);
+        }
+        let mut found: Vec<TextHit> = docs
+            .into_iter()
+            .filter_map(|slot| {
+                let d = &self.docs[slot as usize];
+                if !d.live || !may_read(d.level) {
+                    return None;
+                }
+                match d.origin {
+                    Origin::Event => Some(TextHit {
+                        event: d.id,
+                        source: None,
+                    }),
+                    Origin::Source { event } => self.event_level(event).filter(|l| may_read(*l)).map(|_| TextHit {
+                        event,
+                        source: Some(d.id),
+                    }),
+                }
+            })
+            .collect();
+        // Newest event first; its own details before its sources, then the first source.
+        found.sort_unstable_by(|a, b| {
+            b.event
+                .cmp(&a.event)
+                .then(a.source.is_some().cmp(&b.source.is_some()))
+                .then(a.source.cmp(&b.source))
+        });
+        found.dedup_by_key(|h| h.event);
+        let total = found.len();
+        found.truncate(limit);
+        TextResults {
+            terms,
+            total,
+            hits: found,
+        }
+    }
+
+    /// An estimate of the heap the index holds, in bytes.
+    pub fn heap_bytes(&self) -> usize {
+        let map = |cap: usize, entry: usize| cap * (entry + 1);
+        self.postings.capacity() * std::mem::size_of::<Vec<u32>>()
+            + self.postings.iter().map(|l| l.capacity() * 4).sum::<usize>()
+            + map(self.terms.capacity(), std::mem::size_of::<(Box<str>, u32)>())
+            + self.terms.keys().map(|k| k.len()).sum::<usize>()
+            + map(self.word_terms.capacity(), std::mem::size_of::<(Box<str>, u32)>())
+            + self.word_terms.keys().map(|k| k.len()).sum::<usize>()
+            + self.docs.capacity() * std::mem::size_of::<Doc>()
+            + map(self.events.capacity(), std::mem::size_of::<(i64, u32)>())
+            + map(self.sources.capacity(), std::mem::size_of::<(i64, u32)>())
+    }
+}
+
+/// A piece of text around its first word that meets one of `terms`: the words before it, the
+/// word, the words after, with an ellipsis where the text was cut.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snippet {
+    pub before: String,
+    pub hit: String,
+    pub after: String,
+}
+
+/// Words shown before and after the word that met.
+const SNIPPET_BEFORE: usize = 6;
+const SNIPPET_AFTER: usize = 10;
+
+/// The snippet of the first of `texts` that holds a word meeting one of `terms`.
+pub fn snippet(texts: &[&str], terms: &[String]) -> Option<Snippet> {
+    texts.iter().find_map(|text| snippet_of(text, terms))
+}
+
+fn snippet_of(text: &str, terms: &[String]) -> Option<Snippet> {
+    // Words as byte ranges of the text: runs of letters, digits and apostrophes.
+    let mut words: Vec<(usize, usize)> = Vec::new();
+    let mut start = None;
+    for (i, c) in text.char_indices() {
+        let in_word = c.is_alphanumeric() || matches!(c, '\'' | '’' | 'ʼ');
+        match (in_word, start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                words.push((s, i));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        words.push((s, text.len()));
+    }
+    let at = words.iter().position(|&(s, e)| {
+        let n = normalise(&text[s..e]);
+        n.split(' ')
+            .any(|w| w.chars().count() >= MIN_WORD_CHARS && terms.contains(&stem(w)))
+    })?;
+    let (hit_start, hit_end) = words[at];
+    let from = words[at.saturating_sub(SNIPPET_BEFORE)].0;
+    let to = words[(at + SNIPPET_AFTER).min(words.len() - 1)].1;
+    let mut before = String::new();
+    if from > 0 {
+        before.push('…');
+    }
+    before.push_str(&text[from..hit_start]);
+    let mut after = text[hit_end..to].to_owned();
+    if to < text.len() {
+        after.push('…');
+    }
+    Some(Snippet {
+        before,
+        hit: text[hit_start..hit_end].to_owned(),
+        after,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EVERY_LEVEL: fn(Confidentiality) -> bool = |_| true;
+
+    fn events(r: &TextResults) -> Vec<(i64, Option<i64>)> {
+        r.hits.iter().map(|h| (h.event, h.source)).collect()
+    }
+
+    #[test]
+    fn russian_words_meet_their_inflections_as_snowball_stems_them() {
+        // What the Snowball Russian stemmer really does with these forms.
+        assert_eq!(stem("задержали"), "задержа");
+        assert_eq!(stem("задержания"), "задержан");
+        assert_eq!(stem("задержан"), "задержа");
+        assert_eq!(stem("задержанный"), "задержа");
+        assert_eq!(stem("суда"), "суд");
+        assert_eq!(stem("суде"), "суд");
+        assert_eq!(stem("обыском"), "обыск");
+        assert_eq!(stem("ёлка"), stem("елка"));
+        assert_eq!(stem("arrested"), "arrest");
+        assert_eq!(stem("arrests"), "arrest");
+        assert_eq!(stem("342"), "342");
+    }
+
+    #[test]
+    fn all_terms_must_occur_in_one_document_and_levels_filter() {
+        let mut ix = TextIndex::new();
+        ix.upsert_event(
+            1,
+            Confidentiality::Internal,
+            &["Задержали у дома на улице Ленина", "Минск"],
+        );
+        ix.upsert_event(2, Confidentiality::Restricted, &["После задержания избит в РУВД"]);
+        ix.upsert_event(3, Confidentiality::Internal, &["Обыск в квартире"]);
+        ix.upsert_source(
+            10,
+            3,
+            Confidentiality::Internal,
+            &["Наша Ніва: затрымалі журналіста", "https://example.org/a"],
+        );
+        ix.upsert_source(11, 2, Confidentiality::Public, &["Report on the arrests in Minsk"]);
+
+        assert_eq!(events(&ix.search("задержан", EVERY_LEVEL, 10)), vec![(1, None)]);
+        assert_eq!(events(&ix.search("задержании", EVERY_LEVEL, 10)), vec![(2, None)]);
+        assert_eq!(events(&ix.search("задержали Минск", EVERY_LEVEL, 10)), vec![(1, None)]);
+        assert!(ix.search("задержали РУВД", EVERY_LEVEL, 10).hits.is_empty());
+        assert_eq!(events(&ix.search("журналиста", EVERY_LEVEL, 10)), vec![]);
+        assert_eq!(events(&ix.search("журналіста", EVERY_LEVEL, 10)), vec![(3, Some(10))]);
+        assert_eq!(events(&ix.search("arrested", EVERY_LEVEL, 10)), vec![(2, Some(11))]);
+        // A public source of a restricted event is not found by whom may not read the event.
+        let not_restricted = |l| l != Confidentiality::Restricted;
+        assert!(ix.search("arrested", not_restricted, 10).hits.is_empty());
+        assert!(ix.search("задержании", not_restricted, 10).hits.is_empty());
+        assert_eq!(ix.search("в", EVERY_LEVEL, 10).total, 0);
+    }
+
+    #[test]
+    fn newest_first_an_event_once_and_edits_replace() {
+        let mut ix = TextIndex::new();
+        ix.upsert_event(1, Confidentiality::Internal, &["суд над Лосиком"]);
+        ix.upsert_event(2, Confidentiality::Internal, &["суд в Гомеле"]);
+        ix.upsert_source(5, 2, Confidentiality::Internal, &["приговор суда"]);
+        let r = ix.search("суд", EVERY_LEVEL, 10);
+        assert_eq!(events(&r), vec![(2, None), (1, None)]);
+        assert_eq!(r.total, 2);
+        assert_eq!(events(&ix.search("суд", EVERY_LEVEL, 1)), vec![(2, None)]);
+        ix.upsert_event(2, Confidentiality::Internal, &["обыск в Гомеле"]);
+        assert_eq!(
+            events(&ix.search("суд", EVERY_LEVEL, 10)),
+            vec![(2, Some(5)), (1, None)]
+        );
+        assert_eq!(events(&ix.search("обыске", EVERY_LEVEL, 10)), vec![(2, None)]);
+    }
+
+    #[test]
+    fn a_snippet_marks_the_first_word_that_meets() {
+        let terms = query_terms("задержан");
+        let s = snippet(
+            &[
+                "",
+                "Вечером 9 августа его задержали у дома номер 5 на улице Ленина в Минске, затем увезли в РУВД",
+            ],
+            &terms,
+        );
+        assert_eq!(
+            s,
+            Some(Snippet {
+                before: "Вечером 9 августа его ".into(),
+                hit: "задержали".into(),
+                after: " у дома номер 5 на улице Ленина в Минске, затем…".into(),
+            })
+        );
+        assert_eq!(snippet(&["ничего такого"], &terms), None);
+    }
+}
