@@ -428,9 +428,21 @@ impl App {
         self.require(actor, Permission::WriteRegistry)?;
         let may_read = self.level_reader(actor)?;
         let excluded: HashSet<(i64, i64)> = self.store.distinct_pairs().await?.into_iter().collect();
-        let mut found = self
-            .with_names(|ix| ix.duplicate_pairs(may_read, &Model::default(), &excluded, PROPOSE_AT))
-            .await?;
+        // The blocks are read under the index's lock; the comparing (the bulk of the work)
+        // runs after it is released, on a blocking thread.
+        let (entries, blocks) = self.with_names(|ix| ix.duplicate_blocks(may_read)).await?;
+        let mut found = tokio::task::spawn_blocking(move || {
+            pairs_in_blocks(
+                blocks.iter().map(Vec::as_slice),
+                &entries,
+                &Model::default(),
+                &excluded,
+                PROPOSE_AT,
+                |_, _| true,
+            )
+        })
+        .await
+        .map_err(|e| AppError::Store(razam_store::StoreError::Damaged(e.to_string())))?;
         found.truncate(QUEUE_LIMIT);
         let ids: Vec<i64> = found.iter().flat_map(|c| [c.survivor, c.merged]).collect();
         let views = self.views_of(actor, &ids).await?;

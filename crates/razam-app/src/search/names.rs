@@ -6,7 +6,7 @@
 //! live in one shared text arena, and posting lists are `u32` slots in ascending order. An edit
 //! retires the old slot and appends a new one, so every list stays sorted without searching it.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use razam_core::registry::Confidentiality;
 use razam_link::{Evidence, Model, PersonRecord, given_name_group, masculine_surname_key, name_key, normalise};
@@ -789,17 +789,11 @@ impl NameIndex {
         }
     }
 
-    /// Likely duplicate pairs among the persons a reader may read (not merged into another),
-    /// except the pairs in `excluded`: [`duplicates::candidate_pairs`] over them, with the
-    /// blocks read from the index instead of keyed anew. Only the persons of blocks of two
-    /// to [`MAX_BLOCK`] readable persons are opened.
-    pub fn duplicate_pairs(
-        &self,
-        may_read: impl Fn(Confidentiality) -> bool,
-        model: &Model,
-        excluded: &HashSet<(i64, i64)>,
-        threshold: f64,
-    ) -> Vec<duplicates::Candidate<i64>> {
+    /// The blocks of duplicate candidates for a reader: the persons they may read (not merged
+    /// into another) that share a blocking key, each block of two to [`MAX_BLOCK`] of them as
+    /// indexes into the entries given. Only the persons of such blocks are opened; comparing
+    /// them ([`duplicates::pairs_in_blocks`]) is the caller's, outside the index's lock.
+    pub fn duplicate_blocks(&self, may_read: impl Fn(Confidentiality) -> bool) -> (Vec<Entry<i64>>, Vec<Vec<usize>>) {
         let visible = candidates_visible(may_read);
         let mut local: HashMap<u32, usize> = HashMap::new();
         let mut entries: Vec<Entry<i64>> = Vec::new();
@@ -823,14 +817,7 @@ impl NameIndex {
                     .collect(),
             );
         }
-        duplicates::pairs_in_blocks(
-            blocks.iter().map(Vec::as_slice),
-            &entries,
-            model,
-            excluded,
-            threshold,
-            |_, _| true,
-        )
+        (entries, blocks)
     }
 
     /// The persons a reader may read (not merged into another) that share a blocking key
@@ -908,6 +895,8 @@ impl NameIndex {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashSet;
+
     use super::*;
 
     fn person<'a>(family: &'a str, given: &'a str, patronymic: &'a str, variants: &'a [String]) -> PersonNames<'a> {
@@ -1176,7 +1165,15 @@ mod tests {
                     duplicates::PROPOSE_AT,
                 );
                 assert!(expected.len() > 5, "{}", expected.len());
-                let found = ix.duplicate_pairs(reader, &model, &excluded, duplicates::PROPOSE_AT);
+                let (opened, blocks) = ix.duplicate_blocks(reader);
+                let found = duplicates::pairs_in_blocks(
+                    blocks.iter().map(Vec::as_slice),
+                    &opened,
+                    &model,
+                    &excluded,
+                    duplicates::PROPOSE_AT,
+                    |_, _| true,
+                );
                 assert_eq!(pair_ids(&found), pair_ids(&expected));
                 // One person against the rest: the same as matches_of over every person.
                 for (id, _, _) in persons.iter().take(12) {
