@@ -35,3 +35,24 @@ need_debian_tools() {
     apt-get update -qq </dev/null >/dev/null
     apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null >/dev/null
 }
+
+now_ns() { date +%s%N; }
+# secs T0_NS T1_NS: the seconds between two now_ns, two decimals.
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b - a) / 1e9 }'; }
+
+# timed NAME CMD...: wall seconds, CPU user+sys and peak RSS (GNU time) of one command, in
+# T_WALL, T_CPU, T_RSS (MiB); its output in $TMP/NAME.out and .err. Needs the caller's TMP,
+# log and die.
+timed() {
+    local name="$1" t0 t1 u s m
+    shift
+    t0="$(now_ns)"
+    /usr/bin/time -f '%U %S %M' -o "$TMP/$name.time" "$@" </dev/null >"$TMP/$name.out" 2>"$TMP/$name.err" ||
+        { tail -n 20 "$TMP/$name.out" "$TMP/$name.err" >&2; die "$name failed"; }
+    t1="$(now_ns)"
+    T_WALL="$(secs "$t0" "$t1")"
+    read -r u s m <"$TMP/$name.time"
+    T_CPU="$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.1f", u + s }')"
+    T_RSS="$(awk -v k="$m" 'BEGIN { printf "%.0f", k / 1024 }')"
+    log "$name: ${T_WALL} s wall, ${T_CPU} s CPU, ${T_RSS} MiB peak; $(head -c 200 "$TMP/$name.out")"
+}

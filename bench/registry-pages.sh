@@ -83,25 +83,8 @@ for tool in python3 sqlite3 wrk curl timeout datasette; do
     command -v "$tool" >/dev/null 2>&1 || die "$tool is needed"
 done
 
-now_ns() { date +%s%N; }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b - a) / 1e9 }'; }
 per_s() { awk -v n="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.0f", n / s; else print "n/a" }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.3g", a / b; else print "n/a" }'; }
-
-# timed NAME CMD...: wall seconds, CPU user+sys and peak RSS (GNU time) of one command.
-timed() {
-    local name="$1" t0 t1
-    shift
-    t0="$(now_ns)"
-    /usr/bin/time -f '%U %S %M' -o "$TMP/$name.time" "$@" </dev/null >"$TMP/$name.out" 2>"$TMP/$name.err" ||
-        { tail -n 20 "$TMP/$name.out" "$TMP/$name.err" >&2; die "$name failed"; }
-    t1="$(now_ns)"
-    T_WALL="$(secs "$t0" "$t1")"
-    read -r u s m <"$TMP/$name.time"
-    T_CPU="$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.1f", u + s }')"
-    T_RSS="$(awk -v k="$m" 'BEGIN { printf "%.0f", k / 1024 }')"
-    log "$name: ${T_WALL} s wall, ${T_CPU} s CPU, ${T_RSS} MiB peak; $(head -c 200 "$TMP/$name.out")"
-}
 
 # wait_for URL: until it answers (at most 30 s).
 wait_for() {

@@ -20,7 +20,6 @@ pub use razam_link::{Agreement, Evidence, Field, FieldEvidence};
 use razam_link::{Model, PersonRecord, given_name_group, masculine_surname_key, name_key};
 
 use razam_core::role::Permission;
-use razam_store::registry::PersonFilter;
 
 use crate::registry::{Identity, PersonView};
 use crate::{Actor, App, AppError};
@@ -51,22 +50,68 @@ pub struct Candidate<K> {
     pub evidence: Evidence,
 }
 
-/// What razam-link compares of a registry identity. A birth date known only as a range counts
-/// as its year when the range lies within one year, else as unknown. The registry keeps no
-/// place of birth.
-pub fn person_record(identity: &Identity) -> PersonRecord {
-    let birth_date = match FuzzyDate::parse(identity.birth_date.trim()) {
-        Ok(d) if d.precision != Precision::Range => d.to_string(),
-        Ok(d) if d.first.year() == d.last.year() => format!("{:04}", d.first.year()),
-        _ => String::new(),
-    };
+/// A birth date as far as razam-link compares it, packed in four bytes (the name index holds
+/// one per person): a day, a month (`day` 0) or a year (`month` 0); `year` 0 when unknown.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Born {
+    year: u16,
+    month: u8,
+    day: u8,
+}
+
+impl Born {
+    /// The birth date of a registry identity's text. A date known only as a range counts as
+    /// its year when the range lies within one year, else as unknown.
+    pub fn of(text: &str) -> Born {
+        let Ok(d) = FuzzyDate::parse(text.trim()) else {
+            return Born::default();
+        };
+        let (year, month) = (d.first.year(), d.first.month());
+        match d.precision {
+            Precision::Day => Born {
+                year,
+                month,
+                // `YYYY-MM-DD`: the day is the last two digits.
+                day: d.first.to_string().get(8..10).and_then(|s| s.parse().ok()).unwrap_or(0),
+            },
+            Precision::Month => Born { year, month, day: 0 },
+            Precision::Year => Born { year, month: 0, day: 0 },
+            Precision::Range if year == d.last.year() => Born { year, month: 0, day: 0 },
+            Precision::Range => Born::default(),
+        }
+    }
+
+    /// The text razam-link reads: `YYYY-MM-DD`, `YYYY-MM`, `YYYY` or empty.
+    pub fn text(self) -> String {
+        match (self.year, self.month, self.day) {
+            (0, _, _) => String::new(),
+            (y, 0, _) => format!("{y:04}"),
+            (y, m, 0) => format!("{y:04}-{m:02}"),
+            (y, m, d) => format!("{y:04}-{m:02}-{d:02}"),
+        }
+    }
+}
+
+/// What razam-link compares of a person's names and birth date. The registry keeps no place
+/// of birth.
+pub fn record_of(family_name: &str, given_name: &str, patronymic: &str, born: Born) -> PersonRecord {
     PersonRecord {
-        given_name: identity.given_name.clone(),
-        family_name: identity.family_name.clone(),
-        patronymic: identity.patronymic.clone(),
-        birth_date,
+        given_name: given_name.to_owned(),
+        family_name: family_name.to_owned(),
+        patronymic: patronymic.to_owned(),
+        birth_date: born.text(),
         birth_place: String::new(),
     }
+}
+
+/// What razam-link compares of a registry identity.
+pub fn person_record(identity: &Identity) -> PersonRecord {
+    record_of(
+        &identity.family_name,
+        &identity.given_name,
+        &identity.patronymic,
+        Born::of(&identity.birth_date),
+    )
 }
 
 /// The evidence that two registry identities are one person.
@@ -74,26 +119,42 @@ pub fn evidence_between(a: &Identity, b: &Identity) -> Evidence {
     Model::default().compare(&person_record(a), &person_record(b))
 }
 
+/// A blocking key: two persons are compared when they share one. The one definition of
+/// blocking, used by [`candidate_pairs`] over a list and by the name index over the registry.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum BlockKey {
+    /// The family name's key.
+    Family(Box<str>),
+    /// The family name's key with a feminine ending made masculine.
+    Masculine(Box<str>),
+    /// The given name's group of equivalents (else its key) with the birth year.
+    GivenYear(Box<str>, u16),
+}
+
 /// The blocking keys of a record: two persons are compared when they share one.
-pub fn blocking_keys(r: &PersonRecord) -> Vec<String> {
+pub fn blocking_keys(r: &PersonRecord) -> Vec<BlockKey> {
     let mut keys = Vec::new();
     let family = name_key(&r.family_name);
     if !family.is_empty() {
-        keys.push(format!("f:{family}"));
+        keys.push(BlockKey::Family(family.into()));
         // Every family name has this key too, so that Іванова (whose masculine key is
         // Іваноў's key) meets Іваноў.
         let masculine = masculine_surname_key(&r.family_name);
         if !masculine.is_empty() {
-            keys.push(format!("m:{masculine}"));
+            keys.push(BlockKey::Masculine(masculine.into()));
         }
     }
-    let year = r.birth_date.get(..4).filter(|y| y.bytes().all(|b| b.is_ascii_digit()));
+    let year = r
+        .birth_date
+        .get(..4)
+        .filter(|y| y.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|y| y.parse::<u16>().ok());
     if let Some(year) = year {
         let given = given_name_group(&r.given_name)
             .map(|g| format!("group{g}"))
             .unwrap_or_else(|| name_key(&r.given_name));
         if !given.is_empty() {
-            keys.push(format!("g:{given}:{year}"));
+            keys.push(BlockKey::GivenYear(given.into(), year));
         }
     }
     keys
@@ -107,15 +168,60 @@ pub fn candidate_pairs<K: Copy + Eq + Hash + Ord>(
     excluded: &HashSet<(K, K)>,
     threshold: f64,
 ) -> Vec<Candidate<K>> {
-    let mut blocks: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut blocks: HashMap<BlockKey, Vec<usize>> = HashMap::new();
     for (i, p) in persons.iter().enumerate() {
         for key in blocking_keys(&p.record) {
             blocks.entry(key).or_default().push(i);
         }
     }
+    pairs_in_blocks(
+        blocks.values().map(Vec::as_slice),
+        persons,
+        model,
+        excluded,
+        threshold,
+        |_, _| true,
+    )
+}
+
+/// [`candidate_pairs`] of the pairs `wanted` takes only (the others are not compared).
+pub fn candidate_pairs_where<K: Copy + Eq + Hash + Ord>(
+    persons: &[Entry<K>],
+    model: &Model,
+    threshold: f64,
+    wanted: impl Fn(K, K) -> bool,
+) -> Vec<Candidate<K>> {
+    let mut blocks: HashMap<BlockKey, Vec<usize>> = HashMap::new();
+    for (i, p) in persons.iter().enumerate() {
+        for key in blocking_keys(&p.record) {
+            blocks.entry(key).or_default().push(i);
+        }
+    }
+    pairs_in_blocks(
+        blocks.values().map(Vec::as_slice),
+        persons,
+        model,
+        &HashSet::new(),
+        threshold,
+        wanted,
+    )
+}
+
+/// The pairs within `blocks` (each a list of indexes into `persons`, one block per key)
+/// that score at least `threshold`, except those in `excluded` and those `wanted` turns
+/// down, each pair compared once: highest probability first, then by ids. Blocks larger than
+/// [`MAX_BLOCK`] are skipped.
+pub fn pairs_in_blocks<'b, K: Copy + Eq + Hash + Ord>(
+    blocks: impl Iterator<Item = &'b [usize]>,
+    persons: &[Entry<K>],
+    model: &Model,
+    excluded: &HashSet<(K, K)>,
+    threshold: f64,
+    wanted: impl Fn(K, K) -> bool,
+) -> Vec<Candidate<K>> {
     let mut seen: HashSet<(usize, usize)> = HashSet::new();
     let mut found = Vec::new();
-    for members in blocks.values().filter(|m| m.len() > 1 && m.len() <= MAX_BLOCK) {
+    for members in blocks.filter(|m| m.len() > 1 && m.len() <= MAX_BLOCK) {
         for (n, &i) in members.iter().enumerate() {
             for &j in &members[n + 1..] {
                 let pair = (i.min(j), i.max(j));
@@ -123,7 +229,11 @@ pub fn candidate_pairs<K: Copy + Eq + Hash + Ord>(
                     continue;
                 }
                 let (a, b) = (&persons[pair.0], &persons[pair.1]);
-                if a.id == b.id || excluded.contains(&(a.id, b.id)) || excluded.contains(&(b.id, a.id)) {
+                if a.id == b.id
+                    || excluded.contains(&(a.id, b.id))
+                    || excluded.contains(&(b.id, a.id))
+                    || !wanted(a.id, b.id)
+                {
                     continue;
                 }
                 let evidence = model.compare(&a.record, &b.record);
@@ -145,7 +255,7 @@ pub fn matches_of<K: Copy + Eq + Hash + Ord>(
     model: &Model,
     threshold: f64,
 ) -> Vec<(K, Evidence)> {
-    let keys: HashSet<String> = blocking_keys(record).into_iter().collect();
+    let keys: HashSet<BlockKey> = blocking_keys(record).into_iter().collect();
     let mut found: Vec<(K, Evidence)> = persons
         .iter()
         .filter(|p| blocking_keys(&p.record).iter().any(|k| keys.contains(k)))
@@ -239,46 +349,109 @@ pub struct DuplicatePair {
 pub const QUEUE_LIMIT: usize = 100;
 
 impl App {
-    /// Every person the actor may read that is not merged into another, opened. Linear in the
-    /// registry's size; the shared in-memory index will take its place.
-    pub(crate) async fn readable_persons(&self, actor: &Actor) -> Result<Vec<PersonView>, AppError> {
-        let mut all = Vec::new();
-        let mut before = None;
-        loop {
-            let page = self.list_persons(actor, PersonFilter::default(), before, 500).await?;
-            let Some(last) = page.last() else { break };
-            before = Some(last.id);
-            all.extend(page);
-        }
-        Ok(all)
+    /// Which levels the actor may read, as a test on a level.
+    fn level_reader(&self, actor: &Actor) -> Result<impl Fn(Confidentiality) -> bool + use<>, AppError> {
+        let levels = self.readable_levels(actor)?;
+        Ok(move |l: Confidentiality| levels.contains(&l.as_str()))
     }
 
-    fn entries(persons: &[PersonView]) -> Vec<Entry<i64>> {
-        persons
-            .iter()
-            .map(|p| Entry {
-                id: p.id,
-                record: person_record(&p.identity),
-                level: p.confidentiality,
-            })
-            .collect()
+    /// The persons of `ids` the actor may read, opened, by id.
+    async fn views_of(&self, actor: &Actor, ids: &[i64]) -> Result<HashMap<i64, PersonView>, AppError> {
+        let may_read = self.level_reader(actor)?;
+        let mut views = HashMap::with_capacity(ids.len());
+        for row in self.store.persons_by_ids(ids).await? {
+            let view = self.person_view(&row)?;
+            if may_read(view.confidentiality) && view.merged_into.is_none() {
+                views.insert(view.id, view);
+            }
+        }
+        Ok(views)
+    }
+
+    /// The persons the actor may read (not merged into another) that share a blocking key
+    /// with one of `records`: from the name index when this process has built it (the
+    /// server), else read once from the store, each identity opened and only those sharing a
+    /// key kept (a command-line import: building the whole index, events and sources too,
+    /// would cost more than the one pass it replaces).
+    pub(crate) async fn persons_sharing_blocks(
+        &self,
+        actor: &Actor,
+        records: &[PersonRecord],
+    ) -> Result<Vec<Entry<i64>>, AppError> {
+        let may_read = self.level_reader(actor)?;
+        let from_index = self.if_names_built(|ix| {
+            let mut seen: HashSet<i64> = HashSet::new();
+            let mut found = Vec::new();
+            for r in records {
+                for e in ix.sharing_a_block(r, &may_read, |_| true) {
+                    if seen.insert(e.id) {
+                        found.push(e);
+                    }
+                }
+            }
+            found
+        });
+        if let Some(found) = from_index {
+            return Ok(found);
+        }
+        let keys: HashSet<BlockKey> = records.iter().flat_map(blocking_keys).collect();
+        let mut found = Vec::new();
+        let mut after = 0;
+        loop {
+            let page = self.store.scan_persons(after, 5_000).await?;
+            let Some(last) = page.last() else { break };
+            after = last.id;
+            for p in page {
+                let level = crate::registry::level(&p.confidentiality)?;
+                if p.merged_into.is_some() || !may_read(level) {
+                    continue;
+                }
+                let identity: Identity = self.open_json(crate::registry::SEAL_IDENTITY, &p.identity_sealed)?;
+                let record = person_record(&identity);
+                if blocking_keys(&record).iter().any(|k| keys.contains(k)) {
+                    found.push(Entry {
+                        id: p.id,
+                        record,
+                        level,
+                    });
+                }
+            }
+        }
+        Ok(found)
     }
 
     /// Likely duplicate pairs among the persons the actor may read, most likely first (at
-    /// most [`QUEUE_LIMIT`]), leaving out pairs said to be two people.
+    /// most [`QUEUE_LIMIT`]), leaving out pairs said to be two people. The candidates come
+    /// from the in-memory name index (its blocks); only the pairs shown are read from the
+    /// store.
     pub async fn duplicate_candidates(&self, actor: &Actor) -> Result<Vec<DuplicatePair>, AppError> {
         self.require(actor, Permission::WriteRegistry)?;
-        let persons = self.readable_persons(actor).await?;
+        let may_read = self.level_reader(actor)?;
         let excluded: HashSet<(i64, i64)> = self.store.distinct_pairs().await?.into_iter().collect();
-        let found = candidate_pairs(&Self::entries(&persons), &Model::default(), &excluded, PROPOSE_AT);
-        let by_id: HashMap<i64, &PersonView> = persons.iter().map(|p| (p.id, p)).collect();
+        // The blocks are read under the index's lock; the comparing (the bulk of the work)
+        // runs after it is released, on a blocking thread.
+        let (entries, blocks) = self.with_names(|ix| ix.duplicate_blocks(may_read)).await?;
+        let mut found = tokio::task::spawn_blocking(move || {
+            pairs_in_blocks(
+                blocks.iter().map(Vec::as_slice),
+                &entries,
+                &Model::default(),
+                &excluded,
+                PROPOSE_AT,
+                |_, _| true,
+            )
+        })
+        .await
+        .map_err(|e| AppError::Store(razam_store::StoreError::Damaged(e.to_string())))?;
+        found.truncate(QUEUE_LIMIT);
+        let ids: Vec<i64> = found.iter().flat_map(|c| [c.survivor, c.merged]).collect();
+        let views = self.views_of(actor, &ids).await?;
         Ok(found
             .into_iter()
-            .take(QUEUE_LIMIT)
             .filter_map(|c| {
                 Some(DuplicatePair {
-                    survivor: (*by_id.get(&c.survivor)?).clone(),
-                    merged: (*by_id.get(&c.merged)?).clone(),
+                    survivor: views.get(&c.survivor)?.clone(),
+                    merged: views.get(&c.merged)?.clone(),
                     evidence: c.evidence,
                 })
             })
@@ -287,7 +460,8 @@ impl App {
 
     /// The persons the actor may read that `identity` probably is, most likely first,
     /// leaving out `except` and the pairs with it said to be two people: the warning on the
-    /// person form and the "possible duplicates" of a person page.
+    /// person form and the "possible duplicates" of a person page. The candidates are the
+    /// persons sharing a blocking key with it in the in-memory name index.
     pub async fn probable_matches(
         &self,
         actor: &Actor,
@@ -295,32 +469,35 @@ impl App {
         except: Option<i64>,
     ) -> Result<Vec<(PersonView, Evidence)>, AppError> {
         self.require(actor, Permission::WriteRegistry)?;
-        let mut persons = self.readable_persons(actor).await?;
+        let may_read = self.level_reader(actor)?;
+        let mut distinct: HashSet<i64> = HashSet::new();
         if let Some(id) = except {
-            persons.retain(|p| p.id != id);
-            let distinct: HashSet<i64> = self
-                .store
-                .distinct_pairs()
-                .await?
-                .into_iter()
-                .filter_map(|(a, b)| match (a == id, b == id) {
+            distinct.insert(id);
+            distinct.extend(self.store.distinct_pairs().await?.into_iter().filter_map(|(a, b)| {
+                match (a == id, b == id) {
                     (true, _) => Some(b),
                     (_, true) => Some(a),
                     _ => None,
-                })
-                .collect();
-            persons.retain(|p| !distinct.contains(&p.id));
+                }
+            }));
         }
-        let found = matches_of(
-            &person_record(identity),
-            &Self::entries(&persons),
-            &Model::default(),
-            PROPOSE_AT,
-        );
-        let by_id: HashMap<i64, PersonView> = persons.into_iter().map(|p| (p.id, p)).collect();
+        let record = person_record(identity);
+        let found = self
+            .with_names(|ix| {
+                ix.matches_of(
+                    &record,
+                    may_read,
+                    |id| !distinct.contains(&id),
+                    &Model::default(),
+                    PROPOSE_AT,
+                )
+            })
+            .await?;
+        let ids: Vec<i64> = found.iter().map(|(id, _)| *id).collect();
+        let views = self.views_of(actor, &ids).await?;
         Ok(found
             .into_iter()
-            .filter_map(|(id, e)| Some((by_id.get(&id)?.clone(), e)))
+            .filter_map(|(id, e)| Some((views.get(&id)?.clone(), e)))
             .collect())
     }
 }

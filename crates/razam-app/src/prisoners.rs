@@ -14,12 +14,12 @@ use razam_core::registry::{
     Article, Confidentiality, Day, EventKind, FuzzyDate, PersonRole, PrisonerStatus, parse_articles,
 };
 use razam_core::role::Permission;
-use razam_link::Model;
+use razam_link::{Model, PersonRecord};
 use razam_store::StoreError;
 use razam_store::registry::{Change, RegistryOp, Target};
 use serde::Serialize;
 
-use crate::duplicates::{Entry, PROPOSE_AT, agreeing_fields, candidate_pairs, person_record};
+use crate::duplicates::{Entry, PROPOSE_AT, agreeing_fields, candidate_pairs_where, person_record};
 pub use crate::import::{CellError, DuplicateWarning, ImportReport};
 use crate::import::{ROWS_PER_BATCH, error, read_rows};
 use crate::registry::label_for;
@@ -322,25 +322,29 @@ impl App {
             Person(i64),
             Row(usize),
         }
-        let persons = self.readable_persons(actor).await?;
+        let records: Vec<PersonRecord> = rows.iter().map(|r| person_record(&r.identity)).collect();
+        let persons = self.persons_sharing_blocks(actor, &records).await?;
         let own: Vec<Option<i64>> = rows
             .iter()
             .map(|r| known.get(&self.ref_lookup(&r.reference)).map(|(p, _)| *p))
             .collect();
         let mut entries: Vec<Entry<Who>> = persons
-            .iter()
+            .into_iter()
             .map(|p| Entry {
                 id: Who::Person(p.id),
-                record: person_record(&p.identity),
-                level: p.confidentiality,
+                record: p.record,
+                level: p.level,
             })
             .collect();
-        entries.extend(rows.iter().enumerate().map(|(i, r)| Entry {
+        entries.extend(records.into_iter().enumerate().map(|(i, record)| Entry {
             id: Who::Row(i),
-            record: person_record(&r.identity),
+            record,
             level: Confidentiality::Internal,
         }));
-        let pairs = candidate_pairs(&entries, &Model::default(), &HashSet::new(), PROPOSE_AT);
+        // Pairs of two registry persons are the duplicates queue's business, not the import's.
+        let pairs = candidate_pairs_where(&entries, &Model::default(), PROPOSE_AT, |a, b| {
+            matches!(a, Who::Row(_)) || matches!(b, Who::Row(_))
+        });
         // One warning per row: its likeliest candidate (pairs come most likely first).
         let mut warned: HashSet<usize> = HashSet::new();
         let mut warnings = Vec::new();

@@ -71,7 +71,13 @@ enum Staged {
         identity: Identity,
         region: Option<String>,
         level: Confidentiality,
+        /// The survivor the person is merged into (as the store says at a build).
+        merged_into: Option<i64>,
     },
+    /// Person `merged` was merged into `survivor`.
+    Merge { survivor: i64, merged: i64 },
+    /// Merge `merge` was undone; `merged` is its merged person once looked up.
+    Unmerge { merge: i64, merged: Option<i64> },
     Event {
         id: i64,
         details: EventDetails,
@@ -93,6 +99,7 @@ impl Indexes {
                 identity: i,
                 region,
                 level,
+                merged_into,
             } => {
                 let names = PersonNames {
                     family_name: &i.family_name,
@@ -107,7 +114,16 @@ impl Indexes {
                         "the name index is full: this person cannot be found by search"
                     );
                 }
+                if let Some(survivor) = merged_into {
+                    self.names.merge(survivor, id);
+                }
                 self.highs.persons = self.highs.persons.max(id);
+            }
+            Staged::Merge { survivor, merged } => self.names.merge(survivor, merged),
+            Staged::Unmerge { merged, .. } => {
+                if let Some(merged) = merged {
+                    self.names.unmerge(merged);
+                }
             }
             Staged::Event { id, details: d, level } => {
                 let texts = [
@@ -169,6 +185,7 @@ impl Scanned for PersonScan {
             identity: app.open_json(SEAL_IDENTITY, &self.identity_sealed)?,
             region: self.region,
             level: level(&self.confidentiality)?,
+            merged_into: self.merged_into,
         })
     }
 }
@@ -245,8 +262,18 @@ impl App {
                         identity: self.open_json(SEAL_IDENTITY, &p.identity_sealed)?,
                         region: p.region.clone(),
                         level: level(p.confidentiality)?,
+                        // An edit leaves a merge as it is: the index remembers it by id.
+                        merged_into: None,
                     })
                 })(),
+                RegistryOp::MergePersons { survivor, merged, .. } => Ok(Staged::Merge {
+                    survivor: *survivor,
+                    merged: *merged,
+                }),
+                RegistryOp::UndoMerge { merge } => Ok(Staged::Unmerge {
+                    merge: *merge,
+                    merged: None,
+                }),
                 RegistryOp::CreateEvent(e) | RegistryOp::UpdateEvent { event: e, .. } => (|| {
                     Ok(Staged::Event {
                         id,
@@ -277,6 +304,21 @@ impl App {
         }
     }
 
+    /// Finds the merged person of each undone merge (the op names the merge only). Runs
+    /// after the commit: a failed look-up is logged, the person then still shows as merged
+    /// in search until the next start.
+    async fn look_up_unmerged(&self, staged: &mut [Staged]) {
+        for s in staged {
+            if let Staged::Unmerge { merge, merged } = s {
+                match self.store.merge(*merge).await {
+                    Ok(Some(row)) => *merged = Some(row.merged_id),
+                    Ok(None) => tracing::error!(merge = *merge, "an undone merge is not stored"),
+                    Err(e) => tracing::error!(error = %e, merge = *merge, "an undone merge does not read"),
+                }
+            }
+        }
+    }
+
     fn index_staged(&self, staged: Vec<Staged>) {
         let mut guard = self.search.write();
         if let Some(ix) = guard.as_mut() {
@@ -298,6 +340,7 @@ impl App {
         if self.search_built() {
             let mut staged = Vec::new();
             self.stage(changes, &ids, &mut staged);
+            self.look_up_unmerged(&mut staged).await;
             self.index_staged(staged);
         }
         Ok(ids)
@@ -321,6 +364,7 @@ impl App {
             })
             .await?;
         // Only now, after the commit: a failed import leaves the index as it was.
+        self.look_up_unmerged(&mut staged).await;
         self.index_staged(staged);
         Ok(applied)
     }
@@ -513,6 +557,22 @@ impl App {
             });
         }
         Ok(out)
+    }
+
+    /// Runs `f` over the person-name index, built or caught up first (a process that has not
+    /// built it builds it here).
+    pub(crate) async fn with_names<R>(&self, f: impl FnOnce(&NameIndex) -> R) -> Result<R, AppError> {
+        self.catch_up_search().await?;
+        let guard = self.search.read();
+        let Some(ix) = guard.as_ref() else {
+            return Err(AppError::NotFound("the search index"));
+        };
+        Ok(f(&ix.names))
+    }
+
+    /// Runs `f` over the person-name index if this process has built it.
+    pub(crate) fn if_names_built<R>(&self, f: impl FnOnce(&NameIndex) -> R) -> Option<R> {
+        self.search.read().as_ref().map(|ix| f(&ix.names))
     }
 
     /// The persons whose names hold a word meeting `word` at least as well as `at_least`,

@@ -276,6 +276,8 @@ pub struct PersonScan {
     pub identity_sealed: Vec<u8>,
     pub region: Option<String>,
     pub confidentiality: String,
+    /// The person this one is merged into, if it is.
+    pub merged_into: Option<PersonId>,
 }
 
 /// An event as the search index reads it.
@@ -357,6 +359,8 @@ pub trait RegistryStore: Send + Sync {
     ) -> Result<usize, StoreError>;
 
     async fn person(&self, id: PersonId) -> Result<Option<PersonRow>, StoreError>;
+    /// The persons of `ids` that exist, in no particular order.
+    async fn persons_by_ids(&self, ids: &[PersonId]) -> Result<Vec<PersonRow>, StoreError>;
     /// Every imported person: reference lookup hash, id, digest of the row last imported.
     async fn person_refs(&self) -> Result<Vec<ImportedRef>, StoreError>;
     /// Newest first: persons with `id < before` (all when `None`), at most `limit`.
@@ -1288,6 +1292,28 @@ macro_rules! impl_registry_store {
                 row.as_ref().map(registry_sql::person_from).transpose()
             }
 
+            async fn persons_by_ids(
+                &self,
+                ids: &[$crate::registry::PersonId],
+            ) -> Result<Vec<$crate::registry::PersonRow>, StoreError> {
+                let mut persons = Vec::with_capacity(ids.len());
+                for chunk in ids.chunks(500) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(format!(
+                        "SELECT {} FROM persons p WHERE p.id IN (",
+                        $crate::registry::person_columns()
+                    ));
+                    let mut list = q.separated(", ");
+                    for id in chunk {
+                        list.push_bind(*id);
+                    }
+                    q.push(")");
+                    for row in q.build().fetch_all(self.reader()).await? {
+                        persons.push(registry_sql::person_from(&row)?);
+                    }
+                }
+                Ok(persons)
+            }
+
             async fn person_refs(&self) -> Result<Vec<$crate::registry::ImportedRef>, StoreError> {
                 let rows: Vec<(Vec<u8>, i64, Option<Vec<u8>>)> = sqlx::query_as(
                     "SELECT ref_lookup, id, import_digest FROM persons WHERE ref_lookup IS NOT NULL",
@@ -1591,8 +1617,8 @@ macro_rules! impl_registry_store {
                 after: $crate::registry::PersonId,
                 limit: i64,
             ) -> Result<Vec<$crate::registry::PersonScan>, StoreError> {
-                let rows: Vec<(i64, Vec<u8>, Option<String>, String)> = sqlx::query_as(
-                    "SELECT id, identity_sealed, region, confidentiality FROM persons \
+                let rows: Vec<(i64, Vec<u8>, Option<String>, String, Option<i64>)> = sqlx::query_as(
+                    "SELECT id, identity_sealed, region, confidentiality, merged_into FROM persons \
                      WHERE id > $1 ORDER BY id LIMIT $2",
                 )
                 .bind(after)
@@ -1601,12 +1627,15 @@ macro_rules! impl_registry_store {
                 .await?;
                 Ok(rows
                     .into_iter()
-                    .map(|(id, identity_sealed, region, confidentiality)| $crate::registry::PersonScan {
-                        id,
-                        identity_sealed,
-                        region,
-                        confidentiality,
-                    })
+                    .map(
+                        |(id, identity_sealed, region, confidentiality, merged_into)| $crate::registry::PersonScan {
+                            id,
+                            identity_sealed,
+                            region,
+                            confidentiality,
+                            merged_into,
+                        },
+                    )
                     .collect())
             }
 

@@ -430,3 +430,4 @@ search-why-exact = тое ж напісанне: { $word }
 search-why-key = той жа ключ, што ў { $word }
 search-why-given_name = тое ж імя, што { $word }
 search-why-other_gender = тое ж прозвішча, іншы род: { $word }
+search-why-merged = з { $label }, далучанага сюды

@@ -430,3 +430,4 @@ search-why-exact = same spelling: { $word }
 search-why-key = same key as { $word }
 search-why-given_name = same given name as { $word }
 search-why-other_gender = same family name, other gender: { $word }
+search-why-merged = from { $label }, merged into this person

@@ -430,3 +430,4 @@ search-why-exact = ta pati rašyba: { $word }
 search-why-key = tas pats raktas kaip { $word }
 search-why-given_name = tas pats vardas kaip { $word }
 search-why-other_gender = ta pati pavardė, kita lytis: { $word }
+search-why-merged = iš { $label }, sujungto su šiuo asmeniu

@@ -430,3 +430,4 @@ search-why-exact = ta sama pisownia: { $word }
 search-why-key = ten sam klucz co { $word }
 search-why-given_name = to samo imię co { $word }
 search-why-other_gender = to samo nazwisko, inna płeć: { $word }
+search-why-merged = z { $label }, scalonego z tą osobą

@@ -430,3 +430,4 @@ search-why-exact = то же написание: { $word }
 search-why-key = тот же ключ, что у { $word }
 search-why-given_name = то же имя, что { $word }
 search-why-other_gender = та же фамилия, другой род: { $word }
+search-why-merged = из { $label }, объединённого с этим лицом

@@ -430,3 +430,4 @@ search-why-exact = те саме написання: { $word }
 search-why-key = той самий ключ, що в { $word }
 search-why-given_name = те саме ім'я, що { $word }
 search-why-other_gender = те саме прізвище, інший рід: { $word }
+search-why-merged = з { $label }, об'єднаного з цією особою

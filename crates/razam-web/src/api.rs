@@ -1180,6 +1180,8 @@ struct ReasonOut {
     query: String,
     meet: &'static str,
     word: String,
+    /// The person merged into the one found whose word it is.
+    merged_from: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -1250,6 +1252,7 @@ async fn search(State(state): State<AppState>, ApiActor(actor): ApiActor, Query(
                     query: r.query,
                     meet: r.meet.as_str(),
                     word: r.word,
+                    merged_from: r.merged_from.map(razam_app::registry::label_for),
                 })
                 .collect(),
         })

@@ -66,7 +66,13 @@ struct SearchPage {
 fn why(tr: &Tr, hit: &NameHit) -> String {
     hit.reasons
         .iter()
-        .map(|r| tr.t1(&format!("search-why-{}", r.meet.as_str()), "word", &r.word))
+        .map(|r| {
+            let why = tr.t1(&format!("search-why-{}", r.meet.as_str()), "word", &r.word);
+            match r.merged_from {
+                Some(m) => format!("{why} ({})", tr.t1("search-why-merged", "label", &label_for(m))),
+                None => why,
+            }
+        })
         .collect::<Vec<_>>()
         .join("; ")
 }

@@ -9,7 +9,9 @@
 use std::collections::HashMap;
 
 use razam_core::registry::Confidentiality;
-use razam_link::{given_name_group, masculine_surname_key, name_key, normalise};
+use razam_link::{Evidence, Model, PersonRecord, given_name_group, masculine_surname_key, name_key, normalise};
+
+use crate::duplicates::{self, BlockKey, Born, Entry, MAX_BLOCK};
 
 /// How one word of a query met a word of a person's names, weakest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -67,6 +69,9 @@ pub struct Reason {
     pub query: String,
     pub meet: Meet,
     pub word: String,
+    /// The person merged into the one found whose word it is, when it is not the found
+    /// person's own.
+    pub merged_from: Option<i64>,
 }
 
 /// A person found, with what the result list shows.
@@ -118,9 +123,20 @@ pub const MAX_QUERY_WORDS: usize = 8;
 const NONE: u32 = u32::MAX;
 /// The bit of a slot's meta byte that says it is live; the low bits are the level's index.
 const LIVE: u8 = 0x80;
+/// The bit of a slot's meta byte that says the person is merged into another: search finds
+/// the survivor in their place, and duplicate candidates leave them out.
+const MERGED: u8 = 0x40;
+const LEVEL: u8 = 0x0f;
 
 fn level_index(level: Confidentiality) -> u8 {
     Confidentiality::ALL.iter().position(|l| *l == level).unwrap_or(0) as u8
+}
+
+fn level_of(meta: u8) -> Confidentiality {
+    Confidentiality::ALL
+        .get(usize::from(meta & LEVEL))
+        .copied()
+        .unwrap_or(Confidentiality::Restricted)
 }
 
 /// Separates a person's name fields in the arena (family, given, patronymic, variants…).
@@ -152,10 +168,12 @@ struct Slot {
     /// The person's name fields in `arena`, `FIELD`-separated.
     start: u32,
     len: u32,
+    /// The year search matches: the first four digits of the birth date's text.
     birth_year: i16,
     region: u16,
-    level: Confidentiality,
-    live: bool,
+    /// The birth date as duplicate candidates compare it. The level and whether the slot is
+    /// live are in `meta`; the slot stays at 24 bytes.
+    born: Born,
 }
 
 /// The index of persons by name. Not thread-safe by itself: the app holds it under a lock.
@@ -180,6 +198,12 @@ pub struct NameIndex {
     arena_garbage: usize,
     regions: Vec<Box<str>>,
     region_ids: HashMap<Box<str>, u16>,
+    /// Duplicate candidates' blocking keys ([`duplicates::blocking_keys`]) and their persons.
+    blocks: HashMap<BlockKey, u32>,
+    by_block: Vec<Vec<u32>>,
+    /// Merged person to survivor, and survivor to the persons merged into it.
+    merged_into: HashMap<i64, i64>,
+    members: HashMap<i64, Vec<i64>>,
 }
 
 /// The year of a fuzzy date's text (`1985`, `1985-03`, `1985-03-02`, `1985-01-01/1986-12-31`).
@@ -206,6 +230,15 @@ pub fn query_words(query: &str) -> Vec<String> {
         }
     }
     words
+}
+
+/// Which meta bytes a duplicate search takes: live, not merged, of a level the reader may read.
+fn candidates_visible(may_read: impl Fn(Confidentiality) -> bool) -> [bool; 256] {
+    let mut visible = [false; 256];
+    for (i, level) in Confidentiality::ALL.iter().enumerate() {
+        visible[usize::from(LIVE) | i] = may_read(*level);
+    }
+    visible
 }
 
 /// Merges a sorted posting list into a sorted (slot, meet) list, keeping the best meet.
@@ -395,6 +428,20 @@ impl NameIndex {
             return false;
         };
         let birth_year = birth_year(names.birth_date);
+        let born = Born::of(names.birth_date);
+        let record = duplicates::record_of(names.family_name, names.given_name, names.patronymic, born);
+        for key in duplicates::blocking_keys(&record) {
+            let block = match self.blocks.get(&key) {
+                Some(&b) => b,
+                None => {
+                    let b = self.by_block.len() as u32;
+                    self.blocks.insert(key, b);
+                    self.by_block.push(Vec::new());
+                    b
+                }
+            };
+            post(&mut self.by_block[block as usize], slot);
+        }
         let normalised = normalise(&text);
         let mut word_ids: Vec<u32> = Vec::with_capacity(8);
         for w in normalised.split(' ').filter(|w| !w.is_empty()) {
@@ -427,29 +474,60 @@ impl NameIndex {
             len: text.len() as u32,
             birth_year: birth_year.unwrap_or(0),
             region,
-            level,
-            live: true,
+            born,
         });
-        self.meta.push(LIVE | level_index(level));
+        let merged = if self.merged_into.contains_key(&id) { MERGED } else { 0 };
+        self.meta.push(LIVE | merged | level_index(level));
         self.slot_of.insert(id, slot);
         true
+    }
+
+    /// Notes that person `merged` is merged into `survivor`: search finds the survivor in
+    /// their place (the merged person's words still find it), duplicate candidates leave
+    /// the merged person out.
+    pub fn merge(&mut self, survivor: i64, merged: i64) {
+        if let Some(old) = self.merged_into.insert(merged, survivor)
+            && let Some(m) = self.members.get_mut(&old)
+        {
+            m.retain(|&p| p != merged);
+        }
+        let members = self.members.entry(survivor).or_default();
+        if !members.contains(&merged) {
+            members.push(merged);
+        }
+        if let Some(&slot) = self.slot_of.get(&merged) {
+            self.meta[slot as usize] |= MERGED;
+        }
+    }
+
+    /// Undoes [`Self::merge`]: the person is found on their own again.
+    pub fn unmerge(&mut self, merged: i64) {
+        if let Some(survivor) = self.merged_into.remove(&merged)
+            && let Some(m) = self.members.get_mut(&survivor)
+        {
+            m.retain(|&p| p != merged);
+            if m.is_empty() {
+                self.members.remove(&survivor);
+            }
+        }
+        if let Some(&slot) = self.slot_of.get(&merged) {
+            self.meta[slot as usize] &= !MERGED;
+        }
     }
 
     /// Forgets a person: their slot is retired and no longer found.
     pub fn remove(&mut self, id: i64) {
         if let Some(slot) = self.slot_of.remove(&id) {
-            let s = &mut self.slots[slot as usize];
-            s.live = false;
             self.meta[slot as usize] = 0;
-            self.arena_garbage += s.len as usize;
+            self.arena_garbage += self.slots[slot as usize].len as usize;
         }
     }
 
     /// Rewrites the arena with the names of live slots only.
     fn compact_arena(&mut self) {
         let mut arena = String::with_capacity(self.arena.len() - self.arena_garbage);
-        for s in &mut self.slots {
-            if s.live {
+        for (s, meta) in self.slots.iter_mut().zip(&self.meta) {
+            if meta & LIVE != 0 {
                 let start = arena.len() as u32;
                 arena.push_str(&self.arena[s.start as usize..(s.start + s.len) as usize]);
                 s.start = start;
@@ -507,9 +585,31 @@ impl NameIndex {
         }
         // Strongest first, so that a slot in several lists keeps the best meet cheaply.
         lists.sort_by_key(|l| std::cmp::Reverse(l.1));
-        lists
+        let met = lists
             .into_iter()
-            .fold(Vec::new(), |acc, (list, meet)| merge_best(acc, list, meet))
+            .fold(Vec::new(), |acc, (list, meet)| merge_best(acc, list, meet));
+        self.to_survivors(met)
+    }
+
+    /// Puts the survivor in the place of each merged person (once, with the best meet).
+    fn to_survivors(&self, met: Vec<(u32, Meet)>) -> Vec<(u32, Meet)> {
+        if self.merged_into.is_empty() || !met.iter().any(|(slot, _)| self.meta[*slot as usize] & MERGED != 0) {
+            return met;
+        }
+        let mut out: Vec<(u32, Meet)> = met
+            .into_iter()
+            .filter_map(|(slot, meet)| {
+                if self.meta[slot as usize] & MERGED == 0 {
+                    return Some((slot, meet));
+                }
+                let survivor = self.merged_into.get(&self.slots[slot as usize].id)?;
+                Some((*self.slot_of.get(survivor)?, meet))
+            })
+            .collect();
+        // By slot, the best meet first, then one per slot.
+        out.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        out.dedup_by_key(|(slot, _)| *slot);
+        out
     }
 
     /// How a person's word (by its id) meets a query word, as [`Self::word_postings`] sees it.
@@ -541,10 +641,7 @@ impl NameIndex {
             candidates = merge_word(candidates, &self.word_postings(q));
         }
         // What the reader may see, per level index, with the live bit: one byte to compare.
-        let mut visible = [false; 256];
-        for (i, level) in Confidentiality::ALL.iter().enumerate() {
-            visible[usize::from(LIVE) | i] = may_read(*level);
-        }
+        let visible = candidates_visible(may_read);
         // Best first as one number: more words met, then a higher score, then the lower slot
         // (the order the index learned of the persons: id order, an edit moving a person to
         // the end until the next start).
@@ -565,7 +662,7 @@ impl NameIndex {
             .iter()
             .map(|r| {
                 let matched = usize::from(u8::MAX - (r >> 56) as u8);
-                self.hit(&self.slots[(r & u64::from(u32::MAX)) as usize], &qs, matched)
+                self.hit((r & u64::from(u32::MAX)) as u32, &qs, matched)
             })
             .collect();
         NameResults { words, all, any, hits }
@@ -573,46 +670,61 @@ impl NameIndex {
 
     /// How each query word met this person: the best of their words for it.
     fn reasons(&self, slot: &Slot, qs: &[QueryWord]) -> Vec<Reason> {
-        // The person's words as written, with their id in the index.
-        let mut written: Vec<(String, u32)> = Vec::new();
-        for field in self.fields(slot) {
-            for raw in field.split(|c: char| c.is_whitespace() || c == '-') {
-                let raw = raw.trim_matches(|c: char| !c.is_alphanumeric());
-                for n in normalise(raw).split(' ').filter(|n| !n.is_empty()) {
-                    if let Some(&id) = self.words.get(n) {
-                        written.push((raw.to_owned(), id));
+        // The person's words as written, with their id in the index, then those of the
+        // persons merged into them.
+        let mut written: Vec<(String, u32, Option<i64>)> = Vec::new();
+        let merged = self.members.get(&slot.id).map(Vec::as_slice).unwrap_or_default();
+        let whose = std::iter::once((slot, None)).chain(
+            merged
+                .iter()
+                .filter_map(|m| Some((&self.slots[*self.slot_of.get(m)? as usize], Some(*m)))),
+        );
+        for (slot, from) in whose {
+            for field in self.fields(slot) {
+                for raw in field.split(|c: char| c.is_whitespace() || c == '-') {
+                    let raw = raw.trim_matches(|c: char| !c.is_alphanumeric());
+                    for n in normalise(raw).split(' ').filter(|n| !n.is_empty()) {
+                        if let Some(&id) = self.words.get(n) {
+                            written.push((raw.to_owned(), id, from));
+                        }
                     }
                 }
             }
-        }
-        if slot.birth_year != 0 {
-            let year = slot.birth_year.to_string();
-            if let Some(&id) = self.words.get(year.as_str()) {
-                written.push((year, id));
+            if slot.birth_year != 0 {
+                let year = slot.birth_year.to_string();
+                if let Some(&id) = self.words.get(year.as_str()) {
+                    written.push((year, id, from));
+                }
             }
         }
         let mut reasons = Vec::new();
         for q in qs {
             let best = written
                 .iter()
-                .filter_map(|(raw, id)| self.meet(*id, q).map(|m| (m, raw)))
-                // The first of equal meetings: the registry's own spelling before a variant.
-                .fold(None, |best: Option<(Meet, &String)>, (meet, raw)| match best {
-                    Some((b, _)) if b >= meet => best,
-                    _ => Some((meet, raw)),
-                });
-            if let Some((meet, raw)) = best {
+                .filter_map(|(raw, id, from)| self.meet(*id, q).map(|m| (m, raw, *from)))
+                // The first of equal meetings: the registry's own spelling before a variant,
+                // the person's own words before those of persons merged into them.
+                .fold(
+                    None,
+                    |best: Option<(Meet, &String, Option<i64>)>, (meet, raw, from)| match best {
+                        Some((b, _, _)) if b >= meet => best,
+                        _ => Some((meet, raw, from)),
+                    },
+                );
+            if let Some((meet, raw, merged_from)) = best {
                 reasons.push(Reason {
                     query: q.text.clone(),
                     meet,
                     word: raw.clone(),
+                    merged_from,
                 });
             }
         }
         reasons
     }
 
-    fn hit(&self, slot: &Slot, qs: &[QueryWord], matched: usize) -> NameHit {
+    fn hit(&self, slot_id: u32, qs: &[QueryWord], matched: usize) -> NameHit {
+        let slot = &self.slots[slot_id as usize];
         let mut fields = self.fields(slot).map(str::to_owned);
         let family_name = fields.next().unwrap_or_default();
         let given_name = fields.next().unwrap_or_default();
@@ -625,21 +737,21 @@ impl NameIndex {
             variants: fields.collect(),
             birth_year: (slot.birth_year != 0).then_some(slot.birth_year),
             region: (slot.region != 0).then(|| self.regions[slot.region as usize - 1].to_string()),
-            level: slot.level,
+            level: level_of(self.meta[slot_id as usize]),
             matched,
             reasons: self.reasons(slot, qs),
         }
     }
 
-    /// The ids of live persons whose words meet `word` at least as well as `at_least`.
+    /// The ids of live persons whose words meet `word` at least as well as `at_least` (the
+    /// survivor in the place of a merged person).
     pub fn persons_meeting(&self, word: &str, at_least: Meet) -> Vec<i64> {
         let normalised = normalise(word);
         let mut out: Vec<i64> = Vec::new();
         for w in normalised.split(' ').filter(|w| !w.is_empty()) {
             for (slot, meet) in self.word_postings(&self.query_word(w)) {
-                let s = &self.slots[slot as usize];
-                if s.live && meet >= at_least {
-                    out.push(s.id);
+                if self.meta[slot as usize] & LIVE != 0 && meet >= at_least {
+                    out.push(self.slots[slot as usize].id);
                 }
             }
         }
@@ -650,11 +762,101 @@ impl NameIndex {
 
     /// A person as the index holds them: (id, level, family name, given name).
     pub fn person(&self, id: i64) -> Option<(i64, Confidentiality, String, String)> {
-        let slot = &self.slots[*self.slot_of.get(&id)? as usize];
-        let mut fields = self.fields(slot);
+        let slot_id = *self.slot_of.get(&id)?;
+        let mut fields = self.fields(&self.slots[slot_id as usize]);
         let family = fields.next().unwrap_or_default().to_owned();
         let given = fields.next().unwrap_or_default().to_owned();
-        Some((id, slot.level, family, given))
+        Some((id, level_of(self.meta[slot_id as usize]), family, given))
+    }
+
+    /// Whether a slot takes part in duplicate candidates for a reader: live, not merged, of
+    /// a level the reader may read (`visible`, indexed by the meta byte).
+    fn candidate(&self, slot: u32, visible: &[bool; 256]) -> bool {
+        visible[usize::from(self.meta[slot as usize])]
+    }
+
+    /// What razam-link compares of the person in a slot, and its level.
+    fn entry(&self, slot: u32) -> Entry<i64> {
+        let s = &self.slots[slot as usize];
+        let mut fields = self.fields(s);
+        let family = fields.next().unwrap_or_default();
+        let given = fields.next().unwrap_or_default();
+        let patronymic = fields.next().unwrap_or_default();
+        Entry {
+            id: s.id,
+            record: duplicates::record_of(family, given, patronymic, s.born),
+            level: level_of(self.meta[slot as usize]),
+        }
+    }
+
+    /// The blocks of duplicate candidates for a reader: the persons they may read (not merged
+    /// into another) that share a blocking key, each block of two to [`MAX_BLOCK`] of them as
+    /// indexes into the entries given. Only the persons of such blocks are opened; comparing
+    /// them ([`duplicates::pairs_in_blocks`]) is the caller's, outside the index's lock.
+    pub fn duplicate_blocks(&self, may_read: impl Fn(Confidentiality) -> bool) -> (Vec<Entry<i64>>, Vec<Vec<usize>>) {
+        let visible = candidates_visible(may_read);
+        let mut local: HashMap<u32, usize> = HashMap::new();
+        let mut entries: Vec<Entry<i64>> = Vec::new();
+        let mut blocks: Vec<Vec<usize>> = Vec::new();
+        let mut members: Vec<u32> = Vec::new();
+        for list in &self.by_block {
+            members.clear();
+            members.extend(list.iter().copied().filter(|&s| self.candidate(s, &visible)));
+            if members.len() < 2 || members.len() > MAX_BLOCK {
+                continue;
+            }
+            blocks.push(
+                members
+                    .iter()
+                    .map(|&slot| {
+                        *local.entry(slot).or_insert_with(|| {
+                            entries.push(self.entry(slot));
+                            entries.len() - 1
+                        })
+                    })
+                    .collect(),
+            );
+        }
+        (entries, blocks)
+    }
+
+    /// The persons a reader may read (not merged into another) that share a blocking key
+    /// with `record`, for [`duplicates::matches_of`] and the like; `keep` turns persons down
+    /// by id.
+    pub fn sharing_a_block(
+        &self,
+        record: &PersonRecord,
+        may_read: impl Fn(Confidentiality) -> bool,
+        keep: impl Fn(i64) -> bool,
+    ) -> Vec<Entry<i64>> {
+        let visible = candidates_visible(may_read);
+        let mut slots: Vec<u32> = duplicates::blocking_keys(record)
+            .iter()
+            .filter_map(|k| self.blocks.get(k))
+            .flat_map(|&b| self.by_block[b as usize].iter().copied())
+            .filter(|&s| self.candidate(s, &visible))
+            .collect();
+        slots.sort_unstable();
+        slots.dedup();
+        slots
+            .into_iter()
+            .filter(|&s| keep(self.slots[s as usize].id))
+            .map(|s| self.entry(s))
+            .collect()
+    }
+
+    /// The persons a reader may read that `record` probably is, most likely first:
+    /// [`duplicates::matches_of`] over the persons sharing a blocking key with it.
+    pub fn matches_of(
+        &self,
+        record: &PersonRecord,
+        may_read: impl Fn(Confidentiality) -> bool,
+        keep: impl Fn(i64) -> bool,
+        model: &Model,
+        threshold: f64,
+    ) -> Vec<(i64, Evidence)> {
+        let persons = self.sharing_a_block(record, may_read, keep);
+        duplicates::matches_of(record, &persons, model, threshold)
     }
 
     /// An estimate of the heap the index holds, in bytes (capacities, not just lengths).
@@ -666,7 +868,17 @@ impl NameIndex {
         let map = |cap: usize, entry: usize| cap * (entry + 1);
         let boxed: usize =
             self.words.keys().map(|k| k.len()).sum::<usize>() + self.keys.keys().map(|k| k.len()).sum::<usize>();
+        let block_keys: usize = self
+            .blocks
+            .keys()
+            .map(|k| match k {
+                BlockKey::Family(s) | BlockKey::Masculine(s) | BlockKey::GivenYear(s, _) => s.len(),
+            })
+            .sum();
         lists(&self.by_word)
+            + lists(&self.by_block)
+            + map(self.blocks.capacity(), std::mem::size_of::<(BlockKey, u32)>())
+            + block_keys
             + lists(&self.by_key)
             + lists(&self.by_masc)
             + lists(&self.by_group)
@@ -683,6 +895,8 @@ impl NameIndex {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashSet;
+
     use super::*;
 
     fn person<'a>(family: &'a str, given: &'a str, patronymic: &'a str, variants: &'a [String]) -> PersonNames<'a> {
@@ -752,7 +966,8 @@ mod tests {
             Reason {
                 query: "калиновский".into(),
                 meet: Meet::Key,
-                word: "Каліноўскі".into()
+                word: "Каліноўскі".into(),
+                merged_from: None,
             }
         );
     }
@@ -832,5 +1047,201 @@ mod tests {
         assert_eq!(ix.persons_meeting("Kalinowski", Meet::Key), vec![1, 2]);
         assert_eq!(ix.persons_meeting("Aleksandr", Meet::GivenName), vec![1, 2]);
         assert_eq!(ix.persons_meeting("Aleksandr", Meet::Key), vec![1]);
+    }
+
+    /// A registry of namesakes and spellings: family names in Cyrillic and Latin, feminine
+    /// forms, given names of one group, birth dates at every precision, every level.
+    fn registry() -> Vec<(i64, [String; 4], Confidentiality)> {
+        let families = [
+            "Лосік",
+            "Losik",
+            "Лосик",
+            "Іваноў",
+            "Іванова",
+            "Ivanou",
+            "Иванов",
+            "Каліноўскі",
+            "Kalinouski",
+            "Бяляцкі",
+        ];
+        let givens = ["Ігар", "Ihar", "Игорь", "Іван", "Ivan", "Алесь", "Aliaksandr", "Марыя"];
+        let births = [
+            "1992-06-12",
+            "1992",
+            "1992-06",
+            "1971-02-03",
+            "",
+            "1992-01-01/1992-12-31",
+            "1989-12-01/1990-01-31",
+        ];
+        let levels = Confidentiality::ALL;
+        let mut out = Vec::new();
+        let mut id = 0;
+        for (f, family) in families.iter().enumerate() {
+            for (g, given) in givens.iter().enumerate() {
+                // Not every combination: about a third, varied by position.
+                if (f + 2 * g) % 3 != 0 {
+                    continue;
+                }
+                id += 1;
+                let birth = births[(f + g) % births.len()];
+                let patronymic = if g % 2 == 0 { "Іванавіч" } else { "" };
+                let level = levels[(f * 7 + g) % levels.len()];
+                out.push((
+                    id,
+                    [
+                        family.to_string(),
+                        given.to_string(),
+                        patronymic.to_string(),
+                        birth.to_string(),
+                    ],
+                    level,
+                ));
+            }
+        }
+        out
+    }
+
+    fn indexed(persons: &[(i64, [String; 4], Confidentiality)]) -> NameIndex {
+        let mut ix = NameIndex::new();
+        for (id, [family, given, patronymic, birth], level) in persons {
+            let names = PersonNames {
+                family_name: family,
+                given_name: given,
+                patronymic,
+                variants: &[],
+                birth_date: birth,
+            };
+            assert!(ix.upsert(*id, &names, None, *level));
+        }
+        ix
+    }
+
+    fn entries(
+        persons: &[(i64, [String; 4], Confidentiality)],
+        may_read: impl Fn(Confidentiality) -> bool,
+        merged: &[i64],
+    ) -> Vec<Entry<i64>> {
+        persons
+            .iter()
+            .filter(|(id, _, level)| may_read(*level) && !merged.contains(id))
+            .map(|(id, [family, given, patronymic, birth], level)| Entry {
+                id: *id,
+                record: duplicates::person_record(&crate::registry::Identity {
+                    family_name: family.clone(),
+                    given_name: given.clone(),
+                    patronymic: patronymic.clone(),
+                    birth_date: birth.clone(),
+                    ..Default::default()
+                }),
+                level: *level,
+            })
+            .collect()
+    }
+
+    fn pair_ids(found: &[duplicates::Candidate<i64>]) -> Vec<(i64, i64, u64)> {
+        found
+            .iter()
+            .map(|c| (c.survivor, c.merged, c.evidence.probability.to_bits()))
+            .collect()
+    }
+
+    #[test]
+    fn the_index_proposes_the_pairs_blocking_over_every_person_proposes() {
+        let persons = registry();
+        let mut ix = indexed(&persons);
+        let model = Model::default();
+        let not_restricted = |l| l != Confidentiality::Restricted;
+        let excluded: HashSet<(i64, i64)> = [(2, 1)].into_iter().collect();
+        for merged in [&[][..], &[3, 5]] {
+            for &m in merged {
+                ix.merge(1, m);
+            }
+            for reader in [EVERY_LEVEL, not_restricted] {
+                let expected = duplicates::candidate_pairs(
+                    &entries(&persons, reader, merged),
+                    &model,
+                    &excluded,
+                    duplicates::PROPOSE_AT,
+                );
+                assert!(expected.len() > 5, "{}", expected.len());
+                let (opened, blocks) = ix.duplicate_blocks(reader);
+                let found = duplicates::pairs_in_blocks(
+                    blocks.iter().map(Vec::as_slice),
+                    &opened,
+                    &model,
+                    &excluded,
+                    duplicates::PROPOSE_AT,
+                    |_, _| true,
+                );
+                assert_eq!(pair_ids(&found), pair_ids(&expected));
+                // One person against the rest: the same as matches_of over every person.
+                for (id, _, _) in persons.iter().take(12) {
+                    let all = entries(&persons, reader, merged);
+                    let Some(me) = all.iter().find(|e| e.id == *id) else {
+                        continue;
+                    };
+                    let others: Vec<Entry<i64>> = all.iter().filter(|e| e.id != *id).cloned().collect();
+                    let expected = duplicates::matches_of(&me.record, &others, &model, duplicates::PROPOSE_AT);
+                    let found = ix.matches_of(&me.record, reader, |p| p != *id, &model, duplicates::PROPOSE_AT);
+                    let bits = |v: &[(i64, Evidence)]| {
+                        v.iter().map(|(i, e)| (*i, e.probability.to_bits())).collect::<Vec<_>>()
+                    };
+                    assert_eq!(bits(&found), bits(&expected), "person {id}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_merged_person_is_found_as_the_survivor_with_the_reason_and_undo_restores_them() {
+        let mut ix = index();
+        // 2 (Калиновский Алесь) merged into 1 (Каліноўскі Аляксандр).
+        let before = ix.search("Калиновский Алесь", EVERY_LEVEL, 10);
+        assert_eq!(ids(&before), vec![2, 1]);
+        ix.merge(1, 2);
+        let r = ix.search("Калиновский Алесь", EVERY_LEVEL, 10);
+        assert_eq!(ids(&r), vec![1]);
+        assert_eq!((r.all, r.any), (1, 1));
+        assert_eq!(
+            r.hits[0].reasons,
+            vec![
+                Reason {
+                    query: "калиновский".into(),
+                    meet: Meet::Exact,
+                    word: "Калиновский".into(),
+                    merged_from: Some(2),
+                },
+                Reason {
+                    query: "алесь".into(),
+                    meet: Meet::Exact,
+                    word: "Алесь".into(),
+                    merged_from: Some(2),
+                },
+            ]
+        );
+        // Its own words first when they meet as well.
+        let r = ix.search("Каліноўскі", EVERY_LEVEL, 10);
+        assert_eq!(ids(&r), vec![1]);
+        assert_eq!(r.hits[0].reasons[0].merged_from, None);
+        assert_eq!(ix.persons_meeting("Kalinowski", Meet::Key), vec![1]);
+        // An edit of the merged person keeps the merge.
+        ix.upsert(
+            2,
+            &person("Калиновский", "Алесь", "Петрович", &[]),
+            None,
+            Confidentiality::Internal,
+        );
+        assert_eq!(ids(&ix.search("Петрович", EVERY_LEVEL, 10)), vec![1]);
+        ix.unmerge(2);
+        let after = ix.search("Калиновский Алесь", EVERY_LEVEL, 10);
+        assert_eq!(ids(&after), ids(&before));
+        assert_eq!(after.hits[0].reasons, before.hits[0].reasons);
+        assert_eq!(ix.persons_meeting("Kalinowski", Meet::Key), vec![1, 2]);
+    }
+
+    #[test]
+    fn a_slot_stays_at_24_bytes() {
+        assert_eq!(std::mem::size_of::<Slot>(), 24);
     }
 }

@@ -341,3 +341,33 @@ async fn the_person_form_warns_of_a_probable_duplicate_and_merges_on_the_pages(a
     assert!(list.contains(&format!("/persons/{second}\"")));
 }
 on_both_databases!(the_person_form_warns_of_a_probable_duplicate_and_merges_on_the_pages);
+
+async fn a_command_line_import_warns_without_building_the_search_index(app: TestApp) {
+    app.app
+        .import_prisoners(&Actor::Cli, list().as_bytes(), false)
+        .await
+        .unwrap();
+    let dir = app.stop().await;
+    let config = razam_app::config::Config::load(&dir.path().join("data"), &Default::default()).unwrap();
+    let cli = razam_app::instance::open(
+        config,
+        razam_app::Unlock::Passphrase(zeroize::Zeroizing::new(crate::helpers::PASSPHRASE.into())),
+    )
+    .await
+    .unwrap();
+    // A new row in Russian spelling of the man already there twice (lines 2 and 3 of the
+    // first list), and one that is nobody.
+    let more = format!("{HEADER}z1,Игорь,Лосик,,1992-06-12,Minsk,,,,\nz2,Янка,Купала,,1982-07-07,Minsk,,,,\n");
+    let dry = cli.import_prisoners(&Actor::Cli, more.as_bytes(), true).await.unwrap();
+    let lines: Vec<(u64, &str)> = dry.warnings.iter().map(|w| (w.line, w.candidate.as_str())).collect();
+    assert_eq!(lines.len(), 1, "{dry:?}");
+    assert_eq!(lines[0].0, 2);
+    assert!(lines[0].1.starts_with("P-"), "{dry:?}");
+    assert_eq!(
+        cli.search_stats().persons,
+        0,
+        "the import read the store, built no index"
+    );
+    cli.close().await;
+}
+on_both_databases!(a_command_line_import_warns_without_building_the_search_index);

@@ -502,3 +502,111 @@ async fn the_page_and_the_api_search(app: TestApp) {
     assert!(body["fields"]["q"].is_string());
 }
 on_both_databases!(the_page_and_the_api_search);
+
+async fn a_merged_person_is_found_as_the_survivor_until_the_merge_is_undone(app: TestApp) {
+    let documenter = Actor::Cli;
+    let a = app.app.clone();
+    let born = |mut p: PersonInput| {
+        p.identity.birth_date = "1992-06-12".into();
+        p
+    };
+    let cyr = a
+        .create_person(
+            &documenter,
+            &born(person("Лосік", "Ігар", "", Confidentiality::Internal)),
+        )
+        .await
+        .unwrap();
+    let lat = a
+        .create_person(
+            &documenter,
+            &born(person("Losik", "Ihar", "", Confidentiality::Internal)),
+        )
+        .await
+        .unwrap();
+    let query = "Losik Ihar";
+    let before = a.search(&documenter, query, 50).await.unwrap();
+    assert_eq!(persons(&before), [lat, cyr]);
+
+    // Merged: one hit, the survivor, found by the merged person's spelling with the reason.
+    let merge = a.merge_persons(&documenter, (cyr, 1), (lat, 1)).await.unwrap();
+    let merged = a.search(&documenter, query, 50).await.unwrap();
+    assert_eq!(persons(&merged), [cyr]);
+    assert_eq!((merged.persons.all, merged.persons.any), (1, 1));
+    let reasons: Vec<(Meet, &str, Option<i64>)> = merged.persons.hits[0]
+        .reasons
+        .iter()
+        .map(|r| (r.meet, r.word.as_str(), r.merged_from))
+        .collect();
+    assert_eq!(
+        reasons,
+        [(Meet::Exact, "Losik", Some(lat)), (Meet::Exact, "Ihar", Some(lat))]
+    );
+    let own = a.search(&documenter, "Лосік", 50).await.unwrap();
+    assert_eq!(persons(&own), [cyr]);
+    assert_eq!(own.persons.hits[0].reasons[0].merged_from, None);
+    // The duplicates queue and the survivor's page propose nothing more.
+    assert!(a.duplicate_candidates(&documenter).await.unwrap().is_empty());
+    let identity = a.person_page(&documenter, cyr).await.unwrap().person.identity;
+    assert!(
+        a.probable_matches(&documenter, &identity, Some(cyr))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let after_merge = answer(&merged);
+    // The page and the API say whose word it is.
+    add_user(&a, "ales", "Алесь", Role::Documenter, "ales-password-1").await;
+    let c = app.logged_in_client("ales", "ales-password-1").await;
+    let (_, page) = app.get(&c, "/search?q=Losik").await;
+    assert!(
+        page.contains(&format!(
+            "same spelling: Losik (from P-{lat:06}, merged into this person)"
+        )),
+        "{page}"
+    );
+    assert!(!page.contains(&format!("<a href=\"/persons/{lat}\">")), "{page}");
+    let viewer = token_for(&app, "volha", Role::Viewer).await;
+    let body: serde_json::Value = crate::helpers::client()
+        .get(app.url("/api/v1/search?q=Losik"))
+        .bearer_auth(&viewer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["persons"]["items"][0]["id"], cyr);
+    assert_eq!(
+        body["persons"]["items"][0]["reasons"][0]["merged_from"],
+        format!("P-{lat:06}")
+    );
+    assert_eq!(body["persons"]["any"], 1);
+    drop(a);
+
+    // A restart knows the merge from the store.
+    let dir = app.stop().await;
+    let config = Config::load(&dir.path().join("data"), &Overrides::default()).unwrap();
+    let reopened = instance::open(config, Unlock::Passphrase(Zeroizing::new(PASSPHRASE.into())))
+        .await
+        .unwrap();
+    reopened.prepare_search().await.unwrap();
+    assert_eq!(
+        answer(&reopened.search(&documenter, query, 50).await.unwrap()),
+        after_merge
+    );
+
+    // Undone: both are found on their own again, as before.
+    reopened.undo_merge(&documenter, merge).await.unwrap();
+    assert_eq!(
+        answer(&reopened.search(&documenter, query, 50).await.unwrap()),
+        answer(&before)
+    );
+    let pairs = reopened.duplicate_candidates(&documenter).await.unwrap();
+    assert_eq!(
+        pairs.iter().map(|p| (p.survivor.id, p.merged.id)).collect::<Vec<_>>(),
+        [(cyr, lat)]
+    );
+    reopened.close().await;
+}
+on_both_databases!(a_merged_person_is_found_as_the_survivor_until_the_merge_is_undone);

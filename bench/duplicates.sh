@@ -1,0 +1,234 @@
+#!/usr/bin/env bash
+# bench/duplicates.sh: duplicate candidates at 100,000 persons, two binaries on the same data:
+# BENCH_BIN_BEFORE (duplicates fed by opening every readable person) and BENCH_BIN (fed by
+# the in-memory name index). The "before" binary is the reference of the same run.
+#
+# What it does, in this order:
+#   1. Binaries: BENCH_BIN_BEFORE and BENCH_BIN must be given (release builds; e.g. a clean
+#      export of each commit built with `cargo build --release --locked -p razam`).
+#   2. Data: bench/registry-data.py writes BENCH_PERSONS fictional persons (default 100000) and
+#      BENCH_EVENTS events (default 100000) about them (seed BENCH_SEED); `razam init`,
+#      `razam import prisoners`, `razam import events` (by BENCH_BIN) fill one SQLite
+#      instance, and `razam user add` a reviewer (who may write: the person page computes
+#      the possible duplicates for writers). Both binaries then serve the same data folder,
+#      one after the other.
+#   3. The import's warnings, per binary: `razam import prisoners --dry-run` of a file of 1,000
+#      new rows (other refs, same generator, another seed) and the first 20 persons of the
+#      registry again under new refs (so that warnings exist): wall, CPU and peak RSS. It
+#      includes the vault unlock (~0.2 s), the reading of the rows and the warnings.
+#   4. Per binary, `razam serve` on loopback: time from start to the first /healthz answer
+#      (the server answers once the search index is built), the index's own heap estimate and
+#      build time (its "search index ready" log line), RSS when ready; then, logged in as the
+#      reviewer, with wrk (bench/latency.lua, -t2 -c8, BENCH_SECONDS after a 2 s warm-up):
+#        - person:   /persons/{id}, ids at random (the page with its possible duplicates);
+#        - queue:    /persons/duplicates (at most 100 pairs, the whole registry's candidates);
+#        - warning:  POST /persons of a new person who is an existing one (the form answers
+#                    "probably in the registry already" and saves nothing: checked before and
+#                    by counting the persons after);
+#      and the peak RSS (VmHWM) after the runs.
+#
+# Caveat: wrk and the server share the machine's cores with whatever else runs (the load
+# average is printed); figures are lower bounds on a shared machine.
+#
+# Needs: python3, wrk, curl (wrk from Debian, installed here if missing; that needs root).
+#
+# Run:   BENCH_BIN_BEFORE=path/to/main/razam BENCH_BIN=path/to/razam bench/duplicates.sh
+# Knobs: BENCH_PERSONS=100000 BENCH_EVENTS=100000 BENCH_SEED=20260101 BENCH_SECONDS=10
+#        BENCH_PORT=18201
+# Sizes for a quick check: BENCH_PERSONS=2000 BENCH_EVENTS=2000 BENCH_SECONDS=2
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
+
+PERSONS="${BENCH_PERSONS:-100000}"
+EVENTS="${BENCH_EVENTS:-100000}"
+SEED="${BENCH_SEED:-20260101}"
+SECONDS_RUN="${BENCH_SECONDS:-10}"
+PORT="${BENCH_PORT:-18201}"
+BEFORE="${BENCH_BIN_BEFORE:-}"
+AFTER="${BENCH_BIN:-}"
+PASSPHRASE='bench-passphrase-not-secret'
+PASSWORD='bench-password-not-secret'
+
+log() { printf '>> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+[[ -x "$BEFORE" && -x "$AFTER" ]] || die "set BENCH_BIN_BEFORE and BENCH_BIN to two razam binaries"
+
+TMP="$(mktemp -d -t razam-dup-bench.XXXXXX)"
+RAZAM_PID=""
+cleanup() {
+    local rc=$?
+    stop_pid "$RAZAM_PID"
+    rm -rf "$TMP"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+need_debian_tools wrk
+for tool in python3 wrk curl timeout; do
+    command -v "$tool" >/dev/null 2>&1 || die "$tool is needed"
+done
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.3g", a / b; else print "n/a" }'; }
+
+# measure LABEL URL COOKIE [RANDOM_PREFIX RANDOM_MAX]: sets M_P50 M_P95 M_RPS (ms, req/s).
+# With M_BODY set (a file), each request POSTs it; its answers may be 4xx (a form refused).
+measure() {
+    local label="$1" url="$2" cookie="$3" out
+    export LAT_PREFIX="${4:-}" LAT_MAX="${5:-0}" LAT_BODY="${M_BODY:-}"
+    local args=(-t2 -c8 --timeout 60s -s "$ROOT/bench/latency.lua" -H "Cookie: $cookie")
+    timeout 90 wrk -d2s "${args[@]}" "$url" >/dev/null || die "warm-up of $url failed"
+    out="$(timeout $((SECONDS_RUN + 90)) wrk -d"${SECONDS_RUN}s" "${args[@]}" "$url")" ||
+        die "wrk against $url failed"
+    if [[ -z "${M_BODY:-}" ]] && grep -q "Non-2xx" <<<"$out"; then
+        die "$label: answers other than 2xx/3xx: $(grep Non-2xx <<<"$out")"
+    fi
+    if grep -q "Socket errors" <<<"$out"; then
+        die "$label: $(grep 'Socket errors' <<<"$out")"
+    fi
+    M_P50="$(awk '/^p50/ { print $2 }' <<<"$out")"
+    M_P95="$(awk '/^p95/ { print $2 }' <<<"$out")"
+    M_RPS="$(awk '/^Requests\/sec/ { printf "%.1f", $2 }' <<<"$out")"
+    log "$label: p50 ${M_P50} ms, p95 ${M_P95} ms, ${M_RPS} req/s"
+}
+
+wait_for() {
+    local i
+    for i in $(seq 3000); do
+        curl -fs -o /dev/null "$1" && return 0
+        kill -0 "$RAZAM_PID" 2>/dev/null || die "razam serve stopped: $(tail -n 5 "$TMP/serve.log")"
+        sleep 0.1
+    done
+    die "$1 did not answer"
+}
+
+machine_header
+echo "- load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "- before: $BEFORE ($("$BEFORE" --version 2>/dev/null || echo unknown version))"
+echo "- after:  $AFTER ($("$AFTER" --version 2>/dev/null || echo unknown version))"
+echo "- wrk: $(wrk --version 2>&1 | head -n 1 | awk '{ print $2 }')"
+echo
+
+# ---------------------------------------------------------------- data
+
+log "writing $PERSONS persons and $EVENTS events (seed $SEED)"
+python3 "$ROOT/bench/registry-data.py" "$PERSONS" "$EVENTS" "$SEED" "$TMP"
+mkdir -p "$TMP/new"
+python3 "$ROOT/bench/registry-data.py" 1000 0 "$((SEED + 1))" "$TMP/new"
+# New refs for the new rows, and the first 20 registry persons again under new refs.
+{
+    head -n 1 "$TMP/new/prisoners.csv"
+    tail -n +2 "$TMP/new/prisoners.csv" | sed 's/^PP-/NEW-/'
+    sed -n '2,21p' "$TMP/prisoners.csv" | sed 's/^PP-/AGAIN-/'
+} >"$TMP/more.csv"
+
+DATA="$TMP/data"
+export RAZAM_PASSPHRASE="$PASSPHRASE" RAZAM_LOG=warn
+"$AFTER" init --data "$DATA" >/dev/null 2>&1 </dev/null || die "razam init failed"
+timed import_persons "$AFTER" import prisoners --data "$DATA" "$TMP/prisoners.csv"
+timed import_events "$AFTER" import events --data "$DATA" "$TMP/events.csv"
+RAZAM_NEW_PASSWORD="$PASSWORD" "$AFTER" user add --data "$DATA" --username bench --name Bench --role reviewer \
+    >/dev/null 2>&1 </dev/null || die "razam user add failed"
+
+# The form of a new person who is the registry's first person.
+FIRST="$(sed -n 2p "$TMP/prisoners.csv")"
+IFS=, read -r _ GIVEN FAMILY PATRONYMIC BIRTH _ <<<"$FIRST"
+
+declare -A R
+for side in before after; do
+    bin="$BEFORE"
+    [[ "$side" == after ]] && bin="$AFTER"
+
+    timed "warn_$side" "$bin" import prisoners --dry-run --data "$DATA" "$TMP/more.csv"
+    R[import_$side]="$T_WALL $T_CPU $T_RSS"
+    WARNINGS="$(grep -c "probably the same person" "$TMP/warn_$side.err" || true)"
+    log "$side: $WARNINGS warnings of probable duplicates"
+    R[import_warnings_$side]="$WARNINGS"
+
+    : >"$TMP/serve.log"
+    t0="$(now_ns)"
+    RAZAM_LOG=info "$bin" serve --data "$DATA" --listen "127.0.0.1:$PORT" </dev/null >"$TMP/serve.log" 2>&1 &
+    RAZAM_PID=$!
+    URL="http://127.0.0.1:$PORT"
+    wait_for "$URL/healthz"
+    READY="$(secs "$t0" "$(now_ns)")"
+    RSS_READY="$(awk '/^VmRSS:/ { printf "%.0f", $2 / 1024 }' "/proc/$RAZAM_PID/status")"
+    LINE="$(sed "s/\x1b\[[0-9;]*m//g" "$TMP/serve.log" | grep -m1 "search index ready" || true)"
+    field() { sed -n "s/.*$1=\([0-9]*\).*/\1/p" <<<"$LINE"; }
+    R[ready_$side]="$READY $(field ms) $(field heap_mib) $RSS_READY"
+    log "$side: ready in $READY s (index $(field ms) ms, $(field heap_mib) MiB), RSS $RSS_READY MiB"
+
+    JAR="$TMP/cookies-$side"
+    CSRF="$(curl -fs -c "$JAR" -b "$JAR" "$URL/login" | grep -o 'name="csrf" value="[^"]*"' | head -n 1 | sed 's/.*value="//; s/"$//')"
+    [[ -n "$CSRF" ]] || die "no CSRF token on /login"
+    curl -s -o /dev/null -c "$JAR" -b "$JAR" --data-urlencode "csrf=$CSRF" \
+        --data-urlencode "username=bench" --data-urlencode "password=$PASSWORD" "$URL/login"
+    COOKIE="$(awk '!/^#/ || /^#HttpOnly_/ { if (NF >= 7) printf "%s%s=%s", (n++ ? "; " : ""), $6, $7 }' "$JAR")"
+    [[ "$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $COOKIE" "$URL/persons")" == 200 ]] ||
+        die "the session cookie does not open /persons"
+    FORM_CSRF="$(curl -fs -H "Cookie: $COOKIE" "$URL/persons/new" | grep -o 'name="csrf" value="[^"]*"' | head -n 1 | sed 's/.*value="//; s/"$//')"
+    python3 - "$TMP/body" "$FORM_CSRF" "$GIVEN" "$FAMILY" "$PATRONYMIC" "$BIRTH" <<'PY'
+import sys, urllib.parse
+out, csrf, given, family, patronymic, birth = sys.argv[1:]
+form = {"csrf": csrf, "given_name": given, "family_name": family, "patronymic": patronymic,
+        "birth_date": birth, "confidentiality": "internal", "region": ""}
+open(out, "w").write(urllib.parse.urlencode(form))
+PY
+    curl -s -H "Cookie: $COOKIE" -H 'Content-Type: application/x-www-form-urlencoded' \
+        --data-binary "@$TMP/body" "$URL/persons" >"$TMP/warning.html"
+    grep -q "probably in the registry already" "$TMP/warning.html" ||
+        die "the form did not warn: $(head -c 400 "$TMP/warning.html")"
+    QUEUE_PAIRS="$(curl -fs -H "Cookie: $COOKIE" "$URL/persons/duplicates" | grep -c 'action="/persons/distinct"' || true)"
+    log "$side: the queue shows $QUEUE_PAIRS pairs"
+
+    M_BODY="" measure "$side person" "$URL/persons/1" "$COOKIE" "/persons/" "$PERSONS"
+    R[person_$side]="$M_P50 $M_P95 $M_RPS"
+    M_BODY="" measure "$side queue" "$URL/persons/duplicates" "$COOKIE"
+    R[queue_$side]="$M_P50 $M_P95 $M_RPS"
+    M_BODY="$TMP/body" measure "$side warning" "$URL/persons" "$COOKIE"
+    R[warning_$side]="$M_P50 $M_P95 $M_RPS"
+    R[peak_$side]="$(awk '/^VmHWM:/ { printf "%.0f", $2 / 1024 }' "/proc/$RAZAM_PID/status")"
+    R[queue_pairs_$side]="$QUEUE_PAIRS"
+    stop_pid "$RAZAM_PID"
+    RAZAM_PID=""
+done
+
+# Nothing was saved by the warnings.
+"$AFTER" export persons --data "$DATA" --out "$TMP/persons.csv" >/dev/null 2>&1 </dev/null || true
+if [[ -f "$TMP/persons.csv" ]]; then
+    SAVED=$(($(wc -l <"$TMP/persons.csv") - 1))
+    [[ "$SAVED" -eq "$PERSONS" ]] || die "the registry holds $SAVED persons, not $PERSONS: a warning saved one"
+fi
+
+row() { # label key unit
+    read -r b50 b95 brps <<<"${R[$2_before]}"
+    read -r a50 a95 arps <<<"${R[$2_after]}"
+    echo "| $1 | $b50 / $b95 | $a50 / $a95 | $brps → $arps | $(ratio "$b50" "$a50")× |"
+}
+
+echo "## Duplicates at $PERSONS persons, $EVENTS events (SQLite)"
+echo
+echo "| latency, ms (p50 / p95) | before | after | req/s | p50 before / after |"
+echo "|---|---|---|---|---|"
+row "person page, writer (possible duplicates)" person
+row "duplicates queue /persons/duplicates" queue
+row "new-person form warning (POST /persons)" warning
+echo
+read -r bw bc bm <<<"${R[import_before]}"
+read -r aw ac am <<<"${R[import_after]}"
+read -r br bix bheap brss <<<"${R[ready_before]}"
+read -r ar aix aheap arss <<<"${R[ready_after]}"
+echo "| | before | after |"
+echo "|---|---|---|"
+echo "| import dry run of 1,020 rows (warnings against the registry): wall / CPU / peak RSS | $bw s / $bc s / $bm MiB | $aw s / $ac s / $am MiB |"
+echo "| serve: start to ready (index build) | $br s ($bix ms) | $ar s ($aix ms) |"
+echo "| index heap (its own estimate) | $bheap MiB | $aheap MiB |"
+echo "| RSS when ready / peak after the runs | $brss / ${R[peak_before]} MiB | $arss / ${R[peak_after]} MiB |"
+echo "| pairs on the queue page | ${R[queue_pairs_before]} | ${R[queue_pairs_after]} |"
+echo "| warnings of the dry run | ${R[import_warnings_before]} | ${R[import_warnings_after]} |"
