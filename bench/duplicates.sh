@@ -24,7 +24,9 @@
 #      abandons at the end of its run goes on in the server, which runs every request to
 #      its end, and slows the next measurement):
 #        - person:   /persons/{id}, ids at random (the page with its possible duplicates);
-#        - queue:    /persons/duplicates (at most 100 pairs, the whole registry's candidates);
+#        - queue:    /persons/duplicates (at most 100 pairs, the whole registry's candidates;
+#                    a binary that keeps the queue until the registry moves computes it on
+#                    the unmeasured first request and serves the measured ones from memory);
 #        - warning:  POST /persons of a new person who is an existing one (the form answers
 #                    "probably in the registry already" and saves nothing: checked before and
 #                    by counting the persons after);
