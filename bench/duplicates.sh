@@ -19,23 +19,28 @@
 #   4. Per binary, `razam serve` on loopback: time from start to the first /healthz answer
 #      (the server answers once the search index is built), the index's own heap estimate and
 #      build time (its "search index ready" log line), RSS when ready; then, logged in as the
-#      reviewer, with wrk (bench/latency.lua, -t2 -c8, BENCH_SECONDS after a 2 s warm-up):
+#      reviewer, BENCH_REQUESTS requests (20) one after another with curl after one unmeasured
+#      (not wrk: a "before" request at 100,000 persons takes seconds, and a request wrk
+#      abandons at the end of its run goes on in the server, which runs every request to
+#      its end, and slows the next measurement):
 #        - person:   /persons/{id}, ids at random (the page with its possible duplicates);
-#        - queue:    /persons/duplicates (at most 100 pairs, the whole registry's candidates);
+#        - queue:    /persons/duplicates (at most 100 pairs, the whole registry's candidates;
+#                    a binary that keeps the queue until the registry moves computes it on
+#                    the unmeasured first request and serves the measured ones from memory);
 #        - warning:  POST /persons of a new person who is an existing one (the form answers
 #                    "probably in the registry already" and saves nothing: checked before and
 #                    by counting the persons after);
 #      and the peak RSS (VmHWM) after the runs.
 #
-# Caveat: wrk and the server share the machine's cores with whatever else runs (the load
+# Caveat: curl and the server share the machine's cores with whatever else runs (the load
 # average is printed); figures are lower bounds on a shared machine.
 #
-# Needs: python3, wrk, curl (wrk from Debian, installed here if missing; that needs root).
+# Needs: python3, curl.
 #
 # Run:   BENCH_BIN_BEFORE=path/to/main/razam BENCH_BIN=path/to/razam bench/duplicates.sh
-# Knobs: BENCH_PERSONS=100000 BENCH_EVENTS=100000 BENCH_SEED=20260101 BENCH_SECONDS=10
+# Knobs: BENCH_PERSONS=100000 BENCH_EVENTS=100000 BENCH_SEED=20260101 BENCH_REQUESTS=20
 #        BENCH_PORT=18201
-# Sizes for a quick check: BENCH_PERSONS=2000 BENCH_EVENTS=2000 BENCH_SECONDS=2
+# Sizes for a quick check: BENCH_PERSONS=2000 BENCH_EVENTS=2000 BENCH_REQUESTS=3
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -46,7 +51,7 @@ source "$ROOT/bench/lib.sh"
 PERSONS="${BENCH_PERSONS:-100000}"
 EVENTS="${BENCH_EVENTS:-100000}"
 SEED="${BENCH_SEED:-20260101}"
-SECONDS_RUN="${BENCH_SECONDS:-10}"
+REQUESTS="${BENCH_REQUESTS:-20}"
 PORT="${BENCH_PORT:-18201}"
 BEFORE="${BENCH_BIN_BEFORE:-}"
 AFTER="${BENCH_BIN:-}"
@@ -70,32 +75,32 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-need_debian_tools wrk
-for tool in python3 wrk curl timeout; do
+for tool in python3 curl; do
     command -v "$tool" >/dev/null 2>&1 || die "$tool is needed"
 done
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.3g", a / b; else print "n/a" }'; }
 
-# measure LABEL URL COOKIE [RANDOM_PREFIX RANDOM_MAX]: sets M_P50 M_P95 M_RPS (ms, req/s).
-# With M_BODY set (a file), each request POSTs it; its answers may be 4xx (a form refused).
+# measure LABEL URL COOKIE [RANDOM_MAX]: BENCH_REQUESTS requests one after another (curl,
+# each waited for: a slow request is never abandoned to run on in the server and slow the
+# next), after one unmeasured; with RANDOM_MAX, URL gets a random number from 1 to it
+# appended per request; with M_BODY (a file), each request POSTs it. Sets M_P50 M_P95 (ms).
 measure() {
-    local label="$1" url="$2" cookie="$3" out
-    export LAT_PREFIX="${4:-}" LAT_MAX="${5:-0}" LAT_BODY="${M_BODY:-}"
-    local args=(-t2 -c8 --timeout 60s -s "$ROOT/bench/latency.lua" -H "Cookie: $cookie")
-    timeout 90 wrk -d2s "${args[@]}" "$url" >/dev/null || die "warm-up of $url failed"
-    out="$(timeout $((SECONDS_RUN + 90)) wrk -d"${SECONDS_RUN}s" "${args[@]}" "$url")" ||
-        die "wrk against $url failed"
-    if [[ -z "${M_BODY:-}" ]] && grep -q "Non-2xx" <<<"$out"; then
-        die "$label: answers other than 2xx/3xx: $(grep Non-2xx <<<"$out")"
-    fi
-    if grep -q "Socket errors" <<<"$out"; then
-        die "$label: $(grep 'Socket errors' <<<"$out")"
-    fi
-    M_P50="$(awk '/^p50/ { print $2 }' <<<"$out")"
-    M_P95="$(awk '/^p95/ { print $2 }' <<<"$out")"
-    M_RPS="$(awk '/^Requests\/sec/ { printf "%.1f", $2 }' <<<"$out")"
-    log "$label: p50 ${M_P50} ms, p95 ${M_P95} ms, ${M_RPS} req/s"
+    local label="$1" url="$2" cookie="$3" max="${4:-0}" i target times=()
+    local args=(-s -o /dev/null -w '%{time_total} %{http_code}\n' --max-time 600 -H "Cookie: $cookie")
+    [[ -n "${M_BODY:-}" ]] && args+=(-H 'Content-Type: application/x-www-form-urlencoded' --data-binary "@$M_BODY")
+    for i in $(seq 0 "$REQUESTS"); do
+        target="$url"
+        ((max > 0)) && target="$url$(((RANDOM * 32768 + RANDOM) % max + 1))"
+        read -r t code < <(curl "${args[@]}" "$target")
+        [[ "$code" == 2* || "$code" == 3* || ( -n "${M_BODY:-}" && "$code" == 4* ) ]] ||
+            die "$label: $target answered $code"
+        ((i > 0)) && times+=("$t")
+    done
+    read -r M_P50 M_P95 < <(printf '%s\n' "${times[@]}" | sort -g | awk '
+        { v[NR] = $1 * 1000 }
+        END { i50 = int(NR * 0.50 + 0.999); i95 = int(NR * 0.95 + 0.999); printf "%.1f %.1f\n", v[i50], v[i95] }')
+    log "$label: p50 ${M_P50} ms, p95 ${M_P95} ms ($REQUESTS requests)"
 }
 
 wait_for() {
@@ -112,7 +117,6 @@ machine_header
 echo "- load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "- before: $BEFORE ($("$BEFORE" --version 2>/dev/null || echo unknown version))"
 echo "- after:  $AFTER ($("$AFTER" --version 2>/dev/null || echo unknown version))"
-echo "- wrk: $(wrk --version 2>&1 | head -n 1 | awk '{ print $2 }')"
 echo
 
 # ---------------------------------------------------------------- data
@@ -187,12 +191,12 @@ PY
     QUEUE_PAIRS="$(curl -fs -H "Cookie: $COOKIE" "$URL/persons/duplicates" | grep -c 'action="/persons/distinct"' || true)"
     log "$side: the queue shows $QUEUE_PAIRS pairs"
 
-    M_BODY="" measure "$side person" "$URL/persons/1" "$COOKIE" "/persons/" "$PERSONS"
-    R[person_$side]="$M_P50 $M_P95 $M_RPS"
+    M_BODY="" measure "$side person" "$URL/persons/" "$COOKIE" "$PERSONS"
+    R[person_$side]="$M_P50 $M_P95"
     M_BODY="" measure "$side queue" "$URL/persons/duplicates" "$COOKIE"
-    R[queue_$side]="$M_P50 $M_P95 $M_RPS"
+    R[queue_$side]="$M_P50 $M_P95"
     M_BODY="$TMP/body" measure "$side warning" "$URL/persons" "$COOKIE"
-    R[warning_$side]="$M_P50 $M_P95 $M_RPS"
+    R[warning_$side]="$M_P50 $M_P95"
     R[peak_$side]="$(awk '/^VmHWM:/ { printf "%.0f", $2 / 1024 }' "/proc/$RAZAM_PID/status")"
     R[queue_pairs_$side]="$QUEUE_PAIRS"
     stop_pid "$RAZAM_PID"
@@ -206,16 +210,16 @@ if [[ -f "$TMP/persons.csv" ]]; then
     [[ "$SAVED" -eq "$PERSONS" ]] || die "the registry holds $SAVED persons, not $PERSONS: a warning saved one"
 fi
 
-row() { # label key unit
-    read -r b50 b95 brps <<<"${R[$2_before]}"
-    read -r a50 a95 arps <<<"${R[$2_after]}"
-    echo "| $1 | $b50 / $b95 | $a50 / $a95 | $brps → $arps | $(ratio "$b50" "$a50")× |"
+row() { # label key
+    read -r b50 b95 <<<"${R[$2_before]}"
+    read -r a50 a95 <<<"${R[$2_after]}"
+    echo "| $1 | $b50 / $b95 | $a50 / $a95 | $(ratio "$b50" "$a50")× |"
 }
 
 echo "## Duplicates at $PERSONS persons, $EVENTS events (SQLite)"
 echo
-echo "| latency, ms (p50 / p95) | before | after | req/s | p50 before / after |"
-echo "|---|---|---|---|---|"
+echo "| latency, ms (p50 / p95), $REQUESTS requests one after another | before | after | p50 before / after |"
+echo "|---|---|---|---|"
 row "person page, writer (possible duplicates)" person
 row "duplicates queue /persons/duplicates" queue
 row "new-person form warning (POST /persons)" warning

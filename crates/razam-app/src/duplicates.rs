@@ -428,7 +428,42 @@ impl App {
         self.require(actor, Permission::WriteRegistry)?;
         let may_read = self.level_reader(actor)?;
         let excluded: HashSet<(i64, i64)> = self.store.distinct_pairs().await?.into_iter().collect();
-        // The blocks are read under the index's lock; the comparing (the bulk of the work)
+        let levels = self.readable_levels(actor)?;
+        let found = self.queue_pairs(may_read, levels, excluded).await?;
+        let ids: Vec<i64> = found.iter().flat_map(|c| [c.survivor, c.merged]).collect();
+        let views = self.views_of(actor, &ids).await?;
+        Ok(found
+            .into_iter()
+            .filter_map(|c| {
+                Some(DuplicatePair {
+                    survivor: views.get(&c.survivor)?.clone(),
+                    merged: views.get(&c.merged)?.clone(),
+                    evidence: c.evidence,
+                })
+            })
+            .collect())
+    }
+
+    /// The [`QUEUE_LIMIT`] likeliest pairs among the persons of `levels`, computed again
+    /// only when the registry moved since the last time (the first view after a change pays
+    /// for comparing the whole registry's blocks, the next ones do not).
+    async fn queue_pairs(
+        &self,
+        may_read: impl Fn(Confidentiality) -> bool,
+        levels: Vec<&'static str>,
+        excluded: HashSet<(i64, i64)>,
+    ) -> Result<Vec<Candidate<i64>>, AppError> {
+        self.with_names(|_| ()).await?;
+        // Read before the blocks: what is cached is at least as new as its generation.
+        let generation = self.search.generation();
+        if let Ok(cached) = self.search.queue.lock()
+            && let Some((g, l, pairs)) = cached.as_ref()
+            && *g == generation
+            && *l == levels
+        {
+            return Ok(pairs.clone());
+        }
+        // The blocks are read under the index's lock; the comparing, the bulk of the work,
         // runs after it is released, on a blocking thread.
         let (entries, blocks) = self.with_names(|ix| ix.duplicate_blocks(may_read)).await?;
         let mut found = tokio::task::spawn_blocking(move || {
@@ -444,18 +479,10 @@ impl App {
         .await
         .map_err(|e| AppError::Store(razam_store::StoreError::Damaged(e.to_string())))?;
         found.truncate(QUEUE_LIMIT);
-        let ids: Vec<i64> = found.iter().flat_map(|c| [c.survivor, c.merged]).collect();
-        let views = self.views_of(actor, &ids).await?;
-        Ok(found
-            .into_iter()
-            .filter_map(|c| {
-                Some(DuplicatePair {
-                    survivor: views.get(&c.survivor)?.clone(),
-                    merged: views.get(&c.merged)?.clone(),
-                    evidence: c.evidence,
-                })
-            })
-            .collect())
+        if let Ok(mut cached) = self.search.queue.lock() {
+            *cached = Some((generation, levels, found.clone()));
+        }
+        Ok(found)
     }
 
     /// The persons the actor may read that `identity` probably is, most likely first,

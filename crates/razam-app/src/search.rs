@@ -43,6 +43,10 @@ struct Indexes {
     highs: RegistryHighs,
 }
 
+/// The duplicates queue as last computed: the generation, the levels it was computed for,
+/// the pairs.
+pub(crate) type QueueCache = (u64, Vec<&'static str>, Vec<crate::duplicates::Candidate<i64>>);
+
 /// The app's search state: nothing until first built.
 #[derive(Default)]
 pub(crate) struct SearchState {
@@ -50,9 +54,22 @@ pub(crate) struct SearchState {
     /// Held across every registry write and its index update, and across a build, so that
     /// the index sees the writes in the order the database committed them.
     writes: tokio::sync::Mutex<()>,
+    /// Raised by every registry write of this process and every catch-up that found records:
+    /// what is computed from the whole registry (the duplicates queue) is kept until it moves.
+    generation: std::sync::atomic::AtomicU64,
+    /// The duplicates queue last computed.
+    pub(crate) queue: std::sync::Mutex<Option<QueueCache>>,
 }
 
 impl SearchState {
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn moved(&self) {
+        self.generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
     fn read(&self) -> RwLockReadGuard<'_, Option<Indexes>> {
         // A panic while the lock was held leaves at worst a stale entry; searching on is
         // better than failing every request.
@@ -337,6 +354,7 @@ impl App {
     pub(crate) async fn apply_changes(&self, changes: &[Change]) -> Result<Vec<i64>, AppError> {
         let _writes = self.search.writes.lock().await;
         let ids = self.store.apply(changes).await?;
+        self.search.moved();
         if self.search_built() {
             let mut staged = Vec::new();
             self.stage(changes, &ids, &mut staged);
@@ -363,6 +381,7 @@ impl App {
                 }
             })
             .await?;
+        self.search.moved();
         // Only now, after the commit: a failed import leaves the index as it was.
         self.look_up_unmerged(&mut staged).await;
         self.index_staged(staged);
@@ -416,6 +435,7 @@ impl App {
             Box::pin(async move { store.scan_sources(after, BUILD_PAGE).await })
         })
         .await?;
+        self.search.moved();
         if let Some(ix) = self.search.write().as_mut() {
             // Ids above the last record read but within the stored highs (rolled-back
             // reservations) hold nothing; remember the highs so they are not read again.

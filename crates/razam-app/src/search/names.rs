@@ -859,6 +859,30 @@ impl NameIndex {
         duplicates::matches_of(record, &persons, model, threshold)
     }
 
+    /// The duplicate blocks: how many, the heap they hold (part of [`Self::heap_bytes`]),
+    /// the largest's size.
+    pub fn block_stats(&self) -> (usize, usize, usize) {
+        (
+            self.by_block.len(),
+            self.block_heap_bytes(),
+            self.by_block.iter().map(Vec::len).max().unwrap_or(0),
+        )
+    }
+
+    fn block_heap_bytes(&self) -> usize {
+        let keys: usize = self
+            .blocks
+            .keys()
+            .map(|k| match k {
+                BlockKey::Family(s) | BlockKey::Masculine(s) | BlockKey::GivenYear(s, _) => s.len(),
+            })
+            .sum();
+        self.by_block.capacity() * std::mem::size_of::<Vec<u32>>()
+            + self.by_block.iter().map(|l| l.capacity() * 4).sum::<usize>()
+            + self.blocks.capacity() * (std::mem::size_of::<(BlockKey, u32)>() + 1)
+            + keys
+    }
+
     /// An estimate of the heap the index holds, in bytes (capacities, not just lengths).
     pub fn heap_bytes(&self) -> usize {
         let lists = |v: &Vec<Vec<u32>>| {
@@ -868,17 +892,11 @@ impl NameIndex {
         let map = |cap: usize, entry: usize| cap * (entry + 1);
         let boxed: usize =
             self.words.keys().map(|k| k.len()).sum::<usize>() + self.keys.keys().map(|k| k.len()).sum::<usize>();
-        let block_keys: usize = self
-            .blocks
-            .keys()
-            .map(|k| match k {
-                BlockKey::Family(s) | BlockKey::Masculine(s) | BlockKey::GivenYear(s, _) => s.len(),
-            })
-            .sum();
         lists(&self.by_word)
-            + lists(&self.by_block)
-            + map(self.blocks.capacity(), std::mem::size_of::<(BlockKey, u32)>())
-            + block_keys
+            + self.block_heap_bytes()
+            + map(self.merged_into.capacity(), std::mem::size_of::<(i64, i64)>())
+            + map(self.members.capacity(), std::mem::size_of::<(i64, Vec<i64>)>())
+            + self.members.values().map(|m| m.capacity() * 8).sum::<usize>()
             + lists(&self.by_key)
             + lists(&self.by_masc)
             + lists(&self.by_group)
