@@ -168,12 +168,7 @@ pub fn candidate_pairs<K: Copy + Eq + Hash + Ord>(
     excluded: &HashSet<(K, K)>,
     threshold: f64,
 ) -> Vec<Candidate<K>> {
-    let mut blocks: HashMap<BlockKey, Vec<usize>> = HashMap::new();
-    for (i, p) in persons.iter().enumerate() {
-        for key in blocking_keys(&p.record) {
-            blocks.entry(key).or_default().push(i);
-        }
-    }
+    let blocks = blocks_of(persons);
     pairs_in_blocks(
         blocks.values().map(Vec::as_slice),
         persons,
@@ -184,6 +179,17 @@ pub fn candidate_pairs<K: Copy + Eq + Hash + Ord>(
     )
 }
 
+/// The blocks of `persons`: for each blocking key, the indexes of the persons that have it.
+fn blocks_of<K>(persons: &[Entry<K>]) -> HashMap<BlockKey, Vec<usize>> {
+    let mut blocks: HashMap<BlockKey, Vec<usize>> = HashMap::new();
+    for (i, p) in persons.iter().enumerate() {
+        for key in blocking_keys(&p.record) {
+            blocks.entry(key).or_default().push(i);
+        }
+    }
+    blocks
+}
+
 /// [`candidate_pairs`] of the pairs `wanted` takes only (the others are not compared).
 pub fn candidate_pairs_where<K: Copy + Eq + Hash + Ord>(
     persons: &[Entry<K>],
@@ -191,12 +197,7 @@ pub fn candidate_pairs_where<K: Copy + Eq + Hash + Ord>(
     threshold: f64,
     wanted: impl Fn(K, K) -> bool,
 ) -> Vec<Candidate<K>> {
-    let mut blocks: HashMap<BlockKey, Vec<usize>> = HashMap::new();
-    for (i, p) in persons.iter().enumerate() {
-        for key in blocking_keys(&p.record) {
-            blocks.entry(key).or_default().push(i);
-        }
-    }
+    let blocks = blocks_of(persons);
     pairs_in_blocks(
         blocks.values().map(Vec::as_slice),
         persons,
