@@ -9,9 +9,9 @@ use sqlx::Connection;
 
 use crate::helpers::files_below;
 
-const PASS: &str = "operator passphrase 2026";
+pub(crate) const PASS: &str = "operator passphrase 2026";
 
-fn razam() -> Command {
+pub(crate) fn razam() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_razam"));
     for var in [
         "RAZAM_PASSPHRASE",
@@ -26,7 +26,7 @@ fn razam() -> Command {
     c
 }
 
-fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
+pub(crate) fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut c = razam();
     c.args(args);
     for (k, v) in env {
@@ -35,26 +35,26 @@ fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
     c.output().unwrap()
 }
 
-fn code(o: &Output) -> i32 {
+pub(crate) fn code(o: &Output) -> i32 {
     o.status.code().unwrap()
 }
 
-fn stdout(o: &Output) -> String {
+pub(crate) fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-fn stderr(o: &Output) -> String {
+pub(crate) fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-struct Instance {
-    _tmp: tempfile::TempDir,
-    data: PathBuf,
-    recovery_key: String,
+pub(crate) struct Instance {
+    pub(crate) _tmp: tempfile::TempDir,
+    pub(crate) data: PathBuf,
+    pub(crate) recovery_key: String,
 }
 
 impl Instance {
-    fn new() -> Instance {
+    pub(crate) fn new() -> Instance {
         let tmp = tempfile::tempdir().unwrap();
         let data = tmp.path().join("data");
         let o = run(
@@ -75,12 +75,12 @@ impl Instance {
         }
     }
 
-    fn data(&self) -> &str {
+    pub(crate) fn data(&self) -> &str {
         self.data.to_str().unwrap()
     }
 
     /// `razam <command> --data DIR <args>` with the right passphrase.
-    fn run(&self, command: &[&str], args: &[&str], env: &[(&str, &str)]) -> Output {
+    pub(crate) fn run(&self, command: &[&str], args: &[&str], env: &[(&str, &str)]) -> Output {
         let mut all: Vec<&str> = command.to_vec();
         all.extend(["--data", self.data()]);
         all.extend(args);
@@ -91,7 +91,7 @@ impl Instance {
         run(&all, &env)
     }
 
-    fn add_user(&self, username: &str, role: &str) -> Output {
+    pub(crate) fn add_user(&self, username: &str, role: &str) -> Output {
         self.run(
             &["user", "add"],
             &["--username", username, "--name", "Тэставы Карыстальнік", "--role", role],
@@ -99,7 +99,7 @@ impl Instance {
         )
     }
 
-    fn sqlite_url(&self) -> String {
+    pub(crate) fn sqlite_url(&self) -> String {
         format!("sqlite://{}", self.data.join("razam.db").display())
     }
 }
@@ -367,13 +367,13 @@ fn serve_says_when_the_port_is_in_use() {
 }
 
 /// `razam serve` as a child process: waits for its address, and stops it with SIGTERM.
-struct Server {
-    child: std::process::Child,
-    addr: String,
+pub(crate) struct Server {
+    pub(crate) child: std::process::Child,
+    pub(crate) addr: String,
 }
 
 impl Server {
-    fn start(data: &str, passphrase: &str) -> Server {
+    pub(crate) fn start(data: &str, passphrase: &str) -> Server {
         let mut child = razam()
             .args(["serve", "--data", data, "--listen", "127.0.0.1:0"])
             .env("RAZAM_PASSPHRASE", passphrase)
@@ -394,14 +394,14 @@ impl Server {
     }
 
     /// SIGTERM, then the exit status: a graceful shutdown exits 0.
-    fn stop(mut self) -> std::process::ExitStatus {
+    pub(crate) fn stop(mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
         assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
         self.child.wait().unwrap()
     }
 }
 
-async fn can_log_in(addr: &str, username: &str, password: &str) -> bool {
+pub(crate) async fn can_log_in(addr: &str, username: &str, password: &str) -> bool {
     let c = crate::helpers::client();
     let page = crate::helpers::text_in_language(&c, &format!("http://{addr}/login"), "en").await;
     let csrf = crate::helpers::csrf_from(&page);

@@ -7,6 +7,7 @@ mod helpers;
 mod api;
 mod browser;
 mod cli;
+mod crash;
 mod duplicates;
 mod events_import;
 mod export;
