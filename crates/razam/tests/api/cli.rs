@@ -55,12 +55,16 @@ pub(crate) struct Instance {
 
 impl Instance {
     pub(crate) fn new() -> Instance {
+        Instance::on(None)
+    }
+
+    /// A new instance on SQLite, or on the PostgreSQL database `database` when given.
+    pub(crate) fn on(database: Option<&str>) -> Instance {
         let tmp = tempfile::tempdir().unwrap();
         let data = tmp.path().join("data");
-        let o = run(
-            &["init", "--data", data.to_str().unwrap()],
-            &[("RAZAM_PASSPHRASE", PASS)],
-        );
+        let mut args = vec!["init", "--data", data.to_str().unwrap()];
+        args.extend(database.iter().flat_map(|url| ["--database", *url]));
+        let o = run(&args, &[("RAZAM_PASSPHRASE", PASS)]);
         assert_eq!(code(&o), 0, "{}", stderr(&o));
         let recovery_key = stdout(&o)
             .lines()
@@ -398,6 +402,14 @@ impl Server {
         let pid = self.child.id().to_string();
         assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
         self.child.wait().unwrap()
+    }
+}
+
+/// A test that fails part-way leaves no server running behind it.
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

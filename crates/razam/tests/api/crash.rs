@@ -122,7 +122,7 @@ async fn write_persons(addr: String, names: Vec<String>, acked: mpsc::UnboundedS
 
 /// `WRITERS` documenters posting `each` new persons (names numbered from `next_name`); the
 /// channel gives every acknowledged creation, and closes when all writers stopped.
-fn spawn_writers(
+pub(crate) fn spawn_writers(
     addr: &str,
     each: usize,
     rng: &mut StdRng,
@@ -211,7 +211,7 @@ async fn assert_consistent(i: &Instance) {
 }
 
 /// Every acknowledged person is there, with the name it was given (opened from its sealed record).
-async fn assert_present(addr: &str, acked: &[(i64, String)]) {
+pub(crate) async fn assert_present(addr: &str, acked: &[(i64, String)]) {
     let (c, _) = documenter(addr).await;
     for (id, name) in acked {
         let r = c.get(format!("http://{addr}/persons/{id}")).send().await.unwrap();
@@ -250,7 +250,7 @@ async fn sigkill_during_form_posts_and_imports_loses_no_acknowledged_write() {
     for round in 1..=rounds {
         let server = Server::start(i.data(), PASS);
         let addr = server.addr.clone();
-        let mut server = server.child;
+        let mut server = server;
 
         let list = i._tmp.path().join(format!("list-{round}.csv"));
         std::fs::write(
@@ -288,7 +288,7 @@ async fn sigkill_during_form_posts_and_imports_loses_no_acknowledged_write() {
                 Err(_) => {}
             }
         }
-        kill(&mut server);
+        kill(&mut server.child);
         // Whatever was acknowledged before the kill counts; the writers now fail and stop.
         while let Some(write) = rx.recv().await {
             acked.push(write);

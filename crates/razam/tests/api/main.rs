@@ -18,6 +18,7 @@ mod intake;
 mod link;
 mod login;
 mod observe;
+mod reconnect;
 mod registry;
 mod registry_pages;
 mod sealing;
