@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod advisories;
 mod api;
 mod browser;
 mod cli;
