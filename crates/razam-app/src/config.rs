@@ -27,6 +27,44 @@ pub struct ConfigFile {
     pub session_hours: Option<u32>,
     /// Limits on the public report form.
     pub intake: Option<IntakeFile>,
+    /// Limits on failed logins.
+    pub login: Option<LoginFile>,
+}
+
+/// `[login]` in `razam.toml`: failed logins allowed before a name or an address is locked.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginFile {
+    /// Failed logins of one account name within the window before it is locked.
+    pub failures_per_account: Option<u32>,
+    /// Failed logins from one network address within the window before it is locked.
+    pub failures_per_address: Option<u32>,
+    /// The window failures are counted over, in minutes.
+    pub window_minutes: Option<u32>,
+    /// How long a name or address stays locked, in minutes.
+    pub lockout_minutes: Option<u32>,
+}
+
+/// The login limits in force (in memory only; see `throttle.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoginLimits {
+    pub failures_per_account: u32,
+    pub failures_per_address: u32,
+    pub window_minutes: u32,
+    pub lockout_minutes: u32,
+}
+
+impl Default for LoginLimits {
+    fn default() -> LoginLimits {
+        LoginLimits {
+            failures_per_account: 5,
+            // An onion service sees every visitor as one address: high, against one machine
+            // trying many names, not against a crowd behind one address.
+            failures_per_address: 100,
+            window_minutes: 15,
+            lockout_minutes: 15,
+        }
+    }
 }
 
 /// `[intake]` in `razam.toml`: how many reports the public form accepts per hour.
@@ -71,6 +109,7 @@ pub struct Config {
     pub secure_cookies: bool,
     pub session_hours: u32,
     pub intake: IntakeLimits,
+    pub login: LoginLimits,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -136,6 +175,24 @@ impl Config {
                 "intake: per_address_per_hour and per_hour are at least 1".into(),
             ));
         }
+        let defaults = LoginLimits::default();
+        let login_file = file.login.unwrap_or_default();
+        let login = LoginLimits {
+            failures_per_account: login_file.failures_per_account.unwrap_or(defaults.failures_per_account),
+            failures_per_address: login_file.failures_per_address.unwrap_or(defaults.failures_per_address),
+            window_minutes: login_file.window_minutes.unwrap_or(defaults.window_minutes),
+            lockout_minutes: login_file.lockout_minutes.unwrap_or(defaults.lockout_minutes),
+        };
+        if [
+            login.failures_per_account,
+            login.failures_per_address,
+            login.window_minutes,
+            login.lockout_minutes,
+        ]
+        .contains(&0)
+        {
+            return Err(AppError::Config("login: every limit is at least 1".into()));
+        }
         Ok(Config {
             data_dir: data_dir.to_owned(),
             listen,
@@ -143,6 +200,7 @@ impl Config {
             secure_cookies,
             session_hours,
             intake,
+            login,
         })
     }
 }
@@ -184,7 +242,14 @@ pub fn initial_file(database: &str) -> String {
          # (A table: keep it below every other key of this file.)\n\
          # [intake]\n\
          # per_address_per_hour = 5\n\
-         # per_hour = 200\n"
+         # per_hour = 200\n\n\
+         # Failed logins before a user name or a network address is locked, within a window of\n\
+         # minutes, and how long the lock lasts (docs/configuration.md). In memory only.\n\
+         # [login]\n\
+         # failures_per_account = 5\n\
+         # failures_per_address = 100\n\
+         # window_minutes = 15\n\
+         # lockout_minutes = 15\n"
     )
 }
 

@@ -150,6 +150,7 @@ impl App {
             store,
             keys,
             intake_limiter: crate::intake::SubmissionLimiter::new(config.intake),
+            login_throttle: crate::throttle::LoginThrottle::new(config.login),
             config,
             dummy_hash,
             figures: tokio::sync::Mutex::new(None),

@@ -455,16 +455,7 @@ impl SubmissionLimiter {
 
     /// Counts one submission at `now` from `peer`, unless a limit is reached: then `false`.
     pub(crate) fn admit(&self, peer: Option<IpAddr>, now: i64) -> bool {
-        let address = peer.map(|ip| {
-            let bytes = match ip {
-                IpAddr::V4(v4) => v4.to_ipv6_mapped().octets(),
-                IpAddr::V6(v6) => v6.octets(),
-            };
-            let hash = blake3::keyed_hash(&self.key, &bytes);
-            let mut short = [0u8; 16];
-            short.copy_from_slice(&hash.as_bytes()[..16]);
-            short
-        });
+        let address = peer.map(|ip| crate::throttle::address_key(&self.key, ip));
         // A poisoned lock only means another request panicked mid-count; the counts stay usable.
         let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let since = now - WINDOW_MS;

@@ -25,6 +25,7 @@ pub mod search;
 pub mod sessions;
 pub mod sources;
 pub mod stream;
+mod throttle;
 pub mod tokens;
 pub mod vault;
 
@@ -51,6 +52,8 @@ pub struct App {
     dummy_hash: String,
     /// Recent submissions of the public report form, counted in memory only.
     intake_limiter: intake::SubmissionLimiter,
+    /// Recent failed logins, counted in memory only.
+    login_throttle: throttle::LoginThrottle,
     /// The public figures last computed: for which day, at which change mark, and what they
     /// were. Counting a million events takes seconds; the public page is asked far more
     /// often than the registry changes. Held while they are counted, so that a crowd of
@@ -108,6 +111,9 @@ pub enum AppError {
     InvalidCredentials,
     #[error("this account is disabled")]
     AccountDisabled,
+    /// Too many failed logins for this name or from this address; refused until `until_ms`.
+    #[error("too many failed logins: try again later")]
+    LoginLocked { until_ms: i64 },
     #[error("not allowed for this account's role")]
     Forbidden,
     #[error("{0} was not found")]
@@ -149,6 +155,7 @@ impl AppError {
                 | AppError::Field(_)
                 | AppError::InvalidCredentials
                 | AppError::AccountDisabled
+                | AppError::LoginLocked { .. }
                 | AppError::Forbidden
                 | AppError::NotFound(_)
                 | AppError::Conflict(_)

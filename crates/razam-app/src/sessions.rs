@@ -1,6 +1,8 @@
 //! Logging in and out. A session is a random 256-bit token in a cookie; the database keeps
 //! only its BLAKE3 hash, so a copy of the database opens no session.
 
+use std::net::IpAddr;
+
 use rand::RngCore;
 use rand::rngs::OsRng;
 use razam_core::{Locale, Role, Username};
@@ -59,19 +61,35 @@ impl App {
     /// Checks a user name and password and opens a session. Unknown names, disabled accounts
     /// and wrong passwords take the same time; only a correct password for a disabled account
     /// is told apart (its holder knows the password already).
-    pub async fn log_in(&self, username: &str, password: &str) -> Result<LoggedIn, AppError> {
+    ///
+    /// Failed logins are counted per name and per address (`peer`, when known): over the
+    /// limits of `[login]` in razam.toml, the name or address is locked for a while and every
+    /// login through it is refused with [`AppError::LoginLocked`] before any password is
+    /// checked. The lock of a known account is audited (`login.locked`).
+    pub async fn log_in(&self, username: &str, password: &str, peer: Option<IpAddr>) -> Result<LoggedIn, AppError> {
+        let attempt = self.login_throttle.attempt(username, peer);
+        if let Some(until_ms) = self.login_throttle.locked(&attempt, crate::now_ms()) {
+            return Err(AppError::LoginLocked { until_ms });
+        }
         let password = Zeroizing::new(password.to_owned());
         let account = match Username::parse(username) {
             Ok(name) => self.account_by_username(&name).await?,
             Err(_) => None,
         };
-        let Some(account) = account else {
-            passwords::verify(password, self.dummy_hash.clone()).await;
+        let verified = match &account {
+            Some(account) => passwords::verify(password, account.password_hash.clone()).await,
+            None => {
+                passwords::verify(password, self.dummy_hash.clone()).await;
+                false
+            }
+        };
+        let Some(account) = account.filter(|_| verified) else {
+            if self.login_throttle.failed(&attempt, crate::now_ms()).is_some() {
+                self.audit_lock(username).await?;
+            }
             return Err(AppError::InvalidCredentials);
         };
-        if !passwords::verify(password, account.password_hash.clone()).await {
-            return Err(AppError::InvalidCredentials);
-        }
+        self.login_throttle.succeeded(&attempt);
         if account.disabled {
             return Err(AppError::AccountDisabled);
         }
@@ -101,6 +119,20 @@ impl App {
         );
         self.store.create_session(&session, &event).await?;
         Ok(LoggedIn { token, user })
+    }
+
+    /// Audits that a failed login locked `username`, when it names an account.
+    async fn audit_lock(&self, username: &str) -> Result<(), AppError> {
+        let Ok(name) = Username::parse(username) else {
+            return Ok(());
+        };
+        if let Some(account) = self.account_by_username(&name).await? {
+            let object = AuditObject::Named(format!("account:{}", account.id));
+            self.store
+                .append_audit(&self.event(&Actor::Anonymous, "login.locked", object))
+                .await?;
+        }
+        Ok(())
     }
 
     /// The account behind a session cookie, if the session is live and the account enabled.

@@ -14,6 +14,7 @@ login-password = Password
 login-submit = Log in
 login-failed = Unknown user name or wrong password.
 login-disabled = This account is disabled. Ask an administrator.
+login-locked = Too many failed logins for this user name or from this network. Logging in is paused until { $until } (UTC), even with the right password. An administrator can help if you are locked out.
 home-title = Overview
 home-greeting = Hello, { $name }.
 home-intro = What you can do here

@@ -14,6 +14,7 @@ login-password = Slaptažodis
 login-submit = Prisijungti
 login-failed = Nežinomas naudotojo vardas arba neteisingas slaptažodis.
 login-disabled = Ši paskyra išjungta. Kreipkitės į administratorių.
+login-locked = Per daug nesėkmingų bandymų prisijungti šiuo vardu arba iš šio tinklo. Prisijungimas sustabdytas iki { $until } (UTC), net ir su teisingu slaptažodžiu. Jei negalite prisijungti, kreipkitės į administratorių.
 home-title = Apžvalga
 home-greeting = Sveiki, { $name }.
 home-intro = Ką čia galite padaryti

@@ -14,6 +14,7 @@ login-password = Hasło
 login-submit = Zaloguj się
 login-failed = Nieznana nazwa użytkownika lub błędne hasło.
 login-disabled = To konto jest wyłączone. Zwróć się do administratora.
+login-locked = Zbyt wiele nieudanych prób logowania dla tej nazwy lub z tej sieci. Logowanie jest wstrzymane do { $until } (UTC), nawet z poprawnym hasłem. Jeśli nie możesz się zalogować, zwróć się do administratora.
 home-title = Przegląd
 home-greeting = Witaj, { $name }.
 home-intro = Co możesz tu zrobić

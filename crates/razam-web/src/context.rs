@@ -1,7 +1,9 @@
 //! What a page needs to know about its request: who is logged in, in which language, and the
 //! CSRF token its forms must carry. Cookies are read and written only here.
 
-use axum::extract::FromRequestParts;
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::HeaderMap;
 use axum::http::header::{self, HeaderValue};
 use axum::http::request::Parts;
@@ -186,5 +188,21 @@ impl Ctx {
             (None, Some(p)) => app.csrf_valid(&pre_binding(p), token),
             (None, None) => false,
         }
+    }
+}
+
+/// The address of the connection, when the server was started with it (see `serve`).
+pub struct Peer(pub(crate) Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Peer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Peer, Self::Rejection> {
+        Ok(Peer(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(addr)| addr.ip()),
+        ))
     }
 }

@@ -5,14 +5,11 @@
 //! it is never logged, never rendered, never stored. The thank-you page shows nothing that
 //! could tie the reporter to the report later.
 
-use std::net::{IpAddr, SocketAddr};
-
 use askama::Template;
 use axum::Form;
-use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::http::header;
-use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use razam_app::intake::{
     DecisionForm, FieldErrors, IntakeReport, IntakeView, REPORT_FIELDS, ReportForm, decision_max_len, max_len,
@@ -22,28 +19,12 @@ use razam_app::{Actor, AppError};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::context::{Ctx, Layout, PRE_COOKIE, pre_binding, set_cookie};
+use crate::context::{Ctx, Layout, PRE_COOKIE, Peer, pre_binding, set_cookie};
 use crate::forms::{
     Field, FieldError, FormView, Widget, level_options, refusals, region_name, region_options, utc_day,
 };
 use crate::i18n::Tr;
 use crate::pages::{app_error, csrf_rejected, error_page, form_actor, render, to_login};
-
-/// The address of the connection, when the server was started with it (see `serve`).
-pub struct Peer(Option<IpAddr>);
-
-impl<S: Send + Sync> FromRequestParts<S> for Peer {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Peer, Self::Rejection> {
-        Ok(Peer(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|ConnectInfo(addr)| addr.ip()),
-        ))
-    }
-}
 
 /// The form with the app's refusals beside their fields and the cursor in the first one. A
 /// fresh form takes no cursor, so that what stands above it is read first.

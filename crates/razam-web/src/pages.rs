@@ -11,7 +11,7 @@ use razam_core::{Locale, Role};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::context::{Ctx, Layout, PRE_COOKIE, SESSION_COOKIE, pre_binding, set_cookie};
+use crate::context::{Ctx, Layout, PRE_COOKIE, Peer, SESSION_COOKIE, pre_binding, set_cookie};
 
 pub(crate) fn render(status: StatusCode, page: impl Template) -> Response {
     match page.render() {
@@ -140,6 +140,8 @@ pub async fn home(ctx: Ctx) -> Response {
 struct LoginPage {
     l: Layout,
     error: Option<&'static str>,
+    /// When a locked name or address may log in again (UTC).
+    locked_until: Option<String>,
     username: String,
 }
 
@@ -158,6 +160,7 @@ pub async fn login_form(State(state): State<AppState>, ctx: Ctx) -> Response {
         LoginPage {
             l: layout,
             error: None,
+            locked_until: None,
             username: String::new(),
         },
     );
@@ -177,7 +180,12 @@ pub struct LoginForm {
     password: String,
 }
 
-pub async fn log_in(State(state): State<AppState>, ctx: Ctx, Form(form): Form<LoginForm>) -> Response {
+pub async fn log_in(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Peer(peer): Peer,
+    Form(form): Form<LoginForm>,
+) -> Response {
     if !ctx.csrf_ok(&state.app, &form.csrf) {
         return csrf_rejected(&ctx);
     }
@@ -187,11 +195,12 @@ pub async fn log_in(State(state): State<AppState>, ctx: Ctx, Form(form): Form<Lo
             LoginPage {
                 l: ctx.layout(),
                 error: Some(key),
+                locked_until: None,
                 username: form.username.chars().take(64).collect(),
             },
         )
     };
-    match state.app.log_in(&form.username, &form.password).await {
+    match state.app.log_in(&form.username, &form.password, peer).await {
         Ok(logged_in) => {
             let secure = state.app.config().secure_cookies;
             let max_age = i64::from(state.app.config().session_hours) * 3600;
@@ -206,6 +215,22 @@ pub async fn log_in(State(state): State<AppState>, ctx: Ctx, Form(form): Form<Lo
         }
         Err(AppError::InvalidCredentials) => failed("login-failed", StatusCode::UNAUTHORIZED),
         Err(AppError::AccountDisabled) => failed("login-disabled", StatusCode::FORBIDDEN),
+        Err(AppError::LoginLocked { until_ms }) => {
+            let mut response = render(
+                StatusCode::TOO_MANY_REQUESTS,
+                LoginPage {
+                    l: ctx.layout(),
+                    error: None,
+                    locked_until: Some(crate::forms::utc_minute(until_ms)),
+                    username: form.username.chars().take(64).collect(),
+                },
+            );
+            let seconds = ((until_ms - razam_app::now_ms()) / 1000).max(1);
+            if let Ok(value) = header::HeaderValue::from_str(&seconds.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            response
+        }
         Err(e) => app_error(&ctx, e),
     }
 }

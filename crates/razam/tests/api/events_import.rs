@@ -199,7 +199,7 @@ async fn events_import_all_or_nothing_and_once(app: TestApp) {
 
     // Only those who may import in bulk may import.
     add_user(a, "ales", "Тэст", Role::Documenter, "ales-password-1").await;
-    let documenter = Actor::Account(a.log_in("ales", "ales-password-1").await.unwrap().user);
+    let documenter = Actor::Account(a.log_in("ales", "ales-password-1", None).await.unwrap().user);
     assert!(matches!(
         a.import_events(&documenter, events_file().as_bytes(), true).await,
         Err(razam_app::AppError::Forbidden)

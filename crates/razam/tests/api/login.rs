@@ -167,3 +167,72 @@ async fn behind_tls_cookies_are_secure_and_hsts_is_sent() {
     assert!(session.ends_with("; Secure"), "{session}");
     assert!(r.headers().get("strict-transport-security").is_some());
 }
+
+/// The audit entries `login.locked` of account `id`.
+async fn lock_entries(app: &TestApp, id: &str) -> usize {
+    crate::api::sql(
+        app,
+        &format!("SELECT action, object FROM audit_log WHERE action = 'login.locked' AND object = 'account:{id}'"),
+    )
+    .await
+    .len()
+}
+
+#[tokio::test]
+async fn failed_logins_lock_the_name_even_for_the_right_password_and_no_other_account() {
+    let app = crate::helpers::spawn_app().await;
+    add_user(&app.app, "ales", "Алесь", Role::Documenter, "ales-password-1").await;
+    add_user(&app.app, "hanna", "Ганна", Role::Documenter, "hanna-password-1").await;
+    let id = crate::api::sql(
+        &app,
+        "SELECT CAST(id AS TEXT), role FROM accounts WHERE role = 'documenter'",
+    )
+    .await
+    .into_iter()
+    .map(|(id, _)| id)
+    .min()
+    .unwrap();
+    let c = client();
+    // The default: five failures within 15 minutes lock the name.
+    for n in 1..=5 {
+        let r = app.log_in(&c, "ales", &format!("guess-{n}")).await;
+        assert_eq!(r.status(), 401, "guess {n} is only wrong");
+    }
+    assert_eq!(lock_entries(&app, &id).await, 1, "the lock is audited once");
+    for name in ["ales", " ALES "] {
+        let r = app.log_in(&c, name, "ales-password-1").await;
+        assert_eq!(r.status(), 429, "locked, even with the right password");
+        assert!(r.headers().get("retry-after").is_some());
+        let page = r.text().await.unwrap();
+        assert!(page.contains("id=\"login-locked\""), "{page}");
+        assert!(page.contains("(UTC)"), "the page says until when: {page}");
+    }
+    // Another account from the same address is not touched.
+    assert_eq!(app.log_in(&client(), "hanna", "hanna-password-1").await.status(), 303);
+
+    // An unknown name is locked the same way: the lock tells nobody which names exist.
+    for n in 1..=5 {
+        assert_eq!(app.log_in(&c, "nobody-here", &format!("guess-{n}")).await.status(), 401);
+    }
+    assert_eq!(app.log_in(&c, "nobody-here", "guess-6").await.status(), 429);
+}
+
+#[tokio::test]
+async fn one_address_trying_many_names_is_locked_by_its_own_limit() {
+    let app = crate::helpers::spawn_app_configured(
+        crate::helpers::Db::Sqlite,
+        "[login]\nfailures_per_address = 3\nlockout_minutes = 1",
+    )
+    .await
+    .unwrap();
+    add_user(&app.app, "ales", "Алесь", Role::Documenter, "ales-password-1").await;
+    let c = client();
+    for name in ["a1", "a2", "a3"] {
+        assert_eq!(app.log_in(&c, name, "guess").await.status(), 401);
+    }
+    assert_eq!(
+        app.log_in(&c, "ales", "ales-password-1").await.status(),
+        429,
+        "the address is locked, whatever the name"
+    );
+}

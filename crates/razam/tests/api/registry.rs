@@ -12,7 +12,7 @@ use crate::on_both_databases;
 async fn actor(app: &TestApp, username: &str, role: Role) -> Actor {
     let password = format!("{username}-password-1");
     add_user(&app.app, username, "Тэст", role, &password).await;
-    Actor::Account(app.app.log_in(username, &password).await.unwrap().user)
+    Actor::Account(app.app.log_in(username, &password, None).await.unwrap().user)
 }
 
 fn person(given: &str, family: &str, level: Confidentiality) -> PersonInput {

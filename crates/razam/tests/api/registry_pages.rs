@@ -382,7 +382,7 @@ async fn add_person_as_cli(app: &razam_app::App, actor: &Actor, input: &PersonIn
 async fn cli_reader(app: &TestApp) -> Actor {
     Actor::Account(
         app.app
-            .log_in(crate::helpers::ADMIN, crate::helpers::ADMIN_PASSWORD)
+            .log_in(crate::helpers::ADMIN, crate::helpers::ADMIN_PASSWORD, None)
             .await
             .unwrap()
             .user,

@@ -18,7 +18,7 @@ use crate::on_both_databases;
 async fn actor(app: &TestApp, username: &str, role: Role) -> Actor {
     let password = format!("{username}-password-1");
     add_user(&app.app, username, "Тэст", role, &password).await;
-    Actor::Account(app.app.log_in(username, &password).await.unwrap().user)
+    Actor::Account(app.app.log_in(username, &password, None).await.unwrap().user)
 }
 
 fn person(family: &str, given: &str, patronymic: &str, level: Confidentiality) -> PersonInput {
@@ -438,7 +438,7 @@ on_both_databases!(the_index_is_rebuilt_the_same_after_a_restart);
 async fn the_page_and_the_api_search(app: TestApp) {
     let password = "ales-password-1";
     add_user(&app.app, "ales", "Алесь", Role::Documenter, password).await;
-    let documenter = Actor::Account(app.app.log_in("ales", password).await.unwrap().user);
+    let documenter = Actor::Account(app.app.log_in("ales", password, None).await.unwrap().user);
     let id = app
         .app
         .create_person(
