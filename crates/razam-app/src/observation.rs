@@ -23,7 +23,9 @@ use razam_store::AuditObject;
 use razam_store::observation::{ElectionId, ElectionRow, NewElection};
 use serde::Serialize;
 
-pub use counts::{CountForm, CountInput, DayCount, Resolution, StationDayKey, VIOLATIONS, day_counts, violation_names};
+pub use counts::{
+    CountForm, CountInput, DayCount, NOTE_MAX, Resolution, StationDayKey, VIOLATIONS, day_counts, violation_names,
+};
 pub use discrepancy::{Comparison, Discrepancies, RegionTotals, StationDiscrepancy, discrepancies};
 pub use protocols::{ProtocolImportReport, protocol_bytes};
 pub use razam_forensics;

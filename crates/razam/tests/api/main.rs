@@ -16,6 +16,7 @@ mod i18n;
 mod intake;
 mod link;
 mod login;
+mod observation;
 mod observe;
 mod registry;
 mod registry_pages;
