@@ -754,3 +754,30 @@ Brest / 1 Brest / 1,2024-03-15,observer-zubr-7,300,08:00,20:00,,\n";
     assert!(status.is_redirection());
 }
 on_both_databases!(discrepancies_are_flagged_above_the_tolerance_and_the_public_report_names_no_observer);
+
+#[tokio::test]
+async fn the_demo_election_shows_inflated_stations_a_conflict_and_a_broken_protocol() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = razam_app::demo::prepare(&dir.path().join("demo"), &razam_app::config::Overrides::default())
+        .await
+        .unwrap();
+    let elections = app.elections().await.unwrap();
+    assert_eq!(elections.len(), 1);
+    let report = app.public_report(elections[0].id).await.unwrap();
+    assert_eq!((report.stations, report.observed_stations), (70, 12));
+    let d = &report.discrepancies;
+    assert_eq!(d.in_conflict, 1);
+    let mut flagged: Vec<&str> = d.rows.iter().filter(|r| r.flagged).map(|r| r.code.as_str()).collect();
+    flagged.sort_unstable();
+    flagged.dedup();
+    assert_eq!(flagged.len(), 3, "{flagged:?}");
+    assert_eq!(
+        d.total.flagged, 6,
+        "early voting and election day at each inflated station"
+    );
+    assert_eq!(report.protocols.as_ref().unwrap().failing_stations, 1);
+    assert!(report.forensics.as_ref().unwrap().svg.starts_with("<svg"));
+    let conflicts = app.election_counts(&Actor::Cli, elections[0].id).await.unwrap();
+    assert_eq!(conflicts.values().filter(|c| c.conflict).count(), 1);
+    app.close().await;
+}
