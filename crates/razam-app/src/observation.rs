@@ -83,10 +83,10 @@ impl ElectionView {
     }
 }
 
-/// The forensics last computed per election, with the protocol import they were computed
+/// The protocols and their forensics last computed per election, with the import they came
 /// from: the Monte Carlo over 95,000 stations takes seconds, the page is read far more often.
 #[derive(Default)]
-pub(crate) struct ForensicsCache(tokio::sync::Mutex<HashMap<ElectionId, (i64, Arc<Forensics>)>>);
+pub(crate) struct ForensicsCache(tokio::sync::Mutex<HashMap<ElectionId, (i64, Arc<report::Protocols>)>>);
 
 /// A parsed election: name, round, and `(day, kind)` of each voting day.
 pub type ParsedElection = (String, i64, Vec<(String, &'static str)>);

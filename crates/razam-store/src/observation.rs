@@ -190,6 +190,9 @@ pub trait ObservationStore: Send + Sync {
 /// below both databases' limits.
 pub(crate) const ROWS: usize = 500;
 
+/// Protocols read back per statement.
+pub(crate) const PAGE: i64 = 5_000;
+
 pub(crate) const COUNT_COLUMNS: &str = "c.id, c.station_id, c.day, c.account_id, c.voters, c.window_from, \
      c.window_to, c.flags, c.note_sealed, c.paper, c.entered_by, c.submitted_at_ms";
 pub(crate) const STATION_COLUMNS: &str = "s.id, s.election_id, s.code, s.region, s.address, s.registered";
@@ -707,14 +710,29 @@ macro_rules! impl_observation_store {
                 &self,
                 election: $crate::observation::ElectionId,
             ) -> Result<Vec<$crate::observation::ProtocolRow>, StoreError> {
-                let rows = sqlx::query(&format!(
-                    "SELECT {} FROM protocols WHERE election_id = $1 ORDER BY line",
-                    $crate::observation::PROTOCOL_COLUMNS
-                ))
-                .bind(election)
-                .fetch_all(self.reader())
-                .await?;
-                rows.iter().map(observation_sql::protocol_from).collect()
+                // A page at a time: 95,000 database rows held at once cost far more memory
+                // than the protocols they become.
+                let mut out = Vec::new();
+                let mut after = i64::MIN;
+                loop {
+                    let rows = sqlx::query(&format!(
+                        "SELECT {} FROM protocols WHERE election_id = $1 AND line > $2 ORDER BY line LIMIT $3",
+                        $crate::observation::PROTOCOL_COLUMNS
+                    ))
+                    .bind(election)
+                    .bind(after)
+                    .bind($crate::observation::PAGE)
+                    .fetch_all(self.reader())
+                    .await?;
+                    for row in &rows {
+                        out.push(observation_sql::protocol_from(row)?);
+                    }
+                    match out.last() {
+                        Some(last) if rows.len() as i64 == $crate::observation::PAGE => after = last.line,
+                        _ => break,
+                    }
+                }
+                Ok(out)
             }
         }
     };

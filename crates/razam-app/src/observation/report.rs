@@ -73,6 +73,13 @@ pub struct ForensicsOptions {
     pub pvt_sample: usize,
 }
 
+/// An election's protocols as imported, with what is computed from them once.
+pub(crate) struct Protocols {
+    rows: Vec<razam_store::observation::ProtocolRow>,
+    summary: ProtocolSummary,
+    forensics: Arc<Forensics>,
+}
+
 /// The public report: stations, counts and protocols; never an observer.
 #[derive(Debug, Clone, Serialize)]
 pub struct PublicReport {
@@ -87,25 +94,58 @@ pub struct PublicReport {
 }
 
 impl App {
-    async fn protocol_summary(&self, election: ElectionId) -> Result<Option<(ProtocolSummary, i64)>, AppError> {
+    /// An election's protocols with their arithmetic and forensics, computed once per import
+    /// and kept: the page is read far more often than protocols are imported.
+    async fn protocols_of(&self, election: ElectionId) -> Result<Option<Arc<Protocols>>, AppError> {
         let Some(import) = self.store.protocol_import(election).await? else {
             return Ok(None);
         };
+        let ForensicsCache(cache) = &self.observation_forensics;
+        let mut cache = cache.lock().await;
+        if let Some((id, p)) = cache.get(&election)
+            && *id == import.id
+        {
+            return Ok(Some(p.clone()));
+        }
         let rows = self.store.protocols(election).await?;
-        let e = election_of(&import.candidates, &rows);
-        let check = arithmetic::check(&e);
-        Ok(Some((
-            ProtocolSummary {
-                format: import.format,
-                stations: rows.len(),
-                candidates: import.candidates,
-                imported_at_ms: import.imported_at_ms,
-                rows_checked: check.rows_checked,
-                failing_stations: check.failing_rows,
-                failures: arithmetic::failures(&e),
-            },
-            import.id,
-        )))
+        let options = razam_forensics::Options::default();
+        let p = tokio::task::spawn_blocking(move || {
+            let e = election_of(&import.candidates, &rows);
+            let check = arithmetic::check(&e);
+            let report = razam_forensics::analyse(&e, &options);
+            let svg = report
+                .fingerprint
+                .as_ref()
+                .map(|fp| razam_forensics::fingerprint::svg(fp, "turnout × leader's result"))
+                .unwrap_or_default();
+            Protocols {
+                summary: ProtocolSummary {
+                    format: import.format,
+                    stations: rows.len(),
+                    candidates: import.candidates,
+                    imported_at_ms: import.imported_at_ms,
+                    rows_checked: check.rows_checked,
+                    failing_stations: check.failing_rows,
+                    failures: arithmetic::failures(&e),
+                },
+                forensics: Arc::new(Forensics {
+                    report,
+                    svg,
+                    options: ForensicsOptions {
+                        seed: options.seed,
+                        repetitions: options.repetitions,
+                        bootstrap: options.bootstrap,
+                        pvt_sample: options.pvt_sample,
+                    },
+                }),
+                rows,
+            }
+        })
+        .await
+        .map_err(|e| AppError::BadInput(format!("the forensics stopped: {e}")))?;
+        let p = Arc::new(p);
+        cache.insert(election, (import.id, p.clone()));
+        Ok(Some(p))
     }
 
     /// The working view of an election: stations with their observers and counts, the
@@ -125,8 +165,9 @@ impl App {
                     .unwrap_or_else(|| format!("account:{account}")),
             );
         }
-        let protocols = self.store.protocols(election).await?;
-        let discrepancies = discrepancies(&view, &stations, &counts, &protocols);
+        let protocols = self.protocols_of(election).await?;
+        let rows = protocols.as_ref().map_or(&[][..], |p| &p.rows[..]);
+        let discrepancies = discrepancies(&view, &stations, &counts, rows);
         let conflicts = counts.values().filter(|d| d.conflict).cloned().collect();
         let views = stations
             .iter()
@@ -144,7 +185,7 @@ impl App {
             stations: views,
             conflicts,
             discrepancies,
-            protocols: self.protocol_summary(election).await?.map(|(s, _)| s),
+            protocols: protocols.map(|p| p.summary.clone()),
         })
     }
 
@@ -154,8 +195,9 @@ impl App {
         let view = self.election(election).await?;
         let stations = self.store.stations(election).await?;
         let counts = self.counts_of(election).await?;
-        let protocols = self.store.protocols(election).await?;
-        let discrepancies = discrepancies(&view, &stations, &counts, &protocols);
+        let protocols = self.protocols_of(election).await?;
+        let rows = protocols.as_ref().map_or(&[][..], |p| &p.rows[..]);
+        let discrepancies = discrepancies(&view, &stations, &counts, rows);
         let mut flagged_stations = vec![std::collections::BTreeSet::new(); VIOLATIONS.len()];
         let mut observed = std::collections::BTreeSet::new();
         for d in counts.values() {
@@ -174,66 +216,14 @@ impl App {
                 stations: Published::of(set.len() as i64),
             })
             .collect();
-        let summary = self.protocol_summary(election).await?;
-        let forensics = match &summary {
-            Some((_, import_id)) => Some(self.forensics(election, *import_id, &protocols).await?),
-            None => None,
-        };
         Ok(PublicReport {
             election: view,
             stations: stations.len(),
             observed_stations: observed.len(),
             violations,
             discrepancies,
-            protocols: summary.map(|(s, _)| s),
-            forensics,
+            protocols: protocols.as_ref().map(|p| p.summary.clone()),
+            forensics: protocols.map(|p| p.forensics.clone()),
         })
-    }
-
-    /// The forensics of an election's protocols, computed once per import.
-    async fn forensics(
-        &self,
-        election: ElectionId,
-        import_id: i64,
-        rows: &[razam_store::observation::ProtocolRow],
-    ) -> Result<Arc<Forensics>, AppError> {
-        let ForensicsCache(cache) = &self.observation_forensics;
-        let mut cache = cache.lock().await;
-        if let Some((id, f)) = cache.get(&election)
-            && *id == import_id
-        {
-            return Ok(f.clone());
-        }
-        let candidates = self
-            .store
-            .protocol_import(election)
-            .await?
-            .map(|i| i.candidates)
-            .unwrap_or_default();
-        let e = election_of(&candidates, rows);
-        let options = razam_forensics::Options::default();
-        let f = tokio::task::spawn_blocking(move || {
-            let report = razam_forensics::analyse(&e, &options);
-            let svg = report
-                .fingerprint
-                .as_ref()
-                .map(|fp| razam_forensics::fingerprint::svg(fp, "turnout × leader's result"))
-                .unwrap_or_default();
-            Forensics {
-                report,
-                svg,
-                options: ForensicsOptions {
-                    seed: options.seed,
-                    repetitions: options.repetitions,
-                    bootstrap: options.bootstrap,
-                    pvt_sample: options.pvt_sample,
-                },
-            }
-        })
-        .await
-        .map_err(|e| AppError::BadInput(format!("the forensics stopped: {e}")))?;
-        let f = Arc::new(f);
-        cache.insert(election, (import_id, f.clone()));
-        Ok(f)
     }
 }

@@ -117,3 +117,5 @@ CREATE TABLE protocols (
     votes TEXT NOT NULL,
     PRIMARY KEY (election_id, station_code)
 ) STRICT;
+-- Read back in file order, a page at a time.
+CREATE INDEX protocols_by_line ON protocols(election_id, line);
