@@ -3,6 +3,7 @@
 mod observation;
 mod registry;
 
+pub use observation::PROTOCOL_HEADER;
 pub use registry::{DemoCounts, NOTE};
 
 use std::path::Path;

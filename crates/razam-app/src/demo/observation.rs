@@ -32,7 +32,8 @@ const CONFLICT: usize = 7;
 /// An unobserved station whose protocol does not add up.
 const BROKEN: usize = 40;
 
-const HEADER: [&str; 18] = [
+/// The header of a Russian CEC per-station protocol with two candidates, as the demo writes it.
+pub const PROTOCOL_HEADER: [&str; 18] = [
     "region",
     "tik",
     "uik",
@@ -123,7 +124,11 @@ fn csv_cell(text: &str) -> String {
 /// The protocols as the commission wrote them: honest, except the inflated and the broken.
 fn protocols(stations: &[DemoStation]) -> String {
     let mut rng = Rng(26);
-    let mut out = HEADER.iter().map(|h| csv_cell(h)).collect::<Vec<_>>().join(",");
+    let mut out = PROTOCOL_HEADER
+        .iter()
+        .map(|h| csv_cell(h))
+        .collect::<Vec<_>>()
+        .join(",");
     out.push('\n');
     for (i, s) in stations.iter().enumerate() {
         let (mut early, mut day) = (s.early.iter().sum::<u64>(), s.day);

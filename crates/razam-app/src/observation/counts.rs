@@ -551,24 +551,33 @@ fn column_message(key: &str) -> String {
     .to_owned()
 }
 
+/// A count as stored, for the tests of this module and its neighbours: the account is the id.
+#[cfg(test)]
+pub(crate) fn count_row(id: i64, station: i64, day: &str, voters: i64) -> CountRow {
+    CountRow {
+        id,
+        station_id: station,
+        day: day.into(),
+        account_id: id,
+        voters,
+        window_from: "08:00".into(),
+        window_to: "20:00".into(),
+        flags: 0,
+        note_sealed: None,
+        paper: false,
+        entered_by: String::new(),
+        submitted_at_ms: 0,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn count(id: i64, station: i64, account: i64, voters: i64) -> CountRow {
         CountRow {
-            id,
-            station_id: station,
-            day: "2020-08-09".into(),
             account_id: account,
-            voters,
-            window_from: "08:00".into(),
-            window_to: "20:00".into(),
-            flags: 0,
-            note_sealed: None,
-            paper: false,
-            entered_by: String::new(),
-            submitted_at_ms: 0,
+            ..count_row(id, station, "2020-08-09", voters)
         }
     }
 

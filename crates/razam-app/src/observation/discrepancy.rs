@@ -189,8 +189,7 @@ pub fn discrepancies(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::observation::counts::day_counts;
-    use razam_store::observation::CountRow;
+    use crate::observation::counts::{count_row as count, day_counts};
 
     #[test]
     fn the_tolerance_is_a_share_of_the_count() {
@@ -199,23 +198,6 @@ mod tests {
         assert!(exceeds(1000, 899, 10));
         assert!(!exceeds(0, 0, 10));
         assert!(exceeds(0, 1, 10));
-    }
-
-    fn count(id: i64, station: i64, day: &str, voters: i64) -> CountRow {
-        CountRow {
-            id,
-            station_id: station,
-            day: day.into(),
-            account_id: id,
-            voters,
-            window_from: "08:00".into(),
-            window_to: "20:00".into(),
-            flags: 0,
-            note_sealed: None,
-            paper: false,
-            entered_by: String::new(),
-            submitted_at_ms: 0,
-        }
     }
 
     #[test]
