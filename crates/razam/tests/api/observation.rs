@@ -397,6 +397,19 @@ async fn only_an_assigned_observer_counts_and_a_reviewer_settles_a_conflict(app:
     }
     // The audit names ids, never a note or a reason.
     assert!(!audit.iter().any(|(_, _, o)| o.contains("chair") || o.contains("video")));
+    // The note and the reason are sealed: not in any file of the data folder (SQLite).
+    if app.db == Db::Sqlite {
+        for file in crate::helpers::files_below(&app.data_dir()) {
+            let bytes = std::fs::read(&file).unwrap();
+            for secret in ["The chair covered the box", "Matches the station's video"] {
+                assert!(
+                    !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                    "{secret} in {}",
+                    file.display()
+                );
+            }
+        }
+    }
 }
 on_both_databases!(only_an_assigned_observer_counts_and_a_reviewer_settles_a_conflict);
 
