@@ -95,8 +95,9 @@ fn stations() -> Vec<DemoStation> {
     for region in REGIONS {
         for uik in 1..=STATIONS_PER_REGION {
             let registered = 1200 + rng.below(1800);
-            // About 55 % turnout, a fifth of it early.
-            let total = registered * (45 + rng.below(20)) / 100;
+            // About 55 % turnout, a fifth of it early. Drawn in hundredths of a percent, so
+            // that the honest stations show no integer percentages beyond chance.
+            let total = registered * (4500 + rng.below(2000)) / 10_000;
             let early_total = total / 5;
             let mut early = [0u64; 5];
             for (i, e) in early.iter_mut().enumerate() {
@@ -133,7 +134,7 @@ fn protocols(stations: &[DemoStation]) -> String {
     for (i, s) in stations.iter().enumerate() {
         let (mut early, mut day) = (s.early.iter().sum::<u64>(), s.day);
         let issued_honest = early + day + s.outside;
-        let mut leader = issued_honest * (55 + rng.below(15)) / 100;
+        let mut leader = issued_honest * (5500 + rng.below(1500)) / 10_000;
         if INFLATED.contains(&i) {
             // Ballots added for the leader: early voting by a half, election day by a third.
             let (add_early, add_day) = (early / 2, day / 3);
