@@ -644,7 +644,8 @@ async fn read_upload(mut multipart: Multipart) -> Option<Upload> {
         bytes: Vec::new(),
     };
     let mut text = Vec::new();
-    while let Ok(Some(field)) = multipart.next_field().await {
+    // A body cut short or over the limit is refused whole, never read in part.
+    while let Some(field) = multipart.next_field().await.ok()? {
         let name = field.name().unwrap_or_default().to_owned();
         let bytes = field.bytes().await.ok()?;
         match name.as_str() {
