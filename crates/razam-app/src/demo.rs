@@ -1,7 +1,9 @@
 //! The demo instance behind the README's run command: fictional people only.
 
+mod observation;
 mod registry;
 
+pub use observation::PROTOCOL_HEADER;
 pub use registry::{DemoCounts, NOTE};
 
 use std::path::Path;
@@ -22,6 +24,8 @@ pub const DEMO_USERS: &[(&str, &str, Role, &str)] = &[
     ("ales", "Алесь Дакументатар", Role::Documenter, "demo-password"),
     ("hanna", "Ганна Рэцэнзентка", Role::Reviewer, "demo-password"),
     ("volha", "Вольга Каардынатарка", Role::Coordinator, "demo-password"),
+    ("zmicer", "Назіральнік З.", Role::Observer, "demo-password"),
+    ("lesia", "Назіральніца Л.", Role::Observer, "demo-password"),
 ];
 
 /// Whether `dir` holds the demo instance already.
@@ -55,6 +59,8 @@ pub async fn prepare(dir: &Path, overrides: &Overrides) -> Result<App, AppError>
             recognised = counts.recognised,
             "demo registry written"
         );
+        let election = app.write_demo_observation().await?;
+        tracing::info!(election, "demo election written");
     }
     Ok(app)
 }

@@ -66,7 +66,7 @@ pub(crate) fn error(line: u64, column: &str, message: String) -> CellError {
 pub(crate) struct Cells<'r> {
     pub line: u64,
     record: &'r csv::StringRecord,
-    index: &'r [usize],
+    index: &'r [Option<usize>],
 }
 
 impl Cells<'_> {
@@ -74,7 +74,7 @@ impl Cells<'_> {
     pub fn get(&self, i: usize) -> &str {
         self.index
             .get(i)
-            .and_then(|&at| self.record.get(at))
+            .and_then(|&at| at.and_then(|at| self.record.get(at)))
             .unwrap_or("")
             .trim()
     }
@@ -86,6 +86,17 @@ impl Cells<'_> {
 pub(crate) fn read_rows<R>(
     bytes: &[u8],
     columns: &[&str],
+    row: impl FnMut(&Cells<'_>, &mut Vec<CellError>) -> Option<R>,
+) -> Result<Vec<R>, Vec<CellError>> {
+    read_rows_with_optional(bytes, columns, &[], row)
+}
+
+/// [`read_rows`] where the columns in `optional` (a subset of `columns`) may be left out of
+/// the header; their cells then read as empty.
+pub(crate) fn read_rows_with_optional<R>(
+    bytes: &[u8],
+    columns: &[&str],
+    optional: &[&str],
     mut row: impl FnMut(&Cells<'_>, &mut Vec<CellError>) -> Option<R>,
 ) -> Result<Vec<R>, Vec<CellError>> {
     let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
@@ -96,7 +107,7 @@ pub(crate) fn read_rows<R>(
     };
     let mut errors = Vec::new();
     for column in columns {
-        if !headers.iter().any(|h| h == column) {
+        if !optional.contains(column) && !headers.iter().any(|h| h == column) {
             errors.push(error(1, column, "this column is missing from the header".into()));
         }
     }
@@ -112,10 +123,7 @@ pub(crate) fn read_rows<R>(
     if !errors.is_empty() {
         return Err(errors);
     }
-    let index: Vec<usize> = columns
-        .iter()
-        .map(|c| headers.iter().position(|h| h == c).unwrap_or(0))
-        .collect();
+    let index: Vec<Option<usize>> = columns.iter().map(|c| headers.iter().position(|h| h == c)).collect();
     let mut rows = Vec::new();
     for record in reader.records() {
         let record = match record {

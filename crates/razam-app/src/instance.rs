@@ -155,6 +155,7 @@ impl App {
             dummy_hash,
             figures: tokio::sync::Mutex::new(None),
             search: crate::search::SearchState::default(),
+            observation_forensics: crate::observation::ForensicsCache::default(),
         })
     }
 

@@ -18,6 +18,7 @@ pub mod import;
 pub mod instance;
 pub mod intake;
 pub mod merges;
+pub mod observation;
 mod passwords;
 pub mod prisoners;
 pub mod registry;
@@ -61,6 +62,8 @@ pub struct App {
     figures: tokio::sync::Mutex<Option<(String, i64, figures::PublicFigures)>>,
     /// The in-memory search indexes (names and texts are sealed on disk).
     search: search::SearchState,
+    /// The forensics of each election's protocols, computed once per import.
+    observation_forensics: observation::ForensicsCache,
 }
 
 struct Keys {

@@ -34,6 +34,15 @@ pub enum Permission {
     /// Export what the role may read to a file (CSV, XLSX), in the clear. Only the roles
     /// that keep the registry: a file leaves the vault, so read-only roles read on screen.
     Export,
+    /// Create elections, import polling stations and protocols, assign observers, enter
+    /// observers' paper forms.
+    ManageElections,
+    /// Read an election's counts, conflicts and discrepancies with the observers' names.
+    ReadObservation,
+    /// Submit counts at the stations one is assigned to (the app checks the assignment).
+    SubmitCounts,
+    /// Settle disagreeing counts of one station and day.
+    ResolveCounts,
 }
 
 impl Role {
@@ -80,6 +89,12 @@ impl Role {
             Permission::Recognise => matches!(self, Role::Admin | Role::Reviewer),
             Permission::BulkData => matches!(self, Role::Admin | Role::Reviewer),
             Permission::Export => matches!(self, Role::Admin | Role::Reviewer | Role::Documenter),
+            Permission::ManageElections => matches!(self, Role::Admin | Role::Coordinator),
+            Permission::ReadObservation => matches!(self, Role::Admin | Role::Coordinator | Role::Reviewer),
+            // Only observers count: an administrator or coordinator enters an observer's paper
+            // form in the observer's name (ManageElections), never a count of their own.
+            Permission::SubmitCounts => self == Role::Observer,
+            Permission::ResolveCounts => matches!(self, Role::Admin | Role::Reviewer),
         }
     }
 }
@@ -116,6 +131,25 @@ mod tests {
         assert!(Role::Documenter.may(Permission::WriteRegistry));
         assert!(!Role::Documenter.may(Permission::Recognise));
         assert!(Role::Reviewer.may(Permission::Recognise));
+    }
+
+    #[test]
+    fn observers_only_count_and_coordinators_run_elections() {
+        for role in Role::ALL {
+            assert_eq!(role.may(Permission::SubmitCounts), role == Role::Observer);
+        }
+        for p in [
+            Permission::ManageElections,
+            Permission::ReadObservation,
+            Permission::ResolveCounts,
+            Permission::ReadRegistry,
+        ] {
+            assert!(!Role::Observer.may(p));
+        }
+        assert!(Role::Coordinator.may(Permission::ManageElections));
+        assert!(!Role::Coordinator.may(Permission::ResolveCounts));
+        assert!(Role::Reviewer.may(Permission::ResolveCounts));
+        assert!(!Role::Reviewer.may(Permission::ManageElections));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! state is one transaction that also appends its audit entry.
 
 pub mod migrations;
+pub mod observation;
 mod postgres;
 pub mod registry;
 mod sqlite;
@@ -123,7 +124,7 @@ impl std::fmt::Debug for DatabaseLocation {
 
 /// The storage interface. Implementations: [`SqliteStore`], [`PostgresStore`].
 #[async_trait::async_trait]
-pub trait Store: registry::RegistryStore + tokens::TokenStore + Send + Sync {
+pub trait Store: registry::RegistryStore + tokens::TokenStore + observation::ObservationStore + Send + Sync {
     /// `sqlite` or `postgres`.
     fn kind(&self) -> &'static str;
 

@@ -139,6 +139,12 @@ mod tests {
             include_str!("../templates/form_errors.html"),
             include_str!("../templates/triage.html"),
             include_str!("../templates/triage_report.html"),
+            include_str!("../templates/observation_list.html"),
+            include_str!("../templates/observation_report.html"),
+            include_str!("../templates/observation_work.html"),
+            include_str!("../templates/observation_import.html"),
+            include_str!("../templates/observe_stations.html"),
+            include_str!("../templates/observe_count.html"),
         ];
         let mut used = Vec::new();
         for source in templates {
@@ -194,6 +200,29 @@ mod tests {
             )
             .collect();
         used.extend(built.iter().map(String::as_str));
+        // The observation pages, the app's count-form errors, the flags and comparisons.
+        let observation: Vec<String> = razam_app::observation::VIOLATIONS
+            .iter()
+            .map(|f| format!("observe-flag-{f}"))
+            .chain(
+                ["early", "election_day", "all_days"]
+                    .iter()
+                    .map(|c| format!("observe-comparison-{c}")),
+            )
+            .collect();
+        used.extend(observation.iter().map(String::as_str));
+        for source in [
+            include_str!("observation.rs"),
+            include_str!("../../razam-app/src/observation/counts.rs"),
+        ] {
+            used.extend(
+                source
+                    .split('"')
+                    .skip(1)
+                    .step_by(2)
+                    .filter(|s| s.starts_with("observe-") && !s.contains('{')),
+            );
+        }
         // The intake pages and the app's form errors, likewise.
         for source in [include_str!("intake.rs"), include_str!("../../razam-app/src/intake.rs")] {
             used.extend(

@@ -13,6 +13,7 @@ mod figures;
 mod forms;
 pub mod i18n;
 mod intake;
+mod observation;
 mod pages;
 mod persons;
 mod search;
@@ -80,6 +81,30 @@ pub fn router(app: Arc<App>) -> Result<Router, String> {
         .nest("/api/v1", api::router())
         .route("/export", get(export::page))
         .route("/export/{file}", get(export::download))
+        .route("/observation", get(observation::list).post(observation::create))
+        .route("/observation/{id}", get(observation::report))
+        .route("/observation/{id}/report.json", get(observation::report_json))
+        .route("/observation/{id}/work", get(observation::work))
+        .route("/observation/{id}/tolerance", post(observation::set_tolerance))
+        .route("/observation/{id}/assign", post(observation::assign))
+        .route(
+            "/observation/{id}/stations",
+            post(observation::upload_stations).layer(DefaultBodyLimit::max(observation::UPLOAD_LIMIT)),
+        )
+        .route(
+            "/observation/{id}/counts",
+            post(observation::upload_counts).layer(DefaultBodyLimit::max(observation::UPLOAD_LIMIT)),
+        )
+        .route(
+            "/observation/{id}/protocols",
+            post(observation::upload_protocols).layer(DefaultBodyLimit::max(observation::UPLOAD_LIMIT)),
+        )
+        .route("/observation/stations/{id}/resolve", post(observation::resolve))
+        .route("/observe", get(observation::my_stations))
+        .route(
+            "/observe/{station}",
+            get(observation::count_form).post(observation::submit_count),
+        )
         .route("/report", get(intake::report_form).post(intake::submit))
         .route("/report/thanks", get(intake::thanks))
         .route("/triage", get(intake::queue))

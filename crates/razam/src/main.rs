@@ -418,7 +418,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             output,
             threshold,
         } => link::run(&input, &output, threshold),
-        Command::Observe { command } => observe::run(command),
+        Command::Observe { command } => observe::run(command).await,
         Command::Export {
             what,
             unlock,

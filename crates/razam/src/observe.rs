@@ -1,11 +1,11 @@
-//! `razam observe …`: election observation commands that need no instance.
+//! `razam observe …`: election observation commands: forensics on a file (no instance), and
+//! the import of official protocols into an instance's election.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Subcommand;
-use razam_app::AppError;
+use razam_app::{Actor, AppError};
 use razam_forensics::protocol::{self, Parsed};
 use razam_forensics::{Options, Report};
 
@@ -38,9 +38,150 @@ pub enum ObserveCommand {
         #[arg(long, value_name = "FILE")]
         svg: Option<PathBuf>,
     },
+    /// Create an election with its voting days; prints its number.
+    NewElection {
+        #[command(flatten)]
+        unlock: crate::UnlockArgs,
+        #[arg(long)]
+        name: String,
+        /// The round (default 1).
+        #[arg(long, default_value = "1")]
+        round: String,
+        /// Election day, YYYY-MM-DD.
+        #[arg(long, value_name = "DATE")]
+        election_day: String,
+        /// First and last early voting day, YYYY-MM-DD (none without early voting).
+        #[arg(long, value_name = "DATE")]
+        early_from: Option<String>,
+        #[arg(long, value_name = "DATE")]
+        early_to: Option<String>,
+    },
+    /// Import an election's official protocols (CSV, or a .zip holding one) into an instance:
+    /// the Russian CEC per-station protocol or the Belarus 2020 platform file. Replaces the
+    /// protocols imported before; checks the protocol arithmetic and lists every failing
+    /// station. All or nothing.
+    ImportProtocols {
+        #[command(flatten)]
+        unlock: crate::UnlockArgs,
+        /// The election's number (as on its page, /observation/N).
+        #[arg(long, value_name = "N")]
+        election: i64,
+        /// The protocol file.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Check the file and report, without writing anything.
+        #[arg(long)]
+        dry_run: bool,
+        /// `text` or `json` (the report).
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
 }
 
-pub fn run(command: ObserveCommand) -> anyhow::Result<()> {
+pub async fn run(command: ObserveCommand) -> anyhow::Result<()> {
+    if let ObserveCommand::NewElection {
+        unlock,
+        name,
+        round,
+        election_day,
+        early_from,
+        early_to,
+    } = command
+    {
+        let form = razam_app::observation::ElectionForm {
+            name,
+            round,
+            early_from: early_from.unwrap_or_default(),
+            early_to: early_to.unwrap_or_default(),
+            election_day,
+        };
+        let app = crate::open(&unlock, &crate::Overrides::default()).await?;
+        let id = app.create_election(&Actor::Cli, &form).await;
+        app.close().await;
+        println!("{}", id?);
+        return Ok(());
+    }
+    if let ObserveCommand::ImportProtocols {
+        unlock,
+        election,
+        file,
+        dry_run,
+        format,
+    } = command
+    {
+        return import_protocols(&unlock, election, &file, dry_run, &format).await;
+    }
+    forensics(command)
+}
+
+async fn import_protocols(
+    unlock: &crate::UnlockArgs,
+    election: i64,
+    file: &Path,
+    dry_run: bool,
+    format: &str,
+) -> anyhow::Result<()> {
+    crate::check_format(format, &["text", "json"])?;
+    let bytes = std::fs::read(file).map_err(|e| AppError::BadInput(format!("cannot read {}: {e}", file.display())))?;
+    let app = crate::open(unlock, &crate::Overrides::default()).await?;
+    let bar = crate::spinner(if dry_run {
+        "checking the protocols"
+    } else {
+        "importing the protocols"
+    });
+    let report = app.import_protocols(&Actor::Cli, election, bytes, dry_run).await;
+    bar.finish_and_clear();
+    app.close().await;
+    let report = report.map_err(|e| match e {
+        AppError::BadInput(m) => AppError::BadInput(format!("{}: {m}", file.display())),
+        e => e,
+    })?;
+    if format == "json" {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    eprintln!(
+        "{}: {}, {} stations{}",
+        file.display(),
+        report.format_name,
+        report.stations,
+        if report.skipped > 0 {
+            format!(" ({} rows skipped)", report.skipped)
+        } else {
+            String::new()
+        }
+    );
+    eprintln!("columns used:");
+    for (role, names) in &report.columns {
+        eprintln!("  {role}: {}", names.join(" | "));
+    }
+    for note in &report.notes {
+        eprintln!("note: {note}");
+    }
+    let verb = if dry_run { "would be" } else { "were" };
+    println!(
+        "{} protocols {verb} imported into election {election}{}",
+        report.stations,
+        if dry_run { " (dry run: nothing was written)" } else { "" }
+    );
+    println!(
+        "protocol arithmetic: {} stations checked, {} failing",
+        report.rows_checked, report.failing_stations
+    );
+    for f in &report.failures {
+        println!(
+            "  line {}: {}: {} ({} against {})",
+            f.line, f.station, f.relation, f.left, f.right
+        );
+    }
+    println!(
+        "stations of the election without a protocol: {}; protocols of stations the election does not list: {}",
+        report.stations_without_protocol, report.protocols_without_station
+    );
+    Ok(())
+}
+
+fn forensics(command: ObserveCommand) -> anyhow::Result<()> {
     let ObserveCommand::Forensics {
         protocols,
         format,
@@ -49,7 +190,10 @@ pub fn run(command: ObserveCommand) -> anyhow::Result<()> {
         bootstrap,
         pvt_sample,
         svg,
-    } = command;
+    } = command
+    else {
+        return Ok(());
+    };
     if format != "text" && format != "json" {
         return Err(AppError::BadInput("--format: one of text, json".into()).into());
     }
@@ -105,29 +249,8 @@ fn file_name(path: &Path) -> String {
 /// The file's bytes, or those of the one CSV inside a .zip.
 fn read_protocols(path: &Path) -> anyhow::Result<Vec<u8>> {
     let bytes = std::fs::read(path).map_err(|e| AppError::BadInput(format!("cannot read {}: {e}", path.display())))?;
-    if !bytes.starts_with(b"PK\x03\x04") {
-        return Ok(bytes);
-    }
-    let bad = |what: String| AppError::BadInput(format!("{}: {what}", path.display()));
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
-        .map_err(|e| bad(format!("not a readable zip archive: {e}")))?;
-    let csvs: Vec<String> = archive
-        .file_names()
-        .filter_map(Result::ok)
-        .filter(|n| n.to_lowercase().ends_with(".csv") && !n.starts_with("__MACOSX/"))
-        .map(|n| n.into_owned())
-        .collect();
-    let [name] = csvs.as_slice() else {
-        return Err(bad(format!("the archive holds {} CSV files; one is needed", csvs.len())).into());
-    };
-    let mut entry = archive
-        .by_name(name)
-        .map_err(|e| bad(format!("cannot open {name} in the archive: {e}")))?;
-    let mut out = Vec::with_capacity(usize::try_from(entry.size()).unwrap_or(0).min(1 << 30));
-    entry
-        .read_to_end(&mut out)
-        .map_err(|e| bad(format!("cannot unpack {name}: {e}")))?;
-    Ok(out)
+    Ok(razam_app::observation::protocol_bytes(bytes)
+        .map_err(|e| AppError::BadInput(format!("{}: {e}", path.display())))?)
 }
 
 /// What was read, on stderr: the format, the stations, the columns used, the notes.

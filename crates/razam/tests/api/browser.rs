@@ -393,3 +393,50 @@ async fn browser_a_documenter_types_a_latin_spelling_and_finds_the_cyrillic_reco
     );
     browser.quit().await;
 }
+
+#[tokio::test]
+async fn browser_an_observer_sends_a_count_from_the_short_form_with_javascript_off() {
+    let Some(browser) = Browser::start().await else { return };
+    let app = spawn_app().await;
+    let cli = razam_app::Actor::Cli;
+    let form = razam_app::observation::ElectionForm {
+        name: "Presidential election (browser test)".into(),
+        early_from: "2024-03-14".into(),
+        election_day: "2024-03-15".into(),
+        ..Default::default()
+    };
+    let election = app.app.create_election(&cli, &form).await.unwrap();
+    app.app
+        .import_stations(&cli, election, b"code,region\n07-001-0001,Grodno\n", false)
+        .await
+        .unwrap();
+    let station = app.app.stations(election).await.unwrap()[0].id;
+    add_user(&app.app, "zubr7", "Назіральнік", Role::Observer, "zubr7-password-1").await;
+    app.app.assign_observer(&cli, station, "zubr7").await.unwrap();
+
+    log_in_as(&browser, &app, "zubr7", "zubr7-password-1").await;
+    browser.goto(&app.url("/observe")).await;
+    browser.click_to_load(&format!("a[href='/observe/{station}']")).await;
+    // Election day is chosen; the window ends before it begins: refused beside the field.
+    fill(&browser, "f-voters", "812").await;
+    fill(&browser, "f-window_from", "08:00").await;
+    fill(&browser, "f-window_to", "07:00").await;
+    browser.click("#f-removed").await;
+    browser.click_to_load("#count-submit").await;
+    assert_eq!(
+        browser.text("#e-window_to").await,
+        "The window must end after it begins."
+    );
+    assert_eq!(browser.attribute("#f-voters", "value").await, "812");
+    browser.screenshot("browser-observer-count-error.png").await;
+    fill(&browser, "f-window_to", "20:00").await;
+    browser.click_to_load("#count-submit").await;
+    assert!(browser.text("#saved").await.starts_with("Your count is saved."));
+    let counts = app.app.election_counts(&cli, election).await.unwrap();
+    let day = &counts[&(station, "2024-03-15".to_string())];
+    assert_eq!(
+        (day.value, razam_app::observation::violation_names(day.flags)),
+        (Some(812), vec!["removed"])
+    );
+    browser.quit().await;
+}

@@ -18,6 +18,7 @@ mod i18n;
 mod intake;
 mod link;
 mod login;
+mod observation;
 mod observe;
 mod reconnect;
 mod registry;
