@@ -33,6 +33,11 @@ pub const SQLITE: &[Migration] = &[
         name: "person_merges",
         sql: include_str!("../migrations/sqlite/0005_person_merges.sql"),
     },
+    Migration {
+        version: 7,
+        name: "evidence",
+        sql: include_str!("../migrations/sqlite/0007_evidence.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -60,6 +65,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 5,
         name: "person_merges",
         sql: include_str!("../migrations/postgres/0005_person_merges.sql"),
+    },
+    Migration {
+        version: 7,
+        name: "evidence",
+        sql: include_str!("../migrations/postgres/0007_evidence.sql"),
     },
 ];
 

@@ -3,6 +3,7 @@
 //! Exit codes scripts can rely on: 0 success, 1 failure, 2 bad usage or bad input (including
 //! a wrong passphrase). The only crate that uses `anyhow`; it calls razam-app for every rule.
 
+mod evidence;
 mod link;
 mod observe;
 mod secrets;
@@ -137,6 +138,11 @@ enum Command {
         /// Match probability at which two records are linked (default 0.5).
         #[arg(long, value_name = "P")]
         threshold: Option<f64>,
+    },
+    /// Evidence and chain of custody: take files in, write a signed case package, verify one.
+    Evidence {
+        #[command(subcommand)]
+        command: evidence::EvidenceCommand,
     },
     /// Election observation: forensics on official protocols (no instance needed).
     Observe {
@@ -303,6 +309,13 @@ fn main() -> ExitCode {
             }
         };
     }
+    // Verifying a package needs no instance and no async runtime.
+    if let Command::Evidence {
+        command: evidence::EvidenceCommand::Verify { package, identity },
+    } = &cli.command
+    {
+        return evidence::verify(package, identity.as_deref());
+    }
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
@@ -419,6 +432,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             threshold,
         } => link::run(&input, &output, threshold),
         Command::Observe { command } => observe::run(command),
+        Command::Evidence { command } => evidence::run(command).await,
         Command::Export {
             what,
             unlock,
