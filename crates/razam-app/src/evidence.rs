@@ -41,6 +41,8 @@ const SEAL_ITEM: &str = "evidence.item";
 /// The folder under the data folder that holds the sealed files.
 pub const EVIDENCE_DIR: &str = "evidence";
 const REFERENCE_MAX: usize = 200;
+/// Every action a custody log records.
+pub const CUSTODY_ACTIONS: [&str; 5] = ["intake", "view", "download", "sharing-copy", "export"];
 const TEXT_MAX: usize = 10_000;
 
 /// How an item was captured, as the person who brought it says: recorded as given, never
@@ -636,18 +638,12 @@ impl App {
             .collect())
     }
 
-    /// Writes an item's original into `writer` on a blocking thread, after recording the
-    /// download in its custody log. With `sharing`, writes the sharing copy instead (JPEG and
-    /// PNG only). Returns the item. Nothing is held whole in memory.
-    pub async fn download_evidence<W: Write + Send + 'static>(
-        &self,
-        actor: &Actor,
-        id: i64,
-        sharing: bool,
-        writer: W,
-    ) -> Result<ItemView, AppError> {
+    /// Checks that the actor may download the item, records the download in its custody log,
+    /// and returns what writes it out. With `sharing`, the sharing copy instead of the original
+    /// (JPEG and PNG only).
+    pub async fn start_download(&self, actor: &Actor, id: i64, sharing: bool) -> Result<Download, AppError> {
         let row = self.readable_item(actor, id).await?;
-        let view = self.item_view(&row)?;
+        let item = self.item_view(&row)?;
         let path = self.evidence_dir().join(&row.blob);
         let key = zeroize::Zeroizing::new(*self.keys.evidence);
         let format =
@@ -665,25 +661,29 @@ impl App {
             ("download", "evidence.download")
         };
         self.record_custody(actor, &[id], action, audit, "").await?;
-        let blob = row.blob.clone();
-        tokio::task::spawn_blocking(move || -> Result<(), AppError> {
-            let mut writer = writer;
-            match format {
-                None => open_file(&path, &key, &blob, &mut writer),
-                Some(format) => {
-                    let (pipe_reader, mut pipe_writer) = io::pipe().map_err(AppError::io("making a pipe"))?;
-                    let decrypting = std::thread::spawn(move || open_file(&path, &key, &blob, &mut pipe_writer));
-                    strip::strip(format, &mut BufReader::new(pipe_reader), &mut writer)
-                        .map_err(AppError::io("making the sharing copy"))?;
-                    decrypting
-                        .join()
-                        .map_err(|_| AppError::Vault("the decrypting thread failed".into()))?
-                }
-            }
+        Ok(Download {
+            item,
+            path,
+            key,
+            blob: row.blob,
+            format,
         })
-        .await
-        .map_err(|e| AppError::Vault(e.to_string()))??;
-        Ok(view)
+    }
+
+    /// [`App::start_download`] and the writing, on a blocking thread.
+    pub async fn download_evidence<W: Write + Send + 'static>(
+        &self,
+        actor: &Actor,
+        id: i64,
+        sharing: bool,
+        writer: W,
+    ) -> Result<ItemView, AppError> {
+        let download = self.start_download(actor, id, sharing).await?;
+        let item = download.item.clone();
+        tokio::task::spawn_blocking(move || download.write_to(writer))
+            .await
+            .map_err(|e| AppError::Vault(e.to_string()))??;
+        Ok(item)
     }
 
     /// The first bytes of a sealed file (to recognise its format).
@@ -703,6 +703,56 @@ impl App {
         })
         .await
         .map_err(|e| AppError::Vault(e.to_string()))?
+    }
+}
+
+/// An allowed download: the item, and what decrypts it (blocking; 64 KiB at a time).
+pub struct Download {
+    pub item: ItemView,
+    path: PathBuf,
+    key: zeroize::Zeroizing<[u8; 32]>,
+    blob: String,
+    format: Option<strip::Strippable>,
+}
+
+impl Download {
+    /// A file name for the download: the original's, made safe; `sharing-` before a copy.
+    pub fn file_name(&self) -> String {
+        let name = package::safe_name(&self.item.facts.original_name);
+        if self.format.is_some() {
+            format!("sharing-{name}")
+        } else {
+            name
+        }
+    }
+
+    /// Writes the original (or the sharing copy) into `writer`. Blocking.
+    pub fn write_to(self, mut writer: impl Write) -> Result<(), AppError> {
+        let Download {
+            path,
+            key,
+            blob,
+            format,
+            ..
+        } = self;
+        match format {
+            None => open_file(&path, &key, &blob, &mut writer),
+            Some(format) => {
+                let (pipe_reader, mut pipe_writer) = io::pipe().map_err(AppError::io("making a pipe"))?;
+                let decrypting = std::thread::spawn(move || open_file(&path, &key, &blob, &mut pipe_writer));
+                let stripped = strip::strip(format, &mut BufReader::new(pipe_reader), &mut writer);
+                let decrypted = decrypting
+                    .join()
+                    .map_err(|_| AppError::Vault("the decrypting thread failed".into()))?;
+                stripped.map_err(AppError::io("making the sharing copy"))?;
+                match decrypted {
+                    // The copy ended before the original did (bytes after a PNG's IEND): every
+                    // chunk it took had been authenticated before it was handed over.
+                    Err(AppError::Io { source, .. }) if source.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+                    other => other,
+                }
+            }
+        }
     }
 }
 
@@ -741,4 +791,91 @@ pub(crate) fn open_file(path: &Path, key: &[u8; 32], blob: &str, writer: &mut im
         )),
     })?;
     Ok(())
+}
+
+/// A printable dossier of a person: what the person page shows, the sources of each event,
+/// and the evidence attached to the person, to their events or to those events' sources.
+#[derive(Debug, Clone)]
+pub struct PersonDossier {
+    pub page: crate::registry::PersonPage,
+    /// (event id, its sources the reader may read)
+    pub sources: Vec<(i64, Vec<crate::sources::SourceView>)>,
+    pub evidence: Vec<ItemView>,
+}
+
+/// A printable dossier of a case: its items, and the persons and events they are attached to.
+#[derive(Debug, Clone)]
+pub struct CaseDossier {
+    pub case: CaseView,
+    pub items: Vec<ItemView>,
+    pub persons: Vec<crate::registry::PersonView>,
+    pub events: Vec<crate::registry::EventView>,
+}
+
+impl App {
+    /// A person's dossier, as the reader's role may see it. Audited like the person page.
+    pub async fn person_dossier(&self, actor: &Actor, id: i64) -> Result<PersonDossier, AppError> {
+        let page = self.person_page(actor, id).await?;
+        let mut sources = Vec::new();
+        let mut evidence = self.evidence_of_person(actor, id).await?;
+        for (event, _) in &page.events {
+            sources.push((event.id, self.event_sources(actor, event.id).await?));
+            for item in self.evidence_of_event(actor, event.id).await? {
+                if !evidence.iter().any(|e| e.id == item.id) {
+                    evidence.push(item);
+                }
+            }
+        }
+        evidence.sort_by_key(|i| i.id);
+        Ok(PersonDossier {
+            page,
+            sources,
+            evidence,
+        })
+    }
+
+    /// A case's dossier, as the reader's role may see it; reading it is audited.
+    pub async fn case_dossier(&self, actor: &Actor, id: i64) -> Result<CaseDossier, AppError> {
+        let (case, items) = self.evidence_case(actor, id).await?;
+        let levels = self.readable_levels(actor)?;
+        let mut persons = Vec::new();
+        let mut events = Vec::new();
+        for item in &items {
+            let event = match item.attachment {
+                Attachment::Person(p) => {
+                    if let Some(row) = self.store.person(p).await?
+                        && levels.contains(&row.confidentiality.as_str())
+                        && !persons.iter().any(|v: &crate::registry::PersonView| v.id == p)
+                    {
+                        persons.push(self.person_view(&row)?);
+                    }
+                    None
+                }
+                Attachment::Event(e) => Some(e),
+                Attachment::Source(s) => self.store.sources_by_ids(&[s]).await?.first().map(|(e, _)| *e),
+                Attachment::None => None,
+            };
+            if let Some(e) = event
+                && let Some(row) = self.store.event(e).await?
+                && levels.contains(&row.confidentiality.as_str())
+                && !events.iter().any(|v: &crate::registry::EventView| v.id == e)
+            {
+                events.push(self.event_view(&row)?);
+            }
+        }
+        events.sort_by_key(|e| (e.date.map(|d| d.first), e.id));
+        self.store
+            .append_audit(&self.event(
+                actor,
+                "evidence_case.dossier",
+                AuditObject::Named(format!("evidence_case:{id}")),
+            ))
+            .await?;
+        Ok(CaseDossier {
+            case,
+            items,
+            persons,
+            events,
+        })
+    }
 }

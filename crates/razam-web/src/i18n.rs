@@ -139,6 +139,11 @@ mod tests {
             include_str!("../templates/form_errors.html"),
             include_str!("../templates/triage.html"),
             include_str!("../templates/triage_report.html"),
+            include_str!("../templates/evidence_cases.html"),
+            include_str!("../templates/evidence_case.html"),
+            include_str!("../templates/evidence_item.html"),
+            include_str!("../templates/evidence_items.html"),
+            include_str!("../templates/dossier.html"),
         ];
         let mut used = Vec::new();
         for source in templates {
@@ -162,12 +167,15 @@ mod tests {
             "record-",
             "history-",
             "figures-",
+            "evidence-",
+            "dossier-",
         ];
         for handlers in [
             include_str!("pages.rs"),
             include_str!("persons.rs"),
             include_str!("events.rs"),
             include_str!("figures.rs"),
+            include_str!("evidence.rs"),
         ] {
             used.extend(
                 handlers
@@ -187,6 +195,11 @@ mod tests {
             .chain(Confidentiality::ALL.iter().map(|c| format!("level-{c}")))
             .chain(SourceKind::ALL.iter().map(|k| format!("source-{k}")))
             .chain(Region::ALL.iter().map(|r| format!("region-{r}")))
+            .chain(
+                razam_app::evidence::CUSTODY_ACTIONS
+                    .iter()
+                    .map(|a| format!("custody-{a}")),
+            )
             .chain(
                 crate::persons::STATUS_FILTERS
                     .iter()

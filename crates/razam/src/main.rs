@@ -314,7 +314,9 @@ fn main() -> ExitCode {
         command: evidence::EvidenceCommand::Verify { package, identity },
     } = &cli.command
     {
-        return evidence::verify(package, identity.as_deref());
+        let code = evidence::verify(package, identity.as_deref());
+        report_peak_memory();
+        return code;
     }
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
@@ -329,7 +331,9 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(run(cli.command)) {
+    let result = runtime.block_on(run(cli.command));
+    report_peak_memory();
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -338,6 +342,20 @@ fn main() -> ExitCode {
                 .any(|c| c.downcast_ref::<AppError>().is_some_and(AppError::is_bad_input));
             ExitCode::from(if bad_input { 2 } else { 1 })
         }
+    }
+}
+
+/// With `RAZAM_PEAK_RSS` set, prints the process's peak resident memory to stderr at the end
+/// (the evidence benchmark and the bounded-memory test read it).
+fn report_peak_memory() {
+    if std::env::var_os("RAZAM_PEAK_RSS").is_none() {
+        return;
+    }
+    if let Some(line) = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_owned))
+    {
+        eprintln!("peak RSS: {}", line.trim_start_matches("VmHWM:").trim());
     }
 }
 

@@ -148,7 +148,7 @@ fn rfc3339(ms: i64) -> String {
 
 /// A file name safe in any archive tool and any file system: ASCII letters, digits, `.`,
 /// `-`, `_`; other characters become `_`; at most 60 characters, extension kept.
-fn safe_name(name: &str) -> String {
+pub fn safe_name(name: &str) -> String {
     let cleaned: String = name
         .chars()
         .map(|c| {

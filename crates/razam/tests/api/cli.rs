@@ -129,6 +129,9 @@ fn every_subcommand_has_help_and_bad_usage_exits_2() {
         &["backup", "--help"],
         &["restore", "--help"],
         &["vault", "rekey", "--help"],
+        &["evidence", "add", "--help"],
+        &["evidence", "export", "--help"],
+        &["evidence", "verify", "--help"],
     ] {
         let o = run(args, &[]);
         assert_eq!(code(&o), 0, "{args:?}");

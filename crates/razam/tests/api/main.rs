@@ -9,6 +9,7 @@ mod browser;
 mod cli;
 mod duplicates;
 mod events_import;
+mod evidence;
 mod export;
 mod figures;
 mod hangup;
