@@ -19,9 +19,8 @@
 pub mod package;
 pub mod strip;
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use razam_core::custody::CustodyRecord;
@@ -42,7 +41,7 @@ const SEAL_ITEM: &str = "evidence.item";
 pub const EVIDENCE_DIR: &str = "evidence";
 const REFERENCE_MAX: usize = 200;
 /// Every action a custody log records.
-pub const CUSTODY_ACTIONS: [&str; 5] = ["intake", "view", "download", "sharing-copy", "export"];
+pub const CUSTODY_ACTIONS: [&str; 6] = ["intake", "view", "download", "sharing-copy", "export", "export-failed"];
 const TEXT_MAX: usize = 10_000;
 
 /// How an item was captured, as the person who brought it says: recorded as given, never
@@ -292,12 +291,7 @@ fn seal_file(dir: &Path, key: &[u8; 32], reader: impl Read) -> Result<Sealed, Ap
     let path = dir.join(&blob);
     let mut digests = Digests::default();
     let result = (|| -> Result<(), AppError> {
-        let file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&part)
-            .map_err(AppError::io(format!("creating {}", part.display())))?;
+        let file = crate::files::create_private_new(&part)?;
         let mut writer = BufWriter::with_capacity(256 * 1024, file);
         let mut hashing = HashingReader {
             inner: reader,

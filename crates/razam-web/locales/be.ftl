@@ -474,6 +474,7 @@ custody-view = прагляд
 custody-download = спампоўванне
 custody-sharing-copy = спампоўванне копіі для перадачы
 custody-export = экспарт
+custody-export-failed = экспарт не завершаны
 dossier-print = Дасье для друку
 dossier-title = Дасье
 dossier-generated = Складзена

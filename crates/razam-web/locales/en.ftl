@@ -474,6 +474,7 @@ custody-view = viewed
 custody-download = downloaded
 custody-sharing-copy = sharing copy downloaded
 custody-export = exported
+custody-export-failed = export not completed
 dossier-print = Printable dossier
 dossier-title = Dossier
 dossier-generated = Generated

@@ -474,6 +474,7 @@ custody-view = peržiūra
 custody-download = atsisiuntimas
 custody-sharing-copy = kopijos dalijimuisi atsisiuntimas
 custody-export = eksportas
+custody-export-failed = eksportas nebaigtas
 dossier-print = Spausdinama byla (dosjė)
 dossier-title = Dosjė
 dossier-generated = Sudaryta

@@ -474,6 +474,7 @@ custody-view = podgląd
 custody-download = pobranie
 custody-sharing-copy = pobranie kopii do udostępnienia
 custody-export = eksport
+custody-export-failed = eksport nieukończony
 dossier-print = Dossier do druku
 dossier-title = Dossier
 dossier-generated = Sporządzono

@@ -474,6 +474,7 @@ custody-view = просмотр
 custody-download = скачивание
 custody-sharing-copy = скачивание копии для передачи
 custody-export = экспорт
+custody-export-failed = экспорт не завершён
 dossier-print = Досье для печати
 dossier-title = Досье
 dossier-generated = Составлено

@@ -474,6 +474,7 @@ custody-view = перегляд
 custody-download = завантаження
 custody-sharing-copy = завантаження копії для передачі
 custody-export = експорт
+custody-export-failed = експорт не завершено
 dossier-print = Досьє для друку
 dossier-title = Досьє
 dossier-generated = Складено

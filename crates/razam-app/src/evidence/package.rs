@@ -13,9 +13,8 @@
 //! straight into the archive, hashed on the way and checked against its intake hashes.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use ed25519_dalek::{Signer, Verifier};
@@ -395,10 +394,21 @@ impl App {
         let folder = format!("razam-evidence-{package}");
         let count = entries.len();
         let encrypted = recipient.is_some();
-        let bytes =
+        let written =
             tokio::task::spawn_blocking(move || write_package(&out, &folder, &small, &entries, &dir, &key, recipient))
                 .await
-                .map_err(|e| AppError::Archive(e.to_string()))??;
+                .map_err(|e| AppError::Archive(e.to_string()))
+                .and_then(|r| r);
+        let bytes = match written {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                // The log says the items went into this package: say that it was not made.
+                let detail = format!("package:{package}");
+                self.record_custody(actor, &ids, "export-failed", "evidence.export_failed", &detail)
+                    .await?;
+                return Err(e);
+            }
+        };
         Ok(PackageReport {
             package,
             files: count,
@@ -460,12 +470,7 @@ fn write_package(
             .unwrap_or_default()
     ));
     let result = (|| -> Result<u64, AppError> {
-        let file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&part)
-            .map_err(AppError::io(format!("creating {}", part.display())))?;
+        let file = crate::files::create_private_new(&part)?;
         let buffered = BufWriter::with_capacity(256 * 1024, file);
         let sink = match recipient {
             None => Sink::Plain(buffered),

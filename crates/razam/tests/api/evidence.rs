@@ -751,3 +751,46 @@ async fn the_pages_show_items_custody_and_dossiers_to_those_who_may_read_them(ap
     assert_eq!(status, 403);
 }
 on_both_databases!(the_pages_show_items_custody_and_dossiers_to_those_who_may_read_them);
+
+async fn a_sealed_file_altered_on_disk_is_refused_and_the_failed_export_is_logged(app: TestApp) {
+    let a = &app.app;
+    let f = files();
+    let item = a
+        .add_evidence_file(
+            &Actor::Cli,
+            CASE,
+            &f.paths[2],
+            &Capture::default(),
+            Attachment::None,
+            Confidentiality::Restricted,
+        )
+        .await
+        .unwrap();
+    let sealed = std::fs::read_dir(app.data_dir().join("evidence"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let mut bytes = std::fs::read(&sealed).unwrap();
+    bytes[500_000] ^= 0x01;
+    std::fs::write(&sealed, bytes).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("case.tar");
+    let err = a.export_evidence(&Actor::Cli, CASE, &out, None).await.unwrap_err();
+    assert!(err.to_string().contains("damaged or was altered"), "{err}");
+    assert!(
+        !out.exists() && std::fs::read_dir(dir.path()).unwrap().next().is_none(),
+        "nothing is left behind"
+    );
+    assert!(
+        a.download_evidence(&Actor::Cli, item.id, false, SharedBuf::default())
+            .await
+            .is_err()
+    );
+    let (_, log) = a.evidence_item(&Actor::Cli, item.id).await.unwrap();
+    let actions: Vec<&str> = log.iter().map(|c| c.record.action.as_str()).collect();
+    assert_eq!(actions, ["intake", "export", "export-failed", "download", "view"]);
+    assert_eq!(log[1].record.detail, log[2].record.detail);
+}
+on_both_databases!(a_sealed_file_altered_on_disk_is_refused_and_the_failed_export_is_logged);
