@@ -15,7 +15,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use ed25519_dalek::{Signer, Verifier};
 use razam_core::custody::{CustodyRecord, verify_custody};
@@ -748,11 +748,6 @@ fn parse_public_key(pem: &[u8]) -> Option<ed25519_dalek::VerifyingKey> {
     let der = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
     let key: [u8; 32] = der.strip_prefix(&ED25519_SPKI_PREFIX[..])?.try_into().ok()?;
     ed25519_dalek::VerifyingKey::from_bytes(&key).ok()
-}
-
-/// The default name of a package file.
-pub fn default_name(reference: &str) -> PathBuf {
-    PathBuf::from(format!("{}.tar", safe_name(reference)))
 }
 
 #[cfg(test)]
