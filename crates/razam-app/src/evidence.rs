@@ -41,7 +41,16 @@ const SEAL_ITEM: &str = "evidence.item";
 pub const EVIDENCE_DIR: &str = "evidence";
 const REFERENCE_MAX: usize = 200;
 /// Every action a custody log records.
-pub const CUSTODY_ACTIONS: [&str; 6] = ["intake", "view", "download", "sharing-copy", "export", "export-failed"];
+pub const CUSTODY_ACTIONS: [&str; 7] = [
+    "intake",
+    "view",
+    "download",
+    "sharing-copy",
+    "export",
+    "export-failed",
+    "transfer",
+];
+const SEAL_TRANSFER: &str = "evidence.transfer";
 const TEXT_MAX: usize = 10_000;
 
 /// How an item was captured, as the person who brought it says: recorded as given, never
@@ -785,6 +794,97 @@ pub(crate) fn open_file(path: &Path, key: &[u8; 32], blob: &str, writer: &mut im
         )),
     })?;
     Ok(())
+}
+
+/// Whom a package was handed to, sealed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransferDetails {
+    /// A person, an organisation, a court registry, as given.
+    pub to: String,
+    #[serde(default)]
+    pub notes: String,
+}
+
+impl App {
+    /// Records that a package written earlier (`export`) was handed to someone: a `transfer`
+    /// entry in the custody log of every item the package holds, naming the transfer by a
+    /// random reference; whom to and the notes are sealed. Returns that reference.
+    pub async fn transfer_package(
+        &self,
+        actor: &Actor,
+        case_reference: &str,
+        package: &str,
+        details: &TransferDetails,
+    ) -> Result<String, AppError> {
+        self.require(actor, Permission::Export)?;
+        if details.to.trim().is_empty() {
+            return Err(AppError::BadInput("say whom the package was handed to (--to)".into()));
+        }
+        check_text("--to", &details.to, REFERENCE_MAX)?;
+        check_text("--notes", &details.notes, TEXT_MAX)?;
+        let case = self.evidence_case_by_reference(actor, case_reference).await?;
+        let (_, items) = self.evidence_case(actor, case.id).await?;
+        let exported = format!("package:{}", package.trim());
+        let mut ids = Vec::new();
+        for item in &items {
+            let log = self.custody_log(item.id).await?;
+            let made = log
+                .iter()
+                .any(|c| c.record.action == "export" && c.record.detail == exported);
+            let failed = log
+                .iter()
+                .any(|c| c.record.action == "export-failed" && c.record.detail == exported);
+            if made && !failed {
+                ids.push(item.id);
+            }
+        }
+        if ids.is_empty() {
+            return Err(AppError::NotFound("a package with this id in this case"));
+        }
+        let reference = hex::encode(rand::random::<[u8; 8]>());
+        let at_ms = crate::now_ms();
+        let detail = format!("{exported} transfer:{reference}");
+        let transfer = razam_store::evidence::NewTransfer {
+            reference: reference.clone(),
+            package: package.trim().to_owned(),
+            sealed: self.seal_json(SEAL_TRANSFER, details)?,
+            created_by: actor.audit_name(),
+            created_at_ms: at_ms,
+        };
+        let entries: Vec<NewCustody> = ids
+            .iter()
+            .map(|&item| NewCustody {
+                item,
+                at_ms,
+                actor: actor.audit_name(),
+                action: "transfer",
+                detail: detail.clone(),
+            })
+            .collect();
+        let audit: Vec<_> = ids
+            .iter()
+            .map(|item| {
+                self.event(
+                    actor,
+                    "evidence.transfer",
+                    AuditObject::Named(format!("evidence:{item}")),
+                )
+            })
+            .collect();
+        self.store.record_transfer(&transfer, &entries, &audit).await?;
+        Ok(reference)
+    }
+
+    /// Whom a transfer went to, for the readers of evidence.
+    pub async fn transfer_details(&self, actor: &Actor, reference: &str) -> Result<TransferDetails, AppError> {
+        self.readable_levels(actor)?;
+        let sealed = self
+            .store
+            .transfer_sealed(reference)
+            .await?
+            .ok_or(AppError::NotFound("the transfer"))?;
+        self.open_json(SEAL_TRANSFER, &sealed)
+    }
 }
 
 /// A printable dossier of a person: what the person page shows, the sources of each event,

@@ -73,6 +73,17 @@ pub struct NewCustody {
     pub detail: String,
 }
 
+/// A package handed on outside Razam: its recipient and notes sealed by the caller.
+#[derive(Debug, Clone)]
+pub struct NewTransfer {
+    /// A random reference the custody entries name.
+    pub reference: String,
+    pub package: String,
+    pub sealed: Vec<u8>,
+    pub created_by: String,
+    pub created_at_ms: i64,
+}
+
 /// A custody entry as stored.
 #[derive(Debug, Clone)]
 pub struct CustodyRow {
@@ -101,6 +112,16 @@ pub trait EvidenceStore: Send + Sync {
     /// Appends custody entries (each to its item's chain) and audit entries, all in one
     /// transaction.
     async fn record_custody(&self, entries: &[NewCustody], audit: &[AuditEvent]) -> Result<(), StoreError>;
+    /// Records a transfer with one custody entry per item it concerns and their audit
+    /// entries, in one transaction.
+    async fn record_transfer(
+        &self,
+        transfer: &NewTransfer,
+        entries: &[NewCustody],
+        audit: &[AuditEvent],
+    ) -> Result<(), StoreError>;
+    /// A transfer's sealed record, by its reference.
+    async fn transfer_sealed(&self, reference: &str) -> Result<Option<Vec<u8>>, StoreError>;
     /// An item's custody log, oldest first.
     async fn custody_of(&self, item: ItemId) -> Result<Vec<CustodyRow>, StoreError>;
 }
@@ -352,6 +373,43 @@ macro_rules! impl_evidence_store {
                 }
                 tx.commit().await?;
                 Ok(())
+            }
+
+            async fn record_transfer(
+                &self,
+                transfer: &$crate::evidence::NewTransfer,
+                entries: &[$crate::evidence::NewCustody],
+                audit: &[$crate::AuditEvent],
+            ) -> Result<(), StoreError> {
+                let mut tx = self.begin().await?;
+                sqlx::query(
+                    "INSERT INTO evidence_transfers (ref, package, sealed, created_by, created_at_ms) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(&transfer.reference)
+                .bind(&transfer.package)
+                .bind(&transfer.sealed)
+                .bind(&transfer.created_by)
+                .bind(transfer.created_at_ms)
+                .execute(&mut *tx)
+                .await?;
+                for entry in entries {
+                    evidence_sql::append_custody(&mut tx, entry).await?;
+                }
+                for event in audit {
+                    self.append(&mut tx, event, None).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn transfer_sealed(&self, reference: &str) -> Result<Option<Vec<u8>>, StoreError> {
+                Ok(
+                    sqlx::query_scalar("SELECT sealed FROM evidence_transfers WHERE ref = $1")
+                        .bind(reference)
+                        .fetch_optional(self.reader())
+                        .await?,
+                )
             }
 
             async fn custody_of(

@@ -475,6 +475,7 @@ custody-download = спампоўванне
 custody-sharing-copy = спампоўванне копіі для перадачы
 custody-export = экспарт
 custody-export-failed = экспарт не завершаны
+custody-transfer = перададзена
 dossier-print = Дасье для друку
 dossier-title = Дасье
 dossier-generated = Складзена

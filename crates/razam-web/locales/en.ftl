@@ -475,6 +475,7 @@ custody-download = downloaded
 custody-sharing-copy = sharing copy downloaded
 custody-export = exported
 custody-export-failed = export not completed
+custody-transfer = handed on
 dossier-print = Printable dossier
 dossier-title = Dossier
 dossier-generated = Generated

@@ -475,6 +475,7 @@ custody-download = atsisiuntimas
 custody-sharing-copy = kopijos dalijimuisi atsisiuntimas
 custody-export = eksportas
 custody-export-failed = eksportas nebaigtas
+custody-transfer = perduota
 dossier-print = Spausdinama byla (dosjė)
 dossier-title = Dosjė
 dossier-generated = Sudaryta

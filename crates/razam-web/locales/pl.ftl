@@ -475,6 +475,7 @@ custody-download = pobranie
 custody-sharing-copy = pobranie kopii do udostępnienia
 custody-export = eksport
 custody-export-failed = eksport nieukończony
+custody-transfer = przekazano
 dossier-print = Dossier do druku
 dossier-title = Dossier
 dossier-generated = Sporządzono

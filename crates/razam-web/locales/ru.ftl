@@ -475,6 +475,7 @@ custody-download = скачивание
 custody-sharing-copy = скачивание копии для передачи
 custody-export = экспорт
 custody-export-failed = экспорт не завершён
+custody-transfer = передано
 dossier-print = Досье для печати
 dossier-title = Досье
 dossier-generated = Составлено

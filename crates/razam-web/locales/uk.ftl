@@ -475,6 +475,7 @@ custody-download = завантаження
 custody-sharing-copy = завантаження копії для передачі
 custody-export = експорт
 custody-export-failed = експорт не завершено
+custody-transfer = передано
 dossier-print = Досьє для друку
 dossier-title = Досьє
 dossier-generated = Складено

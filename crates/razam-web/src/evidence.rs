@@ -161,17 +161,25 @@ pub async fn item(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>) 
     .collect();
     let lower = item.facts.original_name.to_lowercase();
     let sharable = [".jpg", ".jpeg", ".png"].iter().any(|e| lower.ends_with(e));
-    let custody = log
-        .iter()
-        .map(|e| CustodyRowView {
+    let mut custody = Vec::new();
+    for e in &log {
+        let mut detail = e.record.detail.clone();
+        // A transfer names its sealed record: show whom the package went to.
+        if let Some(reference) = detail.split_once(" transfer:").map(|(_, r)| r.to_owned()) {
+            match state.app.transfer_details(&actor, &reference).await {
+                Ok(t) => detail = format!("{detail} → {}", t.to),
+                Err(e) => return app_error(&ctx, e),
+            }
+        }
+        custody.push(CustodyRowView {
             seq: e.record.seq,
             at: utc_minute(e.record.at_ms),
             actor: e.record.actor.clone(),
             action: tr.t(&format!("custody-{}", e.record.action)),
-            detail: e.record.detail.clone(),
+            detail,
             hash: hex::encode(e.hash),
-        })
-        .collect();
+        });
+    }
     render(
         StatusCode::OK,
         ItemPage {

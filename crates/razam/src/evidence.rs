@@ -72,6 +72,22 @@ pub enum EvidenceCommand {
         #[arg(long, value_name = "KEY")]
         age_recipient: Option<String>,
     },
+    /// Record that a package was handed to someone: a `transfer` entry in the custody log of
+    /// every file in it. Whom to and the notes are sealed.
+    Transfer {
+        #[command(flatten)]
+        unlock: UnlockArgs,
+        #[arg(long, value_name = "REF")]
+        case: String,
+        /// The package id `razam evidence export` printed.
+        #[arg(long, value_name = "ID")]
+        package: String,
+        /// Whom it was handed to (a person, an organisation, a court registry).
+        #[arg(long, value_name = "TEXT")]
+        to: String,
+        #[arg(long, value_name = "TEXT", default_value = "")]
+        notes: String,
+    },
     /// Verify a package; needs no instance. Exit 0 when every file, hash, custody log and
     /// signature holds; 1 naming each file missing, altered or extra, or a bad signature.
     Verify {
@@ -211,6 +227,20 @@ pub async fn run(command: EvidenceCommand) -> anyhow::Result<()> {
                     out.display()
                 );
             }
+            Ok(())
+        }
+        EvidenceCommand::Transfer {
+            unlock,
+            case,
+            package,
+            to,
+            notes,
+        } => {
+            let app = open(&unlock, &Overrides::default()).await?;
+            let details = razam_app::evidence::TransferDetails { to, notes };
+            let result = app.transfer_package(&Actor::Cli, &case, &package, &details).await;
+            app.close().await;
+            println!("transfer {} of package {package} recorded", result?);
             Ok(())
         }
         EvidenceCommand::Verify { .. } => Ok(()),

@@ -48,3 +48,14 @@ CREATE TABLE evidence_custody (
     hash BYTEA NOT NULL,
     PRIMARY KEY (item_id, seq)
 );
+
+-- A package handed to someone outside Razam: whom to and any notes are sealed; the items'
+-- custody entries name the transfer by its random reference.
+CREATE TABLE evidence_transfers (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    ref TEXT NOT NULL UNIQUE,
+    package TEXT NOT NULL,
+    sealed BYTEA NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at_ms BIGINT NOT NULL
+);

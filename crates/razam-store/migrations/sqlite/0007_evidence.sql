@@ -48,3 +48,14 @@ CREATE TABLE evidence_custody (
     hash BLOB NOT NULL,
     PRIMARY KEY (item_id, seq)
 ) STRICT;
+
+-- A package handed to someone outside Razam: whom to and any notes are sealed; the items'
+-- custody entries name the transfer by its random reference.
+CREATE TABLE evidence_transfers (
+    id INTEGER PRIMARY KEY,
+    ref TEXT NOT NULL UNIQUE,
+    package TEXT NOT NULL,
+    sealed BLOB NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL
+) STRICT;

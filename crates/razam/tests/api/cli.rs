@@ -131,6 +131,7 @@ fn every_subcommand_has_help_and_bad_usage_exits_2() {
         &["vault", "rekey", "--help"],
         &["evidence", "add", "--help"],
         &["evidence", "export", "--help"],
+        &["evidence", "transfer", "--help"],
         &["evidence", "verify", "--help"],
     ] {
         let o = run(args, &[]);

@@ -412,6 +412,49 @@ fn the_command_line_adds_exports_encrypts_and_the_readme_instructions_work() {
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(verify(&package).0, 0);
 
+    // Handing the package on is recorded in the custody log of each file in it.
+    let id = String::from_utf8_lossy(&o_package_id(&package)).into_owned();
+    let o = run(
+        &data,
+        &[
+            "transfer",
+            "--case",
+            CASE,
+            "--package",
+            &id,
+            "--to",
+            "Registry of the Court",
+        ],
+        &[],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = run(
+        &data,
+        &["transfer", "--case", CASE, "--package", "0000", "--to", "someone"],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2), "an unknown package is named as such");
+    let again = out.path().join("again.tar");
+    let o = run(
+        &data,
+        &["export", "--case", CASE, "--out", again.to_str().unwrap()],
+        &[],
+    );
+    assert!(o.status.success());
+    assert_eq!(verify(&again).0, 0, "the custody chains with the transfer verify");
+    let manifest: serde_json::Value = {
+        let all = entries(&again);
+        let (_, m) = all.iter().find(|(p, _)| p.ends_with("/manifest.json")).unwrap();
+        serde_json::from_slice(m).unwrap()
+    };
+    let actions: Vec<&str> = manifest["files"][0]["custody"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["intake", "export", "transfer", "export"]);
+
     // The README's own commands, run as written in the unpacked folder.
     if Command::new("openssl").arg("version").output().is_ok() {
         let unpacked = out.path().join("unpacked");
@@ -523,6 +566,18 @@ fn the_command_line_adds_exports_encrypts_and_the_readme_instructions_work() {
         &[],
     );
     assert_eq!(o.status.code(), Some(2));
+}
+
+/// The package id, as the folder name inside the archive tells it.
+fn o_package_id(package: &Path) -> Vec<u8> {
+    let first = entries(package).remove(0).0;
+    first
+        .split('/')
+        .next()
+        .unwrap()
+        .trim_start_matches("razam-evidence-")
+        .as_bytes()
+        .to_vec()
 }
 
 /// Peak resident memory the binary reports with RAZAM_PEAK_RSS, in KiB.

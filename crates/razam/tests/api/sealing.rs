@@ -204,6 +204,30 @@ async fn a_sealed_marker_never_reaches_the_disk(app: TestApp) {
     let (_, dossier) = app.get(&c, &format!("/persons/{person}/dossier")).await;
     assert!(dossier.contains(&item.facts.sha256));
     let file_hash = item.facts.sha256.clone();
+    let package = outside.path().join("case.tar");
+    let report = app
+        .app
+        .export_evidence(&razam_app::Actor::Cli, &format!("case {marker}"), &package, None)
+        .await
+        .unwrap();
+    let details = razam_app::evidence::TransferDetails {
+        to: format!("lawyer {marker}"),
+        notes: marker.clone(),
+    };
+    app.app
+        .transfer_package(
+            &razam_app::Actor::Cli,
+            &format!("case {marker}"),
+            &report.package,
+            &details,
+        )
+        .await
+        .unwrap();
+    let (_, page) = app.get(&c, &format!("/evidence/items/{}", item.id)).await;
+    assert!(
+        page.contains(&format!("lawyer {marker}")),
+        "the item page names the recipient"
+    );
 
     // The needles do find the marker where it is in the clear (proof that the search works).
     let probe = tempfile::tempdir().unwrap();
