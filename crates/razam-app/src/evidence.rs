@@ -26,8 +26,8 @@ use std::path::{Path, PathBuf};
 use razam_core::custody::CustodyRecord;
 use razam_core::registry::Confidentiality;
 use razam_core::role::Permission;
-use razam_store::AuditObject;
 use razam_store::evidence::{CaseRow, ItemRow, NewCase, NewCustody, NewItem};
+use razam_store::{AuditEvent, AuditObject};
 use serde::{Deserialize, Serialize};
 use sha2::Digest as _;
 
@@ -601,8 +601,21 @@ impl App {
         audit_action: &'static str,
         detail: &str,
     ) -> Result<(), AppError> {
+        let (entries, audit) = self.custody_entries(actor, items, action, audit_action, detail);
+        Ok(self.store.record_custody(&entries, &audit).await?)
+    }
+
+    /// One custody entry and one audit entry per item, all at the same moment.
+    fn custody_entries(
+        &self,
+        actor: &Actor,
+        items: &[i64],
+        action: &'static str,
+        audit_action: &'static str,
+        detail: &str,
+    ) -> (Vec<NewCustody>, Vec<razam_store::AuditEvent>) {
         let at_ms = crate::now_ms();
-        let entries: Vec<NewCustody> = items
+        let entries = items
             .iter()
             .map(|&item| NewCustody {
                 item,
@@ -612,11 +625,14 @@ impl App {
                 detail: detail.to_owned(),
             })
             .collect();
-        let audit: Vec<_> = items
+        let audit = items
             .iter()
-            .map(|item| self.event(actor, audit_action, AuditObject::Named(format!("evidence:{item}"))))
+            .map(|item| AuditEvent {
+                at_ms,
+                ..self.event(actor, audit_action, AuditObject::Named(format!("evidence:{item}")))
+            })
             .collect();
-        Ok(self.store.record_custody(&entries, &audit).await?)
+        (entries, audit)
     }
 
     /// An item's description and custody log. Viewing it is itself a custody entry.
@@ -842,35 +858,15 @@ impl App {
             return Err(AppError::NotFound("a package with this id in this case"));
         }
         let reference = hex::encode(rand::random::<[u8; 8]>());
-        let at_ms = crate::now_ms();
         let detail = format!("{exported} transfer:{reference}");
+        let (entries, audit) = self.custody_entries(actor, &ids, "transfer", "evidence.transfer", &detail);
         let transfer = razam_store::evidence::NewTransfer {
             reference: reference.clone(),
             package: package.trim().to_owned(),
             sealed: self.seal_json(SEAL_TRANSFER, details)?,
             created_by: actor.audit_name(),
-            created_at_ms: at_ms,
+            created_at_ms: entries.first().map_or_else(crate::now_ms, |e| e.at_ms),
         };
-        let entries: Vec<NewCustody> = ids
-            .iter()
-            .map(|&item| NewCustody {
-                item,
-                at_ms,
-                actor: actor.audit_name(),
-                action: "transfer",
-                detail: detail.clone(),
-            })
-            .collect();
-        let audit: Vec<_> = ids
-            .iter()
-            .map(|item| {
-                self.event(
-                    actor,
-                    "evidence.transfer",
-                    AuditObject::Named(format!("evidence:{item}")),
-                )
-            })
-            .collect();
         self.store.record_transfer(&transfer, &entries, &audit).await?;
         Ok(reference)
     }
