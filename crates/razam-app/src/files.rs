@@ -30,6 +30,16 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), AppError> {
     result.map_err(AppError::io(what))
 }
 
+/// Creates `path`, which must not exist yet, readable and writable by its owner only.
+pub fn create_private_new(path: &Path) -> Result<File, AppError> {
+    OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(AppError::io(format!("creating {}", path.display())))
+}
+
 pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
     File::open(dir)?.sync_all()
 }

@@ -141,6 +141,8 @@ impl App {
             csrf: data_key.derive("razam 2026 csrf v1"),
             api_token: data_key.derive("razam 2026 api token v1"),
             backup: data_key.derive("razam 2026 backup v1"),
+            evidence: data_key.derive("razam 2026 evidence files v1"),
+            signing: ed25519_dalek::SigningKey::from_bytes(&data_key.derive("razam 2026 evidence signing v1")),
             key_id,
             data: data_key,
         };

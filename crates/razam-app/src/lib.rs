@@ -11,6 +11,7 @@ pub mod config;
 pub mod demo;
 pub mod duplicates;
 pub mod events_import;
+pub mod evidence;
 pub mod export;
 pub mod figures;
 mod files;
@@ -72,6 +73,10 @@ struct Keys {
     csrf: Zeroizing<[u8; 32]>,
     api_token: Zeroizing<[u8; 32]>,
     backup: Zeroizing<[u8; 32]>,
+    /// Seals evidence files (one stream per file).
+    evidence: Zeroizing<[u8; 32]>,
+    /// Signs evidence packages; derived from the data key, so kept in the vault with it.
+    signing: ed25519_dalek::SigningKey,
     key_id: String,
     /// Kept for rewrapping (rekey); every use derives its own key from it.
     data: vault::DataKey,

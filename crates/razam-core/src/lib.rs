@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod audit;
+pub mod custody;
 pub mod locale;
 pub mod registry;
 pub mod role;

@@ -38,6 +38,11 @@ pub const SQLITE: &[Migration] = &[
         name: "observation",
         sql: include_str!("../migrations/sqlite/0006_observation.sql"),
     },
+    Migration {
+        version: 7,
+        name: "evidence",
+        sql: include_str!("../migrations/sqlite/0007_evidence.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -70,6 +75,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 6,
         name: "observation",
         sql: include_str!("../migrations/postgres/0006_observation.sql"),
+    },
+    Migration {
+        version: 7,
+        name: "evidence",
+        sql: include_str!("../migrations/postgres/0007_evidence.sql"),
     },
 ];
 

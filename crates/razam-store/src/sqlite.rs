@@ -175,6 +175,7 @@ impl SqliteStore {
 crate::registry::impl_registry_store!(SqliteStore, Sqlite);
 crate::tokens::impl_token_store!(SqliteStore, Sqlite);
 crate::observation::impl_observation_store!(SqliteStore, Sqlite);
+crate::evidence::impl_evidence_store!(SqliteStore, Sqlite);
 
 /// Tells a damaged or foreign file from other failures.
 fn classify(e: sqlx::Error) -> StoreError {

@@ -411,3 +411,110 @@ async fn postgres_tells_the_token_story() {
         token_story(store).await;
     }
 }
+
+/// Evidence: a case found by its lookup hash (twice is a conflict), items with their intake as
+/// the first custody entry, custody entries appended to each item's own chain with their audit
+/// entries in the same transaction, a chain anyone can recheck.
+async fn evidence_story(store: Arc<dyn Store>) {
+    use razam_core::custody::verify_custody;
+    use razam_store::evidence::{NewCase, NewCustody, NewItem};
+    store.migrate().await.unwrap();
+    let case = NewCase {
+        ref_lookup: [5; 32],
+        sealed: vec![1, 2, 3],
+        created_by: "cli".into(),
+        created_at_ms: 1_000,
+    };
+    let case_id = store
+        .create_case(
+            &case,
+            &event("evidence_case.create", AuditObject::Created("evidence_case")),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .create_case(
+                &case,
+                &event("evidence_case.create", AuditObject::Created("evidence_case"))
+            )
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(store.case_by_lookup(&[5; 32]).await.unwrap().unwrap().id, case_id);
+    assert!(store.case_by_lookup(&[6; 32]).await.unwrap().is_none());
+    let item = |blob: &str| NewItem {
+        case_id,
+        blob: blob.into(),
+        sealed: vec![7; 40],
+        person_id: None,
+        event_id: None,
+        source_id: None,
+        confidentiality: "restricted",
+        created_by: "cli".into(),
+        created_at_ms: 2_000,
+    };
+    let add = event("evidence.add", AuditObject::Created("evidence"));
+    let first = store.add_item(&item("aa"), &add).await.unwrap();
+    let second = store.add_item(&item("bb"), &add).await.unwrap();
+    assert!(
+        store.add_item(&item("aa"), &add).await.is_err(),
+        "a blob name is used once"
+    );
+    let custody = |item, action| NewCustody {
+        item,
+        at_ms: 3_000,
+        actor: "account:1".into(),
+        action,
+        detail: String::new(),
+    };
+    let audit = |item| event("evidence.view", AuditObject::Named(format!("evidence:{item}")));
+    store
+        .record_custody(
+            &[custody(first, "view"), custody(second, "view")],
+            &[audit(first), audit(second)],
+        )
+        .await
+        .unwrap();
+    store
+        .record_custody(&[custody(first, "download")], &[audit(first)])
+        .await
+        .unwrap();
+    let log = store.custody_of(first).await.unwrap();
+    let actions: Vec<&str> = log.iter().map(|c| c.record.action.as_str()).collect();
+    assert_eq!(actions, ["intake", "view", "download"]);
+    assert_eq!(
+        verify_custody(log.iter().map(|c| (&c.record, &c.prev_hash, &c.hash))),
+        Ok(3)
+    );
+    assert_eq!(store.item(first).await.unwrap().unwrap().custody_len, 3);
+    assert_eq!(
+        store.custody_of(second).await.unwrap().len(),
+        2,
+        "each item its own chain"
+    );
+    assert!(
+        store
+            .record_custody(&[custody(999, "view")], &[audit(999)])
+            .await
+            .is_err(),
+        "no entry for an item that does not exist"
+    );
+    assert_eq!(store.cases().await.unwrap()[0].items, 2);
+    assert_eq!(store.items_of_case(case_id).await.unwrap().len(), 2);
+    // 1 case, 2 items, 3 custody writes: each with its audit entry, none for the refused ones.
+    assert_eq!(verify_chain(store.as_ref()).await, 1 + 2 + 3);
+}
+
+#[tokio::test]
+async fn sqlite_tells_the_evidence_story() {
+    let (store, _dir) = sqlite().await;
+    evidence_story(store).await;
+}
+
+#[tokio::test]
+async fn postgres_tells_the_evidence_story() {
+    if let Some(store) = postgres().await {
+        evidence_story(store).await;
+    }
+}

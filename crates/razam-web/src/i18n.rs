@@ -145,6 +145,11 @@ mod tests {
             include_str!("../templates/observation_import.html"),
             include_str!("../templates/observe_stations.html"),
             include_str!("../templates/observe_count.html"),
+            include_str!("../templates/evidence_cases.html"),
+            include_str!("../templates/evidence_case.html"),
+            include_str!("../templates/evidence_item.html"),
+            include_str!("../templates/evidence_items.html"),
+            include_str!("../templates/dossier.html"),
         ];
         let mut used = Vec::new();
         for source in templates {
@@ -168,12 +173,15 @@ mod tests {
             "record-",
             "history-",
             "figures-",
+            "evidence-",
+            "dossier-",
         ];
         for handlers in [
             include_str!("pages.rs"),
             include_str!("persons.rs"),
             include_str!("events.rs"),
             include_str!("figures.rs"),
+            include_str!("evidence.rs"),
         ] {
             used.extend(
                 handlers
@@ -193,6 +201,11 @@ mod tests {
             .chain(Confidentiality::ALL.iter().map(|c| format!("level-{c}")))
             .chain(SourceKind::ALL.iter().map(|k| format!("source-{k}")))
             .chain(Region::ALL.iter().map(|r| format!("region-{r}")))
+            .chain(
+                razam_app::evidence::CUSTODY_ACTIONS
+                    .iter()
+                    .map(|a| format!("custody-{a}")),
+            )
             .chain(
                 crate::persons::STATUS_FILTERS
                     .iter()

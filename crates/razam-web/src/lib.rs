@@ -8,6 +8,7 @@ mod api;
 mod context;
 mod duplicates;
 mod events;
+mod evidence;
 mod export;
 mod figures;
 mod forms;
@@ -75,6 +76,13 @@ pub fn router(app: Arc<App>) -> Result<Router, String> {
         .route("/events/{id}/edit", get(events::edit_form))
         .route("/events/{id}/history", get(events::history))
         .route("/events/{id}/sources", post(events::add_source))
+        .route("/persons/{id}/dossier", get(evidence::person_dossier))
+        .route("/evidence", get(evidence::cases))
+        .route("/evidence/cases/{id}", get(evidence::case))
+        .route("/evidence/cases/{id}/dossier", get(evidence::case_dossier))
+        .route("/evidence/items/{id}", get(evidence::item))
+        .route("/evidence/items/{id}/original", get(evidence::original))
+        .route("/evidence/items/{id}/sharing-copy", get(evidence::sharing_copy))
         .route("/search", get(search::page))
         .route("/figures", get(figures::page))
         .route("/figures.json", get(figures::json))

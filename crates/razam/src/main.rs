@@ -3,6 +3,7 @@
 //! Exit codes scripts can rely on: 0 success, 1 failure, 2 bad usage or bad input (including
 //! a wrong passphrase). The only crate that uses `anyhow`; it calls razam-app for every rule.
 
+mod evidence;
 mod link;
 mod observe;
 mod secrets;
@@ -137,6 +138,11 @@ enum Command {
         /// Match probability at which two records are linked (default 0.5).
         #[arg(long, value_name = "P")]
         threshold: Option<f64>,
+    },
+    /// Evidence and chain of custody: take files in, write a signed case package, verify one.
+    Evidence {
+        #[command(subcommand)]
+        command: evidence::EvidenceCommand,
     },
     /// Election observation: forensics on official protocols (no instance needed).
     Observe {
@@ -303,6 +309,15 @@ fn main() -> ExitCode {
             }
         };
     }
+    // Verifying a package needs no instance and no async runtime.
+    if let Command::Evidence {
+        command: evidence::EvidenceCommand::Verify { package, identity },
+    } = &cli.command
+    {
+        let code = evidence::verify(package, identity.as_deref());
+        report_peak_memory();
+        return code;
+    }
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
@@ -316,7 +331,9 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(run(cli.command)) {
+    let result = runtime.block_on(run(cli.command));
+    report_peak_memory();
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -325,6 +342,20 @@ fn main() -> ExitCode {
                 .any(|c| c.downcast_ref::<AppError>().is_some_and(AppError::is_bad_input));
             ExitCode::from(if bad_input { 2 } else { 1 })
         }
+    }
+}
+
+/// With `RAZAM_PEAK_RSS` set, prints the process's peak resident memory to stderr at the end
+/// (the evidence benchmark and the bounded-memory test read it).
+fn report_peak_memory() {
+    if std::env::var_os("RAZAM_PEAK_RSS").is_none() {
+        return;
+    }
+    if let Some(line) = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_owned))
+    {
+        eprintln!("peak RSS: {}", line.trim_start_matches("VmHWM:").trim());
     }
 }
 
@@ -419,6 +450,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             threshold,
         } => link::run(&input, &output, threshold),
         Command::Observe { command } => observe::run(command).await,
+        Command::Evidence { command } => evidence::run(command).await,
         Command::Export {
             what,
             unlock,

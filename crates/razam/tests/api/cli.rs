@@ -133,6 +133,10 @@ fn every_subcommand_has_help_and_bad_usage_exits_2() {
         &["backup", "--help"],
         &["restore", "--help"],
         &["vault", "rekey", "--help"],
+        &["evidence", "add", "--help"],
+        &["evidence", "export", "--help"],
+        &["evidence", "transfer", "--help"],
+        &["evidence", "verify", "--help"],
     ] {
         let o = run(args, &[]);
         assert_eq!(code(&o), 0, "{args:?}");

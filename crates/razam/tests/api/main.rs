@@ -11,6 +11,7 @@ mod cli;
 mod crash;
 mod duplicates;
 mod events_import;
+mod evidence;
 mod export;
 mod figures;
 mod hangup;

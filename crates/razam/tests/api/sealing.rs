@@ -167,6 +167,68 @@ async fn a_sealed_marker_never_reaches_the_disk(app: TestApp) {
     };
     app.app.submit_report(None, &intake).await.unwrap();
 
+    // Evidence: a file whose content, name, case reference and capture metadata hold the
+    // marker, taken in, viewed and downloaded; its hashes are sealed too.
+    let outside = tempfile::tempdir().unwrap();
+    let original = outside.path().join(format!("photo {marker}.jpg"));
+    std::fs::write(&original, format!("frame of {marker}\n").repeat(20_000)).unwrap();
+    let capture = razam_app::evidence::Capture {
+        collected_by: marker.clone(),
+        source: format!("Minsk, {marker} street"),
+        notes: marker.clone(),
+        ..Default::default()
+    };
+    let item = app
+        .app
+        .add_evidence_file(
+            &razam_app::Actor::Cli,
+            &format!("case {marker}"),
+            &original,
+            &capture,
+            razam_app::evidence::Attachment::Person(person),
+            razam_core::registry::Confidentiality::Restricted,
+        )
+        .await
+        .unwrap();
+    let (_, page) = app.get(&c, &format!("/evidence/items/{}", item.id)).await;
+    assert!(page.contains(&marker), "the item page shows the capture metadata");
+    let body = c
+        .get(app.url(&format!("/evidence/items/{}/original", item.id)))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(body.len() as u64, item.facts.size);
+    let (_, dossier) = app.get(&c, &format!("/persons/{person}/dossier")).await;
+    assert!(dossier.contains(&item.facts.sha256));
+    let file_hash = item.facts.sha256.clone();
+    let package = outside.path().join("case.tar");
+    let report = app
+        .app
+        .export_evidence(&razam_app::Actor::Cli, &format!("case {marker}"), &package, None)
+        .await
+        .unwrap();
+    let details = razam_app::evidence::TransferDetails {
+        to: format!("lawyer {marker}"),
+        notes: marker.clone(),
+    };
+    app.app
+        .transfer_package(
+            &razam_app::Actor::Cli,
+            &format!("case {marker}"),
+            &report.package,
+            &details,
+        )
+        .await
+        .unwrap();
+    let (_, page) = app.get(&c, &format!("/evidence/items/{}", item.id)).await;
+    assert!(
+        page.contains(&format!("lawyer {marker}")),
+        "the item page names the recipient"
+    );
+
     // The needles do find the marker where it is in the clear (proof that the search works).
     let probe = tempfile::tempdir().unwrap();
     std::fs::write(probe.path().join("probe"), format!("xx{}yy", hex::encode(&display))).unwrap();
@@ -198,7 +260,7 @@ async fn a_sealed_marker_never_reaches_the_disk(app: TestApp) {
             "the cluster is where we think"
         );
     }
-    let markers = [marker.clone(), display.clone(), email.clone(), token.clone()];
+    let markers = [marker.clone(), display.clone(), email.clone(), token.clone(), file_hash];
     let while_running = find_in_files(&dirs, &markers);
     assert!(
         while_running.is_empty(),
