@@ -154,6 +154,7 @@ impl App {
             dummy_hash,
             figures: tokio::sync::Mutex::new(None),
             search: crate::search::SearchState::default(),
+            reads: Default::default(),
         })
     }
 

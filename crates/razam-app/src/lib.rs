@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod audit;
+mod audited_reads;
 pub mod backup;
 pub mod config;
 pub mod demo;
@@ -58,6 +59,8 @@ pub struct App {
     figures: tokio::sync::Mutex<Option<(String, i64, figures::PublicFigures)>>,
     /// The in-memory search indexes (names and texts are sealed on disk).
     search: search::SearchState,
+    /// Audit entries of reads waiting to be written together.
+    reads: Arc<audited_reads::AuditedReads>,
 }
 
 struct Keys {
@@ -130,6 +133,8 @@ pub enum AppError {
     Archive(String),
     #[error("{0}")]
     Store(StoreError),
+    #[error("the audit entry of this read was not written, so the read is refused: {0}")]
+    AuditNotWritten(String),
     #[error("{what}: {source}")]
     Io {
         what: String,

@@ -552,13 +552,12 @@ impl App {
                 merged_at_ms: merge.merged_at_ms,
             });
         }
-        self.store
-            .append_audit(&self.event(
-                actor,
-                "person.read",
-                razam_store::AuditObject::Named(format!("person:{id}")),
-            ))
-            .await?;
+        self.audit_read(self.event(
+            actor,
+            "person.read",
+            razam_store::AuditObject::Named(format!("person:{id}")),
+        ))
+        .await?;
         Ok(PersonPage {
             merged_into: row.merged_into,
             person: self.person_view(&row)?,

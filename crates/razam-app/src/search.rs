@@ -507,27 +507,34 @@ impl App {
             )
         };
         let searched = started.elapsed();
-        let events = self.event_hits(&text).await?;
-        let opened = started.elapsed();
-        // On its own task: a reader who goes away mid-write (a closed tab) must not cut the
-        // audit entry's transaction short, which would leave the writer connection unusable.
-        let store = self.store.clone();
+        // The audit entry is written while the events shown are opened; the results are
+        // returned only once it is durable.
         let entry = self.event(
             actor,
             "registry.search",
             AuditObject::Named(format!("search:{} persons,{} events", persons.any, text.total)),
         );
-        tokio::spawn(async move { store.append_audit(&entry).await })
-            .await
-            .map_err(|e| AppError::Store(StoreError::Damaged(e.to_string())))??;
+        let (audited, events) = tokio::join!(
+            async {
+                let r = self.audit_read(entry).await;
+                (r, started.elapsed())
+            },
+            async {
+                let r = self.event_hits(&text).await;
+                (r, started.elapsed())
+            }
+        );
+        let ((audited, audited_at), (events, opened_at)) = (audited, events);
+        audited?;
+        let events = events?;
         // Times and counts only: never the words asked for.
         tracing::debug!(
             persons = persons.any,
             events = text.total,
             catch_up_us = caught_up.as_micros() as u64,
             index_us = (searched - caught_up).as_micros() as u64,
-            events_us = (opened - searched).as_micros() as u64,
-            audit_us = (started.elapsed() - opened).as_micros() as u64,
+            events_us = (opened_at - searched).as_micros() as u64,
+            audit_us = (audited_at - searched).as_micros() as u64,
             "search"
         );
         Ok(SearchResults {
@@ -540,7 +547,7 @@ impl App {
     /// The events of text hits with a snippet of what matched, in the hits' order.
     async fn event_hits(&self, text: &TextResults) -> Result<Vec<EventHit>, AppError> {
         let ids: Vec<i64> = text.hits.iter().map(|h| h.event).collect();
-        let rows = self.store.events_by_ids(&ids).await?;
+        let rows = self.store.events_for_list(&ids).await?;
         let source_ids: Vec<i64> = text.hits.iter().filter_map(|h| h.source).collect();
         let sources = if source_ids.is_empty() {
             Vec::new()

@@ -229,48 +229,73 @@ impl TextIndex {
                 }
             }
         }
+        // Shortest list first: every intersection is at most as long as it.
         lists.sort_by_key(|l| l.len());
         let Some((first, rest)) = lists.split_first() else {
             return TextResults::default();
         };
-        let mut docs = first.to_vec();
+        let mut narrowed: Vec<u32>;
+        let mut docs: &[u32] = first;
         for l in rest {
-            docs = intersect(&docs, l);
+            narrowed = intersect(docs, l);
+            docs = &narrowed;
         }
-        let mut found: Vec<TextHit> = docs
-            .into_iter()
-            .filter_map(|slot| {
-                let d = &self.docs[slot as usize];
-                if !d.live || !may_read(d.level) {
-                    return None;
+        // Which levels the reader may read, asked once rather than per document.
+        let visible: Vec<bool> = Confidentiality::ALL.iter().map(|l| may_read(*l)).collect();
+        let readable = |l: Confidentiality| {
+            Confidentiality::ALL
+                .iter()
+                .position(|x| *x == l)
+                .is_some_and(|i| visible[i])
+        };
+        // Events met by their own details (each once: an event has one live document), and
+        // events met by a source only.
+        let mut own: Vec<i64> = Vec::new();
+        let mut via: Vec<(i64, i64)> = Vec::new();
+        for &slot in docs {
+            let d = &self.docs[slot as usize];
+            if !d.live || !readable(d.level) {
+                continue;
+            }
+            match d.origin {
+                Origin::Event => own.push(d.id),
+                Origin::Source { event } => {
+                    if self.event_level(event).is_some_and(readable) {
+                        via.push((event, d.id));
+                    }
                 }
-                match d.origin {
-                    Origin::Event => Some(TextHit {
-                        event: d.id,
-                        source: None,
-                    }),
-                    Origin::Source { event } => self.event_level(event).filter(|l| may_read(*l)).map(|_| TextHit {
-                        event,
-                        source: Some(d.id),
-                    }),
-                }
-            })
-            .collect();
-        // Newest event first; its own details before its sources, then the first source.
-        found.sort_unstable_by(|a, b| {
-            b.event
-                .cmp(&a.event)
-                .then(a.source.is_some().cmp(&b.source.is_some()))
-                .then(a.source.cmp(&b.source))
-        });
-        found.dedup_by_key(|h| h.event);
-        let total = found.len();
-        found.truncate(limit);
-        TextResults {
-            terms,
-            total,
-            hits: found,
+            }
         }
+        // Slots follow the order the index learned of the events (id order but for edits):
+        // nearly sorted already.
+        own.sort_unstable();
+        if !via.is_empty() {
+            // An event once, by its first source, and not at all when its own details met.
+            via.sort_unstable();
+            via.dedup_by_key(|v| v.0);
+            via.retain(|(event, _)| own.binary_search(event).is_err());
+        }
+        let total = own.len() + via.len();
+        // The newest `limit`, taken from the ends of the two sorted lists.
+        let mut hits = Vec::with_capacity(limit.min(total));
+        let (mut i, mut j) = (own.len(), via.len());
+        while hits.len() < limit && (i > 0 || j > 0) {
+            let by_own = j == 0 || (i > 0 && own[i - 1] > via[j - 1].0);
+            if by_own {
+                i -= 1;
+                hits.push(TextHit {
+                    event: own[i],
+                    source: None,
+                });
+            } else {
+                j -= 1;
+                hits.push(TextHit {
+                    event: via[j].0,
+                    source: Some(via[j].1),
+                });
+            }
+        }
+        TextResults { terms, total, hits }
     }
 
     /// An estimate of the heap the index holds, in bytes.
@@ -422,6 +447,15 @@ mod tests {
             vec![(2, Some(5)), (1, None)]
         );
         assert_eq!(events(&ix.search("обыске", EVERY_LEVEL, 10)), vec![(2, None)]);
+        // Events met only by sources fall in among those met by their own details, newest
+        // first, each by its first source; the limit cuts across both, the total counts both.
+        ix.upsert_event(3, Confidentiality::Internal, &["допрос"]);
+        ix.upsert_event(4, Confidentiality::Internal, &["суд перенёс заседание"]);
+        ix.upsert_source(7, 3, Confidentiality::Internal, &["суд и допрос"]);
+        ix.upsert_source(6, 3, Confidentiality::Internal, &["суд отложил"]);
+        let r = ix.search("суд", EVERY_LEVEL, 3);
+        assert_eq!(events(&r), vec![(4, None), (3, Some(6)), (2, Some(5))]);
+        assert_eq!(r.total, 4);
     }
 
     #[test]
