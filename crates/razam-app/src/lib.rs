@@ -64,7 +64,8 @@ pub struct App {
 }
 
 struct Keys {
-    sealer: vault::Sealer,
+    /// Shared with the threads that open records while the search index is built.
+    sealer: Arc<vault::Sealer>,
     lookup: Zeroizing<[u8; 32]>,
     csrf: Zeroizing<[u8; 32]>,
     api_token: Zeroizing<[u8; 32]>,

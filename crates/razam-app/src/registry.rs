@@ -245,8 +245,7 @@ impl App {
     }
 
     pub(crate) fn open_json<T: for<'de> Deserialize<'de>>(&self, context: &str, sealed: &[u8]) -> Result<T, AppError> {
-        let plain = self.keys.sealer.open(context, sealed)?;
-        serde_json::from_slice(&plain).map_err(|e| AppError::Vault(format!("a sealed record does not parse: {e}")))
+        self.keys.sealer.open_json(context, sealed)
     }
 
     pub(crate) fn person_snapshot(&self, input: &PersonInput) -> Result<Vec<u8>, AppError> {

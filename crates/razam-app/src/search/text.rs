@@ -57,6 +57,28 @@ pub fn query_terms(query: &str) -> Vec<String> {
     t
 }
 
+/// A document's texts normalised, one word after another: the part of indexing it that needs
+/// no index, so that it can run on several threads while one thread inserts.
+#[derive(Debug, Clone)]
+pub struct PreparedText(String);
+
+impl PreparedText {
+    pub fn of(texts: &[&str]) -> PreparedText {
+        let mut all = String::new();
+        for text in texts {
+            let normalised = normalise(text);
+            if normalised.is_empty() {
+                continue;
+            }
+            if !all.is_empty() {
+                all.push(' ');
+            }
+            all.push_str(&normalised);
+        }
+        PreparedText(all)
+    }
+}
+
 /// Where a document came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Origin {
@@ -155,17 +177,14 @@ impl TextIndex {
         t
     }
 
-    fn add(&mut self, id: i64, origin: Origin, level: Confidentiality, texts: &[&str]) -> bool {
+    fn add(&mut self, id: i64, origin: Origin, level: Confidentiality, text: PreparedText) -> bool {
         let Ok(slot) = u32::try_from(self.docs.len()) else {
             return false;
         };
         let mut terms: Vec<u32> = Vec::new();
-        for text in texts {
-            let normalised = normalise(text);
-            for word in normalised.split(' ') {
-                if word.chars().count() >= MIN_WORD_CHARS {
-                    terms.push(self.term_id(word));
-                }
+        for word in text.0.split(' ') {
+            if word.chars().count() >= MIN_WORD_CHARS {
+                terms.push(self.term_id(word));
             }
         }
         terms.sort_unstable();
@@ -185,11 +204,16 @@ impl TextIndex {
     /// Adds an event's texts, or replaces what the index held of them. False when the index
     /// is full (four billion documents).
     pub fn upsert_event(&mut self, id: i64, level: Confidentiality, texts: &[&str]) -> bool {
+        self.insert_event(id, level, PreparedText::of(texts))
+    }
+
+    /// [`Self::upsert_event`] with the texts already normalised ([`PreparedText::of`]).
+    pub fn insert_event(&mut self, id: i64, level: Confidentiality, text: PreparedText) -> bool {
         if let Some(old) = self.events.remove(&id) {
             self.docs[old as usize].live = false;
         }
         let slot = self.docs.len() as u32;
-        let added = self.add(id, Origin::Event, level, texts);
+        let added = self.add(id, Origin::Event, level, text);
         if added {
             self.events.insert(id, slot);
         }
@@ -198,11 +222,16 @@ impl TextIndex {
 
     /// Adds a source linked to `event`, or replaces what the index held of it.
     pub fn upsert_source(&mut self, id: i64, event: i64, level: Confidentiality, texts: &[&str]) -> bool {
+        self.insert_source(id, event, level, PreparedText::of(texts))
+    }
+
+    /// [`Self::upsert_source`] with the texts already normalised ([`PreparedText::of`]).
+    pub fn insert_source(&mut self, id: i64, event: i64, level: Confidentiality, text: PreparedText) -> bool {
         if let Some(old) = self.sources.remove(&id) {
             self.docs[old as usize].live = false;
         }
         let slot = self.docs.len() as u32;
-        let added = self.add(id, Origin::Source { event }, level, texts);
+        let added = self.add(id, Origin::Source { event }, level, text);
         if added {
             self.sources.insert(id, slot);
         }
