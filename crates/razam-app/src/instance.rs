@@ -136,7 +136,7 @@ impl App {
         key_id: String,
     ) -> Result<App, AppError> {
         let keys = Keys {
-            sealer: Sealer::new(&data_key.derive("razam 2026 field sealing v1")),
+            sealer: std::sync::Arc::new(Sealer::new(&data_key.derive("razam 2026 field sealing v1"))),
             lookup: data_key.derive("razam 2026 lookup v1"),
             csrf: data_key.derive("razam 2026 csrf v1"),
             api_token: data_key.derive("razam 2026 api token v1"),
@@ -158,6 +158,7 @@ impl App {
             figures: tokio::sync::Mutex::new(None),
             search: crate::search::SearchState::default(),
             observation_forensics: crate::observation::ForensicsCache::default(),
+            reads: Default::default(),
         })
     }
 

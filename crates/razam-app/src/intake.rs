@@ -536,13 +536,12 @@ impl App {
     pub async fn intake_report(&self, actor: &Actor, id: i64) -> Result<IntakeView, AppError> {
         self.require(actor, Permission::WriteRegistry)?;
         let row = self.store.intake(id).await?.ok_or(AppError::NotFound("the report"))?;
-        self.store
-            .append_audit(&self.event(
-                actor,
-                "intake.read",
-                razam_store::AuditObject::Named(format!("intake:{id}")),
-            ))
-            .await?;
+        self.audit_read(self.event(
+            actor,
+            "intake.read",
+            razam_store::AuditObject::Named(format!("intake:{id}")),
+        ))
+        .await?;
         self.intake_view(&row)
     }
 

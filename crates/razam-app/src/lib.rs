@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod audit;
+mod audited_reads;
 pub mod backup;
 pub mod config;
 pub mod demo;
@@ -65,10 +66,13 @@ pub struct App {
     search: search::SearchState,
     /// The forensics of each election's protocols, computed once per import.
     observation_forensics: observation::ForensicsCache,
+    /// Audit entries of reads waiting to be written together.
+    reads: Arc<audited_reads::AuditedReads>,
 }
 
 struct Keys {
-    sealer: vault::Sealer,
+    /// Shared with the threads that open records while the search index is built.
+    sealer: Arc<vault::Sealer>,
     lookup: Zeroizing<[u8; 32]>,
     csrf: Zeroizing<[u8; 32]>,
     api_token: Zeroizing<[u8; 32]>,
@@ -144,6 +148,8 @@ pub enum AppError {
     Archive(String),
     #[error("{0}")]
     Store(StoreError),
+    #[error("the audit entry of this read was not written, so the read is refused: {0}")]
+    AuditNotWritten(String),
     #[error("{what}: {source}")]
     Io {
         what: String,

@@ -245,8 +245,7 @@ impl App {
     }
 
     pub(crate) fn open_json<T: for<'de> Deserialize<'de>>(&self, context: &str, sealed: &[u8]) -> Result<T, AppError> {
-        let plain = self.keys.sealer.open(context, sealed)?;
-        serde_json::from_slice(&plain).map_err(|e| AppError::Vault(format!("a sealed record does not parse: {e}")))
+        self.keys.sealer.open_json(context, sealed)
     }
 
     pub(crate) fn person_snapshot(&self, input: &PersonInput) -> Result<Vec<u8>, AppError> {
@@ -552,13 +551,12 @@ impl App {
                 merged_at_ms: merge.merged_at_ms,
             });
         }
-        self.store
-            .append_audit(&self.event(
-                actor,
-                "person.read",
-                razam_store::AuditObject::Named(format!("person:{id}")),
-            ))
-            .await?;
+        self.audit_read(self.event(
+            actor,
+            "person.read",
+            razam_store::AuditObject::Named(format!("person:{id}")),
+        ))
+        .await?;
         Ok(PersonPage {
             merged_into: row.merged_into,
             person: self.person_view(&row)?,

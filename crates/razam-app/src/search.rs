@@ -17,15 +17,17 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use rayon::prelude::*;
 use razam_core::registry::{Confidentiality, EventKind, FuzzyDate};
 use razam_store::registry::{Change, EventScan, PersonScan, RegistryHighs, RegistryOp, SourceScan, Target};
 use razam_store::{AuditObject, Store, StoreError};
 
-pub use names::{Meet, NameHit, NameIndex, NameResults, PersonNames, Reason};
-pub use text::{Snippet, TextHit, TextIndex, TextResults};
+pub use names::{Meet, NameHit, NameIndex, NameResults, PersonNames, PreparedNames, Reason};
+pub use text::{PreparedText, Snippet, TextHit, TextIndex, TextResults};
 
 use crate::registry::{EventDetails, Identity, SEAL_DETAILS, SEAL_IDENTITY, level};
 use crate::sources::{SEAL_SOURCE, SourceDetails};
+use crate::vault::Sealer;
 use crate::{Actor, App, AppError};
 
 /// A page of records being read from the store.
@@ -85,7 +87,7 @@ impl SearchState {
 enum Staged {
     Person {
         id: i64,
-        identity: Identity,
+        names: PreparedNames,
         region: Option<String>,
         level: Confidentiality,
         /// The survivor the person is merged into (as the store says at a build).
@@ -97,15 +99,41 @@ enum Staged {
     Unmerge { merge: i64, merged: Option<i64> },
     Event {
         id: i64,
-        details: EventDetails,
+        text: PreparedText,
         level: Confidentiality,
     },
     Source {
         id: i64,
         event: i64,
-        details: SourceDetails,
+        text: PreparedText,
         level: Confidentiality,
     },
+}
+
+/// What the name index keys of an identity.
+fn person_names(i: &Identity) -> PreparedNames {
+    PreparedNames::of(&PersonNames {
+        family_name: &i.family_name,
+        given_name: &i.given_name,
+        patronymic: &i.patronymic,
+        variants: &i.variants,
+        birth_date: &i.birth_date,
+    })
+}
+
+/// What the text index takes of an event: its description, settlement, facility, district.
+fn event_text(d: &EventDetails) -> PreparedText {
+    PreparedText::of(&[
+        d.description.as_str(),
+        d.settlement.as_str(),
+        d.facility.as_str(),
+        d.district.as_str(),
+    ])
+}
+
+/// What the text index takes of a source: its title, reference and notes.
+fn source_text(d: &SourceDetails) -> PreparedText {
+    PreparedText::of(&[d.title.as_str(), d.reference.as_str(), d.notes.as_str()])
 }
 
 impl Indexes {
@@ -113,19 +141,12 @@ impl Indexes {
         match staged {
             Staged::Person {
                 id,
-                identity: i,
+                names,
                 region,
                 level,
                 merged_into,
             } => {
-                let names = PersonNames {
-                    family_name: &i.family_name,
-                    given_name: &i.given_name,
-                    patronymic: &i.patronymic,
-                    variants: &i.variants,
-                    birth_date: &i.birth_date,
-                };
-                if !self.names.upsert(id, &names, region.as_deref(), level) {
+                if !self.names.insert(id, names, region.as_deref(), level) {
                     tracing::error!(
                         person = id,
                         "the name index is full: this person cannot be found by search"
@@ -142,14 +163,8 @@ impl Indexes {
                     self.names.unmerge(merged);
                 }
             }
-            Staged::Event { id, details: d, level } => {
-                let texts = [
-                    d.description.as_str(),
-                    d.settlement.as_str(),
-                    d.facility.as_str(),
-                    d.district.as_str(),
-                ];
-                if !self.text.upsert_event(id, level, &texts) {
+            Staged::Event { id, text, level } => {
+                if !self.text.insert_event(id, level, text) {
                     tracing::error!(
                         event = id,
                         "the text index is full: this event cannot be found by search"
@@ -157,14 +172,8 @@ impl Indexes {
                 }
                 self.highs.events = self.highs.events.max(id);
             }
-            Staged::Source {
-                id,
-                event,
-                details: d,
-                level,
-            } => {
-                let texts = [d.title.as_str(), d.reference.as_str(), d.notes.as_str()];
-                if !self.text.upsert_source(id, event, level, &texts) {
+            Staged::Source { id, event, text, level } => {
+                if !self.text.insert_source(id, event, level, text) {
                     tracing::error!(
                         source = id,
                         "the text index is full: this source cannot be found by search"
@@ -188,7 +197,7 @@ fn left_out(staged: Result<Staged, AppError>, kind: &str, id: i64) -> Option<Sta
 trait Scanned: Send + 'static {
     const KIND: &'static str;
     fn id(&self) -> i64;
-    fn open(self, app: &App) -> Result<Staged, AppError>;
+    fn open(self, sealer: &Sealer) -> Result<Staged, AppError>;
 }
 
 impl Scanned for PersonScan {
@@ -196,10 +205,10 @@ impl Scanned for PersonScan {
     fn id(&self) -> i64 {
         self.id
     }
-    fn open(self, app: &App) -> Result<Staged, AppError> {
+    fn open(self, sealer: &Sealer) -> Result<Staged, AppError> {
         Ok(Staged::Person {
             id: self.id,
-            identity: app.open_json(SEAL_IDENTITY, &self.identity_sealed)?,
+            names: person_names(&sealer.open_json(SEAL_IDENTITY, &self.identity_sealed)?),
             region: self.region,
             level: level(&self.confidentiality)?,
             merged_into: self.merged_into,
@@ -212,10 +221,10 @@ impl Scanned for EventScan {
     fn id(&self) -> i64 {
         self.id
     }
-    fn open(self, app: &App) -> Result<Staged, AppError> {
+    fn open(self, sealer: &Sealer) -> Result<Staged, AppError> {
         Ok(Staged::Event {
             id: self.id,
-            details: app.open_json(SEAL_DETAILS, &self.details_sealed)?,
+            text: event_text(&sealer.open_json(SEAL_DETAILS, &self.details_sealed)?),
             level: level(&self.confidentiality)?,
         })
     }
@@ -226,11 +235,11 @@ impl Scanned for SourceScan {
     fn id(&self) -> i64 {
         self.id
     }
-    fn open(self, app: &App) -> Result<Staged, AppError> {
+    fn open(self, sealer: &Sealer) -> Result<Staged, AppError> {
         Ok(Staged::Source {
             id: self.id,
             event: self.event,
-            details: app.open_json(SEAL_SOURCE, &self.sealed)?,
+            text: source_text(&sealer.open_json(SEAL_SOURCE, &self.sealed)?),
             level: level(&self.confidentiality)?,
         })
     }
@@ -276,7 +285,7 @@ impl App {
                 RegistryOp::CreatePerson(p) | RegistryOp::UpdatePerson { person: p, .. } => (|| {
                     Ok::<_, AppError>(Staged::Person {
                         id,
-                        identity: self.open_json(SEAL_IDENTITY, &p.identity_sealed)?,
+                        names: person_names(&self.open_json(SEAL_IDENTITY, &p.identity_sealed)?),
                         region: p.region.clone(),
                         level: level(p.confidentiality)?,
                         // An edit leaves a merge as it is: the index remembers it by id.
@@ -294,7 +303,7 @@ impl App {
                 RegistryOp::CreateEvent(e) | RegistryOp::UpdateEvent { event: e, .. } => (|| {
                     Ok(Staged::Event {
                         id,
-                        details: self.open_json(SEAL_DETAILS, &e.details_sealed)?,
+                        text: event_text(&self.open_json(SEAL_DETAILS, &e.details_sealed)?),
                         level: level(e.confidentiality)?,
                     })
                 })(),
@@ -311,7 +320,7 @@ impl App {
                     Ok(Staged::Source {
                         id,
                         event,
-                        details: self.open_json(SEAL_SOURCE, sealed)?,
+                        text: source_text(&self.open_json(SEAL_SOURCE, sealed)?),
                         level: level(confidentiality)?,
                     })
                 })(),
@@ -418,11 +427,16 @@ impl App {
             return Ok(());
         }
         let _writes = self.search.writes.lock().await;
-        let from = {
-            let mut guard = self.search.write();
-            guard.get_or_insert_with(Indexes::default).highs
-        };
         let started = std::time::Instant::now();
+        if !self.search_built() {
+            // Built whole, off the lock, then put in place: nothing searches a half-built index.
+            let built = self.build_indexes().await?;
+            *self.search.write() = Some(built);
+        }
+        let from = match self.search.read().as_ref() {
+            Some(ix) => ix.highs,
+            None => return Err(AppError::NotFound("the search index")),
+        };
         self.scan_pages(from.persons, |store, after| {
             Box::pin(async move { store.scan_persons(after, BUILD_PAGE).await })
         })
@@ -455,6 +469,45 @@ impl App {
         Ok(())
     }
 
+    /// Builds both indexes from every stored record, on two tasks: persons into the name
+    /// index, events and then sources into the text index. Each reads its next page while a
+    /// blocking thread opens and indexes the page before, so the database's work, the
+    /// unsealing and the indexing of the two overlap on the machine's cores.
+    async fn build_indexes(&self) -> Result<Indexes, AppError> {
+        let store = &self.store;
+        let sealer = &self.keys.sealer;
+        let persons = tokio::spawn(scan_into(
+            store.clone(),
+            sealer.clone(),
+            Indexes::default(),
+            |store, after| Box::pin(async move { store.scan_persons(after, BUILD_PAGE).await }),
+        ));
+        let (store2, sealer2) = (store.clone(), sealer.clone());
+        let texts = tokio::spawn(async move {
+            let ix = scan_into(store2.clone(), sealer2.clone(), Indexes::default(), |store, after| {
+                Box::pin(async move { store.scan_events(after, BUILD_PAGE).await })
+            })
+            .await?;
+            scan_into(store2, sealer2, ix, |store, after| {
+                Box::pin(async move { store.scan_sources(after, BUILD_PAGE).await })
+            })
+            .await
+        });
+        let joined = |r: Result<Result<Indexes, AppError>, tokio::task::JoinError>| {
+            r.map_err(|e| AppError::Store(StoreError::Damaged(e.to_string())))?
+        };
+        let (persons, texts) = (joined(persons.await)?, joined(texts.await)?);
+        Ok(Indexes {
+            names: persons.names,
+            text: texts.text,
+            highs: RegistryHighs {
+                persons: persons.highs.persons,
+                events: texts.highs.events,
+                sources: texts.highs.sources,
+            },
+        })
+    }
+
     /// Reads the records with ids above `after` page by page, opens and indexes them, reading
     /// the next page on another task meanwhile (two cores: the database's work and the
     /// unsealing overlap).
@@ -475,7 +528,7 @@ impl App {
                 .into_iter()
                 .filter_map(|r| {
                     let (kind, id) = (T::KIND, r.id());
-                    left_out(r.open(self), kind, id)
+                    left_out(r.open(&self.keys.sealer), kind, id)
                 })
                 .collect();
             self.index_staged(staged);
@@ -507,27 +560,34 @@ impl App {
             )
         };
         let searched = started.elapsed();
-        let events = self.event_hits(&text).await?;
-        let opened = started.elapsed();
-        // On its own task: a reader who goes away mid-write (a closed tab) must not cut the
-        // audit entry's transaction short, which would leave the writer connection unusable.
-        let store = self.store.clone();
+        // The audit entry is written while the events shown are opened; the results are
+        // returned only once it is durable.
         let entry = self.event(
             actor,
             "registry.search",
             AuditObject::Named(format!("search:{} persons,{} events", persons.any, text.total)),
         );
-        tokio::spawn(async move { store.append_audit(&entry).await })
-            .await
-            .map_err(|e| AppError::Store(StoreError::Damaged(e.to_string())))??;
+        let (audited, events) = tokio::join!(
+            async {
+                let r = self.audit_read(entry).await;
+                (r, started.elapsed())
+            },
+            async {
+                let r = self.event_hits(&text).await;
+                (r, started.elapsed())
+            }
+        );
+        let ((audited, audited_at), (events, opened_at)) = (audited, events);
+        audited?;
+        let events = events?;
         // Times and counts only: never the words asked for.
         tracing::debug!(
             persons = persons.any,
             events = text.total,
             catch_up_us = caught_up.as_micros() as u64,
             index_us = (searched - caught_up).as_micros() as u64,
-            events_us = (opened - searched).as_micros() as u64,
-            audit_us = (started.elapsed() - opened).as_micros() as u64,
+            events_us = (opened_at - searched).as_micros() as u64,
+            audit_us = (audited_at - searched).as_micros() as u64,
             "search"
         );
         Ok(SearchResults {
@@ -540,7 +600,7 @@ impl App {
     /// The events of text hits with a snippet of what matched, in the hits' order.
     async fn event_hits(&self, text: &TextResults) -> Result<Vec<EventHit>, AppError> {
         let ids: Vec<i64> = text.hits.iter().map(|h| h.event).collect();
-        let rows = self.store.events_by_ids(&ids).await?;
+        let rows = self.store.events_for_list(&ids).await?;
         let source_ids: Vec<i64> = text.hits.iter().filter_map(|h| h.source).collect();
         let sources = if source_ids.is_empty() {
             Vec::new()
@@ -614,4 +674,40 @@ impl App {
             .filter_map(|id| ix.names.person(id))
             .collect())
     }
+}
+
+/// Reads every record `fetch` gives from the start, page by page, into `ix`: the next page is
+/// read while a blocking thread opens and indexes this one.
+async fn scan_into<T: Scanned>(
+    store: Arc<dyn Store>,
+    sealer: Arc<Sealer>,
+    mut ix: Indexes,
+    fetch: impl Fn(Arc<dyn Store>, i64) -> PageFuture<T>,
+) -> Result<Indexes, AppError> {
+    let mut next = tokio::spawn(fetch(store.clone(), 0));
+    loop {
+        let page = next
+            .await
+            .map_err(|e| AppError::Store(StoreError::Damaged(e.to_string())))??;
+        let Some(last) = page.last() else { break };
+        next = tokio::spawn(fetch(store.clone(), last.id()));
+        let sealer = sealer.clone();
+        ix = tokio::task::spawn_blocking(move || {
+            // Opening and keying on every core; inserting, in id order, on this thread.
+            let staged: Vec<Staged> = page
+                .into_par_iter()
+                .filter_map(|r| {
+                    let (kind, id) = (T::KIND, r.id());
+                    left_out(r.open(&sealer), kind, id)
+                })
+                .collect();
+            for s in staged {
+                ix.add(s);
+            }
+            ix
+        })
+        .await
+        .map_err(|e| AppError::Store(StoreError::Damaged(e.to_string())))?;
+    }
+    Ok(ix)
 }

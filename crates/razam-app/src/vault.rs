@@ -280,6 +280,12 @@ impl Sealer {
             .map_err(|_| AppError::Vault(format!("a sealed {context} does not open with this instance's key")))
     }
 
+    /// Opens a sealed JSON value.
+    pub fn open_json<T: for<'de> serde::Deserialize<'de>>(&self, context: &str, sealed: &[u8]) -> Result<T, AppError> {
+        let plain = self.open(context, sealed)?;
+        serde_json::from_slice(&plain).map_err(|e| AppError::Vault(format!("a sealed record does not parse: {e}")))
+    }
+
     pub fn open_string(&self, context: &str, sealed: &[u8]) -> Result<String, AppError> {
         let plain = self.open(context, sealed)?;
         String::from_utf8(plain.to_vec()).map_err(|_| AppError::Vault(format!("a sealed {context} is not text")))

@@ -158,6 +158,10 @@ pub trait Store:
 
     /// Appends an audit entry on its own, for changes outside the database (e.g. a new passphrase).
     async fn append_audit(&self, audit: &AuditEvent) -> Result<(), StoreError>;
+    /// Appends several entries in one transaction, linked in the order given, all or none:
+    /// audited reads that arrive together share one commit (one fsync) instead of queueing
+    /// for one each.
+    async fn append_audits(&self, audits: &[AuditEvent]) -> Result<(), StoreError>;
     /// Up to `limit` entries with `seq > after_seq`, in order.
     async fn audit_page(&self, after_seq: i64, limit: i64) -> Result<Vec<StoredAudit>, StoreError>;
 

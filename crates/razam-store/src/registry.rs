@@ -421,8 +421,9 @@ pub trait RegistryStore: Send + Sync {
     /// Sources with `id > after` and the event each is linked to, ascending, at most `limit`.
     async fn scan_sources(&self, after: i64, limit: i64) -> Result<Vec<SourceScan>, StoreError>;
     async fn registry_highs(&self) -> Result<RegistryHighs, StoreError>;
-    /// The events of these ids that exist, in no particular order.
-    async fn events_by_ids(&self, ids: &[EventId]) -> Result<Vec<EventRow>, StoreError>;
+    /// The events of these ids that exist, in no particular order, as a list of results shows
+    /// them: one query, without their persons and articles (`persons` and `articles` empty).
+    async fn events_for_list(&self, ids: &[EventId]) -> Result<Vec<EventRow>, StoreError>;
     /// The sources of these ids that exist, each with the event it is linked to.
     async fn sources_by_ids(&self, ids: &[i64]) -> Result<Vec<(EventId, SourceRow)>, StoreError>;
 }
@@ -1696,7 +1697,7 @@ macro_rules! impl_registry_store {
                 })
             }
 
-            async fn events_by_ids(
+            async fn events_for_list(
                 &self,
                 ids: &[$crate::registry::EventId],
             ) -> Result<Vec<$crate::registry::EventRow>, StoreError> {
@@ -1711,13 +1712,9 @@ macro_rules! impl_registry_store {
                         list.push_bind(*id);
                     }
                     q.push(")");
-                    let rows = q.build().fetch_all(self.reader()).await?;
-                    let mut found = rows
-                        .iter()
-                        .map(registry_sql::event_from)
-                        .collect::<Result<Vec<_>, _>>()?;
-                    registry_sql::complete_events(self.reader(), &mut found).await?;
-                    events.append(&mut found);
+                    for row in q.build().fetch_all(self.reader()).await? {
+                        events.push(registry_sql::event_from(&row)?);
+                    }
                 }
                 Ok(events)
             }

@@ -406,6 +406,18 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn append_audits(&self, audits: &[AuditEvent]) -> Result<(), StoreError> {
+        if audits.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin().await?;
+        for audit in audits {
+            self.append(&mut tx, audit, None).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn audit_page(&self, after_seq: i64, limit: i64) -> Result<Vec<StoredAudit>, StoreError> {
         let rows = sqlx::query(
             "SELECT seq, at_ms, actor, action, object, prev_hash, hash FROM audit_log WHERE seq > ? \

@@ -229,6 +229,58 @@ async fn story(store: Arc<dyn Store>) {
         t.await.unwrap().unwrap();
     }
     assert_eq!(verify_chain(store.as_ref()).await, 13 + 24);
+
+    // Audited reads written together: one transaction, linked in the order given; an empty
+    // batch writes nothing; batches and single writers at once still make one chain.
+    let read = |n: u32| {
+        event(
+            "registry.search",
+            AuditObject::Named(format!("search:{n} persons,0 events")),
+        )
+    };
+    store.append_audits(&[read(1), read(2), read(3)]).await.unwrap();
+    store.append_audits(&[]).await.unwrap();
+    let last = store.audit_page(13 + 24, 100).await.unwrap();
+    assert_eq!(
+        last.iter()
+            .map(|e| (e.record.seq, e.record.object.as_str()))
+            .collect::<Vec<_>>(),
+        vec![
+            (38, "search:1 persons,0 events"),
+            (39, "search:2 persons,0 events"),
+            (40, "search:3 persons,0 events"),
+        ]
+    );
+    let mut tasks = Vec::new();
+    for n in 0..8u32 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            if n % 2 == 0 {
+                store.append_audits(&[read(n), read(n + 100)]).await
+            } else {
+                store.append_audit(&read(n)).await
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    assert_eq!(verify_chain(store.as_ref()).await, 13 + 24 + 3 + 12);
+    // A batch stays together in the chain.
+    let objects: Vec<String> = store
+        .audit_page(40, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.record.object)
+        .collect();
+    for n in (0..8u32).step_by(2) {
+        let at = objects
+            .iter()
+            .position(|o| *o == format!("search:{n} persons,0 events"))
+            .unwrap();
+        assert_eq!(objects[at + 1], format!("search:{} persons,0 events", n + 100));
+    }
 }
 
 #[tokio::test]

@@ -63,6 +63,45 @@ pub struct PersonNames<'a> {
     pub birth_date: &'a str,
 }
 
+/// A person's names keyed for the index without touching it: the costly part of adding a
+/// person (normalising, the duplicate blocking keys), so that it can run on several threads
+/// while one thread inserts.
+#[derive(Debug, Clone)]
+pub struct PreparedNames {
+    /// The name fields, `FIELD`-separated, as the arena keeps them.
+    text: String,
+    normalised: String,
+    birth_year: Option<i16>,
+    born: Born,
+    blocks: Vec<BlockKey>,
+}
+
+impl PreparedNames {
+    pub fn of(names: &PersonNames<'_>) -> PreparedNames {
+        let mut text =
+            String::with_capacity(names.family_name.len() + names.given_name.len() + names.patronymic.len() + 3);
+        for (i, field) in [names.family_name, names.given_name, names.patronymic]
+            .into_iter()
+            .chain(names.variants.iter().map(String::as_str))
+            .enumerate()
+        {
+            if i > 0 {
+                text.push(FIELD);
+            }
+            text.push_str(field.trim());
+        }
+        let born = Born::of(names.birth_date);
+        let record = duplicates::record_of(names.family_name, names.given_name, names.patronymic, born);
+        PreparedNames {
+            normalised: normalise(&text),
+            text,
+            birth_year: birth_year(names.birth_date),
+            born,
+            blocks: duplicates::blocking_keys(&record),
+        }
+    }
+}
+
 /// Why a person was found: a word of the query, how it met, and the person's word it met.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reason {
@@ -405,19 +444,19 @@ impl NameIndex {
     /// Adds a person, or replaces what the index held of them. Returns false when the index
     /// is full (four gigabytes of names), in which case the person is not searchable.
     pub fn upsert(&mut self, id: i64, names: &PersonNames<'_>, region: Option<&str>, level: Confidentiality) -> bool {
+        self.insert(id, PreparedNames::of(names), region, level)
+    }
+
+    /// [`Self::upsert`] with the names already keyed ([`PreparedNames::of`], on any thread).
+    pub fn insert(&mut self, id: i64, prepared: PreparedNames, region: Option<&str>, level: Confidentiality) -> bool {
         self.remove(id);
-        let mut text =
-            String::with_capacity(names.family_name.len() + names.given_name.len() + names.patronymic.len() + 3);
-        for (i, field) in [names.family_name, names.given_name, names.patronymic]
-            .into_iter()
-            .chain(names.variants.iter().map(String::as_str))
-            .enumerate()
-        {
-            if i > 0 {
-                text.push(FIELD);
-            }
-            text.push_str(field.trim());
-        }
+        let PreparedNames {
+            text,
+            normalised,
+            birth_year,
+            born,
+            blocks,
+        } = prepared;
         if u32::try_from(self.arena.len() + text.len()).is_err() {
             self.compact_arena();
             if u32::try_from(self.arena.len() + text.len()).is_err() {
@@ -427,10 +466,7 @@ impl NameIndex {
         let Ok(slot) = u32::try_from(self.slots.len()) else {
             return false;
         };
-        let birth_year = birth_year(names.birth_date);
-        let born = Born::of(names.birth_date);
-        let record = duplicates::record_of(names.family_name, names.given_name, names.patronymic, born);
-        for key in duplicates::blocking_keys(&record) {
+        for key in blocks {
             let block = match self.blocks.get(&key) {
                 Some(&b) => b,
                 None => {
@@ -442,7 +478,6 @@ impl NameIndex {
             };
             post(&mut self.by_block[block as usize], slot);
         }
-        let normalised = normalise(&text);
         let mut word_ids: Vec<u32> = Vec::with_capacity(8);
         for w in normalised.split(' ').filter(|w| !w.is_empty()) {
             word_ids.push(self.word_id(w));

@@ -57,6 +57,28 @@ pub fn query_terms(query: &str) -> Vec<String> {
     t
 }
 
+/// A document's texts normalised, one word after another: the part of indexing it that needs
+/// no index, so that it can run on several threads while one thread inserts.
+#[derive(Debug, Clone)]
+pub struct PreparedText(String);
+
+impl PreparedText {
+    pub fn of(texts: &[&str]) -> PreparedText {
+        let mut all = String::new();
+        for text in texts {
+            let normalised = normalise(text);
+            if normalised.is_empty() {
+                continue;
+            }
+            if !all.is_empty() {
+                all.push(' ');
+            }
+            all.push_str(&normalised);
+        }
+        PreparedText(all)
+    }
+}
+
 /// Where a document came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Origin {
@@ -155,17 +177,14 @@ impl TextIndex {
         t
     }
 
-    fn add(&mut self, id: i64, origin: Origin, level: Confidentiality, texts: &[&str]) -> bool {
+    fn add(&mut self, id: i64, origin: Origin, level: Confidentiality, text: PreparedText) -> bool {
         let Ok(slot) = u32::try_from(self.docs.len()) else {
             return false;
         };
         let mut terms: Vec<u32> = Vec::new();
-        for text in texts {
-            let normalised = normalise(text);
-            for word in normalised.split(' ') {
-                if word.chars().count() >= MIN_WORD_CHARS {
-                    terms.push(self.term_id(word));
-                }
+        for word in text.0.split(' ') {
+            if word.chars().count() >= MIN_WORD_CHARS {
+                terms.push(self.term_id(word));
             }
         }
         terms.sort_unstable();
@@ -185,11 +204,16 @@ impl TextIndex {
     /// Adds an event's texts, or replaces what the index held of them. False when the index
     /// is full (four billion documents).
     pub fn upsert_event(&mut self, id: i64, level: Confidentiality, texts: &[&str]) -> bool {
+        self.insert_event(id, level, PreparedText::of(texts))
+    }
+
+    /// [`Self::upsert_event`] with the texts already normalised ([`PreparedText::of`]).
+    pub fn insert_event(&mut self, id: i64, level: Confidentiality, text: PreparedText) -> bool {
         if let Some(old) = self.events.remove(&id) {
             self.docs[old as usize].live = false;
         }
         let slot = self.docs.len() as u32;
-        let added = self.add(id, Origin::Event, level, texts);
+        let added = self.add(id, Origin::Event, level, text);
         if added {
             self.events.insert(id, slot);
         }
@@ -198,11 +222,16 @@ impl TextIndex {
 
     /// Adds a source linked to `event`, or replaces what the index held of it.
     pub fn upsert_source(&mut self, id: i64, event: i64, level: Confidentiality, texts: &[&str]) -> bool {
+        self.insert_source(id, event, level, PreparedText::of(texts))
+    }
+
+    /// [`Self::upsert_source`] with the texts already normalised ([`PreparedText::of`]).
+    pub fn insert_source(&mut self, id: i64, event: i64, level: Confidentiality, text: PreparedText) -> bool {
         if let Some(old) = self.sources.remove(&id) {
             self.docs[old as usize].live = false;
         }
         let slot = self.docs.len() as u32;
-        let added = self.add(id, Origin::Source { event }, level, texts);
+        let added = self.add(id, Origin::Source { event }, level, text);
         if added {
             self.sources.insert(id, slot);
         }
@@ -229,48 +258,73 @@ impl TextIndex {
                 }
             }
         }
+        // Shortest list first: every intersection is at most as long as it.
         lists.sort_by_key(|l| l.len());
         let Some((first, rest)) = lists.split_first() else {
             return TextResults::default();
         };
-        let mut docs = first.to_vec();
+        let mut narrowed: Vec<u32>;
+        let mut docs: &[u32] = first;
         for l in rest {
-            docs = intersect(&docs, l);
+            narrowed = intersect(docs, l);
+            docs = &narrowed;
         }
-        let mut found: Vec<TextHit> = docs
-            .into_iter()
-            .filter_map(|slot| {
-                let d = &self.docs[slot as usize];
-                if !d.live || !may_read(d.level) {
-                    return None;
+        // Which levels the reader may read, asked once rather than per document.
+        let visible: Vec<bool> = Confidentiality::ALL.iter().map(|l| may_read(*l)).collect();
+        let readable = |l: Confidentiality| {
+            Confidentiality::ALL
+                .iter()
+                .position(|x| *x == l)
+                .is_some_and(|i| visible[i])
+        };
+        // Events met by their own details (each once: an event has one live document), and
+        // events met by a source only.
+        let mut own: Vec<i64> = Vec::new();
+        let mut via: Vec<(i64, i64)> = Vec::new();
+        for &slot in docs {
+            let d = &self.docs[slot as usize];
+            if !d.live || !readable(d.level) {
+                continue;
+            }
+            match d.origin {
+                Origin::Event => own.push(d.id),
+                Origin::Source { event } => {
+                    if self.event_level(event).is_some_and(readable) {
+                        via.push((event, d.id));
+                    }
                 }
-                match d.origin {
-                    Origin::Event => Some(TextHit {
-                        event: d.id,
-                        source: None,
-                    }),
-                    Origin::Source { event } => self.event_level(event).filter(|l| may_read(*l)).map(|_| TextHit {
-                        event,
-                        source: Some(d.id),
-                    }),
-                }
-            })
-            .collect();
-        // Newest event first; its own details before its sources, then the first source.
-        found.sort_unstable_by(|a, b| {
-            b.event
-                .cmp(&a.event)
-                .then(a.source.is_some().cmp(&b.source.is_some()))
-                .then(a.source.cmp(&b.source))
-        });
-        found.dedup_by_key(|h| h.event);
-        let total = found.len();
-        found.truncate(limit);
-        TextResults {
-            terms,
-            total,
-            hits: found,
+            }
         }
+        // Slots follow the order the index learned of the events (id order but for edits):
+        // nearly sorted already.
+        own.sort_unstable();
+        if !via.is_empty() {
+            // An event once, by its first source, and not at all when its own details met.
+            via.sort_unstable();
+            via.dedup_by_key(|v| v.0);
+            via.retain(|(event, _)| own.binary_search(event).is_err());
+        }
+        let total = own.len() + via.len();
+        // The newest `limit`, taken from the ends of the two sorted lists.
+        let mut hits = Vec::with_capacity(limit.min(total));
+        let (mut i, mut j) = (own.len(), via.len());
+        while hits.len() < limit && (i > 0 || j > 0) {
+            let by_own = j == 0 || (i > 0 && own[i - 1] > via[j - 1].0);
+            if by_own {
+                i -= 1;
+                hits.push(TextHit {
+                    event: own[i],
+                    source: None,
+                });
+            } else {
+                j -= 1;
+                hits.push(TextHit {
+                    event: via[j].0,
+                    source: Some(via[j].1),
+                });
+            }
+        }
+        TextResults { terms, total, hits }
     }
 
     /// An estimate of the heap the index holds, in bytes.
@@ -422,6 +476,15 @@ mod tests {
             vec![(2, Some(5)), (1, None)]
         );
         assert_eq!(events(&ix.search("обыске", EVERY_LEVEL, 10)), vec![(2, None)]);
+        // Events met only by sources fall in among those met by their own details, newest
+        // first, each by its first source; the limit cuts across both, the total counts both.
+        ix.upsert_event(3, Confidentiality::Internal, &["допрос"]);
+        ix.upsert_event(4, Confidentiality::Internal, &["суд перенёс заседание"]);
+        ix.upsert_source(7, 3, Confidentiality::Internal, &["суд и допрос"]);
+        ix.upsert_source(6, 3, Confidentiality::Internal, &["суд отложил"]);
+        let r = ix.search("суд", EVERY_LEVEL, 3);
+        assert_eq!(events(&r), vec![(4, None), (3, Some(6)), (2, Some(5))]);
+        assert_eq!(r.total, 4);
     }
 
     #[test]

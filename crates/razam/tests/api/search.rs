@@ -610,3 +610,42 @@ async fn a_merged_person_is_found_as_the_survivor_until_the_merge_is_undone(app:
     reopened.close().await;
 }
 on_both_databases!(a_merged_person_is_found_as_the_survivor_until_the_merge_is_undone);
+
+async fn reads_at_once_each_leave_their_entry_in_one_unbroken_chain(app: TestApp) {
+    let reader = actor(&app, "rita", Role::Reviewer).await;
+    let a = app.app.clone();
+    let id = a
+        .create_person(&Actor::Cli, &person("Лосік", "Ігар", "", Confidentiality::Internal))
+        .await
+        .unwrap();
+    a.prepare_search().await.unwrap();
+    // Searches and person pages at once: their audit entries are written together, and each
+    // is answered only after its own entry.
+    const READS: usize = 24;
+    let mut tasks = Vec::new();
+    for n in 0..READS {
+        let (a, reader) = (a.clone(), reader.clone());
+        tasks.push(tokio::spawn(async move {
+            if n % 3 == 0 {
+                a.person_page(&reader, id).await.map(|p| p.person.id)
+            } else {
+                let r = a.search(&reader, "Losik", 50).await?;
+                Ok(r.persons.hits[0].id)
+            }
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap().unwrap(), id);
+    }
+    let audit = sql(
+        &app,
+        "SELECT action, object FROM audit_log WHERE action IN ('registry.search', 'person.read') ORDER BY seq",
+    )
+    .await;
+    let count = |action: &str, object: &str| audit.iter().filter(|(a, o)| a == action && o == object).count();
+    assert_eq!(count("registry.search", "search:1 persons,0 events"), READS - READS / 3);
+    assert_eq!(count("person.read", &format!("person:{id}")), READS / 3);
+    assert_eq!(audit.len(), READS);
+    a.verify_audit(None, &|_| {}).await.unwrap();
+}
+on_both_databases!(reads_at_once_each_leave_their_entry_in_one_unbroken_chain);
