@@ -24,7 +24,7 @@ use crate::cluster::{UnionFind, average_linkage, smallest_ids};
 use crate::compare::{
     Agreement, LevelProbabilities, SIMILAR, compare_dates, graded, probability_of_weight, text_level, words_within,
 };
-use crate::em::{Estimate, LEVELS, estimate_by_rule, level_of, levels, random_pairs, u_from_vectors};
+use crate::em::{Estimate, LEVELS, RulePatterns, estimate_by_rule, level_of, levels, random_pairs, u_from_vectors};
 use crate::record::{Column, FieldKind, Record, Schema};
 use crate::sim::jaro_winkler_at_least;
 
@@ -248,12 +248,8 @@ impl Linker {
         progress.stage("estimating u", 0);
         let u = u_from_vectors(&linker.random_vectors(), linker.columns.len());
         progress.stage("estimating m", 0);
-        let mut all: HashMap<u64, u64> = HashMap::new();
-        for &gamma in &vectors {
-            *all.entry(gamma).or_insert(0) += 1;
-        }
-        let per_rule = linker.patterns_by_rule(&pairs, &vectors);
-        let estimate = estimate_by_rule(&per_rule, &all, &u, settings.max_iterations, settings.tolerance);
+        let (patterns, uses) = linker.patterns_by_rule(&pairs, &vectors);
+        let estimate = estimate_by_rule(&patterns, &uses, &u, settings.max_iterations, settings.tolerance);
         // The prior of a pair taken at random: the matches expected among the blocked pairs
         // over all pairs there are.
         let expected_matches = estimate.lambda * pairs.len() as f64;
@@ -466,23 +462,22 @@ impl Linker {
         (all, counts)
     }
 
-    /// The comparison vector of every pair.
+    /// The comparison vector of every pair, written in place (no second copy of the vectors
+    /// while they are gathered).
     fn compare_pairs(&self, pairs: &[u64], progress: &dyn Progress) -> Vec<u64> {
         progress.stage("comparing pairs", pairs.len() as u64);
-        pairs
-            .par_chunks(PROGRESS_CHUNK)
-            .flat_map_iter(|chunk| {
-                let vectors: Vec<u64> = chunk
-                    .iter()
-                    .map(|&pair| {
-                        let (a, b) = unpack(pair);
-                        compare_records(&self.columns, a as usize, b as usize)
-                    })
-                    .collect();
+        let mut vectors = vec![0u64; pairs.len()];
+        vectors
+            .par_chunks_mut(PROGRESS_CHUNK)
+            .zip(pairs.par_chunks(PROGRESS_CHUNK))
+            .for_each(|(out, chunk)| {
+                for (vector, &pair) in out.iter_mut().zip(chunk) {
+                    let (a, b) = unpack(pair);
+                    *vector = compare_records(&self.columns, a as usize, b as usize);
+                }
                 progress.advance(chunk.len() as u64);
-                vectors
-            })
-            .collect()
+            });
+        vectors
     }
 
     /// All pairs there are: n(n-1)/2, or n0 × n1 when only pairs across sources count.
@@ -496,36 +491,46 @@ impl Linker {
         }
     }
 
-    /// For each rule: the comparison vectors of the pairs whose records share that rule's
-    /// block, counted by vector, and the fields the rule uses.
-    fn patterns_by_rule(&self, pairs: &[u64], vectors: &[u64]) -> Vec<(HashMap<u64, u64>, Vec<usize>)> {
-        self.rules
+    /// The comparison vectors of the pairs, counted by vector and by the set of rules whose
+    /// blocks hold both records (bit `r` for rule `r`), and the fields each rule uses.
+    fn patterns_by_rule(&self, pairs: &[u64], vectors: &[u64]) -> (RulePatterns, Vec<Vec<usize>>) {
+        // Each rule's key per record; 0 for none (a real key of 0 is read as 1).
+        let keys: Vec<Vec<u64>> = self
+            .rules
             .iter()
             .map(|rule| {
-                let keys: Vec<Option<u64>> = (0..self.ids.len())
+                (0..self.ids.len())
                     .into_par_iter()
-                    .map(|r| rule.key(&self.columns, &self.fields, r))
-                    .collect();
-                let patterns = pairs
-                    .par_iter()
-                    .zip(vectors.par_iter())
-                    .fold(HashMap::new, |mut patterns: HashMap<u64, u64>, (&pair, &gamma)| {
-                        let (a, b) = unpack(pair);
-                        let ka = keys[a as usize];
-                        if ka.is_some() && ka == keys[b as usize] {
-                            *patterns.entry(gamma).or_insert(0) += 1;
-                        }
-                        patterns
-                    })
-                    .reduce(HashMap::new, |mut a, b| {
-                        for (gamma, count) in b {
-                            *a.entry(gamma).or_insert(0) += count;
-                        }
-                        a
-                    });
-                (patterns, rule.uses(&self.fields))
+                    .map(|r| rule.key(&self.columns, &self.fields, r).map_or(0, |k| k.max(1)))
+                    .collect()
             })
-            .collect()
+            .collect();
+        let patterns = pairs
+            .par_iter()
+            .zip(vectors.par_iter())
+            .fold(RulePatterns::new, |mut patterns, (&pair, &gamma)| {
+                let (a, b) = unpack(pair);
+                let rules = keys.iter().enumerate().fold(0u32, |rules, (i, keys)| {
+                    let ka = keys[a as usize];
+                    if ka != 0 && ka == keys[b as usize] {
+                        rules | 1 << i
+                    } else {
+                        rules
+                    }
+                });
+                *patterns.entry((gamma, rules)).or_insert(0) += 1;
+                patterns
+            })
+            .reduce(RulePatterns::new, |mut a, b| {
+                for (key, count) in b {
+                    *a.entry(key).or_insert(0) += count;
+                }
+                a
+            });
+        (
+            patterns,
+            self.rules.iter().map(|rule| rule.uses(&self.fields)).collect(),
+        )
     }
 
     /// Comparison vectors of random pairs (across sources when linking two sources).
