@@ -341,12 +341,12 @@ impl Linker {
         if a >= self.ids.len() || b >= self.ids.len() {
             return None;
         }
-        let gamma = compare_records(&self.columns, a, b);
+        let gamma = compare_records(&self.columns, &self.fields, a, b);
         Some(
             (0..self.columns.len())
                 .map(|f| {
                     let level = level_of(gamma, f);
-                    (Agreement::ALL[level], self.field_weight(parameters, f, level, a))
+                    (Agreement::ALL[level], self.field_weight(parameters, f, level, a, b))
                 })
                 .collect(),
         )
@@ -473,7 +473,7 @@ impl Linker {
             .for_each(|(out, chunk)| {
                 for (vector, &pair) in out.iter_mut().zip(chunk) {
                     let (a, b) = unpack(pair);
-                    *vector = compare_records(&self.columns, a as usize, b as usize);
+                    *vector = compare_records(&self.columns, &self.fields, a as usize, b as usize);
                 }
                 progress.advance(chunk.len() as u64);
             });
@@ -550,16 +550,18 @@ impl Linker {
         };
         random_pairs(wanted, &pick)
             .par_iter()
-            .map(|&(a, b)| compare_records(&self.columns, a as usize, b as usize))
+            .map(|&(a, b)| compare_records(&self.columns, &self.fields, a as usize, b as usize))
             .collect()
     }
 
-    /// The weight of one field's level for a pair whose first record is `a` (term frequency
-    /// of `a`'s key for the agreeing levels).
-    fn field_weight(&self, parameters: &Parameters, field: usize, level: usize, a: usize) -> f64 {
+    /// The weight of one field's level for the pair `a`, `b` (term frequency of `a`'s key for
+    /// the agreeing levels, or `b`'s when `a` has no value: a one-word name met as the other's
+    /// family name, see [`compare_records`]).
+    fn field_weight(&self, parameters: &Parameters, field: usize, level: usize, a: usize, b: usize) -> f64 {
         if level == Agreement::Missing as usize {
             return 0.0;
         }
+        let a = if self.columns[field].ids[a] == 0 { b } else { a };
         let levels = &parameters.fields[field];
         let agrees = level == Agreement::Exact as usize || level == Agreement::SameKey as usize;
         if self.settings.term_frequencies && agrees {
@@ -665,7 +667,7 @@ impl Linker {
                                 {
                                     continue;
                                 }
-                                let gamma = compare_records(&this.columns, a as usize, b as usize);
+                                let gamma = compare_records(&this.columns, &this.fields, a as usize, b as usize);
                                 let p = probability_of_weight(scorer.weight(this, pack(a, b), gamma));
                                 if p >= 1e-3 {
                                     all.push((i as u32, j as u32, p));
@@ -727,12 +729,12 @@ struct Scorer<'a> {
 
 impl Scorer<'_> {
     fn weight(&self, linker: &Linker, pair: u64, gamma: u64) -> f64 {
-        let (a, _) = unpack(pair);
+        let (a, b) = unpack(pair);
         let mut weight = self.prior;
         for (field, row) in self.table.iter().enumerate() {
             let level = level_of(gamma, field);
             weight += if linker.settings.term_frequencies && level <= Agreement::SameKey as usize {
-                linker.field_weight(self.parameters, field, level, a as usize)
+                linker.field_weight(self.parameters, field, level, a as usize, b as usize)
             } else {
                 row[level]
             };
@@ -754,10 +756,33 @@ fn id_hash(id: &str) -> u64 {
 
 /// The packed comparison vector of records `a` and `b`: four bits per field, the level's
 /// index in [`Agreement::ALL`].
-pub(crate) fn compare_records(columns: &[Column], a: usize, b: usize) -> u64 {
-    columns.iter().enumerate().fold(0u64, |gamma, (field, column)| {
+///
+/// A name written in one word is as often the family name as the given name (historical
+/// records: `porter` for Sir … Porter, `charles` for Charles Hammond). When one record has a
+/// given name and no family name, the other a family name, and the given names do not agree,
+/// the lone word is compared with the other's family name: if their keys are equal, the pair
+/// counts as the family name agreeing (SameKey) and the given name unknown.
+pub(crate) fn compare_records(columns: &[Column], fields: &Fields, a: usize, b: usize) -> u64 {
+    let gamma = columns.iter().enumerate().fold(0u64, |gamma, (field, column)| {
         gamma | (field_level(column, a, b) as u64) << (4 * field)
-    })
+    });
+    let (Some(given), Some(family)) = (fields.given, fields.family) else {
+        return gamma;
+    };
+    let (fa, fb) = (columns[family].ids[a] == 0, columns[family].ids[b] == 0);
+    if fa == fb || level_of(gamma, given) <= Agreement::Equivalent as usize {
+        return gamma;
+    }
+    let (lone, other) = if fa { (a, b) } else { (b, a) };
+    if columns[given].ids[lone] == 0 {
+        return gamma;
+    }
+    let word = columns[given].key_of(lone);
+    if word.is_empty() || word != columns[family].key_of(other) {
+        return gamma;
+    }
+    let clear = !(0xfu64 << (4 * given) | 0xfu64 << (4 * family));
+    gamma & clear | (Agreement::Missing as u64) << (4 * given) | (Agreement::SameKey as u64) << (4 * family)
 }
 
 /// The level of one field for records `a` and `b`.
