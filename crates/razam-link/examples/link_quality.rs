@@ -17,7 +17,7 @@ use std::time::Instant;
 
 use std::sync::Mutex;
 
-use razam_link::{Agreement, Layout, Linker, Progress, Quiet, Record, Settings};
+use razam_link::{Agreement, Layout, Linker, Progress, Quiet, Record, Settings, pairwise_scores};
 
 /// Prints each stage's start and the time since the fit began, to standard error.
 struct Stages(Instant, Mutex<()>);
@@ -30,24 +30,6 @@ impl Progress for Stages {
 }
 
 const USAGE: &str = "usage: link_quality FILE.csv [THRESHOLD] [--no-truth-m]";
-
-fn pairwise_f1(predicted: &[&str], truth: &[String]) -> (f64, f64, f64) {
-    let pairs = |n: u64| n * n.saturating_sub(1) / 2;
-    let mut by_pred: HashMap<&str, u64> = HashMap::new();
-    let mut by_truth: HashMap<&str, u64> = HashMap::new();
-    let mut by_both: HashMap<(&str, &str), u64> = HashMap::new();
-    for (p, t) in predicted.iter().zip(truth) {
-        *by_pred.entry(p).or_default() += 1;
-        *by_truth.entry(t).or_default() += 1;
-        *by_both.entry((p, t)).or_default() += 1;
-    }
-    let predicted_pairs: u64 = by_pred.values().map(|&n| pairs(n)).sum();
-    let true_pairs: u64 = by_truth.values().map(|&n| pairs(n)).sum();
-    let both: u64 = by_both.values().map(|&n| pairs(n)).sum();
-    let p = both as f64 / predicted_pairs.max(1) as f64;
-    let r = both as f64 / true_pairs.max(1) as f64;
-    (p, r, 2.0 * p * r / (p + r).max(f64::MIN_POSITIVE))
-}
 
 fn main() -> Result<(), Box<dyn Error>> {
     let mut args = std::env::args().skip(1);
@@ -78,7 +60,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let stages = Stages(started, Mutex::new(()));
     let (linker, report) = Linker::fit(layout.schema.clone(), settings, records.clone(), &stages)?;
     let took = started.elapsed().as_secs_f64();
-    let (p, r, f1) = pairwise_f1(&linker.cluster_ids(), &truth);
+    let (p, r, f1) = pairwise_scores(&linker.cluster_ids(), &truth);
     let Some(parameters) = linker.parameters() else {
         return Err("no parameters".into());
     };
@@ -137,7 +119,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     println!("prior estimated {:.3e}, true {:.3e}", parameters.lambda, oracle.lambda);
     let mut with_truth = Linker::with_parameters(settings, oracle)?;
     with_truth.add(records, &Quiet)?;
-    let (p, r, f1) = pairwise_f1(&with_truth.cluster_ids(), &truth);
+    let (p, r, f1) = pairwise_scores(&with_truth.cluster_ids(), &truth);
     println!("with m and prior from the truth: P {p:.4} R {r:.4} F1 {f1:.4}");
     Ok(())
 }

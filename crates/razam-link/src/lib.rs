@@ -30,7 +30,7 @@ mod sim;
 pub mod synth;
 
 pub use block::{BlockLimits, Rule, RuleCount};
-pub use cluster::UnionFind;
+pub use cluster::{UnionFind, pairwise_scores};
 pub use columns::{Layout, Role, split_full_name};
 pub use compare::compare_texts;
 pub use compare::{
