@@ -17,7 +17,7 @@ use std::hash::Hash;
 
 use razam_core::registry::{Confidentiality, FuzzyDate, Precision};
 pub use razam_link::{Agreement, Evidence, Field, FieldEvidence};
-use razam_link::{Model, PersonRecord, given_name_group, masculine_surname_key, name_key};
+use razam_link::{Model, PersonRecord, PreparedPerson, given_name_group, masculine_surname_key, name_key};
 
 use razam_core::role::Permission;
 
@@ -220,9 +220,17 @@ pub fn pairs_in_blocks<'b, K: Copy + Eq + Hash + Ord>(
     threshold: f64,
     wanted: impl Fn(K, K) -> bool,
 ) -> Vec<Candidate<K>> {
+    let blocks: Vec<&[usize]> = blocks.filter(|m| m.len() > 1 && m.len() <= MAX_BLOCK).collect();
+    // Each person's keys are worked out once, not once per pair it is in.
+    let mut prepared: Vec<Option<PreparedPerson>> = vec![None; persons.len()];
+    for &i in blocks.iter().flat_map(|m| m.iter()) {
+        if prepared[i].is_none() {
+            prepared[i] = Some(PreparedPerson::new(&persons[i].record));
+        }
+    }
     let mut seen: HashSet<(usize, usize)> = HashSet::new();
     let mut found = Vec::new();
-    for members in blocks.filter(|m| m.len() > 1 && m.len() <= MAX_BLOCK) {
+    for members in blocks {
         for (n, &i) in members.iter().enumerate() {
             for &j in &members[n + 1..] {
                 let pair = (i.min(j), i.max(j));
@@ -237,7 +245,10 @@ pub fn pairs_in_blocks<'b, K: Copy + Eq + Hash + Ord>(
                 {
                     continue;
                 }
-                let evidence = model.compare(&a.record, &b.record);
+                let (Some(pa), Some(pb)) = (&prepared[pair.0], &prepared[pair.1]) else {
+                    continue;
+                };
+                let evidence = model.compare_prepared(pa, pb);
                 if evidence.probability >= threshold {
                     found.push(suggest(a, b, evidence));
                 }
@@ -257,10 +268,11 @@ pub fn matches_of<K: Copy + Eq + Hash + Ord>(
     threshold: f64,
 ) -> Vec<(K, Evidence)> {
     let keys: HashSet<BlockKey> = blocking_keys(record).into_iter().collect();
+    let me = PreparedPerson::new(record);
     let mut found: Vec<(K, Evidence)> = persons
         .iter()
         .filter(|p| blocking_keys(&p.record).iter().any(|k| keys.contains(k)))
-        .map(|p| (p.id, model.compare(record, &p.record)))
+        .map(|p| (p.id, model.compare_prepared(&me, &PreparedPerson::new(&p.record))))
         .filter(|(_, e)| e.probability >= threshold)
         .collect();
     found.sort_by(|a, b| b.1.probability.total_cmp(&a.1.probability).then(a.0.cmp(&b.0)));

@@ -15,6 +15,7 @@
 
 use rayon::prelude::*;
 
+use crate::masculine_surname_key;
 use crate::record::{Column, FieldKind, Schema};
 
 /// A blocking rule: records with equal keys are compared.
@@ -112,10 +113,19 @@ impl Rule {
     pub(crate) fn key(&self, columns: &[Column], fields: &Fields, record: usize) -> Option<u64> {
         let value = |field: Option<usize>| field.map(|f| columns[f].value(record)).filter(|_| true);
         let present = |field: Option<usize>| field.is_some_and(|f| columns[f].ids[record] != 0);
+        // The family name's masculine key, hashed from its text so that a record with a
+        // one-word name and no family name can take that word as its family name (it may be
+        // either; see `compare_records`).
         let family = || {
-            present(fields.family)
-                .then(|| value(fields.family).map_or(0, |v| v.alt))
-                .filter(|&k| k != 0)
+            let f = fields.family?;
+            if present(fields.family) {
+                let alt = columns[f].value(record).alt;
+                (alt != 0).then(|| text_hash(columns[f].keys.get(alt)))
+            } else {
+                let g = fields.given.filter(|_| present(fields.given))?;
+                let word = masculine_surname_key(columns[g].key_of(record));
+                (!word.is_empty()).then(|| text_hash(&word))
+            }
         };
         let given =
             || present(fields.given).then(|| value(fields.given).map_or(0, |v| if v.alt != 0 { v.alt } else { v.key }));
@@ -132,9 +142,9 @@ impl Rule {
                 .filter(|&k| k != 0 && present(fields.place))
         };
         let parts: [u64; 3] = match self {
-            Rule::FamilyAndGivenInitial => [family()?.into(), initial(fields.given)?, 0],
+            Rule::FamilyAndGivenInitial => [family()?, initial(fields.given)?, 0],
             Rule::GivenAndBirthYear => [given()?.into(), date()?.year.into(), 0],
-            Rule::FamilyAndBirthYear => [family()?.into(), date()?.year.into(), 0],
+            Rule::FamilyAndBirthYear => [family()?, date()?.year.into(), 0],
             Rule::BirthDate => {
                 let d = date()?;
                 if d.day == 0 {
@@ -146,7 +156,7 @@ impl Rule {
                     0,
                 ]
             }
-            Rule::FamilyAndPlace => [family()?.into(), place()?.into(), 0],
+            Rule::FamilyAndPlace => [family()?, place()?.into(), 0],
             Rule::GivenAndPlace => [given()?.into(), place()?.into(), 0],
             Rule::GivenAndFamilyPrefix => {
                 let prefix = fields.family.filter(|_| present(fields.family)).map(|f| {
@@ -172,6 +182,13 @@ impl Rule {
                 .fold(0xcbf2_9ce4_8422_2325u64, |hash, &part| mix(hash ^ part)),
         )
     }
+}
+
+/// A hash of a key's text (FNV-1a, then mixed).
+fn text_hash(text: &str) -> u64 {
+    mix(text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    }))
 }
 
 /// A 64-bit mixer (the finaliser of SplitMix64): block keys spread over all 64 bits.

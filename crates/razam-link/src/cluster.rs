@@ -8,6 +8,8 @@
 //! same records gives the same ids; it changes only when a record with a smaller id joins the
 //! cluster or two clusters merge (the merged one takes the smaller of the two ids).
 
+use std::collections::HashMap;
+
 /// Disjoint sets over records `0..n`.
 #[derive(Clone, Debug, Default)]
 pub struct UnionFind {
@@ -218,11 +220,45 @@ pub(crate) fn average_linkage(
         .collect()
 }
 
+/// Pairwise precision, recall and F1 of predicted clusters against true ones, both given as
+/// one label per record (for measuring the engine against a known truth).
+pub fn pairwise_scores<P: AsRef<str>, T: AsRef<str>>(predicted: &[P], truth: &[T]) -> (f64, f64, f64) {
+    let pairs = |n: u64| n * n.saturating_sub(1) / 2;
+    let mut by_pred: HashMap<&str, u64> = HashMap::new();
+    let mut by_truth: HashMap<&str, u64> = HashMap::new();
+    let mut by_both: HashMap<(&str, &str), u64> = HashMap::new();
+    for (p, t) in predicted.iter().zip(truth) {
+        *by_pred.entry(p.as_ref()).or_default() += 1;
+        *by_truth.entry(t.as_ref()).or_default() += 1;
+        *by_both.entry((p.as_ref(), t.as_ref())).or_default() += 1;
+    }
+    let predicted_pairs: u64 = by_pred.values().map(|&n| pairs(n)).sum();
+    let true_pairs: u64 = by_truth.values().map(|&n| pairs(n)).sum();
+    let both: u64 = by_both.values().map(|&n| pairs(n)).sum();
+    let precision = both as f64 / predicted_pairs.max(1) as f64;
+    let recall = both as f64 / true_pairs.max(1) as f64;
+    (
+        precision,
+        recall,
+        2.0 * precision * recall / (precision + recall).max(f64::MIN_POSITIVE),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
 
-    use super::{UnionFind, average_linkage};
+    use super::{UnionFind, average_linkage, pairwise_scores};
+
+    #[test]
+    fn pairwise_scores_count_pairs() {
+        // Truth {a, b, c} {d}; predicted {a, b} {c, d}: 1 of 2 predicted pairs is true, 1 of 3
+        // true pairs is found.
+        let (p, r, f1) = pairwise_scores(&["1", "1", "2", "2"], &["x", "x", "x", "y"]);
+        assert!((p - 0.5).abs() < 1e-12 && (r - 1.0 / 3.0).abs() < 1e-12, "{p} {r}");
+        assert!((f1 - 0.4).abs() < 1e-12, "{f1}");
+        assert_eq!(pairwise_scores(&["1", "1"], &["x", "x"]), (1.0, 1.0, 1.0));
+    }
 
     #[test]
     fn one_bridge_does_not_join_two_dense_clusters() {

@@ -6,9 +6,9 @@
 //!    longest matching letter group ([`LATIN`]). Both tables write the same small alphabet.
 //! 3. Apply the folding rules ([`fold_word`]) until nothing changes.
 //!
-//! The key alphabet is 20 Cyrillic letters: vowels а і у, consonants б в г д з к л м н п р с т
-//! ф х ц ш. Each of them reads back as itself in step 2 and the rules run to a fixed point, so
-//! `name_key(name_key(x)) == name_key(x)`. Cyrillic is used for the key (rather than Latin)
+//! The key alphabet is 19 Cyrillic letters: vowels а і у, consonants б в г д к л м н п р с т
+//! ф х ц ш (з is read, then folded into с). Each of them reads back as itself in step 2 and
+//! the rules run to a fixed point, so `name_key(name_key(x)) == name_key(x)`. Cyrillic is used for the key (rather than Latin)
 //! because Latin letter groups are ambiguous (ts, ch, sh, cz) while single Cyrillic letters are
 //! not, which is what makes a key read back as itself.
 
@@ -204,11 +204,13 @@ fn read_word(raw: &str, word: &mut Vec<char>) {
 }
 
 /// Step 3: the folding rules, repeated until the word no longer changes. Every rule shortens
-/// the word or replaces a symbol by one later in a fixed order (ц → т, у → в), so this ends.
+/// the word or replaces a symbol by one later in a fixed order (ц → т, у → в, з → с), so this ends.
 fn fold_word(word: &mut Vec<char>) {
-    const RULES: [fn(&mut Vec<char>) -> bool; 9] = [
+    const RULES: [fn(&mut Vec<char>) -> bool; 11] = [
         collapse_doubles,
         drop_z_after_d,
+        |w| z_is_s(w),
+        s_kh_is_sh,
         |w| soft_ts_is_t(w),
         |w| u_after_vowel_is_v(w),
         collapse_doubles,
@@ -240,6 +242,32 @@ fn drop_z_after_d(word: &mut Vec<char>) -> bool {
         }
         keep
     });
+    word.len() != before
+}
+
+/// З is с (after дз has lost its з).
+fn z_is_s(word: &mut [char]) -> bool {
+    let mut changed = false;
+    for c in word.iter_mut().filter(|c| **c == 'з') {
+        *c = 'с';
+        changed = true;
+    }
+    changed
+}
+
+/// С + Х is ш: Latin sch is ш in German (Lukaschenko) and с + ч in English-based systems
+/// (Lyschyk / Лысчык), and no reader can tell which, so the Cyrillic сч and сх are ш too.
+fn s_kh_is_sh(word: &mut Vec<char>) -> bool {
+    let before = word.len();
+    let mut i = 1;
+    while i < word.len() {
+        if word[i] == 'х' && word[i - 1] == 'с' {
+            word[i - 1] = 'ш';
+            word.remove(i);
+        } else {
+            i += 1;
+        }
+    }
     word.len() != before
 }
 

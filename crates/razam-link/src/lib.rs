@@ -30,12 +30,13 @@ mod sim;
 pub mod synth;
 
 pub use block::{BlockLimits, Rule, RuleCount};
-pub use cluster::UnionFind;
+pub use cluster::{UnionFind, pairwise_scores};
 pub use columns::{Layout, Role, split_full_name};
 pub use compare::compare_texts;
 pub use compare::{
-    Agreement, Evidence, Field, FieldEvidence, LevelProbabilities, Model, PersonRecord, PreparedName, compare_dates,
-    compare_family_names, compare_given_names, compare_patronymics, compare_places, probability_of_weight,
+    Agreement, Evidence, Field, FieldEvidence, LevelProbabilities, Model, PersonRecord, PreparedName, PreparedPerson,
+    compare_dates, compare_family_names, compare_given_names, compare_patronymics, compare_places,
+    probability_of_weight,
 };
 pub use date::PartialDate;
 pub use em::Estimate;

@@ -24,7 +24,7 @@ use crate::cluster::{UnionFind, average_linkage, smallest_ids};
 use crate::compare::{
     Agreement, LevelProbabilities, SIMILAR, compare_dates, graded, probability_of_weight, text_level, words_within,
 };
-use crate::em::{Estimate, LEVELS, estimate_by_rule, level_of, levels, random_pairs, u_from_vectors};
+use crate::em::{Estimate, LEVELS, RulePatterns, estimate_by_rule, level_of, levels, random_pairs, u_from_vectors};
 use crate::record::{Column, FieldKind, Record, Schema};
 use crate::sim::jaro_winkler_at_least;
 
@@ -248,12 +248,8 @@ impl Linker {
         progress.stage("estimating u", 0);
         let u = u_from_vectors(&linker.random_vectors(), linker.columns.len());
         progress.stage("estimating m", 0);
-        let mut all: HashMap<u64, u64> = HashMap::new();
-        for &gamma in &vectors {
-            *all.entry(gamma).or_insert(0) += 1;
-        }
-        let per_rule = linker.patterns_by_rule(&pairs, &vectors);
-        let estimate = estimate_by_rule(&per_rule, &all, &u, settings.max_iterations, settings.tolerance);
+        let (patterns, uses) = linker.patterns_by_rule(&pairs, &vectors);
+        let estimate = estimate_by_rule(&patterns, &uses, &u, settings.max_iterations, settings.tolerance);
         // The prior of a pair taken at random: the matches expected among the blocked pairs
         // over all pairs there are.
         let expected_matches = estimate.lambda * pairs.len() as f64;
@@ -345,12 +341,12 @@ impl Linker {
         if a >= self.ids.len() || b >= self.ids.len() {
             return None;
         }
-        let gamma = compare_records(&self.columns, a, b);
+        let gamma = compare_records(&self.columns, &self.fields, a, b);
         Some(
             (0..self.columns.len())
                 .map(|f| {
                     let level = level_of(gamma, f);
-                    (Agreement::ALL[level], self.field_weight(parameters, f, level, a))
+                    (Agreement::ALL[level], self.field_weight(parameters, f, level, a, b))
                 })
                 .collect(),
         )
@@ -466,23 +462,22 @@ impl Linker {
         (all, counts)
     }
 
-    /// The comparison vector of every pair.
+    /// The comparison vector of every pair, written in place (no second copy of the vectors
+    /// while they are gathered).
     fn compare_pairs(&self, pairs: &[u64], progress: &dyn Progress) -> Vec<u64> {
         progress.stage("comparing pairs", pairs.len() as u64);
-        pairs
-            .par_chunks(PROGRESS_CHUNK)
-            .flat_map_iter(|chunk| {
-                let vectors: Vec<u64> = chunk
-                    .iter()
-                    .map(|&pair| {
-                        let (a, b) = unpack(pair);
-                        compare_records(&self.columns, a as usize, b as usize)
-                    })
-                    .collect();
+        let mut vectors = vec![0u64; pairs.len()];
+        vectors
+            .par_chunks_mut(PROGRESS_CHUNK)
+            .zip(pairs.par_chunks(PROGRESS_CHUNK))
+            .for_each(|(out, chunk)| {
+                for (vector, &pair) in out.iter_mut().zip(chunk) {
+                    let (a, b) = unpack(pair);
+                    *vector = compare_records(&self.columns, &self.fields, a as usize, b as usize);
+                }
                 progress.advance(chunk.len() as u64);
-                vectors
-            })
-            .collect()
+            });
+        vectors
     }
 
     /// All pairs there are: n(n-1)/2, or n0 × n1 when only pairs across sources count.
@@ -496,36 +491,46 @@ impl Linker {
         }
     }
 
-    /// For each rule: the comparison vectors of the pairs whose records share that rule's
-    /// block, counted by vector, and the fields the rule uses.
-    fn patterns_by_rule(&self, pairs: &[u64], vectors: &[u64]) -> Vec<(HashMap<u64, u64>, Vec<usize>)> {
-        self.rules
+    /// The comparison vectors of the pairs, counted by vector and by the set of rules whose
+    /// blocks hold both records (bit `r` for rule `r`), and the fields each rule uses.
+    fn patterns_by_rule(&self, pairs: &[u64], vectors: &[u64]) -> (RulePatterns, Vec<Vec<usize>>) {
+        // Each rule's key per record; 0 for none (a real key of 0 is read as 1).
+        let keys: Vec<Vec<u64>> = self
+            .rules
             .iter()
             .map(|rule| {
-                let keys: Vec<Option<u64>> = (0..self.ids.len())
+                (0..self.ids.len())
                     .into_par_iter()
-                    .map(|r| rule.key(&self.columns, &self.fields, r))
-                    .collect();
-                let patterns = pairs
-                    .par_iter()
-                    .zip(vectors.par_iter())
-                    .fold(HashMap::new, |mut patterns: HashMap<u64, u64>, (&pair, &gamma)| {
-                        let (a, b) = unpack(pair);
-                        let ka = keys[a as usize];
-                        if ka.is_some() && ka == keys[b as usize] {
-                            *patterns.entry(gamma).or_insert(0) += 1;
-                        }
-                        patterns
-                    })
-                    .reduce(HashMap::new, |mut a, b| {
-                        for (gamma, count) in b {
-                            *a.entry(gamma).or_insert(0) += count;
-                        }
-                        a
-                    });
-                (patterns, rule.uses(&self.fields))
+                    .map(|r| rule.key(&self.columns, &self.fields, r).map_or(0, |k| k.max(1)))
+                    .collect()
             })
-            .collect()
+            .collect();
+        let patterns = pairs
+            .par_iter()
+            .zip(vectors.par_iter())
+            .fold(RulePatterns::new, |mut patterns, (&pair, &gamma)| {
+                let (a, b) = unpack(pair);
+                let rules = keys.iter().enumerate().fold(0u32, |rules, (i, keys)| {
+                    let ka = keys[a as usize];
+                    if ka != 0 && ka == keys[b as usize] {
+                        rules | 1 << i
+                    } else {
+                        rules
+                    }
+                });
+                *patterns.entry((gamma, rules)).or_insert(0) += 1;
+                patterns
+            })
+            .reduce(RulePatterns::new, |mut a, b| {
+                for (key, count) in b {
+                    *a.entry(key).or_insert(0) += count;
+                }
+                a
+            });
+        (
+            patterns,
+            self.rules.iter().map(|rule| rule.uses(&self.fields)).collect(),
+        )
     }
 
     /// Comparison vectors of random pairs (across sources when linking two sources).
@@ -545,16 +550,18 @@ impl Linker {
         };
         random_pairs(wanted, &pick)
             .par_iter()
-            .map(|&(a, b)| compare_records(&self.columns, a as usize, b as usize))
+            .map(|&(a, b)| compare_records(&self.columns, &self.fields, a as usize, b as usize))
             .collect()
     }
 
-    /// The weight of one field's level for a pair whose first record is `a` (term frequency
-    /// of `a`'s key for the agreeing levels).
-    fn field_weight(&self, parameters: &Parameters, field: usize, level: usize, a: usize) -> f64 {
+    /// The weight of one field's level for the pair `a`, `b` (term frequency of `a`'s key for
+    /// the agreeing levels, or `b`'s when `a` has no value: a one-word name met as the other's
+    /// family name, see [`compare_records`]).
+    fn field_weight(&self, parameters: &Parameters, field: usize, level: usize, a: usize, b: usize) -> f64 {
         if level == Agreement::Missing as usize {
             return 0.0;
         }
+        let a = if self.columns[field].ids[a] == 0 { b } else { a };
         let levels = &parameters.fields[field];
         let agrees = level == Agreement::Exact as usize || level == Agreement::SameKey as usize;
         if self.settings.term_frequencies && agrees {
@@ -660,7 +667,7 @@ impl Linker {
                                 {
                                     continue;
                                 }
-                                let gamma = compare_records(&this.columns, a as usize, b as usize);
+                                let gamma = compare_records(&this.columns, &this.fields, a as usize, b as usize);
                                 let p = probability_of_weight(scorer.weight(this, pack(a, b), gamma));
                                 if p >= 1e-3 {
                                     all.push((i as u32, j as u32, p));
@@ -722,12 +729,12 @@ struct Scorer<'a> {
 
 impl Scorer<'_> {
     fn weight(&self, linker: &Linker, pair: u64, gamma: u64) -> f64 {
-        let (a, _) = unpack(pair);
+        let (a, b) = unpack(pair);
         let mut weight = self.prior;
         for (field, row) in self.table.iter().enumerate() {
             let level = level_of(gamma, field);
             weight += if linker.settings.term_frequencies && level <= Agreement::SameKey as usize {
-                linker.field_weight(self.parameters, field, level, a as usize)
+                linker.field_weight(self.parameters, field, level, a as usize, b as usize)
             } else {
                 row[level]
             };
@@ -749,10 +756,33 @@ fn id_hash(id: &str) -> u64 {
 
 /// The packed comparison vector of records `a` and `b`: four bits per field, the level's
 /// index in [`Agreement::ALL`].
-pub(crate) fn compare_records(columns: &[Column], a: usize, b: usize) -> u64 {
-    columns.iter().enumerate().fold(0u64, |gamma, (field, column)| {
+///
+/// A name written in one word is as often the family name as the given name (historical
+/// records: `porter` for Sir … Porter, `charles` for Charles Hammond). When one record has a
+/// given name and no family name, the other a family name, and the given names do not agree,
+/// the lone word is compared with the other's family name: if their keys are equal, the pair
+/// counts as the family name agreeing (SameKey) and the given name unknown.
+pub(crate) fn compare_records(columns: &[Column], fields: &Fields, a: usize, b: usize) -> u64 {
+    let gamma = columns.iter().enumerate().fold(0u64, |gamma, (field, column)| {
         gamma | (field_level(column, a, b) as u64) << (4 * field)
-    })
+    });
+    let (Some(given), Some(family)) = (fields.given, fields.family) else {
+        return gamma;
+    };
+    let (fa, fb) = (columns[family].ids[a] == 0, columns[family].ids[b] == 0);
+    if fa == fb || level_of(gamma, given) <= Agreement::Equivalent as usize {
+        return gamma;
+    }
+    let (lone, other) = if fa { (a, b) } else { (b, a) };
+    if columns[given].ids[lone] == 0 {
+        return gamma;
+    }
+    let word = columns[given].key_of(lone);
+    if word.is_empty() || word != columns[family].key_of(other) {
+        return gamma;
+    }
+    let clear = !(0xfu64 << (4 * given) | 0xfu64 << (4 * family));
+    gamma & clear | (Agreement::Missing as u64) << (4 * given) | (Agreement::SameKey as u64) << (4 * family)
 }
 
 /// The level of one field for records `a` and `b`.
