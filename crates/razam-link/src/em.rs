@@ -75,7 +75,6 @@ const M_START: [f64; MISSING] = [0.7, 0.1, 0.05, 0.1, 0.05];
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Free {
     /// Nothing: `u` is held at the values given.
-    #[cfg(test)]
     M,
     /// Both `m` and `u` (the values given are the start).
     Both,
@@ -189,6 +188,12 @@ fn estimate_m(patterns: &HashMap<u64, u64>, u: &[[f64; LEVELS]], max_iterations:
     estimate(patterns, (&m, u), 0.1, Free::M, max_iterations, tolerance).0
 }
 
+/// The fewest pairs a rule must give for its EM to estimate the blocks' own `u`. With a
+/// handful of vectors, two free distributions fit them either way round (the "match" class may
+/// as well be the non-matches), so a small input keeps the random pairs' `u` and estimates `m`
+/// alone, as the ten records of a test file need.
+const MIN_PAIRS_U_FREE: u64 = 1_000;
+
 /// The starting `m` of a field.
 const M_START_ROW: [f64; LEVELS] = [M_START[0], M_START[1], M_START[2], M_START[3], M_START[4], 1.0];
 
@@ -199,7 +204,7 @@ pub(crate) type RulePatterns = HashMap<(u64, u32), u64>;
 /// Estimates `m` rule by rule: EM on the pairs one blocking rule gives, with the fields that
 /// rule selects for left out (they agree by construction there, whoever the persons are), and
 /// `u` free, started at the random-pair `u` (the non-matches of a block are not random ones;
-/// see [`estimate`]). A field's `m` is the mean over the rules that leave it in; a field every
+/// see [`estimate`]), when the rule gives at least [`MIN_PAIRS_U_FREE`] pairs. A field's `m` is the mean over the rules that leave it in; a field every
 /// rule uses keeps the starting values. `uses` lists the fields of each rule.
 ///
 /// λ, the share of matches among all blocked pairs: each pair's match probability under the
@@ -228,7 +233,9 @@ pub(crate) fn estimate_by_rule(
             }
         }
         let start = vec![M_START_ROW; fields];
-        let (estimate, u_block) = estimate(&masked, (&start, u), 0.1, Free::Both, max_iterations, tolerance);
+        let pairs: u64 = masked.values().sum();
+        let free = if pairs >= MIN_PAIRS_U_FREE { Free::Both } else { Free::M };
+        let (estimate, u_block) = estimate(&masked, (&start, u), 0.1, free, max_iterations, tolerance);
         iterations += estimate.iterations;
         converged &= estimate.converged;
         for field in (0..fields).filter(|f| !used.contains(f)) {
