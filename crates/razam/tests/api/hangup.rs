@@ -21,13 +21,27 @@ async fn requests_whose_clients_hang_up_finish_and_later_writes_still_work() {
     let id = created["id"].as_i64().unwrap();
 
     let count = |rows: Vec<(String, String)>| rows.len();
-    let query = format!("SELECT actor, object FROM audit_log WHERE action = 'person.read' AND object = 'person:{id}'");
-    let before = count(sql(&app, &query).await);
+    let reads_query =
+        format!("SELECT actor, object FROM audit_log WHERE action = 'person.read' AND object = 'person:{id}'");
+    let writes_query = "SELECT actor, object FROM audit_log WHERE action = 'person.create'";
+    let reads_before = count(sql(&app, &reads_query).await);
+    let writes_before = count(sql(&app, writes_query).await);
 
-    // Each of these reads writes an audit entry; the client sends it whole and hangs up at once.
-    let request = format!("GET /api/v1/persons/{id} HTTP/1.1\r\nHost: razam\r\nAuthorization: Bearer {token}\r\n\r\n");
+    // Half of these are reads that write an audit entry, half are writes (a transaction: a
+    // handler cut between BEGIN and COMMIT is what broke every later write). Each client sends
+    // its request whole and hangs up at once.
+    let read = format!("GET /api/v1/persons/{id} HTTP/1.1\r\nHost: razam\r\nAuthorization: Bearer {token}\r\n\r\n");
+    let write = |n: usize| {
+        let body = person(&format!("Лосік-{n}"), "internal").to_string();
+        format!(
+            "POST /api/v1/persons HTTP/1.1\r\nHost: razam\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    };
     let mut cut = 0;
-    for _ in 0..HANGUPS {
+    for n in 0..HANGUPS {
+        let request = if n % 2 == 0 { read.clone() } else { write(n) };
         let mut stream = tokio::net::TcpStream::connect(app.addr).await.unwrap();
         stream.write_all(request.as_bytes()).await.unwrap();
         stream.shutdown().await.unwrap();
@@ -37,12 +51,10 @@ async fn requests_whose_clients_hang_up_finish_and_later_writes_still_work() {
             cut += 1;
         }
     }
-    // The server closes a half-closed connection before its handler answers: every one of
-    // these handlers lost its client while it ran.
-    assert_eq!(
-        cut, HANGUPS,
-        "the server answered some requests before noticing the hang-up"
-    );
+    // The server closes a half-closed connection, usually before its handler answers. How many
+    // answers it still sends depends on timing; the test needs some handlers to lose their client.
+    assert!(cut > 0, "no handler lost its client: nothing was tested");
+    println!("{cut} of {HANGUPS} handlers lost their client");
 
     // Later writes still work, and every read that reached a handler left its audit entry.
     for n in 0..5 {
@@ -51,13 +63,23 @@ async fn requests_whose_clients_hang_up_finish_and_later_writes_still_work() {
     }
     // The handlers finish on their own tasks; wait for them by asking again (bounded), not by
     // sleeping for a guessed time.
-    let mut reads = count(sql(&app, &query).await);
+    let done = async || {
+        (
+            count(sql(&app, &reads_query).await) - reads_before,
+            count(sql(&app, writes_query).await) - writes_before,
+        )
+    };
+    let mut finished = done().await;
     for _ in 0..20_000 {
-        if reads == before + HANGUPS {
+        if finished == (HANGUPS / 2, HANGUPS / 2 + 5) {
             break;
         }
         tokio::task::yield_now().await;
-        reads = count(sql(&app, &query).await);
+        finished = done().await;
     }
-    assert_eq!(reads - before, HANGUPS, "every read that was sent whole ran to its end");
+    assert_eq!(
+        finished,
+        (HANGUPS / 2, HANGUPS / 2 + 5),
+        "every read and write that was sent whole ran to its end (and the five later writes too)"
+    );
 }
