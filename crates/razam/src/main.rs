@@ -493,6 +493,14 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 report.archive_bytes,
                 report.database_bytes
             );
+            let evidence = unlock.data.join(razam_app::evidence::EVIDENCE_DIR);
+            if std::fs::read_dir(&evidence).is_ok_and(|mut files| files.next().is_some()) {
+                eprintln!(
+                    "warning: evidence files are NOT in this archive: copy {} with it (ciphertext only; \
+                     docs/operations.md, \"Backups\")",
+                    evidence.display()
+                );
+            }
             Ok(())
         }
         Command::Restore {

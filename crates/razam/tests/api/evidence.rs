@@ -389,6 +389,26 @@ fn the_command_line_adds_exports_encrypts_and_the_readme_instructions_work() {
     let o = run(&data, &["add", "--case", CASE, "/nonexistent/file.jpg"], &[]);
     assert_eq!(o.status.code(), Some(2));
 
+    // A backup does not hold the evidence files yet, and says so.
+    let archive = _tmp.path().join("razam.backup");
+    let o = razam()
+        .args([
+            "backup",
+            "--data",
+            data.to_str().unwrap(),
+            "--out",
+            archive.to_str().unwrap(),
+        ])
+        .env("RAZAM_PASSPHRASE", PASS)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("evidence files are NOT in this archive"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+
     let out = tempfile::tempdir().unwrap();
     let package = out.path().join("case.tar");
     let o = run(
