@@ -535,6 +535,25 @@ macro_rules! impl_registry_store {
             type Tx = Transaction<'static, $db>;
             type DbRow = <$db as sqlx::Database>::Row;
 
+            /// The rows `select` (which ends in `IN (`) gives for `ids`, 500 ids per statement.
+            pub(super) async fn rows_by_ids(
+                pool: &sqlx::Pool<$db>,
+                select: &str,
+                ids: &[i64],
+            ) -> Result<Vec<DbRow>, StoreError> {
+                let mut rows = Vec::with_capacity(ids.len());
+                for chunk in ids.chunks(500) {
+                    let mut q = sqlx::QueryBuilder::<$db>::new(select);
+                    let mut list = q.separated(", ");
+                    for id in chunk {
+                        list.push_bind(*id);
+                    }
+                    q.push(")");
+                    rows.extend(q.build().fetch_all(pool).await?);
+                }
+                Ok(rows)
+            }
+
             pub(super) fn person_from(row: &DbRow) -> Result<PersonRow, StoreError> {
                 let status: Option<String> = row.try_get("status")?;
                 let id: i64 = row.try_get("id")?;
@@ -1297,22 +1316,12 @@ macro_rules! impl_registry_store {
                 &self,
                 ids: &[$crate::registry::PersonId],
             ) -> Result<Vec<$crate::registry::PersonRow>, StoreError> {
-                let mut persons = Vec::with_capacity(ids.len());
-                for chunk in ids.chunks(500) {
-                    let mut q = sqlx::QueryBuilder::<$db>::new(format!(
-                        "SELECT {} FROM persons p WHERE p.id IN (",
-                        $crate::registry::person_columns()
-                    ));
-                    let mut list = q.separated(", ");
-                    for id in chunk {
-                        list.push_bind(*id);
-                    }
-                    q.push(")");
-                    for row in q.build().fetch_all(self.reader()).await? {
-                        persons.push(registry_sql::person_from(&row)?);
-                    }
-                }
-                Ok(persons)
+                let select = format!(
+                    "SELECT {} FROM persons p WHERE p.id IN (",
+                    $crate::registry::person_columns()
+                );
+                let rows = registry_sql::rows_by_ids(self.reader(), &select, ids).await?;
+                rows.iter().map(registry_sql::person_from).collect()
             }
 
             async fn person_refs(&self) -> Result<Vec<$crate::registry::ImportedRef>, StoreError> {
@@ -1701,22 +1710,12 @@ macro_rules! impl_registry_store {
                 &self,
                 ids: &[$crate::registry::EventId],
             ) -> Result<Vec<$crate::registry::EventRow>, StoreError> {
-                let mut events = Vec::with_capacity(ids.len());
-                for chunk in ids.chunks(500) {
-                    let mut q = sqlx::QueryBuilder::<$db>::new(format!(
-                        "SELECT {} FROM events e WHERE e.id IN (",
-                        $crate::registry::EVENT_COLUMNS
-                    ));
-                    let mut list = q.separated(", ");
-                    for id in chunk {
-                        list.push_bind(*id);
-                    }
-                    q.push(")");
-                    for row in q.build().fetch_all(self.reader()).await? {
-                        events.push(registry_sql::event_from(&row)?);
-                    }
-                }
-                Ok(events)
+                let select = format!(
+                    "SELECT {} FROM events e WHERE e.id IN (",
+                    $crate::registry::EVENT_COLUMNS
+                );
+                let rows = registry_sql::rows_by_ids(self.reader(), &select, ids).await?;
+                rows.iter().map(registry_sql::event_from).collect()
             }
 
             async fn sources_by_ids(
@@ -1724,19 +1723,12 @@ macro_rules! impl_registry_store {
                 ids: &[i64],
             ) -> Result<Vec<($crate::registry::EventId, $crate::registry::SourceRow)>, StoreError> {
                 use sqlx::Row;
-                let mut sources = Vec::with_capacity(ids.len());
-                for chunk in ids.chunks(500) {
-                    let mut q = sqlx::QueryBuilder::<$db>::new(
-                        "SELECT s.id, es.event_id, s.kind, s.sealed, s.confidentiality, s.created_at_ms \
-                         FROM sources s JOIN event_sources es ON es.source_id = s.id WHERE s.id IN (",
-                    );
-                    let mut list = q.separated(", ");
-                    for id in chunk {
-                        list.push_bind(*id);
-                    }
-                    q.push(")");
-                    for r in q.build().fetch_all(self.reader()).await? {
-                        sources.push((
+                let select = "SELECT s.id, es.event_id, s.kind, s.sealed, s.confidentiality, s.created_at_ms \
+                              FROM sources s JOIN event_sources es ON es.source_id = s.id WHERE s.id IN (";
+                let rows = registry_sql::rows_by_ids(self.reader(), select, ids).await?;
+                rows.iter()
+                    .map(|r| {
+                        Ok((
                             r.try_get("event_id")?,
                             $crate::registry::SourceRow {
                                 id: r.try_get("id")?,
@@ -1745,10 +1737,9 @@ macro_rules! impl_registry_store {
                                 confidentiality: r.try_get("confidentiality")?,
                                 created_at_ms: r.try_get("created_at_ms")?,
                             },
-                        ));
-                    }
-                }
-                Ok(sources)
+                        ))
+                    })
+                    .collect()
             }
 
             async fn change_mark(&self) -> Result<i64, StoreError> {
