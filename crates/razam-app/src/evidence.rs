@@ -346,7 +346,7 @@ impl App {
     }
 
     fn case_lookup(&self, reference: &str) -> [u8; 32] {
-        *blake3::keyed_hash(&self.keys.lookup, format!("evidence case\0{reference}").as_bytes()).as_bytes()
+        self.lookup_hash(&format!("evidence case\0{reference}"))
     }
 
     fn case_view(&self, row: &CaseRow) -> Result<CaseView, AppError> {
