@@ -19,6 +19,7 @@ mod files;
 pub mod import;
 pub mod instance;
 pub mod intake;
+pub mod ledger;
 pub mod merges;
 pub mod observation;
 mod passwords;
@@ -192,6 +193,7 @@ impl From<StoreError> for AppError {
         match e {
             StoreError::Conflict(what) => AppError::Conflict(what),
             StoreError::NotFound(what) => AppError::NotFound(what),
+            StoreError::Refused(why) => AppError::BadInput(why),
             other => AppError::Store(other),
         }
     }

@@ -7,6 +7,7 @@
 pub mod account;
 pub mod audit;
 pub mod custody;
+pub mod ledger;
 pub mod locale;
 pub mod registry;
 pub mod role;

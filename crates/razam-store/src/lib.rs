@@ -5,6 +5,7 @@
 //! state is one transaction that also appends its audit entry.
 
 pub mod evidence;
+pub mod ledger;
 pub mod migrations;
 pub mod observation;
 mod postgres;
@@ -104,6 +105,10 @@ pub enum StoreError {
     /// written.
     #[error("{0}")]
     Abandoned(String),
+    /// A write that would break a rule of the data (e.g. a ledger account going below zero);
+    /// nothing was written. The message names what and why.
+    #[error("{0}")]
+    Refused(String),
 }
 
 /// Where the data lives, parsed from configuration.
@@ -126,7 +131,13 @@ impl std::fmt::Debug for DatabaseLocation {
 /// The storage interface. Implementations: [`SqliteStore`], [`PostgresStore`].
 #[async_trait::async_trait]
 pub trait Store:
-    registry::RegistryStore + tokens::TokenStore + observation::ObservationStore + evidence::EvidenceStore + Send + Sync
+    registry::RegistryStore
+    + tokens::TokenStore
+    + observation::ObservationStore
+    + evidence::EvidenceStore
+    + ledger::LedgerStore
+    + Send
+    + Sync
 {
     /// `sqlite` or `postgres`.
     fn kind(&self) -> &'static str;

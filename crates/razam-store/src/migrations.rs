@@ -43,6 +43,11 @@ pub const SQLITE: &[Migration] = &[
         name: "evidence",
         sql: include_str!("../migrations/sqlite/0007_evidence.sql"),
     },
+    Migration {
+        version: 8,
+        name: "ledger",
+        sql: include_str!("../migrations/sqlite/0008_ledger.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -80,6 +85,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 7,
         name: "evidence",
         sql: include_str!("../migrations/postgres/0007_evidence.sql"),
+    },
+    Migration {
+        version: 8,
+        name: "ledger",
+        sql: include_str!("../migrations/postgres/0008_ledger.sql"),
     },
 ];
 

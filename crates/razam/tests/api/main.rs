@@ -17,6 +17,7 @@ mod figures;
 mod hangup;
 mod i18n;
 mod intake;
+mod ledger;
 mod link;
 mod login;
 mod observation;
