@@ -12,6 +12,9 @@
 //! registers reference codes; [`Permission::ReadLedger`] (the same roles) reads accounts,
 //! balances, transfers and the check. The command line (the operator) may do everything.
 
+pub mod import;
+pub mod statement;
+
 use razam_core::ledger::{
     AccountKind, AccountRules, Currency, ExchangeRate, Iban, Money, Posting, TransferKind, check_balanced, reversal_of,
 };
@@ -74,9 +77,12 @@ pub struct TransferDetails {
     pub counterparty_iban: String,
     #[serde(default)]
     pub remittance: String,
-    /// The bank's reference of the entry (AcctSvcrRef) or the end-to-end id.
+    /// The bank's reference of the entry (AcctSvcrRef).
     #[serde(default)]
     pub bank_reference: String,
+    /// The payer's end-to-end id (what a reversal of the payment names again).
+    #[serde(default)]
+    pub end_to_end: String,
     #[serde(default)]
     pub foreign: Option<ForeignDetails>,
 }
@@ -100,6 +106,7 @@ impl TransferDetails {
             ("the counterparty's IBAN", &self.counterparty_iban),
             ("the remittance text", &self.remittance),
             ("the bank reference", &self.bank_reference),
+            ("the end-to-end id", &self.end_to_end),
         ] {
             if text.chars().count() > TEXT_MAX {
                 return Err(AppError::BadInput(format!(

@@ -4,6 +4,7 @@
 //! a wrong passphrase). The only crate that uses `anyhow`; it calls razam-app for every rule.
 
 mod evidence;
+mod ledger;
 mod link;
 mod observe;
 mod secrets;
@@ -143,6 +144,11 @@ enum Command {
     Evidence {
         #[command(subcommand)]
         command: evidence::EvidenceCommand,
+    },
+    /// The ledger: bank statements, balances, the whole-ledger check, accounts.
+    Ledger {
+        #[command(subcommand)]
+        command: ledger::LedgerCommand,
     },
     /// Election observation: forensics on official protocols (no instance needed).
     Observe {
@@ -451,6 +457,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         } => link::run(&input, &output, threshold),
         Command::Observe { command } => observe::run(command).await,
         Command::Evidence { command } => evidence::run(command).await,
+        Command::Ledger { command } => ledger::run(command).await,
         Command::Export {
             what,
             unlock,

@@ -298,3 +298,213 @@ async fn only_treasurers_keep_the_books(t: TestApp) {
     assert_eq!((found.id, found.iban.as_deref()), (id, Some("DE89370400440532013000")));
 }
 on_both_databases!(only_treasurers_keep_the_books);
+
+fn data_file(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+}
+
+/// Runs `razam ledger ARGS --data DIR` against the test instance: (exit code, stdout, stderr).
+fn ledger_cli(t: &TestApp, args: &[&str]) -> (i32, String, String) {
+    let data = t.data_dir();
+    let o = crate::cli::razam()
+        .arg("ledger")
+        .args(args)
+        .arg("--data")
+        .arg(&data)
+        .env("RAZAM_PASSPHRASE", crate::helpers::PASSPHRASE)
+        .env("RAZAM_LOG", "warn")
+        .output()
+        .unwrap();
+    (
+        o.status.code().unwrap(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+const IBAN: &str = "DE89370400440532013000";
+
+async fn transfers(app: &App) -> i64 {
+    app.ledger_check(&Actor::Cli).await.unwrap().transfers
+}
+
+/// The two hand-written camt.053 files (.001.02, then .001.08) through `razam ledger`:
+/// the opening balance, a campaign code matched, a batch split, a payment out and the rest
+/// queued, pending entries left, foreign-currency details kept, the same file again booking
+/// nothing, a file whose closing balance does not add up refused whole, a reversal reversing.
+async fn camt053_statements_are_booked_whole_or_not_at_all(t: TestApp) {
+    let app = &t.app;
+    let campaign = open(app, "campaign-free", AccountKind::Income, Some(Currency::EUR), false).await;
+    app.register_reference(&Actor::Cli, "FREE-2026", campaign)
+        .await
+        .unwrap();
+
+    let first = data_file("camt.053.001.02.xml");
+    let (code, out, err) = ledger_cli(&t, &["import-statement", first.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("camt.053.001.02: account …3000 (opened): 5 entries, 4 booked as 5 transfers (1 split parts, 2 matched by reference, 3 queued for reconciliation, 0 reversals), 1 pending not booked; opening balance 1000.00 EUR booked; balance 1062.50 EUR"), "{out}");
+    let (code, out, _) = ledger_cli(&t, &["balance", "--iban", IBAN, "--format", "json"]);
+    assert_eq!(code, 0);
+    let json: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({"iban": IBAN, "currency": "EUR", "balance": "1062.50"})
+    );
+    assert_eq!(balance(app, campaign).await, "-142.50 EUR");
+    let opening = app
+        .ledger_account_by_code(&Actor::Cli, "opening-balances")
+        .await
+        .unwrap();
+    assert_eq!(
+        opening.balances.iter().map(|m| m.to_string()).collect::<Vec<_>>(),
+        ["-1000.00 EUR"]
+    );
+    let count = transfers(app).await;
+    assert_eq!(count, 6);
+
+    // The same statement again: nothing.
+    let (code, out, _) = ledger_cli(&t, &["import-statement", first.to_str().unwrap()]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("was imported before; nothing was booked (balance 1062.50 EUR)"),
+        "{out}"
+    );
+    assert_eq!(transfers(app).await, count);
+
+    // The second day's statement with its closing balance altered by one cent: refused whole.
+    let second = std::fs::read_to_string(data_file("camt.053.001.08.xml")).unwrap();
+    let altered = t.dir.path().join("altered.xml");
+    std::fs::write(&altered, second.replace("1022.50", "1022.49")).unwrap();
+    let (code, _, err) = ledger_cli(&t, &["import-statement", altered.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("the opening balance 1062.50 EUR plus the booked entries -40.00 EUR make 1022.50 EUR, but the closing booked balance (CLBD) is 1022.49 EUR; nothing was booked"),
+        "{err}"
+    );
+    assert_eq!(transfers(app).await, count);
+
+    let (code, out, err) = ledger_cli(
+        &t,
+        &["import-statement", data_file("camt.053.001.08.xml").to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("camt.053.001.08: account …3000: 3 entries, 2 booked as 2 transfers (0 split parts, 0 matched by reference, 1 queued for reconciliation, 1 reversals), 1 pending not booked; balance 1022.50 EUR"), "{out}");
+    assert_eq!(balance(app, campaign).await, "-92.50 EUR");
+
+    // What each transfer holds: the reversal names the donation, the foreign payment keeps
+    // its instructed amount and rate, the split parts their own counterparties.
+    let all = app.ledger_transfers(&Actor::Cli, None, 100).await.unwrap();
+    let donation = all
+        .iter()
+        .find(|v| v.details.end_to_end == "E2E-DON-1" && v.kind == TransferKind::Statement)
+        .unwrap();
+    let reversal = all.iter().find(|v| v.kind == TransferKind::Reversal).unwrap();
+    assert_eq!(
+        (donation.reversed_by, reversal.reverses),
+        (Some(reversal.id), Some(donation.id))
+    );
+    assert_eq!(donation.details.counterparty, "Alesia Testovich");
+    assert_eq!(donation.details.counterparty_iban, "PL61109010140000071219812874");
+    let foreign = all.iter().find(|v| v.details.end_to_end == "E2E-US-9").unwrap();
+    let fx = foreign.details.foreign.as_ref().unwrap();
+    assert_eq!(
+        (fx.instructed.as_str(), fx.rate.as_str(), fx.source_currency.as_str()),
+        ("100.00 USD", "0.925", "USD")
+    );
+    assert_eq!(foreign.value_on, Some(Day::parse("2026-03-02").unwrap()));
+    let split: Vec<_> = all
+        .iter()
+        .filter(|v| v.details.bank_reference == "2026030100002")
+        .collect();
+    assert_eq!(split.len(), 2);
+    assert!(
+        split
+            .iter()
+            .any(|v| v.details.counterparty == "Jan Przykładowy" && v.details.remittance == "Spende & Dank")
+    );
+
+    // The queue: the two batch credits, the payment out, the unmatched credit. Resolving the
+    // payment out books it to the lawyers' account and leaves three.
+    let queue = app.reconciliation_queue(&Actor::Cli, true).await.unwrap();
+    assert_eq!(queue.len(), 4);
+    let fees = open(app, "legal-fees", AccountKind::Expense, Some(Currency::EUR), false).await;
+    let invoice = all.iter().find(|v| v.details.remittance == "Invoice 17").unwrap();
+    let resolved = app
+        .resolve_payment(&Actor::Cli, invoice.id, fees, "lawyer for case 12")
+        .await
+        .unwrap();
+    assert_eq!(balance(app, fees).await, "200.00 EUR");
+    assert_eq!(app.reconciliation_queue(&Actor::Cli, true).await.unwrap().len(), 3);
+    // Resolving it again answers the first resolution and books nothing.
+    let again = app.resolve_payment(&Actor::Cli, invoice.id, fees, "").await.unwrap();
+    assert_eq!((again.id, again.new), (resolved.id, false));
+    assert_eq!(balance(app, fees).await, "200.00 EUR");
+
+    let (code, out, _) = ledger_cli(&t, &["check"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("every invariant holds"), "{out}");
+
+    // Names and IBANs of counterparties never reach the disk in the clear.
+    if t.db == crate::helpers::Db::Sqlite {
+        for file in crate::helpers::files_below(&t.data_dir()) {
+            let bytes = std::fs::read(&file).unwrap();
+            for secret in ["Alesia Testovich", "PL61109010140000071219812874", "Invoice 17"] {
+                assert!(
+                    !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                    "{secret} in {}",
+                    file.display()
+                );
+            }
+        }
+    }
+}
+on_both_databases!(camt053_statements_are_booked_whole_or_not_at_all);
+
+/// A CSV statement by a saved mapping (semicolons, decimal commas, day-first dates): booked,
+/// not booked twice, and a bad cell named by line and column with nothing booked.
+async fn csv_statements_follow_their_saved_mapping(t: TestApp) {
+    let app = &t.app;
+    let pl = "PL61109010140000071219812874";
+    let (code, out, err) = ledger_cli(
+        &t,
+        &[
+            "open-account",
+            "--code",
+            "bank-pln",
+            "--name",
+            "Konto",
+            "--kind",
+            "asset",
+            "--currency",
+            "PLN",
+            "--iban",
+            pl,
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let mapping = r#"{"delimiter": ";", "date": "Data", "date_format": "DD.MM.YYYY", "amount": "Kwota", "counterparty": "Kontrahent", "reference": "Tytuł", "decimal_comma": true}"#;
+    let (code, _, err) = ledger_cli(&t, &["csv-mapping", "--iban", pl, "--mapping", mapping]);
+    assert_eq!(code, 0, "{err}");
+    let csv = "Data;Kwota;Kontrahent;Tytuł\n01.03.2026;1.250,00;Fundacja;darowizna\n02.03.2026;-99,99;Sklep;buty\n";
+    let file = t.dir.path().join("wyciag.csv");
+    std::fs::write(&file, csv).unwrap();
+    let (code, out, err) = ledger_cli(&t, &["import-statement", "--iban", pl, file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("2 entries, 2 booked as 2 transfers"), "{out}");
+    let (_, out, _) = ledger_cli(&t, &["balance", "--iban", pl, "--format", "json"]);
+    assert_eq!(
+        out.trim(),
+        format!(r#"{{"balance":"1150.01","currency":"PLN","iban":"{pl}"}}"#)
+    );
+    let (_, out, _) = ledger_cli(&t, &["import-statement", "--iban", pl, file.to_str().unwrap()]);
+    assert!(out.contains("nothing was booked"), "{out}");
+    let before = transfers(app).await;
+    std::fs::write(&file, format!("{csv}03.03.2026;12,345;X;y\n")).unwrap();
+    let (code, _, err) = ledger_cli(&t, &["import-statement", "--iban", pl, file.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("line 4, column `Kwota`"), "{err}");
+    assert_eq!(transfers(app).await, before);
+}
+on_both_databases!(csv_statements_follow_their_saved_mapping);
