@@ -682,7 +682,8 @@ macro_rules! impl_ledger_store {
                             .await?;
                     }
                 }
-                let deltas: Vec<((i64, &'static str), i64)> = deltas.into_iter().filter(|(_, d)| *d != 0).collect();
+                // Zero deltas too: every account and currency with postings has its balance row.
+                let deltas: Vec<((i64, &'static str), i64)> = deltas.into_iter().collect();
                 super::registry_sql::insert_rows(
                     tx,
                     "INSERT INTO ledger_balances (account_id, currency, balance) ",

@@ -765,3 +765,133 @@ fn parse_csv_date(text: &str, format: Option<&str>) -> Option<Day> {
         _ => Day::parse(text).ok(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const V02: &str = include_str!("../../../razam/tests/data/camt.053.001.02.xml");
+    const V08: &str = include_str!("../../../razam/tests/data/camt.053.001.08.xml");
+
+    #[test]
+    fn both_versions_read_into_the_same_shape() {
+        let s = parse_camt053(V02.as_bytes()).unwrap();
+        assert_eq!(s.format, "camt.053.001.02");
+        assert_eq!(s.iban.as_str(), "DE89370400440532013000");
+        assert_eq!(
+            (s.opening.unwrap().format(), s.closing.unwrap().format()),
+            ("1000.00".into(), "1062.50".into())
+        );
+        assert_eq!(
+            s.entries
+                .iter()
+                .map(|e| (e.amount, e.booked, e.details.len()))
+                .collect::<Vec<_>>(),
+            [
+                (5000, true, 1),
+                (12_000, true, 2),
+                (-20_000, true, 1),
+                (3000, false, 1),
+                (9250, true, 1)
+            ]
+        );
+        assert_eq!(s.entries[1].details[0].remittance, "Spende & Dank");
+        assert_eq!(s.entries[1].details[1].amount, Some(5000));
+        assert_eq!(s.entries[2].details[0].counterparty, "Law Office Example");
+        let fx = s.entries[4].details[0].foreign.clone().unwrap();
+        assert_eq!((fx.instructed.as_str(), fx.rate.as_str()), ("100.00 USD", "0.925"));
+        let s = parse_camt053(V08.as_bytes()).unwrap();
+        assert_eq!(s.format, "camt.053.001.08");
+        assert_eq!(s.opening.unwrap().format(), "1062.50");
+        assert!(s.entries[0].reversal && s.entries[0].booked && s.entries[0].amount == -5000);
+        assert_eq!(s.entries[1].booking_date, Day::parse("2026-03-02").ok());
+        assert!(!s.entries[2].booked);
+    }
+
+    #[test]
+    fn every_truncation_is_refused_and_none_panics() {
+        let full = parse_camt053(V02.as_bytes()).unwrap();
+        for end in 0..V02.len() {
+            match parse_camt053(&V02.as_bytes()[..end]) {
+                Err(_) => {}
+                Ok(s) => assert_eq!(s, full, "a truncation at {end} read as another statement"),
+            }
+        }
+    }
+
+    #[test]
+    fn hostile_documents_are_refused_with_their_reason() {
+        let deep = format!("<Document>{}", "<a>".repeat(100_000));
+        assert_eq!(parse_camt053(deep.as_bytes()), Err(StatementError::TooDeep));
+        let huge = V02.replace(
+            "<Amt Ccy=\"EUR\">50.00</Amt>",
+            "<Amt Ccy=\"EUR\">99999999999999999999.99</Amt>",
+        );
+        let err = parse_camt053(huge.as_bytes()).unwrap_err().to_string();
+        assert!(err.starts_with("entry 1: "), "{err}");
+        let decimals = V02.replace("<Amt Ccy=\"EUR\">50.00</Amt>", "<Amt Ccy=\"EUR\">50.001</Amt>");
+        assert!(
+            parse_camt053(decimals.as_bytes())
+                .unwrap_err()
+                .to_string()
+                .contains("more decimal places")
+        );
+        let other = V02.replace("<Amt Ccy=\"EUR\">50.00</Amt>", "<Amt Ccy=\"USD\">50.00</Amt>");
+        assert!(
+            parse_camt053(other.as_bytes())
+                .unwrap_err()
+                .to_string()
+                .contains("in USD, the account in EUR")
+        );
+        let entity = V02.replace("Invoice 17", "&bomb;");
+        assert!(
+            parse_camt053(entity.as_bytes())
+                .unwrap_err()
+                .to_string()
+                .contains("unknown entity")
+        );
+        let two = V02.replace("</Stmt>", "</Stmt><Stmt><Acct><Id><IBAN>X</IBAN></Id></Acct></Stmt>");
+        assert_eq!(parse_camt053(two.as_bytes()), Err(StatementError::SeveralStatements(2)));
+        let pain = V02.replace("camt.053.001.02", "pain.001.001.03");
+        assert!(matches!(
+            parse_camt053(pain.as_bytes()),
+            Err(StatementError::NotCamt053(_))
+        ));
+        let mismatched = V02.replace("</Ntry>", "</Ntri>");
+        assert!(matches!(
+            parse_camt053(mismatched.as_bytes()),
+            Err(StatementError::Xml { .. })
+        ));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2000)) {
+            let _ = parse_camt053(&bytes);
+        }
+
+        #[test]
+        fn a_valid_statement_with_one_byte_changed_never_panics(at in 0..V08.len(), byte in any::<u8>()) {
+            let mut bytes = V08.as_bytes().to_vec();
+            bytes[at] = byte;
+            let _ = parse_camt053(&bytes);
+        }
+
+        #[test]
+        fn random_csv_never_panics(text in "[0-9a-z;,.\\-\n\" ]{0,400}") {
+            let mapping = CsvMapping {
+                delimiter: Some(';'),
+                date: "d".into(),
+                date_format: Some("DD.MM.YYYY".into()),
+                amount: Some("a".into()),
+                decimal_comma: true,
+                ..CsvMapping::default()
+            };
+            let iban = Iban::parse("DE89370400440532013000").unwrap();
+            let _ = parse_csv(format!("d;a\n{text}").as_bytes(), &mapping, iban, Currency::EUR, String::new());
+        }
+    }
+}

@@ -385,6 +385,15 @@ async fn camt053_statements_are_booked_whole_or_not_at_all(t: TestApp) {
     );
     assert_eq!(transfers(app).await, count);
 
+    // Cut short anywhere: refused, nothing booked.
+    for end in [second.len() / 3, second.len() / 2, second.len() - 20] {
+        let cut = t.dir.path().join("cut.xml");
+        std::fs::write(&cut, &second.as_bytes()[..end]).unwrap();
+        let (code, _, err) = ledger_cli(&t, &["import-statement", cut.to_str().unwrap()]);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("not well-formed XML"), "{err}");
+    }
+    assert_eq!(transfers(app).await, count);
     let (code, out, err) = ledger_cli(
         &t,
         &["import-statement", data_file("camt.053.001.08.xml").to_str().unwrap()],
@@ -508,3 +517,216 @@ async fn csv_statements_follow_their_saved_mapping(t: TestApp) {
     assert_eq!(transfers(app).await, before);
 }
 on_both_databases!(csv_statements_follow_their_saved_mapping);
+
+/// One step of a random sequence.
+#[derive(Debug, Clone)]
+enum Op {
+    /// From account index, to account index (0..3 are EUR), cents, idempotency key (a small
+    /// pool, so keys repeat: a retry).
+    Book(usize, usize, i64, Option<u8>),
+    /// Reverse the n-th transfer booked so far (modulo), with or without a key.
+    Reverse(usize, bool),
+    /// EUR cents out of account index, PLN groszy in.
+    Exchange(usize, i64, i64),
+    /// Several bookings in one batch.
+    Batch(Vec<(usize, usize, i64)>),
+}
+
+fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+    use proptest::prelude::*;
+    let book = (0..4usize, 0..4usize, 1..20_000i64, proptest::option::of(0..6u8))
+        .prop_map(|(a, b, c, k)| Op::Book(a, b, c, k));
+    prop_oneof![
+        4 => book,
+        2 => (0..50usize, any::<bool>()).prop_map(|(n, k)| Op::Reverse(n, k)),
+        1 => (0..4usize, 1..10_000i64, 1..50_000i64).prop_map(|(a, e, p)| Op::Exchange(a, e, p)),
+        1 => proptest::collection::vec((0..4usize, 0..4usize, 1..20_000i64), 1..6).prop_map(Op::Batch),
+    ]
+}
+
+/// Runs random sequences of bookings, retries, reversals, exchanges and batches against a
+/// model of the balances: every answer as the model predicts (a booking that would take a
+/// no-negative account below zero refused whole, a retry booking nothing, a transfer
+/// reversed at most once), and after each sequence the whole-ledger check finds nothing.
+async fn random_operations_keep_every_invariant(t: TestApp, cases: u32) {
+    use proptest::strategy::{Strategy, ValueTree};
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+    let app = &t.app;
+    let mut runner = TestRunner::new_with_rng(Config::default(), TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]));
+    let ops = proptest::collection::vec(op(), 5..30);
+    for case in 0..cases {
+        let sequence = ops.new_tree(&mut runner).unwrap().current();
+        // Accounts: 0 cash (no negative), 1 bank, 2 income, 3 expense, all EUR; 4 cash PLN.
+        let kinds = [
+            (AccountKind::Asset, true),
+            (AccountKind::Asset, false),
+            (AccountKind::Income, false),
+            (AccountKind::Expense, false),
+        ];
+        let mut ids = Vec::new();
+        for (i, (kind, rule)) in kinds.iter().enumerate() {
+            ids.push(open(app, &format!("c{case}-{i}"), *kind, Some(Currency::EUR), *rule).await);
+        }
+        let pln = open(
+            app,
+            &format!("c{case}-pln"),
+            AccountKind::Asset,
+            Some(Currency::PLN),
+            true,
+        )
+        .await;
+        let mut model = [0i64; 5];
+        // Each transfer booked: its id, what it did to the model's accounts, whether reversed.
+        type Done = (i64, Vec<(usize, i64)>, bool);
+        let mut booked: Vec<Done> = Vec::new();
+        let mut keys: std::collections::HashMap<u8, i64> = std::collections::HashMap::new();
+        let mut keys_used: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+        let allowed = |m: &[i64; 5]| m[0] >= 0 && m[4] >= 0;
+        for op in sequence {
+            match op {
+                Op::Book(a, b, cents, key) => {
+                    let key_text = key.map(|k| format!("case {case} key {k}"));
+                    let request = pay(
+                        key_text.as_deref(),
+                        ids[a],
+                        ids[b],
+                        Money::from_minor(cents, Currency::EUR),
+                    );
+                    let result = app.ledger_book(&Actor::Cli, &request).await;
+                    if let Some(first) = key.and_then(|k| keys.get(&k)) {
+                        let b = result.unwrap();
+                        assert_eq!((b.id, b.new), (*first, false));
+                        continue;
+                    }
+                    let mut next = model;
+                    next[b] += cents;
+                    next[a] -= cents;
+                    if a == b || !allowed(&next) {
+                        // Same account twice is fine (it nets to zero) only if allowed.
+                        if a == b {
+                            let b2 = result.unwrap();
+                            booked.push((b2.id, vec![], false));
+                            if let Some(k) = key {
+                                keys.insert(k, b2.id);
+                            }
+                        } else {
+                            assert!(result.unwrap_err().to_string().contains("below zero"));
+                        }
+                        continue;
+                    }
+                    let b2 = result.unwrap();
+                    assert!(b2.new);
+                    model = next;
+                    booked.push((b2.id, vec![(b, cents), (a, -cents)], false));
+                    if let Some(k) = key {
+                        keys.insert(k, b2.id);
+                    }
+                }
+                Op::Reverse(n, with_key) => {
+                    if booked.is_empty() {
+                        continue;
+                    }
+                    let i = n % booked.len();
+                    let (id, deltas, reversed) = booked[i].clone();
+                    let key = with_key.then(|| format!("case {case} reversal {n}"));
+                    let result = app.ledger_reverse(&Actor::Cli, id, key.as_deref(), "").await;
+                    // A key used before answers its first reversal, whatever it names now.
+                    if let Some(first) = key.as_ref().and_then(|k| keys_used.get(k)) {
+                        let b = result.unwrap();
+                        assert_eq!((b.id, b.new), (*first, false));
+                        continue;
+                    }
+                    let mut next = model;
+                    for (acct, d) in &deltas {
+                        next[*acct] -= d;
+                    }
+                    match result {
+                        Ok(b) if b.new => {
+                            assert!(!reversed && allowed(&next), "reversal of {id} booked");
+                            if let Some(k) = key {
+                                keys_used.insert(k, b.id);
+                            }
+                            model = next;
+                            booked[i].2 = true;
+                            let undo = deltas.iter().map(|(a, d)| (*a, -d)).collect();
+                            booked.push((b.id, undo, false));
+                        }
+                        Ok(_) => assert!(reversed && !with_key, "a retried reversal"),
+                        Err(e) => assert!(reversed || !allowed(&next), "reversal of {id} refused: {e}"),
+                    }
+                }
+                Op::Exchange(a, eur, groszy) => {
+                    let request = ExchangeRequest {
+                        idempotency_key: None,
+                        booked_on: Day::parse("2026-03-05").unwrap(),
+                        from_account: ids[a],
+                        from: Money::from_minor(eur, Currency::EUR),
+                        to_account: pln,
+                        to: Money::from_minor(groszy, Currency::PLN),
+                        rate: None,
+                        details: TransferDetails::default(),
+                    };
+                    let mut next = model;
+                    next[a] -= eur;
+                    next[4] += groszy;
+                    match app.ledger_exchange(&Actor::Cli, &request).await {
+                        Ok(b) => {
+                            assert!(allowed(&next));
+                            model = next;
+                            booked.push((b.id, vec![(a, -eur), (4, groszy)], false));
+                        }
+                        Err(e) => assert!(!allowed(&next), "{e}"),
+                    }
+                }
+                Op::Batch(items) => {
+                    let requests: Vec<BookRequest> = items
+                        .iter()
+                        .map(|(a, b, c)| pay(None, ids[*a], ids[*b], Money::from_minor(*c, Currency::EUR)))
+                        .collect();
+                    let mut next = model;
+                    let mut ok = true;
+                    for (a, b, c) in &items {
+                        next[*b] += c;
+                        next[*a] -= c;
+                        ok &= allowed(&next);
+                    }
+                    match app.ledger_book_batch(&Actor::Cli, &requests).await {
+                        Ok(bs) => {
+                            assert!(ok, "a batch that overdraws was booked");
+                            model = next;
+                            for (b, (a, to, c)) in bs.iter().zip(&items) {
+                                let deltas = if a == to { vec![] } else { vec![(*to, *c), (*a, -c)] };
+                                booked.push((b.id, deltas, false));
+                            }
+                        }
+                        Err(e) => assert!(!ok, "{e}"),
+                    }
+                }
+            }
+            for (i, id) in ids.iter().chain([&pln]).enumerate() {
+                let b = app.ledger_balance(&Actor::Cli, *id).await.unwrap();
+                assert_eq!(b[0].minor(), model[i], "case {case}, account {i}");
+            }
+        }
+        assert_clean(app).await;
+    }
+}
+
+async fn random_operations_sqlite(t: TestApp) {
+    random_operations_keep_every_invariant(t, 24).await
+}
+async fn random_operations_postgres(t: TestApp) {
+    random_operations_keep_every_invariant(t, 8).await
+}
+
+#[tokio::test]
+async fn random_operations_keep_every_invariant_on_sqlite() {
+    random_operations_sqlite(crate::helpers::spawn_app().await).await
+}
+
+#[tokio::test]
+async fn random_operations_keep_every_invariant_on_postgres() {
+    if let Some(t) = crate::helpers::spawn_app_on(crate::helpers::Db::Postgres).await {
+        random_operations_postgres(t).await
+    }
+}
