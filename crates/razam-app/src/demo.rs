@@ -1,8 +1,10 @@
 //! The demo instance behind the README's run command: fictional people only.
 
+mod ledger;
 mod observation;
 mod registry;
 
+pub use ledger::{DEMO_IBAN_EUR, DEMO_IBAN_PLN};
 pub use observation::PROTOCOL_HEADER;
 pub use registry::{DemoCounts, NOTE};
 
@@ -61,6 +63,8 @@ pub async fn prepare(dir: &Path, overrides: &Overrides) -> Result<App, AppError>
         );
         let election = app.write_demo_observation().await?;
         tracing::info!(election, "demo election written");
+        let transfers = app.write_demo_ledger().await?;
+        tracing::info!(transfers, "demo ledger written");
     }
     Ok(app)
 }

@@ -730,3 +730,29 @@ async fn random_operations_keep_every_invariant_on_postgres() {
         random_operations_postgres(t).await
     }
 }
+
+#[tokio::test]
+async fn the_demo_books_balance_and_pass_the_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = razam_app::demo::prepare(&dir.path().join("demo"), &razam_app::config::Overrides::default())
+        .await
+        .unwrap();
+    let shown = |code: &'static str| {
+        let app = &app;
+        async move {
+            let a = app.ledger_account_by_code(&Actor::Cli, code).await.unwrap();
+            a.balances.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(", ")
+        }
+    };
+    assert_eq!(shown("bank-eur").await, "12830.10 EUR");
+    assert_eq!(shown("bank-pln").await, "12216.00 PLN");
+    assert_eq!(shown("cash-pln").await, "1100.00 PLN");
+    let eur = app
+        .ledger_account_by_iban(&Actor::Cli, &Iban::parse(razam_app::demo::DEMO_IBAN_EUR).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(eur.code, "bank-eur");
+    let check = app.ledger_check(&Actor::Cli).await.unwrap();
+    assert!(check.problems.is_empty(), "{:?}", check.problems);
+    assert_eq!(check.transfers, 10);
+}
