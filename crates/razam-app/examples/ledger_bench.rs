@@ -14,7 +14,10 @@ use razam_core::ledger::{AccountKind, AccountRules, Currency, Money, Posting};
 use razam_core::registry::Day;
 
 fn arg(n: usize) -> Result<usize, Box<dyn std::error::Error>> {
-    Ok(std::env::args().nth(n).ok_or("usage: ledger_bench DATA SINGLE BATCHED BATCH_SIZE ENTRIES")?.parse()?)
+    Ok(std::env::args()
+        .nth(n)
+        .ok_or("usage: ledger_bench DATA SINGLE BATCHED BATCH_SIZE ENTRIES")?
+        .parse()?)
 }
 
 /// A camt.053.001.08 statement of `entries` booked credits of 1.00 to 99.99 EUR, none matched.
@@ -57,11 +60,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         name: code.into(),
         kind,
         currency: Some(Currency::EUR),
-        rules: AccountRules { no_negative: kind == AccountKind::Asset },
+        rules: AccountRules {
+            no_negative: kind == AccountKind::Asset,
+        },
         iban: None,
     };
-    let income = app.create_ledger_account(&cli, open("bench-income", AccountKind::Income)).await?;
-    let cash = app.create_ledger_account(&cli, open("bench-cash", AccountKind::Asset)).await?;
+    let income = app
+        .create_ledger_account(&cli, open("bench-income", AccountKind::Income))
+        .await?;
+    let cash = app
+        .create_ledger_account(&cli, open("bench-cash", AccountKind::Asset))
+        .await?;
     let day = Day::parse("2026-03-01")?;
     let request = |i: usize| BookRequest {
         idempotency_key: Some(format!("bench {i}")),

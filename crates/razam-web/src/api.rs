@@ -8,6 +8,8 @@
 //! cannot be ridden by another site and no CSRF token is needed. [`routes`] is the one list of
 //! what is served; a test holds it against the document's paths.
 
+mod ledger;
+
 use std::collections::BTreeMap;
 
 use axum::Router;
@@ -67,6 +69,13 @@ pub fn routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         (Method::POST, "/intake/{id}/reject", post(intake_reject)),
         (Method::GET, "/search", get(search)),
         (Method::GET, "/figures", get(crate::figures::json)),
+        (Method::GET, "/ledger/accounts", get(ledger::accounts)),
+        (Method::GET, "/ledger/accounts/{id}", get(ledger::read_account)),
+        (Method::GET, "/ledger/transfers", get(ledger::transfers)),
+        (Method::POST, "/ledger/transfers", post(ledger::book)),
+        (Method::GET, "/ledger/transfers/{id}", get(ledger::read_transfer)),
+        (Method::POST, "/ledger/transfers/{id}/reversal", post(ledger::reverse)),
+        (Method::GET, "/ledger/check", get(ledger::check)),
         (Method::GET, "/openapi.json", get(openapi)),
     ]
 }

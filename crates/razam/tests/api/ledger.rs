@@ -756,3 +756,138 @@ async fn the_demo_books_balance_and_pass_the_check() {
     assert!(check.problems.is_empty(), "{:?}", check.problems);
     assert_eq!(check.transfers, 10);
 }
+
+/// The ledger over `/api/v1`: accounts and balances as decimal strings, a booking retried
+/// with its key, a refusal with its reason, a reversal, the check; a documenter's token is
+/// refused.
+async fn the_ledger_api_books_and_reads(t: TestApp) {
+    let app = &t.app;
+    let cash = open(app, "cash", AccountKind::Asset, Some(Currency::EUR), true).await;
+    let income = open(app, "income", AccountKind::Income, Some(Currency::EUR), false).await;
+    let token = crate::api::token_for(&t, "treasurer", Role::Coordinator).await;
+    let c = reqwest::Client::new();
+    let url = |path: &str| t.url(&format!("/api/v1/ledger{path}"));
+    let body = serde_json::json!({
+        "idempotency_key": "api-1",
+        "booked_on": "2026-03-01",
+        "memo": "donation",
+        "postings": [
+            {"account_id": cash, "currency": "EUR", "amount": "25.50"},
+            {"account_id": income, "currency": "EUR", "amount": "-25.50"}
+        ]
+    });
+    let r = c
+        .post(url("/transfers"))
+        .bearer_auth(&token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let first: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(first["postings"][0]["amount"], "25.50");
+    let r = c
+        .post(url("/transfers"))
+        .bearer_auth(&token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let again: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        (again["id"].clone(), again["new"].clone()),
+        (first["id"].clone(), serde_json::json!(false))
+    );
+
+    let mut overdraw = body.clone();
+    overdraw["idempotency_key"] = "api-2".into();
+    overdraw["postings"][0]["amount"] = "-30.00".into();
+    overdraw["postings"][1]["amount"] = "30.00".into();
+    let r = c
+        .post(url("/transfers"))
+        .bearer_auth(&token)
+        .json(&overdraw)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let e: serde_json::Value = r.json().await.unwrap();
+    assert!(
+        e["error"].as_str().unwrap().contains("cash would go to -4.50 EUR"),
+        "{e}"
+    );
+    let mut bad = body.clone();
+    bad["postings"][0]["amount"] = 25.5.into();
+    let r = c
+        .post(url("/transfers"))
+        .bearer_auth(&token)
+        .json(&bad)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+
+    let accounts: serde_json::Value = c
+        .get(url("/accounts"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let found = accounts["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == cash)
+        .unwrap();
+    assert_eq!(
+        found["balances"],
+        serde_json::json!([{"currency": "EUR", "amount": "25.50"}])
+    );
+    let id = first["id"].as_i64().unwrap();
+    let r = c
+        .post(url(&format!("/transfers/{id}/reversal")))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"memo": "returned"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let reversal: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(reversal["reverses"], id);
+    let account: serde_json::Value = c
+        .get(url(&format!("/accounts/{cash}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        account["balances"],
+        serde_json::json!([{"currency": "EUR", "amount": "0.00"}])
+    );
+    assert_eq!(account["postings"].as_array().unwrap().len(), 2);
+    let check: serde_json::Value = c
+        .get(url("/check"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (check["transfers"].as_i64(), check["problems"].as_array().map(Vec::len)),
+        (Some(2), Some(0))
+    );
+
+    let documenter = crate::api::token_for(&t, "doc", Role::Documenter).await;
+    let r = c.get(url("/accounts")).bearer_auth(&documenter).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+}
+on_both_databases!(the_ledger_api_books_and_reads);
