@@ -14,6 +14,7 @@ mod figures;
 mod forms;
 pub mod i18n;
 mod intake;
+mod ledger;
 mod observation;
 mod pages;
 mod persons;
@@ -77,6 +78,12 @@ pub fn router(app: Arc<App>) -> Result<Router, String> {
         .route("/events/{id}/history", get(events::history))
         .route("/events/{id}/sources", post(events::add_source))
         .route("/persons/{id}/dossier", get(evidence::person_dossier))
+        .route("/ledger", get(ledger::index))
+        .route("/ledger/accounts/{id}", get(ledger::account))
+        .route("/ledger/transfers/{id}", get(ledger::transfer))
+        .route("/ledger/transfers/{id}/reverse", post(ledger::reverse))
+        .route("/ledger/queue/{id}/resolve", post(ledger::resolve))
+        .route("/ledger/statements", post(ledger::upload))
         .route("/evidence", get(evidence::cases))
         .route("/evidence/cases/{id}", get(evidence::case))
         .route("/evidence/cases/{id}/dossier", get(evidence::case_dossier))

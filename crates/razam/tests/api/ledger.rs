@@ -891,3 +891,89 @@ async fn the_ledger_api_books_and_reads(t: TestApp) {
     assert_eq!(r.status(), 403);
 }
 on_both_databases!(the_ledger_api_books_and_reads);
+
+/// The pages, with JavaScript off: a statement uploaded as a form, its report, the accounts,
+/// the queue with a form per payment, a transfer and its reversal button; a documenter is
+/// refused.
+async fn the_ledger_pages_work_with_forms_alone(t: TestApp) {
+    let c = t
+        .logged_in_client(crate::helpers::ADMIN, crate::helpers::ADMIN_PASSWORD)
+        .await;
+    let (status, page) = t.get(&c, "/ledger").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("id=\"upload-statement\""));
+    let bytes = std::fs::read(data_file("camt.053.001.02.xml")).unwrap();
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", crate::helpers::csrf_from(&page))
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes).file_name("statement.xml"),
+        );
+    let r = c
+        .post(t.url("/ledger/statements"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let report = r.text().await.unwrap();
+    assert!(report.contains("<td id=\"balance\">1062.50 EUR</td>"), "{report}");
+    let (_, page) = t.get(&c, "/ledger").await;
+    assert!(page.contains("bank-eur-3000"), "{page}");
+    assert!(page.contains("Law Office Example") && page.contains("Invoice 17"));
+    assert!(page.contains("Every invariant holds"));
+    // Book the payment out to a new expense account from the queue's form.
+    open(&t.app, "legal", AccountKind::Expense, Some(Currency::EUR), false).await;
+    let queued = t.app.reconciliation_queue(&Actor::Cli, true).await.unwrap();
+    let all = t.app.ledger_transfers(&Actor::Cli, None, 50).await.unwrap();
+    let invoice = all.iter().find(|v| v.details.remittance == "Invoice 17").unwrap().id;
+    assert!(queued.iter().any(|q| q.transfer_id == invoice));
+    let r = t
+        .post_form(
+            &c,
+            &format!("/ledger/queue/{invoice}/resolve"),
+            &page,
+            &[("account", "legal"), ("memo", "")],
+        )
+        .await;
+    let (_, resolution) = followed(&t, &c, r).await;
+    assert!(resolution.contains("(resolution)"), "{resolution}");
+    // Reverse it from its page.
+    let id = r_id(&resolution);
+    let r = t
+        .post_form(
+            &c,
+            &format!("/ledger/transfers/{id}/reverse"),
+            &page,
+            &[("memo", "wrong account")],
+        )
+        .await;
+    let (_, reversal) = followed(&t, &c, r).await;
+    assert!(
+        reversal.contains("(reversal)") && reversal.contains("wrong account"),
+        "{reversal}"
+    );
+    let (_, original) = t.get(&c, &format!("/ledger/transfers/{id}")).await;
+    assert!(original.contains("id=\"reversed-by\"") && !original.contains("id=\"reverse\""));
+    let (status, _) = t.get(&c, "/ledger/transfers/999999").await;
+    assert_eq!(status, 404);
+
+    crate::helpers::add_user(&t.app, "doc", "Doc", Role::Documenter, "doc-password-12").await;
+    let d = t.logged_in_client("doc", "doc-password-12").await;
+    let (status, _) = t.get(&d, "/ledger").await;
+    assert_eq!(status, 403);
+}
+on_both_databases!(the_ledger_pages_work_with_forms_alone);
+
+/// The page a form's 303 leads to.
+async fn followed(t: &TestApp, c: &reqwest::Client, r: reqwest::Response) -> (reqwest::StatusCode, String) {
+    assert_eq!(r.status(), 303);
+    let to = r.headers()["location"].to_str().unwrap().to_owned();
+    t.get(c, &to).await
+}
+
+/// The transfer id in a transfer page's heading.
+fn r_id(page: &str) -> i64 {
+    let at = page.find("<h1>").unwrap();
+    page[at..].split_whitespace().find_map(|w| w.parse().ok()).unwrap()
+}
