@@ -977,3 +977,65 @@ fn r_id(page: &str) -> i64 {
     let at = page.find("<h1>").unwrap();
     page[at..].split_whitespace().find_map(|w| w.parse().ok()).unwrap()
 }
+
+/// Runs one statement as an operator with a database shell would; its error, if any.
+async fn raw_sql(t: &TestApp, statement: &str) -> Option<String> {
+    use sqlx::Connection;
+    let result = match t.db {
+        crate::helpers::Db::Sqlite => {
+            let options = sqlx::sqlite::SqliteConnectOptions::new().filename(t.data_dir().join("razam.db"));
+            let mut conn = sqlx::SqliteConnection::connect_with(&options).await.unwrap();
+            sqlx::query(statement).execute(&mut conn).await.map(|_| ())
+        }
+        crate::helpers::Db::Postgres => {
+            let mut conn = sqlx::PgConnection::connect(t.database_url.as_deref().unwrap())
+                .await
+                .unwrap();
+            sqlx::query(statement).execute(&mut conn).await.map(|_| ())
+        }
+    };
+    result.err().map(|e| e.to_string())
+}
+
+/// Transfers and postings cannot be changed even with a database shell, and what can be
+/// changed (a stored balance) is named by the check.
+async fn the_database_refuses_changes_and_the_check_finds_tampering(t: TestApp) {
+    let app = &t.app;
+    let cash = open(app, "cash", AccountKind::Asset, Some(Currency::EUR), true).await;
+    let income = open(app, "income", AccountKind::Income, Some(Currency::EUR), false).await;
+    app.ledger_book(&Actor::Cli, &pay(None, income, cash, eur("10")))
+        .await
+        .unwrap();
+    for statement in [
+        "UPDATE ledger_postings SET amount = 2000",
+        "DELETE FROM ledger_postings",
+        "UPDATE ledger_transfers SET booked_on = '2020-01-01'",
+        "DELETE FROM ledger_transfers",
+    ] {
+        let err = raw_sql(&t, statement)
+            .await
+            .unwrap_or_else(|| panic!("{statement} was allowed"));
+        assert!(err.contains("immutable"), "{statement}: {err}");
+    }
+    if t.db == crate::helpers::Db::Postgres {
+        let err = raw_sql(&t, "TRUNCATE ledger_postings CASCADE").await.unwrap();
+        assert!(err.contains("immutable"), "{err}");
+    }
+    assert_clean(app).await;
+    assert!(
+        raw_sql(
+            &t,
+            &format!("UPDATE ledger_balances SET balance = 999 WHERE account_id = {cash}")
+        )
+        .await
+        .is_none()
+    );
+    let check = app.ledger_check(&Actor::Cli).await.unwrap();
+    assert_eq!(
+        check.problems,
+        [format!(
+            "account {cash} holds 999 EUR but its postings sum to 1000 (invariant: every stored balance is the sum of its postings)"
+        )]
+    );
+}
+on_both_databases!(the_database_refuses_changes_and_the_check_finds_tampering);
