@@ -167,7 +167,8 @@ pub trait LedgerStore: Send + Sync {
     /// statement, records it too. All or nothing: an unknown account, a posting in another
     /// currency than its account's, an unbalanced transfer, a second reversal, a resolved
     /// queue entry or a broken account rule (after any transfer, in order) refuses the whole
-    /// batch. Transfers whose idempotency key is known are not booked again.
+    /// batch. Transfers whose idempotency key is known are not booked again. The statement
+    /// has its own audit entry (`ledger_statement:<id>`), before its transfers'.
     async fn book_transfers(
         &self,
         transfers: &[NewLedgerTransfer],
@@ -844,6 +845,13 @@ macro_rules! impl_ledger_store {
                         .bind(s.created_at_ms)
                         .fetch_one(&mut *tx)
                         .await?;
+                        let audit = $crate::AuditEvent {
+                            at_ms: s.created_at_ms,
+                            actor: s.created_by.clone(),
+                            action: "ledger.statement.import",
+                            object: $crate::AuditObject::Created("ledger_statement"),
+                        };
+                        self.append(&mut tx, &audit, Some(id)).await?;
                         Some(id)
                     }
                 };
