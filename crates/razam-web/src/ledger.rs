@@ -57,6 +57,9 @@ struct LedgerPage {
     queue: Vec<QueueLine>,
     problems: Vec<String>,
     transfers: i64,
+    /// A fresh idempotency key for the booking form: a form sent twice books once.
+    form_key: String,
+    today: String,
 }
 
 pub async fn index(State(state): State<AppState>, ctx: Ctx) -> Response {
@@ -94,6 +97,13 @@ pub async fn index(State(state): State<AppState>, ctx: Ctx) -> Response {
                 queue,
                 problems: check.problems,
                 transfers: check.transfers,
+                form_key: {
+                    use rand::RngCore;
+                    let mut key = [0u8; 16];
+                    rand::rngs::OsRng.fill_bytes(&mut key);
+                    hex::encode(key)
+                },
+                today: razam_app::today().to_string(),
             },
         ),
         Err(e) => app_error(&ctx, e),
@@ -293,6 +303,62 @@ pub async fn upload(State(state): State<AppState>, ctx: Ctx, mut multipart: Mult
     };
     match state.app.import_statement(&actor, &bytes, iban.as_ref()).await {
         Ok(r) => render(StatusCode::OK, ImportPage { l: ctx.layout(), r }),
+        Err(e) => app_error(&ctx, e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct BookForm {
+    csrf: String,
+    key: String,
+    booked_on: String,
+    debit: String,
+    credit: String,
+    amount: String,
+    currency: String,
+    #[serde(default)]
+    memo: String,
+}
+
+/// The booking form: `amount` debited to one account and credited to another, in one
+/// currency. Its hidden key makes a form sent twice book once.
+pub async fn book(State(state): State<AppState>, ctx: Ctx, Form(form): Form<BookForm>) -> Response {
+    use razam_app::AppError;
+    use razam_core::ledger::{Currency, Money, Posting};
+    let Some(actor) = ctx.actor() else {
+        return to_login();
+    };
+    if !ctx.csrf_ok(&state.app, &form.csrf) {
+        return csrf_rejected(&ctx);
+    }
+    let app = &state.app;
+    let result = async {
+        let bad = |e: &dyn std::fmt::Display| AppError::BadInput(e.to_string());
+        let booked_on = razam_core::registry::Day::parse(form.booked_on.trim()).map_err(|e| bad(&e))?;
+        let currency = Currency::parse(form.currency.trim()).map_err(|e| bad(&e))?;
+        let amount = Money::parse(form.amount.trim(), currency).map_err(|e| bad(&e))?;
+        let debit = app.ledger_account_by_code(&actor, form.debit.trim()).await?;
+        let credit = app.ledger_account_by_code(&actor, form.credit.trim()).await?;
+        let request = razam_app::ledger::BookRequest {
+            idempotency_key: Some(form.key.clone()).filter(|k| !k.is_empty()),
+            booked_on,
+            postings: vec![
+                Posting {
+                    account: debit.id,
+                    amount,
+                },
+                Posting {
+                    account: credit.id,
+                    amount: amount.checked_neg().map_err(|e| bad(&e))?,
+                },
+            ],
+            details: razam_app::ledger::TransferDetails::memo(&form.memo),
+        };
+        app.ledger_book(&actor, &request).await
+    }
+    .await;
+    match result {
+        Ok(b) => Redirect::to(&format!("/ledger/transfers/{}", b.id)).into_response(),
         Err(e) => app_error(&ctx, e),
     }
 }

@@ -84,6 +84,7 @@ pub fn router(app: Arc<App>) -> Result<Router, String> {
         .route("/ledger/transfers/{id}/reverse", post(ledger::reverse))
         .route("/ledger/queue/{id}/resolve", post(ledger::resolve))
         .route("/ledger/statements", post(ledger::upload))
+        .route("/ledger/transfers", post(ledger::book))
         .route("/evidence", get(evidence::cases))
         .route("/evidence/cases/{id}", get(evidence::case))
         .route("/evidence/cases/{id}/dossier", get(evidence::case_dossier))

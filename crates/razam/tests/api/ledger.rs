@@ -958,6 +958,46 @@ async fn the_ledger_pages_work_with_forms_alone(t: TestApp) {
     let (status, _) = t.get(&c, "/ledger/transfers/999999").await;
     assert_eq!(status, 404);
 
+    // The booking form; sent twice (the same hidden key), booked once.
+    let (_, page) = t.get(&c, "/ledger").await;
+    let key_at = page.find("name=\"key\" value=\"").unwrap() + 19;
+    let key = page[key_at..].split('"').next().unwrap().to_owned();
+    let fields = [
+        ("key", key.as_str()),
+        ("booked_on", "2026-03-05"),
+        ("debit", "legal"),
+        ("credit", "bank-eur-3000"),
+        ("amount", "12.34"),
+        ("currency", "EUR"),
+        ("memo", "court fee"),
+    ];
+    let before = transfers(&t.app).await;
+    let r = t.post_form(&c, "/ledger/transfers", &page, &fields).await;
+    let (_, booked) = followed(&t, &c, r).await;
+    assert!(
+        booked.contains("(booking)") && booked.contains("-12.34 EUR"),
+        "{booked}"
+    );
+    let r = t.post_form(&c, "/ledger/transfers", &page, &fields).await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(transfers(&t.app).await, before + 1);
+    let r = t
+        .post_form(
+            &c,
+            "/ledger/transfers",
+            &page,
+            &[
+                ("key", ""),
+                ("booked_on", "2026-03-05"),
+                ("debit", "legal"),
+                ("credit", "bank-eur-3000"),
+                ("amount", "1,5"),
+                ("currency", "EUR"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 400);
+
     crate::helpers::add_user(&t.app, "doc", "Doc", Role::Documenter, "doc-password-12").await;
     let d = t.logged_in_client("doc", "doc-password-12").await;
     let (status, _) = t.get(&d, "/ledger").await;
