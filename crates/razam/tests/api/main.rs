@@ -15,6 +15,7 @@ mod evidence;
 mod export;
 mod figures;
 mod hangup;
+mod hostile;
 mod i18n;
 mod intake;
 mod link;
