@@ -6,6 +6,7 @@ mod helpers;
 
 mod advisories;
 mod api;
+mod authz;
 mod browser;
 mod cli;
 mod crash;
