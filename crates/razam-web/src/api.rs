@@ -18,20 +18,22 @@ use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, get, post, put};
+use axum::routing::{get, post, put};
 use razam_app::registry::{
     EventDetails, EventFilter, EventInput, EventView, Identity, PersonFilter, PersonInput, PersonView, VersionView,
     normalise_region,
 };
-use razam_app::{Actor, AppError};
+use razam_app::{Actor, AppError, CurrentUser};
 use razam_core::registry::{
     Article, Confidentiality, Day, EventKind, FuzzyDate, PersonRole, PrisonerStatus, parse_articles,
 };
+use razam_core::role::Permission;
 use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::AppState;
+use crate::access::{Access, Route, route};
 
 /// The OpenAPI 3.1 document, served as it is written.
 pub const OPENAPI: &str = include_str!("../static/openapi.json");
@@ -39,60 +41,129 @@ pub const OPENAPI: &str = include_str!("../static/openapi.json");
 const DEFAULT_LIMIT: i64 = 50;
 const MAX_LIMIT: i64 = 500;
 
-/// Every route of the API: (method, path below `/api/v1`, handler). The router is built from
-/// this list and the test compares it with the OpenAPI document, so neither can drift.
-pub fn routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
+/// Every route of the API: method, path below `/api/v1`, who may call it
+/// ([`crate::access::Access`]), handler. The router is built from this list, the test compares
+/// it with the OpenAPI document, so neither can drift, and `authz::every_route_answers_each_role_by_its_rule` calls each
+/// route with a token of every role.
+pub fn routes() -> Vec<Route> {
+    use Access::{May, Public};
+    use Permission::{ManageLedger, ReadLedger, ReadRegistry, Recognise, WriteRegistry};
     vec![
-        (Method::GET, "/persons", get(list_persons)),
-        (Method::POST, "/persons", post(create_person)),
-        (Method::GET, "/persons/{id}", get(read_person)),
-        (Method::PUT, "/persons/{id}", put(update_person)),
-        (Method::GET, "/persons/{id}/history", get(person_history)),
-        (Method::POST, "/persons/{id}/recognition", post(recognise)),
-        (Method::POST, "/persons/{id}/statuses", post(add_status)),
-        (Method::GET, "/persons/{id}/duplicates", get(person_duplicates)),
-        (Method::GET, "/duplicates", get(duplicates)),
-        (Method::POST, "/duplicates/distinct", post(mark_distinct)),
-        (Method::POST, "/merges", post(merge_persons)),
-        (Method::POST, "/merges/{id}/undo", post(undo_merge)),
-        (Method::GET, "/events", get(list_events)),
-        (Method::POST, "/events", post(create_event)),
-        (Method::GET, "/events/{id}", get(read_event)),
-        (Method::PUT, "/events/{id}", put(update_event)),
-        (Method::GET, "/events/{id}/history", get(event_history)),
-        (Method::GET, "/events/{id}/sources", get(list_sources)),
-        (Method::POST, "/events/{id}/sources", post(add_source)),
-        (Method::GET, "/intake", get(intake_queue)),
-        (Method::GET, "/intake/{id}", get(intake_report)),
-        (Method::POST, "/intake/{id}/accept", post(intake_accept)),
-        (Method::POST, "/intake/{id}/merge", post(intake_merge)),
-        (Method::POST, "/intake/{id}/reject", post(intake_reject)),
-        (Method::GET, "/search", get(search)),
-        (Method::GET, "/figures", get(crate::figures::json)),
-        (Method::GET, "/ledger/accounts", get(ledger::accounts)),
-        (Method::GET, "/ledger/accounts/{id}", get(ledger::read_account)),
-        (Method::GET, "/ledger/transfers", get(ledger::transfers)),
-        (Method::POST, "/ledger/transfers", post(ledger::book)),
-        (Method::GET, "/ledger/transfers/{id}", get(ledger::read_transfer)),
-        (Method::POST, "/ledger/transfers/{id}/reversal", post(ledger::reverse)),
-        (Method::GET, "/ledger/check", get(ledger::check)),
-        (Method::GET, "/openapi.json", get(openapi)),
+        route(Method::GET, "/persons", May(ReadRegistry), get(list_persons)),
+        route(Method::POST, "/persons", May(WriteRegistry), post(create_person)),
+        route(Method::GET, "/persons/{id}", May(ReadRegistry), get(read_person)),
+        route(Method::PUT, "/persons/{id}", May(WriteRegistry), put(update_person)),
+        route(
+            Method::GET,
+            "/persons/{id}/history",
+            May(ReadRegistry),
+            get(person_history),
+        ),
+        route(
+            Method::POST,
+            "/persons/{id}/recognition",
+            May(Recognise),
+            post(recognise),
+        ),
+        route(Method::POST, "/persons/{id}/statuses", May(Recognise), post(add_status)),
+        route(
+            Method::GET,
+            "/persons/{id}/duplicates",
+            May(WriteRegistry),
+            get(person_duplicates),
+        ),
+        route(Method::GET, "/duplicates", May(WriteRegistry), get(duplicates)),
+        route(
+            Method::POST,
+            "/duplicates/distinct",
+            May(WriteRegistry),
+            post(mark_distinct),
+        ),
+        route(Method::POST, "/merges", May(WriteRegistry), post(merge_persons)),
+        route(Method::POST, "/merges/{id}/undo", May(WriteRegistry), post(undo_merge)),
+        route(Method::GET, "/events", May(ReadRegistry), get(list_events)),
+        route(Method::POST, "/events", May(WriteRegistry), post(create_event)),
+        route(Method::GET, "/events/{id}", May(ReadRegistry), get(read_event)),
+        route(Method::PUT, "/events/{id}", May(WriteRegistry), put(update_event)),
+        route(
+            Method::GET,
+            "/events/{id}/history",
+            May(ReadRegistry),
+            get(event_history),
+        ),
+        route(
+            Method::GET,
+            "/events/{id}/sources",
+            May(ReadRegistry),
+            get(list_sources),
+        ),
+        route(
+            Method::POST,
+            "/events/{id}/sources",
+            May(WriteRegistry),
+            post(add_source),
+        ),
+        route(Method::GET, "/intake", May(WriteRegistry), get(intake_queue)),
+        route(Method::GET, "/intake/{id}", May(WriteRegistry), get(intake_report)),
+        route(
+            Method::POST,
+            "/intake/{id}/accept",
+            May(WriteRegistry),
+            post(intake_accept),
+        ),
+        route(
+            Method::POST,
+            "/intake/{id}/merge",
+            May(WriteRegistry),
+            post(intake_merge),
+        ),
+        route(
+            Method::POST,
+            "/intake/{id}/reject",
+            May(WriteRegistry),
+            post(intake_reject),
+        ),
+        route(Method::GET, "/search", May(ReadRegistry), get(search)),
+        route(Method::GET, "/figures", Public, get(crate::figures::json)),
+        route(Method::GET, "/ledger/accounts", May(ReadLedger), get(ledger::accounts)),
+        route(
+            Method::GET,
+            "/ledger/accounts/{id}",
+            May(ReadLedger),
+            get(ledger::read_account),
+        ),
+        route(
+            Method::GET,
+            "/ledger/transfers",
+            May(ReadLedger),
+            get(ledger::transfers),
+        ),
+        route(Method::POST, "/ledger/transfers", May(ManageLedger), post(ledger::book)),
+        route(
+            Method::GET,
+            "/ledger/transfers/{id}",
+            May(ReadLedger),
+            get(ledger::read_transfer),
+        ),
+        route(
+            Method::POST,
+            "/ledger/transfers/{id}/reversal",
+            May(ManageLedger),
+            post(ledger::reverse),
+        ),
+        route(Method::GET, "/ledger/check", May(ReadLedger), get(ledger::check)),
+        route(Method::GET, "/openapi.json", Public, get(openapi)),
     ]
 }
 
 /// The API's router, to be nested under `/api/v1`.
-pub fn router() -> Router<AppState> {
-    let mut by_path: BTreeMap<&'static str, MethodRouter<AppState>> = BTreeMap::new();
-    for (_, path, handler) in routes() {
-        let merged = match by_path.remove(path) {
-            Some(existing) => existing.merge(handler),
-            None => handler,
-        };
-        by_path.insert(path, merged);
-    }
-    by_path
+pub fn router(state: &AppState) -> Router<AppState> {
+    routes()
         .into_iter()
-        .fold(Router::new(), |router, (path, handler)| router.route(path, handler))
+        .fold(Router::new(), |router, r| {
+            let guard = axum::middleware::from_fn_with_state((state.clone(), r.access), api_guard);
+            router.route(r.path, r.handler.route_layer(guard))
+        })
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
 }
@@ -239,19 +310,50 @@ impl FromRequestParts<AppState> for ApiActor {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<ApiActor, ApiError> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token.trim())
-            .ok_or_else(ApiError::unauthorised)?;
-        match state.app.api_user(token).await? {
-            Some(user) => Ok(ApiActor(Actor::Account(user))),
-            None => Err(ApiError::unauthorised()),
+        if let Some(ResolvedApiUser(user)) = parts.extensions.get::<ResolvedApiUser>() {
+            return Ok(ApiActor(Actor::Account(user.clone())));
         }
+        Ok(ApiActor(Actor::Account(bearer_user(parts, state).await?)))
     }
+}
+
+/// The account of the request's live bearer token, or 401.
+async fn bearer_user(parts: &Parts, state: &AppState) -> Result<CurrentUser, ApiError> {
+    let token = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .ok_or_else(ApiError::unauthorised)?;
+    state.app.api_user(token).await?.ok_or_else(ApiError::unauthorised)
+}
+
+/// The account [`api_guard`] found, so that the token is looked up once per request.
+#[derive(Clone)]
+struct ResolvedApiUser(CurrentUser);
+
+/// The route's rule checked before its extractors and handler run: 401 without a live token,
+/// 403 for a role without the permission (the app checks again on every use).
+async fn api_guard(
+    State((state, access)): State<(AppState, Access)>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if access == Access::Public {
+        return next.run(request).await;
+    }
+    let (mut parts, body) = request.into_parts();
+    let user = match bearer_user(&parts, &state).await {
+        Ok(user) => user,
+        Err(e) => return e.into_response(),
+    };
+    if !access.allows(Some(user.role)) {
+        return ApiError::from(AppError::Forbidden).into_response();
+    }
+    parts.extensions.insert(ResolvedApiUser(user));
+    next.run(axum::extract::Request::from_parts(parts, body)).await
 }
 
 /// A record id from the path; anything but a positive number is a record that does not exist.
@@ -1496,7 +1598,7 @@ mod tests {
             .collect();
         let served: BTreeSet<(String, String)> = routes()
             .into_iter()
-            .map(|(m, path, _)| (m.to_string(), path.to_owned()))
+            .map(|r| (r.method.to_string(), r.path.to_owned()))
             .collect();
         assert_eq!(served, documented);
         assert_eq!(routes().len(), served.len(), "no route is listed twice");

@@ -62,6 +62,11 @@ pub fn pre_binding(pre: &str) -> Vec<u8> {
     [b"pre:".as_slice(), pre.as_bytes()].concat()
 }
 
+/// The session's account as [`crate::access::guard`] found it, so that [`Ctx`] reads the
+/// session once per request.
+#[derive(Clone)]
+pub struct ResolvedUser(pub Option<CurrentUser>);
+
 /// The request's context, extracted before every page handler.
 pub struct Ctx {
     pub user: Option<CurrentUser>,
@@ -77,12 +82,14 @@ impl FromRequestParts<AppState> for Ctx {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Ctx, Response> {
         let app = &state.app;
-        let mut user = match cookie(&parts.headers, SESSION_COOKIE) {
-            Some(token) => app.current_user(token).await.map_err(|e| {
+        let resolved = parts.extensions.get::<ResolvedUser>().map(|r| r.0.clone());
+        let mut user = match (resolved, cookie(&parts.headers, SESSION_COOKIE)) {
+            (Some(user), _) => user,
+            (None, Some(token)) => app.current_user(token).await.map_err(|e| {
                 tracing::error!(error = %e, "could not read the session");
                 axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
             })?,
-            None => None,
+            (None, None) => None,
         };
         let explicit = query_lang(parts.uri.query());
         // Precedence: a language chosen on this request (and saved to the account), then the

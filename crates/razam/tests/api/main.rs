@@ -6,6 +6,7 @@ mod helpers;
 
 mod advisories;
 mod api;
+mod authz;
 mod browser;
 mod cli;
 mod crash;
@@ -15,6 +16,7 @@ mod evidence;
 mod export;
 mod figures;
 mod hangup;
+mod hostile;
 mod i18n;
 mod intake;
 mod ledger;

@@ -1,0 +1,91 @@
+//! Who may reach each page route, declared beside the route in the one table
+//! ([`crate::page_routes`]) and checked by a layer before the handler runs: a visitor is sent
+//! to the login page, an account whose role lacks the permission gets the 403 page, and no
+//! extractor or handler of the route runs for either. The app checks again on every use
+//! (`App::require`); this is the first of the two locks, and the one a test can read.
+//!
+//! `api::routes()` is the same for `/api/v1`, where a bearer token stands for the session.
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::Response;
+use axum::routing::MethodRouter;
+use razam_core::Role;
+use razam_core::role::Permission;
+
+use crate::AppState;
+use crate::context::{Ctx, ResolvedUser};
+use crate::pages::{app_error, to_login};
+
+/// Who may reach a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, logged in or not (the public pages, the login and the public report form).
+    Public,
+    /// Any logged-in account (its own settings, logging out).
+    LoggedIn,
+    /// An account whose role has this permission.
+    May(Permission),
+}
+
+impl Access {
+    /// Whether an account of `role` (or a visitor, `None`) passes.
+    pub fn allows(self, role: Option<Role>) -> bool {
+        match (self, role) {
+            (Access::Public, _) => true,
+            (_, None) => false,
+            (Access::LoggedIn, Some(_)) => true,
+            (Access::May(p), Some(role)) => role.may(p),
+        }
+    }
+
+    /// The rule as docs/authorization.md writes it.
+    pub fn describe(self) -> String {
+        match self {
+            Access::Public => "public".to_owned(),
+            Access::LoggedIn => "logged in".to_owned(),
+            Access::May(p) => format!("{p:?}"),
+        }
+    }
+}
+
+/// One page route: method, path, its rule and its handler.
+pub struct Route {
+    pub method: Method,
+    pub path: &'static str,
+    pub access: Access,
+    pub(crate) handler: MethodRouter<AppState>,
+}
+
+/// A route of the table. `handler` is `get(…)` or `post(…)` of the one method given.
+pub(crate) fn route(method: Method, path: &'static str, access: Access, handler: MethodRouter<AppState>) -> Route {
+    Route {
+        method,
+        path,
+        access,
+        handler,
+    }
+}
+
+/// The layer in front of every routed handler: the rule checked with the session's account.
+/// The account it found travels on to the handler's [`Ctx`], so the session is read once.
+pub(crate) async fn guard(State((state, access)): State<(AppState, Access)>, request: Request, next: Next) -> Response {
+    if access == Access::Public {
+        return next.run(request).await;
+    }
+    let (mut parts, body) = request.into_parts();
+    let ctx = match Ctx::from_request_parts(&mut parts, &state).await {
+        Ok(ctx) => ctx,
+        Err(refused) => return refused,
+    };
+    match &ctx.user {
+        None => return to_login(),
+        Some(user) if !access.allows(Some(user.role)) => {
+            return app_error(&ctx, razam_app::AppError::Forbidden);
+        }
+        Some(_) => {}
+    }
+    parts.extensions.insert(ResolvedUser(ctx.user));
+    next.run(Request::from_parts(parts, body)).await
+}
