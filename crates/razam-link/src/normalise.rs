@@ -59,19 +59,19 @@ pub fn normalise(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     let mut pending_space = false;
     for c in name.chars().flat_map(lower) {
-        if is_apostrophe(c) || is_combining_mark(c) {
-            continue;
-        }
-        if !c.is_alphanumeric() {
-            pending_space = true;
-            continue;
-        }
         if let Some(plain) = plain_letter(c) {
             if pending_space && !out.is_empty() {
                 out.push(' ');
             }
             out.push(plain);
             pending_space = false;
+            continue;
+        }
+        if is_apostrophe(c) || is_combining_mark(c) {
+            continue;
+        }
+        if c == ' ' || !c.is_alphanumeric() {
+            pending_space = true;
             continue;
         }
         let mark = out.len();
@@ -94,7 +94,9 @@ pub fn normalise(name: &str) -> String {
 /// Unicode tables.
 fn lower(c: char) -> impl Iterator<Item = char> {
     let direct = match c {
-        'A'..='Z' => Some(c.to_ascii_lowercase()),
+        // ASCII, and Cyrillic already in lower case (а..я, ѐ..џ: ё, і, ў…).
+        _ if c.is_ascii() => Some(c.to_ascii_lowercase()),
+        'а'..='я' | 'ѐ'..='џ' => Some(c),
         // Cyrillic А..Я are а..я shifted by 0x20.
         'А'..='Я' => char::from_u32(u32::from(c) + 0x20),
         'І' => Some('і'),
@@ -169,7 +171,9 @@ mod tests {
             assert_eq!(long, c.to_string(), "{c}");
             assert!(c.is_alphanumeric() && !super::is_combining_mark(c));
         }
-        for c in ('A'..='Z').chain('А'..='Я').chain(['І', 'Ё', 'Ў', 'Ґ', 'Є', 'ẞ', 'İ']) {
+        let ascii = (0u8..128).map(char::from);
+        let cyrillic = ('А'..='я').chain('Ѐ'..='џ');
+        for c in ascii.chain(cyrillic).chain(['Ґ', 'Є', 'ẞ', 'İ', 'Ω']) {
             assert_eq!(
                 super::lower(c).collect::<String>(),
                 c.to_lowercase().collect::<String>(),
