@@ -14,6 +14,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
+use std::sync::RwLock;
 
 use razam_core::registry::{Confidentiality, FuzzyDate, Precision};
 pub use razam_link::{Agreement, Evidence, Field, FieldEvidence};
@@ -133,31 +134,89 @@ pub enum BlockKey {
 
 /// The blocking keys of a record: two persons are compared when they share one.
 pub fn blocking_keys(r: &PersonRecord) -> Vec<BlockKey> {
+    let (family, masculine) = family_keys(&r.family_name);
+    assemble(&family, &masculine, || given_key(&r.given_name), &r.birth_date)
+}
+
+/// The family name's key and its masculine key (empty when the key is).
+fn family_keys(family_name: &str) -> (String, String) {
+    let family = name_key(family_name);
+    if family.is_empty() {
+        return (family, String::new());
+    }
+    // Every family name has this key too, so that Іванова (whose masculine key is Іваноў's
+    // key) meets Іваноў.
+    (family, masculine_surname_key(family_name))
+}
+
+/// The given name's group, else its key.
+fn given_key(given_name: &str) -> String {
+    given_name_group(given_name)
+        .map(|g| format!("group{g}"))
+        .unwrap_or_else(|| name_key(given_name))
+}
+
+fn assemble(family: &str, masculine: &str, given: impl FnOnce() -> String, birth_date: &str) -> Vec<BlockKey> {
     let mut keys = Vec::new();
-    let family = name_key(&r.family_name);
     if !family.is_empty() {
         keys.push(BlockKey::Family(family.into()));
-        // Every family name has this key too, so that Іванова (whose masculine key is
-        // Іваноў's key) meets Іваноў.
-        let masculine = masculine_surname_key(&r.family_name);
         if !masculine.is_empty() {
             keys.push(BlockKey::Masculine(masculine.into()));
         }
     }
-    let year = r
-        .birth_date
+    let year = birth_date
         .get(..4)
         .filter(|y| y.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|y| y.parse::<u16>().ok());
     if let Some(year) = year {
-        let given = given_name_group(&r.given_name)
-            .map(|g| format!("group{g}"))
-            .unwrap_or_else(|| name_key(&r.given_name));
+        let given = given();
         if !given.is_empty() {
             keys.push(BlockKey::GivenYear(given.into(), year));
         }
     }
     keys
+}
+
+/// A family name's key and masculine key.
+type FamilyKeys = (Box<str>, Box<str>);
+
+/// [`blocking_keys`] of many persons, each distinct family and given name keyed once (names
+/// repeat heavily: a million persons carry some tens of thousands of family names). Shared
+/// by the threads of an index build and dropped with it; it holds names, so it lives in
+/// memory only, like the index.
+#[derive(Default)]
+pub struct KeyMemo {
+    family: RwLock<HashMap<Box<str>, FamilyKeys>>,
+    given: RwLock<HashMap<Box<str>, Box<str>>>,
+}
+
+impl KeyMemo {
+    /// The same keys as [`blocking_keys`].
+    pub fn blocking_keys(&self, r: &PersonRecord) -> Vec<BlockKey> {
+        let (family, masculine) = memo(&self.family, &r.family_name, |f| {
+            let (k, m) = family_keys(f);
+            (k.into(), m.into())
+        });
+        assemble(
+            &family,
+            &masculine,
+            || memo(&self.given, &r.given_name, |g| given_key(g).into()).into(),
+            &r.birth_date,
+        )
+    }
+}
+
+/// The value of `key` in `map`, computed by `make` (outside the lock) the first time.
+pub(crate) fn memo<V: Clone>(map: &RwLock<HashMap<Box<str>, V>>, key: &str, make: impl FnOnce(&str) -> V) -> V {
+    // A panic while the lock was held leaves at worst a missing entry, which is recomputed.
+    if let Some(v) = map.read().unwrap_or_else(|e| e.into_inner()).get(key) {
+        return v.clone();
+    }
+    let v = make(key);
+    map.write()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(key.into(), v.clone());
+    v
 }
 
 /// The pairs among `persons` that share a blocking key and score at least `threshold`,

@@ -22,7 +22,7 @@ use razam_core::registry::{Confidentiality, EventKind, FuzzyDate};
 use razam_store::registry::{Change, EventScan, PersonScan, RegistryHighs, RegistryOp, SourceScan, Target};
 use razam_store::{AuditObject, Store, StoreError};
 
-pub use names::{Meet, NameHit, NameIndex, NameResults, PersonNames, PreparedNames, Reason};
+pub use names::{Meet, NameHit, NameIndex, NameMemo, NameResults, PersonNames, PreparedNames, Reason};
 pub use text::{PreparedText, Snippet, TextHit, TextIndex, TextResults};
 
 use crate::registry::{EventDetails, Identity, SEAL_DETAILS, SEAL_IDENTITY, level};
@@ -112,13 +112,17 @@ enum Staged {
 
 /// What the name index keys of an identity.
 fn person_names(i: &Identity) -> PreparedNames {
-    PreparedNames::of(&PersonNames {
+    PreparedNames::of(&names_of(i))
+}
+
+fn names_of(i: &Identity) -> PersonNames<'_> {
+    PersonNames {
         family_name: &i.family_name,
         given_name: &i.given_name,
         patronymic: &i.patronymic,
         variants: &i.variants,
         birth_date: &i.birth_date,
-    })
+    }
 }
 
 /// What the text index takes of an event: its description, settlement, facility, district.
@@ -197,7 +201,8 @@ fn left_out(staged: Result<Staged, AppError>, kind: &str, id: i64) -> Option<Sta
 trait Scanned: Send + 'static {
     const KIND: &'static str;
     fn id(&self) -> i64;
-    fn open(self, sealer: &Sealer) -> Result<Staged, AppError>;
+    /// Opens the record; `memo` holds what earlier records of the same build keyed.
+    fn open(self, sealer: &Sealer, memo: &NameMemo) -> Result<Staged, AppError>;
 }
 
 impl Scanned for PersonScan {
@@ -205,10 +210,11 @@ impl Scanned for PersonScan {
     fn id(&self) -> i64 {
         self.id
     }
-    fn open(self, sealer: &Sealer) -> Result<Staged, AppError> {
+    fn open(self, sealer: &Sealer, memo: &NameMemo) -> Result<Staged, AppError> {
+        let identity: Identity = sealer.open_json(SEAL_IDENTITY, &self.identity_sealed)?;
         Ok(Staged::Person {
             id: self.id,
-            names: person_names(&sealer.open_json(SEAL_IDENTITY, &self.identity_sealed)?),
+            names: PreparedNames::of_memo(&names_of(&identity), memo),
             region: self.region,
             level: level(&self.confidentiality)?,
             merged_into: self.merged_into,
@@ -221,7 +227,7 @@ impl Scanned for EventScan {
     fn id(&self) -> i64 {
         self.id
     }
-    fn open(self, sealer: &Sealer) -> Result<Staged, AppError> {
+    fn open(self, sealer: &Sealer, _: &NameMemo) -> Result<Staged, AppError> {
         Ok(Staged::Event {
             id: self.id,
             text: event_text(&sealer.open_json(SEAL_DETAILS, &self.details_sealed)?),
@@ -235,7 +241,7 @@ impl Scanned for SourceScan {
     fn id(&self) -> i64 {
         self.id
     }
-    fn open(self, sealer: &Sealer) -> Result<Staged, AppError> {
+    fn open(self, sealer: &Sealer, _: &NameMemo) -> Result<Staged, AppError> {
         Ok(Staged::Source {
             id: self.id,
             event: self.event,
@@ -379,12 +385,23 @@ impl App {
         &self,
         next: &mut (dyn FnMut() -> Result<Option<Vec<Change>>, razam_store::StoreError> + Send),
     ) -> Result<usize, AppError> {
+        self.apply_batches_seeing(next, &mut |_, _| {}).await
+    }
+
+    /// [`App::apply_batches`], telling `seen` each batch's ids once written (inside the
+    /// transaction), so that a later batch can name what an earlier one created.
+    pub(crate) async fn apply_batches_seeing(
+        &self,
+        next: &mut (dyn FnMut() -> Result<Option<Vec<Change>>, razam_store::StoreError> + Send),
+        seen: &mut (dyn for<'c> FnMut(&'c [Change], &'c [i64]) + Send),
+    ) -> Result<usize, AppError> {
         let _writes = self.search.writes.lock().await;
         let indexing = self.search_built();
         let mut staged = Vec::new();
         let applied = self
             .store
             .apply_batches(next, &mut |changes, ids| {
+                seen(changes, ids);
                 if indexing {
                     self.stage(changes, ids, &mut staged);
                 }
@@ -516,6 +533,7 @@ impl App {
         mut after: i64,
         fetch: impl Fn(Arc<dyn Store>, i64) -> PageFuture<T>,
     ) -> Result<(), AppError> {
+        let memo = NameMemo::default();
         let mut next = tokio::spawn(fetch(self.store.clone(), after));
         loop {
             let page = next
@@ -528,7 +546,7 @@ impl App {
                 .into_iter()
                 .filter_map(|r| {
                     let (kind, id) = (T::KIND, r.id());
-                    left_out(r.open(&self.keys.sealer), kind, id)
+                    left_out(r.open(&self.keys.sealer, &memo), kind, id)
                 })
                 .collect();
             self.index_staged(staged);
@@ -684,6 +702,7 @@ async fn scan_into<T: Scanned>(
     mut ix: Indexes,
     fetch: impl Fn(Arc<dyn Store>, i64) -> PageFuture<T>,
 ) -> Result<Indexes, AppError> {
+    let memo = Arc::new(NameMemo::default());
     let mut next = tokio::spawn(fetch(store.clone(), 0));
     loop {
         let page = next
@@ -691,14 +710,14 @@ async fn scan_into<T: Scanned>(
             .map_err(|e| AppError::Store(StoreError::Damaged(e.to_string())))??;
         let Some(last) = page.last() else { break };
         next = tokio::spawn(fetch(store.clone(), last.id()));
-        let sealer = sealer.clone();
+        let (sealer, memo) = (sealer.clone(), memo.clone());
         ix = tokio::task::spawn_blocking(move || {
             // Opening and keying on every core; inserting, in id order, on this thread.
             let staged: Vec<Staged> = page
                 .into_par_iter()
                 .filter_map(|r| {
                     let (kind, id) = (T::KIND, r.id());
-                    left_out(r.open(&sealer), kind, id)
+                    left_out(r.open(&sealer, &memo), kind, id)
                 })
                 .collect();
             for s in staged {

@@ -58,11 +58,19 @@ fn is_apostrophe(c: char) -> bool {
 pub fn normalise(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     let mut pending_space = false;
-    for c in name.chars().flat_map(char::to_lowercase) {
+    for c in name.chars().flat_map(lower) {
+        if let Some(plain) = plain_letter(c) {
+            if pending_space && !out.is_empty() {
+                out.push(' ');
+            }
+            out.push(plain);
+            pending_space = false;
+            continue;
+        }
         if is_apostrophe(c) || is_combining_mark(c) {
             continue;
         }
-        if !c.is_alphanumeric() {
+        if c == ' ' || !c.is_alphanumeric() {
             pending_space = true;
             continue;
         }
@@ -80,6 +88,31 @@ pub fn normalise(name: &str) -> String {
         }
     }
     out
+}
+
+/// The lower case of `c`: the letters most names are written in directly, the rest by the
+/// Unicode tables.
+fn lower(c: char) -> impl Iterator<Item = char> {
+    let direct = match c {
+        // ASCII, and Cyrillic already in lower case (а..я, ѐ..џ: ё, і, ў…).
+        _ if c.is_ascii() => Some(c.to_ascii_lowercase()),
+        'а'..='я' | 'ѐ'..='џ' => Some(c),
+        // Cyrillic А..Я are а..я shifted by 0x20.
+        'А'..='Я' => char::from_u32(u32::from(c) + 0x20),
+        'І' => Some('і'),
+        _ => None,
+    };
+    let (one, many) = match direct {
+        Some(l) => (Some(l), None),
+        None => (None, Some(c.to_lowercase())),
+    };
+    one.into_iter().chain(many.into_iter().flatten())
+}
+
+/// A lower-case letter or digit that normalising keeps as it is: none of these decomposes
+/// or is in [`DELIBERATE`] (but й, which it maps to itself). Most letters of names are these.
+fn plain_letter(c: char) -> Option<char> {
+    matches!(c, 'a'..='z' | '0'..='9' | 'а'..='я' | 'і').then_some(c)
 }
 
 /// Appends one lower-case letter or digit: deliberately mapped, or decomposed with its marks
@@ -124,6 +157,30 @@ mod tests {
         check("A. G. Lukashenka", "a g lukashenka");
         check("", "");
         check(" - ,. ", "");
+    }
+
+    #[test]
+    fn the_short_ways_give_what_the_unicode_tables_give() {
+        use unicode_normalization::UnicodeNormalization;
+        for c in ('0'..='9').chain('a'..='z').chain('а'..='я').chain(['і']) {
+            assert_eq!(super::plain_letter(c), Some(c));
+            let long = super::DELIBERATE.iter().find(|(from, _)| *from == c).map_or_else(
+                || std::iter::once(c).nfkd().collect::<String>(),
+                |(_, to)| (*to).to_owned(),
+            );
+            assert_eq!(long, c.to_string(), "{c}");
+            assert!(c.is_alphanumeric() && !super::is_combining_mark(c));
+        }
+        let ascii = (0u8..128).map(char::from);
+        let cyrillic = ('А'..='я').chain('Ѐ'..='џ');
+        for c in ascii.chain(cyrillic).chain(['Ґ', 'Є', 'ẞ', 'İ', 'Ω']) {
+            assert_eq!(
+                super::lower(c).collect::<String>(),
+                c.to_lowercase().collect::<String>(),
+                "{c}"
+            );
+        }
+        check("ЙЁЎІ Їж", "йёўі їж");
     }
 
     #[test]

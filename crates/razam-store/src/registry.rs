@@ -400,8 +400,8 @@ pub trait RegistryStore: Send + Sync {
     async fn sources_of_event(&self, event: EventId) -> Result<Vec<SourceRow>, StoreError>;
     async fn versions(&self, kind: &str, record: i64) -> Result<Vec<VersionRow>, StoreError>;
 
-    /// A number that moves with every change: the audit chain's last entry (every change
-    /// appends one). What was computed at one mark holds until the mark moves.
+    /// A number that moves with every change: the audit chain's last entry that is not a read
+    /// (every change appends one). What was computed at one mark holds until the mark moves.
     async fn change_mark(&self) -> Result<i64, StoreError>;
 
     async fn intake(&self, id: IntakeId) -> Result<Option<IntakeRow>, StoreError>;
@@ -1743,9 +1743,16 @@ macro_rules! impl_registry_store {
             }
 
             async fn change_mark(&self) -> Result<i64, StoreError> {
-                Ok(sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM audit_log")
-                    .fetch_one(self.reader())
-                    .await?)
+                // The newest entry that is not a read: reads (person pages, searches, reports
+                // opened in triage) append entries too, and must not make every figure be
+                // counted again. Walks the chain back from its head past the reads only.
+                Ok(sqlx::query_scalar(
+                    "SELECT COALESCE((SELECT seq FROM audit_log \
+                     WHERE action NOT IN ('person.read', 'registry.search', 'intake.read') \
+                     ORDER BY seq DESC LIMIT 1), 0)",
+                )
+                .fetch_one(self.reader())
+                .await?)
             }
 
             async fn versions(

@@ -62,6 +62,21 @@ enum Command {
         data: PathBuf,
         #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
         listen: String,
+        /// Persons in a new demo's registry (default 300), with about nine events each.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(19..=100_000_000))]
+        size: Option<u64>,
+        /// About this many events in all, instead of every person's whole story.
+        #[arg(long, value_name = "M")]
+        events: Option<u64>,
+        /// The seed a new demo is drawn from (the same seed and size, the same registry).
+        #[arg(long, value_name = "S")]
+        seed: Option<u64>,
+        /// A postgres:// URL for a new demo's database (default: SQLite in DIR).
+        #[arg(long, value_name = "URL")]
+        database: Option<String>,
+        /// Create the instance (or open it) and exit without serving.
+        #[arg(long)]
+        no_serve: bool,
     },
     /// Manage accounts.
     User {
@@ -417,19 +432,48 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let app = instance::open(config, unlock_from(&unlock)?).await?;
             serve(listener, app).await
         }
-        Command::Demo { data, listen } => {
+        Command::Demo {
+            data,
+            listen,
+            size,
+            events,
+            seed,
+            database,
+            no_serve,
+        } => {
             let overrides = Overrides {
                 listen: Some(listen),
-                database: None,
+                database,
             };
             let fresh = !demo::exists(&data);
+            let mut demo_size = demo::DemoSize::default();
+            if let Some(n) = size {
+                demo_size.persons = usize::try_from(n)?;
+            }
+            demo_size.events = events.map(usize::try_from).transpose()?;
+            if let Some(s) = seed {
+                demo_size.seed = s;
+            }
             if fresh {
                 eprintln!(
                     "Creating the demo instance in {} (fictional data only)…",
                     data.display()
                 );
+            } else if size.is_some() || events.is_some() || seed.is_some() {
+                eprintln!(
+                    "The demo instance in {} exists: it is opened as it is (--size, --events and --seed make a new one only).",
+                    data.display()
+                );
             }
-            let app = demo::prepare(&data, &overrides).await?;
+            let started = std::time::Instant::now();
+            let app = demo::prepare_sized(&data, &overrides, demo_size).await?;
+            if no_serve {
+                if fresh {
+                    eprintln!("Created in {:.1} s.", started.elapsed().as_secs_f64());
+                }
+                app.close().await;
+                return Ok(());
+            }
             let listener = bind(app.config()).await?;
             let addr = listener.local_addr()?;
             println!("Razam demo: http://{addr}/");

@@ -1,5 +1,7 @@
 //! The demo election: a fictional presidential election with five early voting days, 70 polling
-//! stations in the seven regions, two observer accounts at twelve stations counting every day,
+//! stations in the seven regions (more for a larger demo: one per 700 persons, up to 5,600,
+//! about as many as Belarus has), two observer accounts at twelve stations (one in twenty of a
+//! larger demo's) counting every day,
 //! one station where they disagree on election day (a conflict for the reviewer), official
 //! protocols in the Russian CEC per-station format where three observed stations were inflated
 //! and one does not add up. Deterministic: the same demo every time.
@@ -24,8 +26,21 @@ const REGIONS: [&str; 7] = [
 const EARLY: [&str; 5] = ["2025-01-21", "2025-01-22", "2025-01-23", "2025-01-24", "2025-01-25"];
 const DAY: &str = "2025-01-26";
 const STATIONS_PER_REGION: u64 = 10;
-/// Observed stations: the first `OBSERVED` of the list.
+/// A larger demo has a station per this many persons, up to [`MOST_PER_REGION`] per region.
+const PERSONS_PER_STATION: u64 = 700;
+const MOST_PER_REGION: u64 = 800;
+/// Observed stations: the first `OBSERVED` of the list (one in twenty of a larger demo's).
 const OBSERVED: usize = 12;
+
+/// Stations per region for a demo of `persons` persons.
+fn per_region(persons: usize) -> u64 {
+    (persons as u64 / PERSONS_PER_STATION / REGIONS.len() as u64).clamp(STATIONS_PER_REGION, MOST_PER_REGION)
+}
+
+/// Observed stations among `stations`.
+fn observed(stations: usize) -> usize {
+    OBSERVED.max(stations / 20)
+}
 /// Among the observed, the stations whose protocol was inflated and the one in conflict.
 const INFLATED: [usize; 3] = [2, 5, 9];
 const CONFLICT: usize = 7;
@@ -89,11 +104,11 @@ impl DemoStation {
     }
 }
 
-fn stations() -> Vec<DemoStation> {
+fn stations(per_region: u64) -> Vec<DemoStation> {
     let mut rng = Rng(2025);
     let mut out = Vec::new();
     for region in REGIONS {
-        for uik in 1..=STATIONS_PER_REGION {
+        for uik in 1..=per_region {
             let registered = 1200 + rng.below(1800);
             // About 55 % turnout, a fifth of it early. Drawn in hundredths of a percent, so
             // that the honest stations show no integer percentages beyond chance.
@@ -175,7 +190,7 @@ fn protocols(stations: &[DemoStation]) -> String {
 fn counts(stations: &[DemoStation]) -> String {
     let mut rng = Rng(9);
     let mut out = String::from("station,day,observer,voters,from,to,flags,note\n");
-    for (i, s) in stations.iter().take(OBSERVED).enumerate() {
+    for (i, s) in stations.iter().take(observed(stations.len())).enumerate() {
         let code = csv_cell(&s.code());
         let miss = |n: u64, rng: &mut Rng| n - n * rng.below(3) / 100;
         for (day, came) in EARLY.iter().zip(s.early) {
@@ -213,7 +228,7 @@ fn counts(stations: &[DemoStation]) -> String {
 
 impl App {
     /// Writes the demo election: stations, observers' assignments and counts, protocols.
-    pub(crate) async fn write_demo_observation(&self) -> Result<ElectionId, AppError> {
+    pub(crate) async fn write_demo_observation(&self, persons: usize) -> Result<ElectionId, AppError> {
         let actor = Actor::Cli;
         let form = ElectionForm {
             name: "Presidential election 2025 (fictional demo)".into(),
@@ -223,7 +238,7 @@ impl App {
             election_day: DAY.into(),
         };
         let id = self.create_election(&actor, &form).await?;
-        let list = stations();
+        let list = stations(per_region(persons));
         let mut file = String::from("code,region,registered\n");
         for s in &list {
             file.push_str(&format!(
@@ -241,7 +256,7 @@ impl App {
             )));
         }
         let stored = self.stations(id).await?;
-        for s in list.iter().take(OBSERVED) {
+        for s in list.iter().take(observed(list.len())) {
             let code = s.code();
             let Some(row) = stored.iter().find(|r| r.code == code) else {
                 continue;
@@ -270,8 +285,10 @@ mod tests {
 
     #[test]
     fn the_demo_protocols_inflate_three_observed_stations_and_break_one() {
-        let list = stations();
+        let list = stations(per_region(300));
         assert_eq!(list.len(), 70);
+        assert_eq!(stations(per_region(100_000)).len(), 7 * 20);
+        assert_eq!(stations(per_region(10_000_000)).len(), 7 * 800);
         let parsed = razam_forensics::protocol::parse(protocols(&list).as_bytes()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(parsed.election.stations.len(), 70);
         let failing = razam_forensics::arithmetic::check(&parsed.election);

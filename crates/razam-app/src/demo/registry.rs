@@ -1,19 +1,31 @@
-//! The demo registry: about three hundred fictional persons and a few thousand events over
-//! 2020–2026, drawn from a fixed seed so that every demo holds the same records.
+//! The demo registry: by default about three hundred fictional persons and a few thousand
+//! events over 2020–2026; at any size with `razam demo --size N` (issue 9). Drawn from a seed,
+//! so that every demo of a size and seed holds the same records.
 //!
 //! The shape follows the years it imitates (a peak of detentions after 9 August 2020,
 //! administrative arrests, criminal cases under the articles used against protesters, trials,
-//! sentences, releases and pardons, forced departures); the people do not exist. Names are
-//! combined at random from common Belarusian names, and every person's notes say
-//! "fictional demo person". Everything is written in two batches through the same
-//! [`RegistryOp`] path as the prisoner-list import, so the demo starts in seconds.
+//! sentences, releases and pardons, forced departures); the people do not exist. Names come
+//! from the synthetic generator of razam-link (Belarusian names drawn with Zipf weights, so
+//! namesakes are common; variants in a Latin romanisation and in Russian), and every person's
+//! notes say "fictional demo person".
+//!
+//! Everything is written through the same [`RegistryOp`] path as the imports, in one
+//! transaction of many batches (`App::apply_batches_seeing`): the persons of a chunk, then the
+//! chunk's events, sources, recognitions and statuses naming them by the ids the first batch
+//! got. Sealing a batch runs on every core; nothing is checked for duplicates (the names are
+//! drawn, not typed), so 100,000 persons take minutes, not hours.
+
+use std::sync::Mutex;
 
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
+use rayon::prelude::*;
 use razam_core::registry::{
     Article, Confidentiality, Day, EventKind, FuzzyDate, PersonRole, Precision, PrisonerStatus, SourceKind,
 };
+use razam_link::synth::{self, Language, System};
+use razam_store::StoreError;
 use razam_store::registry::{Change, RegistryOp, Target};
 
 use crate::registry::{EventDetails, EventInput, Identity, PersonInput};
@@ -21,186 +33,56 @@ use crate::sources::{SourceDetails, SourceInput};
 use crate::{Actor, App, AppError};
 
 const SEED: u64 = 0x5241_5a41_4d20_2020;
-const PROTESTERS: usize = 282;
+/// The default demo: this many persons, of whom [`LAWYERS`] lawyers and [`OFFICIALS`]
+/// officials (at least; a larger registry has one of each per [`PERSONS_PER_LAWYER`]).
+const DEFAULT_PERSONS: usize = 300;
 const LAWYERS: usize = 10;
 const OFFICIALS: usize = 8;
-/// Persons with a criminal case; the first [`RECOGNISED`] of them are recognised.
+const PERSONS_PER_LAWYER: usize = 500;
+/// Of every [`PROTESTERS`] protesters in turn, the first [`CRIMINAL`] have a criminal case and
+/// the first [`RECOGNISED`] of them are recognised.
+const PROTESTERS: usize = 282;
 const CRIMINAL: usize = 140;
 const RECOGNISED: usize = 120;
+/// Protesters planned and written per chunk: two batches of one transaction.
+const CHUNK: usize = 2_000;
 pub const NOTE: &str = "fictional demo person";
 
-/// (Belarusian, Latin, Russian)
-const MALE_NAMES: [(&str, &str, &str); 20] = [
-    ("Аляксандр", "Aliaksandr", "Александр"),
-    ("Сяргей", "Siarhei", "Сергей"),
-    ("Дзмітрый", "Dzmitry", "Дмитрий"),
-    ("Андрэй", "Andrei", "Андрей"),
-    ("Павел", "Pavel", "Павел"),
-    ("Мікалай", "Mikalai", "Николай"),
-    ("Уладзімір", "Uladzimir", "Владимир"),
-    ("Ігар", "Ihar", "Игорь"),
-    ("Віктар", "Viktar", "Виктор"),
-    ("Максім", "Maksim", "Максим"),
-    ("Юрый", "Yury", "Юрий"),
-    ("Алег", "Aleh", "Олег"),
-    ("Раман", "Raman", "Роман"),
-    ("Арцём", "Artsiom", "Артём"),
-    ("Дзяніс", "Dzianis", "Денис"),
-    ("Васіль", "Vasil", "Василий"),
-    ("Міхаіл", "Mikhail", "Михаил"),
-    ("Яўген", "Yauhen", "Евгений"),
-    ("Антон", "Anton", "Антон"),
-    ("Кастусь", "Kastus", "Константин"),
-];
+/// How large a registry the demo writes, and from which seed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DemoSize {
+    /// Persons in all (at least [`LAWYERS`] + [`OFFICIALS`] + 1).
+    pub persons: usize,
+    /// Events in all, about: when given, a protester whose story would run ahead of this
+    /// budget is recorded without events (as persons known only from a list are). When not
+    /// given, every protester's story is told (about nine events each).
+    pub events: Option<usize>,
+    pub seed: u64,
+}
 
-const FEMALE_NAMES: [(&str, &str, &str); 15] = [
-    ("Вольга", "Volha", "Ольга"),
-    ("Ганна", "Hanna", "Анна"),
-    ("Алена", "Alena", "Елена"),
-    ("Наталля", "Natallia", "Наталья"),
-    ("Таццяна", "Tatsiana", "Татьяна"),
-    ("Марыя", "Maryia", "Мария"),
-    ("Кацярына", "Katsiaryna", "Екатерина"),
-    ("Юлія", "Yulia", "Юлия"),
-    ("Ірына", "Iryna", "Ирина"),
-    ("Святлана", "Sviatlana", "Светлана"),
-    ("Дар'я", "Darya", "Дарья"),
-    ("Людміла", "Liudmila", "Людмила"),
-    ("Вераніка", "Veranika", "Вероника"),
-    ("Алеся", "Alesia", "Олеся"),
-    ("Надзея", "Nadzeya", "Надежда"),
-];
+impl Default for DemoSize {
+    fn default() -> Self {
+        DemoSize {
+            persons: DEFAULT_PERSONS,
+            events: None,
+            seed: SEED,
+        }
+    }
+}
 
-/// (masculine, feminine)
-const PATRONYMICS: [(&str, &str); 14] = [
-    ("Аляксандравіч", "Аляксандраўна"),
-    ("Сяргеевіч", "Сяргееўна"),
-    ("Дзмітрыевіч", "Дзмітрыеўна"),
-    ("Андрэевіч", "Андрэеўна"),
-    ("Паўлавіч", "Паўлаўна"),
-    ("Мікалаевіч", "Мікалаеўна"),
-    ("Уладзіміравіч", "Уладзіміраўна"),
-    ("Ігаравіч", "Ігараўна"),
-    ("Віктаравіч", "Віктараўна"),
-    ("Юр'евіч", "Юр'еўна"),
-    ("Васільевіч", "Васільеўна"),
-    ("Міхайлавіч", "Міхайлаўна"),
-    ("Яўгенавіч", "Яўгенаўна"),
-    ("Антонавіч", "Антонаўна"),
-];
+impl DemoSize {
+    fn lawyers(&self) -> usize {
+        LAWYERS.max(self.persons / PERSONS_PER_LAWYER)
+    }
 
-/// Belarusian masculine and feminine, Latin masculine and feminine, Russian masculine and
-/// feminine. Many Belarusian family names do not change with gender.
-const FAMILY_NAMES: [[&str; 6]; 24] = [
-    [
-        "Каваленка",
-        "Каваленка",
-        "Kavalenka",
-        "Kavalenka",
-        "Коваленко",
-        "Коваленко",
-    ],
-    ["Мельнік", "Мельнік", "Melnik", "Melnik", "Мельник", "Мельник"],
-    ["Жук", "Жук", "Zhuk", "Zhuk", "Жук", "Жук"],
-    ["Новік", "Новік", "Novik", "Novik", "Новик", "Новик"],
-    ["Бондар", "Бондар", "Bondar", "Bondar", "Бондарь", "Бондарь"],
-    [
-        "Грыцкевіч",
-        "Грыцкевіч",
-        "Hrytskevich",
-        "Hrytskevich",
-        "Грицкевич",
-        "Грицкевич",
-    ],
-    [
-        "Шымановіч",
-        "Шымановіч",
-        "Shymanovich",
-        "Shymanovich",
-        "Шиманович",
-        "Шиманович",
-    ],
-    [
-        "Лапацёнак",
-        "Лапацёнак",
-        "Lapatsionak",
-        "Lapatsionak",
-        "Лопатёнок",
-        "Лопатёнок",
-    ],
-    [
-        "Сідарэнка",
-        "Сідарэнка",
-        "Sidarenka",
-        "Sidarenka",
-        "Сидоренко",
-        "Сидоренко",
-    ],
-    ["Карповіч", "Карповіч", "Karpovich", "Karpovich", "Карпович", "Карпович"],
-    ["Баранчык", "Баранчык", "Baranchyk", "Baranchyk", "Баранчик", "Баранчик"],
-    [
-        "Станкевіч",
-        "Станкевіч",
-        "Stankevich",
-        "Stankevich",
-        "Станкевич",
-        "Станкевич",
-    ],
-    ["Марозаў", "Марозава", "Marozau", "Marozava", "Морозов", "Морозова"],
-    ["Кавалёў", "Кавалёва", "Kavaliou", "Kavaliova", "Ковалёв", "Ковалёва"],
-    ["Сямёнаў", "Сямёнава", "Siamionau", "Siamionava", "Семёнов", "Семёнова"],
-    ["Паўлаў", "Паўлава", "Paulau", "Paulava", "Павлов", "Павлова"],
-    [
-        "Вішнеўскі",
-        "Вішнеўская",
-        "Vishneuski",
-        "Vishneuskaya",
-        "Вишневский",
-        "Вишневская",
-    ],
-    [
-        "Лазоўскі",
-        "Лазоўская",
-        "Lazouski",
-        "Lazouskaya",
-        "Лазовский",
-        "Лазовская",
-    ],
-    [
-        "Садоўскі",
-        "Садоўская",
-        "Sadouski",
-        "Sadouskaya",
-        "Садовский",
-        "Садовская",
-    ],
-    [
-        "Крукоўскі",
-        "Крукоўская",
-        "Krukouski",
-        "Krukouskaya",
-        "Круковский",
-        "Круковская",
-    ],
-    [
-        "Лебедзеў",
-        "Лебедзева",
-        "Liebiedzeu",
-        "Liebiedzeva",
-        "Лебедев",
-        "Лебедева",
-    ],
-    ["Цвірко", "Цвірко", "Tsvirko", "Tsvirko", "Цвирко", "Цвирко"],
-    ["Дубовік", "Дубовік", "Dubovik", "Dubovik", "Дубовик", "Дубовик"],
-    [
-        "Ярашэвіч",
-        "Ярашэвіч",
-        "Yarashevich",
-        "Yarashevich",
-        "Ярошевич",
-        "Ярошевич",
-    ],
-];
+    fn officials(&self) -> usize {
+        OFFICIALS.max(self.persons / PERSONS_PER_LAWYER)
+    }
+
+    fn protesters(&self) -> usize {
+        self.persons.saturating_sub(self.lawyers() + self.officials())
+    }
+}
 
 /// (district, settlement)
 type Places = &'static [(&'static str, &'static str)];
@@ -305,8 +187,10 @@ struct Planned {
     people: Vec<(usize, PersonRole)>,
 }
 
-/// Everything the demo registry holds, by person index.
+/// One chunk of the demo registry. Persons are numbered across the whole registry: the
+/// chunk's own are `first..first + persons.len()`, lower numbers were written before.
 struct Plan {
+    first: usize,
     persons: Vec<PersonInput>,
     events: Vec<Planned>,
     recognitions: Vec<(usize, Day)>,
@@ -353,30 +237,50 @@ struct Person {
 }
 
 struct Planner {
+    size: DemoSize,
     rng: StdRng,
+    names: synth::Generator,
     plan: Plan,
+    /// Every person planned so far, by number.
     people: Vec<Person>,
-    /// Group detentions of August 2020 by (day, region): the event others may join.
+    /// Group detentions of August 2020 by (day, region): the event others may join (this
+    /// chunk's).
     groups: Vec<(Day, &'static str, usize)>,
+    lawyers: Vec<usize>,
+    officials: Vec<usize>,
+    /// Protesters planned, and events planned in all.
+    protesters: usize,
+    events: usize,
 }
 
 impl Planner {
     fn person(&mut self, female: bool, region: &'static str, level: Confidentiality, role_note: &str) -> usize {
+        // The generator draws the gender with the names; a person of the other gender is
+        // drawn again (at most a few times) so that the demo keeps its proportions.
+        let mut drawn = self.names.person();
+        for _ in 0..8 {
+            if drawn.female == female {
+                break;
+            }
+            drawn = self.names.person();
+        }
+        let female = drawn.female;
+        let (be, ru) = (drawn.names(Language::Belarusian), drawn.names(Language::Russian));
         let rng = &mut self.rng;
-        let given = if female {
-            *FEMALE_NAMES.choose(rng).unwrap_or(&FEMALE_NAMES[0])
-        } else {
-            *MALE_NAMES.choose(rng).unwrap_or(&MALE_NAMES[0])
-        };
-        let family = FAMILY_NAMES.choose(rng).unwrap_or(&FAMILY_NAMES[0]);
-        let g = usize::from(female);
-        let patronymic = PATRONYMICS.choose(rng).unwrap_or(&PATRONYMICS[0]);
         let mut variants = Vec::new();
         if rng.gen_bool(0.45) {
-            variants.push(format!("{} {}", given.1, family[2 + g]));
+            // Mostly the passport spelling; some in another romanisation of Belarusian.
+            let system = if rng.gen_bool(0.7) {
+                System::IcaoBelarusian
+            } else {
+                *[System::By2023, System::BgnBelarusian, System::Lacinka, System::Polish]
+                    .choose(rng)
+                    .unwrap_or(&System::By2023)
+            };
+            variants.push(system.transliterate(&format!("{} {}", be.given, be.family), Language::Belarusian));
         }
         if rng.gen_bool(0.2) {
-            variants.push(format!("{} {}", given.2, family[4 + g]));
+            variants.push(format!("{} {}", ru.given, ru.family));
         }
         let birth_year: u16 = rng.gen_range(1958..=2004);
         let birth_date = match rng.gen_range(0..10) {
@@ -385,22 +289,23 @@ impl Planner {
             _ => String::new(),
         };
         let consent = level == Confidentiality::Public && rng.gen_bool(0.5);
+        let gender = if female { "; she" } else { "" };
         self.plan.persons.push(PersonInput {
             identity: Identity {
-                given_name: given.0.to_owned(),
-                family_name: family[g].to_owned(),
-                patronymic: if female { patronymic.1 } else { patronymic.0 }.to_owned(),
+                given_name: be.given,
+                family_name: be.family,
+                patronymic: be.patronymic,
                 variants,
                 birth_date,
                 contacts: String::new(),
-                notes: format!("{NOTE}{role_note}"),
+                notes: format!("{NOTE}{role_note}{gender}"),
             },
             region: Some(region.to_owned()),
             confidentiality: level,
             consent_to_publish: consent,
         });
         self.people.push(Person { region, level });
-        self.plan.persons.len() - 1
+        self.people.len() - 1
     }
 
     fn level(&mut self) -> Confidentiality {
@@ -479,6 +384,7 @@ impl Planner {
             input,
             people: vec![(person, PersonRole::Victim)],
         });
+        self.events += 1;
         self.plan.events.len() - 1
     }
 
@@ -526,14 +432,24 @@ impl Planner {
         }
     }
 
-    fn protester(&mut self, index: usize, lawyers: &[usize], officials: &[usize]) {
+    fn protester(&mut self, index: usize) {
         let region = weighted(&mut self.rng, &REGIONS, |r| r.1).0;
         let level = self.level();
         let female = self.rng.gen_bool(0.35);
         let p = self.person(female, region, level, "");
+        // With a budget, the events keep its pace: a person past it is known from a list
+        // only, a person behind it was detained more often.
+        let mut more = 0;
+        if let Some(budget) = self.size.events {
+            let due = (index + 1).saturating_mul(budget) / self.size.protesters().max(1);
+            if self.events >= due {
+                return;
+            }
+            more = ((due - self.events) / 2).min(4);
+        }
         let first = self.first_detention();
         self.detention_and_arrest(p, first, 0.75);
-        let repeats = *[0, 1, 1, 2, 2, 2, 3, 3, 4, 5].choose(&mut self.rng).unwrap_or(&1);
+        let repeats = more + *[0, 1, 1, 2, 2, 2, 3, 3, 4, 5].choose(&mut self.rng).unwrap_or(&1);
         let mut last = first;
         for _ in 0..repeats {
             // Most repeated detentions came in the marches of autumn 2020.
@@ -565,8 +481,8 @@ impl Planner {
             let on = between(&mut self.rng, first, plus(first, 500));
             self.event(EventKind::PressureOnRelatives, p, on.min(last_day()), |_| {});
         }
-        if index < CRIMINAL {
-            self.criminal(p, index < RECOGNISED, first, lawyers, officials);
+        if index % PROTESTERS < CRIMINAL {
+            self.criminal(p, index % PROTESTERS < RECOGNISED, first);
         } else if self.rng.gen_bool(0.1) {
             let on = between(&mut self.rng, plus(last, 30), plus(last, 400)).min(last_day());
             self.people[p].region = "abroad";
@@ -576,7 +492,13 @@ impl Planner {
 
     /// A criminal case: detention, search, case, trial, sentence; held until the end of the
     /// term, a pardon, or still.
-    fn criminal(&mut self, p: usize, recognised: bool, first: Day, lawyers: &[usize], officials: &[usize]) {
+    fn criminal(&mut self, p: usize, recognised: bool, first: Day) {
+        let (lawyers, officials) = (std::mem::take(&mut self.lawyers), std::mem::take(&mut self.officials));
+        self.case(p, recognised, first, &lawyers, &officials);
+        (self.lawyers, self.officials) = (lawyers, officials);
+    }
+
+    fn case(&mut self, p: usize, recognised: bool, first: Day, lawyers: &[usize], officials: &[usize]) {
         let rng = &mut self.rng;
         let start = match rng.gen_range(0..100) {
             0..=24 => between(rng, plus(first, 14), day(2020, 12, 31).max(plus(first, 14))),
@@ -725,43 +647,77 @@ fn description(kind: EventKind) -> &'static str {
     }
 }
 
-fn plan() -> Plan {
-    let mut planner = Planner {
-        rng: StdRng::seed_from_u64(SEED),
-        plan: Plan {
+impl Planner {
+    fn new(size: DemoSize) -> Self {
+        Planner {
+            size,
+            rng: StdRng::seed_from_u64(size.seed),
+            names: synth::Generator::new(size.seed),
+            plan: Plan::starting_at(0),
+            people: Vec::with_capacity(size.persons),
+            groups: Vec::new(),
+            lawyers: Vec::new(),
+            officials: Vec::new(),
+            protesters: 0,
+            events: 0,
+        }
+    }
+
+    /// The lawyers and officials, and the dismissals of some lawyers: the first chunk.
+    fn fixed(&mut self) -> Plan {
+        for _ in 0..self.size.lawyers() {
+            let female = self.rng.gen_bool(0.6);
+            let p = self.person(female, "minsk-city", Confidentiality::Internal, "; lawyer");
+            self.lawyers.push(p);
+        }
+        for _ in 0..self.size.officials() {
+            let region = weighted(&mut self.rng, &REGIONS, |r| r.1).0;
+            let p = self.person(false, region, Confidentiality::Restricted, "; official");
+            self.officials.push(p);
+        }
+        // Some lawyers lost their licence.
+        for l in self.lawyers.clone().into_iter().step_by(3) {
+            let on = between(&mut self.rng, day(2021, 3, 1), day(2023, 12, 31));
+            self.event(EventKind::Dismissal, l, on, |e| {
+                e.details.description = "Пазбаўлены адвакацкай ліцэнзіі.".into();
+            });
+        }
+        self.finish()
+    }
+
+    /// The next chunk of protesters, or `None` once every one is planned.
+    fn next_chunk(&mut self) -> Option<Plan> {
+        let total = self.size.protesters();
+        if self.protesters >= total {
+            return None;
+        }
+        let end = (self.protesters + CHUNK).min(total);
+        for index in self.protesters..end {
+            self.protester(index);
+        }
+        self.protesters = end;
+        Some(self.finish())
+    }
+
+    /// The chunk planned so far, its events in date order; the next starts empty.
+    fn finish(&mut self) -> Plan {
+        self.groups.clear();
+        let mut plan = std::mem::replace(&mut self.plan, Plan::starting_at(self.people.len()));
+        plan.events.sort_by_key(|e| e.input.date.map(|d| d.first));
+        plan
+    }
+}
+
+impl Plan {
+    fn starting_at(first: usize) -> Self {
+        Plan {
+            first,
             persons: Vec::new(),
             events: Vec::new(),
             recognitions: Vec::new(),
             statuses: Vec::new(),
-        },
-        people: Vec::new(),
-        groups: Vec::new(),
-    };
-    let mut lawyers = Vec::new();
-    for _ in 0..LAWYERS {
-        let female = planner.rng.gen_bool(0.6);
-        let p = planner.person(female, "minsk-city", Confidentiality::Internal, "; lawyer");
-        lawyers.push(p);
+        }
     }
-    let mut officials = Vec::new();
-    for _ in 0..OFFICIALS {
-        let region = weighted(&mut planner.rng, &REGIONS, |r| r.1).0;
-        let p = planner.person(false, region, Confidentiality::Restricted, "; official");
-        officials.push(p);
-    }
-    // Some lawyers lost their licence.
-    for l in lawyers.iter().take(3) {
-        let on = between(&mut planner.rng, day(2021, 3, 1), day(2023, 12, 31));
-        planner.event(EventKind::Dismissal, *l, on, |e| {
-            e.details.description = "Пазбаўлены адвакацкай ліцэнзіі.".into();
-        });
-    }
-    for index in 0..PROTESTERS {
-        planner.protester(index, &lawyers, &officials);
-    }
-    let mut plan = planner.plan;
-    plan.events.sort_by_key(|e| e.input.date.map(|d| d.first));
-    plan
 }
 
 /// A fictional source for some of the demo's events: a media report on every fourth case,
@@ -796,7 +752,7 @@ fn demo_source(index: usize, kind: EventKind, level: Confidentiality) -> Option<
 }
 
 /// The figures of the demo registry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DemoCounts {
     pub persons: usize,
     pub events: usize,
@@ -804,49 +760,108 @@ pub struct DemoCounts {
 }
 
 impl App {
-    /// Writes the demo registry: the persons in one batch, then everything else in another.
-    pub(crate) async fn write_demo_registry(&self) -> Result<DemoCounts, AppError> {
-        let plan = plan();
-        let actor = Actor::Cli;
-        let who = actor.audit_name();
-        let mut changes = Vec::with_capacity(plan.persons.len());
-        for p in &plan.persons {
-            changes.push(Change {
-                op: RegistryOp::CreatePerson(self.person_write(p)?),
-                actor: who.clone(),
-                audit: Some("person.create"),
-                snapshot_sealed: Some(self.person_snapshot(p)?),
-            });
-        }
-        let ids = self.apply_changes(&changes).await?;
-        if ids.len() != plan.persons.len() {
-            return Err(AppError::Vault("the demo persons were not all created".into()));
-        }
-        let mut changes = Vec::with_capacity(plan.events.len() + 2 * plan.recognitions.len());
+    /// Writes the demo registry of `size`: in one transaction, chunk after chunk, the
+    /// persons in one batch, then everything naming them in another.
+    pub(crate) async fn write_demo_registry(&self, size: DemoSize) -> Result<DemoCounts, AppError> {
+        let mut planner = Planner::new(size);
+        let mut fixed = Some(planner.fixed());
+        // Every person's id by number, as the persons' batches are written.
+        let ids: Mutex<Vec<i64>> = Mutex::new(Vec::with_capacity(size.persons));
+        let mut pending: Option<Plan> = None;
+        let mut counts = DemoCounts::default();
+        let who = Actor::Cli.audit_name();
+        let abandoned = |e: AppError| StoreError::Abandoned(e.to_string());
+        let mut next = || -> Result<Option<Vec<Change>>, StoreError> {
+            loop {
+                if let Some(plan) = pending.take() {
+                    let ids = ids.lock().map_err(|_| StoreError::Abandoned("the demo's ids".into()))?;
+                    if ids.len() != plan.first + plan.persons.len() {
+                        return Err(StoreError::Abandoned("the demo persons were not all created".into()));
+                    }
+                    let changes = self.demo_changes(plan, &ids, &who, &mut counts).map_err(abandoned)?;
+                    if changes.is_empty() {
+                        continue;
+                    }
+                    return Ok(Some(changes));
+                }
+                let Some(plan) = fixed.take().or_else(|| planner.next_chunk()) else {
+                    return Ok(None);
+                };
+                let changes = plan
+                    .persons
+                    .par_iter()
+                    .map(|p| {
+                        Ok(Change {
+                            op: RegistryOp::CreatePerson(self.person_write(p)?),
+                            actor: who.clone(),
+                            audit: Some("person.create"),
+                            snapshot_sealed: Some(self.person_snapshot(p)?),
+                        })
+                    })
+                    .collect::<Result<Vec<_>, AppError>>()
+                    .map_err(abandoned)?;
+                counts.persons += changes.len();
+                pending = Some(plan);
+                return Ok(Some(changes));
+            }
+        };
+        let mut seen = |changes: &[Change], new: &[i64]| {
+            if matches!(changes.first().map(|c| &c.op), Some(RegistryOp::CreatePerson(_)))
+                && let Ok(mut ids) = ids.lock()
+            {
+                ids.extend_from_slice(new);
+            }
+        };
+        self.apply_batches_seeing(&mut next, &mut seen).await?;
+        Ok(counts)
+    }
+
+    /// The changes of a chunk's events, sources, recognitions and statuses, its persons
+    /// written: person number `p` is `ids[p]`. Sealed on every core.
+    fn demo_changes(
+        &self,
+        plan: Plan,
+        ids: &[i64],
+        who: &str,
+        counts: &mut DemoCounts,
+    ) -> Result<Vec<Change>, AppError> {
+        let first_event = counts.events;
+        let mut changes = plan
+            .events
+            .into_par_iter()
+            .map(|planned| {
+                let mut input = planned.input;
+                input.persons = planned.people.iter().map(|(p, role)| (ids[*p], *role)).collect();
+                let persons = planned
+                    .people
+                    .iter()
+                    .map(|(p, role)| (Target::Existing(ids[*p]), role.as_str()))
+                    .collect();
+                Ok((
+                    input.kind,
+                    input.confidentiality,
+                    Change {
+                        op: RegistryOp::CreateEvent(self.event_write(&input, persons)?),
+                        actor: who.to_owned(),
+                        audit: Some("event.create"),
+                        snapshot_sealed: Some(self.event_snapshot(&input)?),
+                    },
+                ))
+            })
+            .collect::<Result<Vec<_>, AppError>>()?;
+        let events = changes.len();
+        counts.events += events;
         let mut sources = Vec::new();
-        for (index, planned) in plan.events.into_iter().enumerate() {
-            if let Some(source) = demo_source(index, planned.input.kind, planned.input.confidentiality) {
+        for (index, (kind, level, _)) in changes.iter().enumerate() {
+            if let Some(source) = demo_source(first_event + index, *kind, *level) {
                 sources.push((index, source));
             }
-            let mut input = planned.input;
-            input.persons = planned.people.iter().map(|(p, role)| (ids[*p], *role)).collect();
-            let persons = planned
-                .people
-                .iter()
-                .map(|(p, role)| (Target::Existing(ids[*p]), role.as_str()))
-                .collect();
-            changes.push(Change {
-                op: RegistryOp::CreateEvent(self.event_write(&input, persons)?),
-                actor: who.clone(),
-                audit: Some("event.create"),
-                snapshot_sealed: Some(self.event_snapshot(&input)?),
-            });
         }
-        let events = changes.len();
+        let mut changes: Vec<Change> = changes.drain(..).map(|(_, _, c)| c).collect();
         for (event, source) in &sources {
             changes.push(Change {
                 op: self.source_op(Target::New(*event), source)?,
-                actor: who.clone(),
+                actor: who.to_owned(),
                 audit: Some("source.add"),
                 snapshot_sealed: None,
             });
@@ -858,13 +873,14 @@ impl App {
                     *on,
                     "demo",
                     "fictional demo recognition",
-                    who.clone(),
+                    who.to_owned(),
                 )?,
-                actor: who.clone(),
+                actor: who.to_owned(),
                 audit: Some("person.recognise"),
                 snapshot_sealed: None,
             });
         }
+        counts.recognised += plan.recognitions.len();
         for (p, status, on) in &plan.statuses {
             changes.push(Change {
                 op: RegistryOp::AddStatus {
@@ -872,17 +888,12 @@ impl App {
                     status: status.as_str(),
                     on_date: on.to_string(),
                 },
-                actor: who.clone(),
+                actor: who.to_owned(),
                 audit: Some("person.status"),
                 snapshot_sealed: None,
             });
         }
-        self.apply_changes(&changes).await?;
-        Ok(DemoCounts {
-            persons: ids.len(),
-            events,
-            recognised: plan.recognitions.len(),
-        })
+        Ok(changes)
     }
 }
 
@@ -890,29 +901,100 @@ impl App {
 mod tests {
     use super::*;
 
+    /// Every chunk of a plan, in order.
+    fn plan(size: DemoSize) -> Vec<Plan> {
+        let mut planner = Planner::new(size);
+        let mut chunks = vec![planner.fixed()];
+        while let Some(chunk) = planner.next_chunk() {
+            chunks.push(chunk);
+        }
+        chunks
+    }
+
+    fn names(chunks: &[Plan]) -> Vec<String> {
+        chunks
+            .iter()
+            .flat_map(|c| c.persons.iter().map(|p| p.identity.full_name()))
+            .collect()
+    }
+
     #[test]
     fn the_plan_is_the_same_every_time_and_has_the_intended_shape() {
-        let (a, b) = (plan(), plan());
-        assert_eq!(a.persons.len(), b.persons.len());
-        assert_eq!(a.events.len(), b.events.len());
-        assert_eq!(
-            a.persons.iter().map(|p| p.identity.full_name()).collect::<Vec<_>>(),
-            b.persons.iter().map(|p| p.identity.full_name()).collect::<Vec<_>>()
-        );
-        assert_eq!(a.persons.len(), PROTESTERS + LAWYERS + OFFICIALS);
-        assert!(a.events.len() >= 2000, "{} events", a.events.len());
-        assert_eq!(a.recognitions.len(), RECOGNISED);
-        assert!(a.persons.iter().all(|p| p.identity.notes.starts_with(NOTE)));
-        let in_2020 =
-            |e: &&Planned| e.input.kind == EventKind::Detention && e.input.date.is_some_and(|d| d.first.year() == 2020);
-        let detentions = a.events.iter().filter(|e| e.input.kind == EventKind::Detention).count();
+        let (a, b) = (plan(DemoSize::default()), plan(DemoSize::default()));
+        assert_eq!(names(&a), names(&b));
+        let events: Vec<&Planned> = a.iter().flat_map(|c| &c.events).collect();
+        assert_eq!(events.len(), b.iter().map(|c| c.events.len()).sum::<usize>());
+        assert_eq!(names(&a).len(), DEFAULT_PERSONS);
+        assert!(events.len() >= 2000, "{} events", events.len());
+        assert_eq!(a.iter().map(|c| c.recognitions.len()).sum::<usize>(), RECOGNISED);
         assert!(
-            a.events.iter().filter(in_2020).count() * 2 > detentions,
-            "the 2020 peak"
+            a.iter()
+                .flat_map(|c| &c.persons)
+                .all(|p| p.identity.notes.starts_with(NOTE))
         );
-        for e in &a.events {
+        let in_2020 = |e: &&&Planned| {
+            e.input.kind == EventKind::Detention && e.input.date.is_some_and(|d| d.first.year() == 2020)
+        };
+        let detentions = events.iter().filter(|e| e.input.kind == EventKind::Detention).count();
+        assert!(events.iter().filter(in_2020).count() * 2 > detentions, "the 2020 peak");
+        for e in &events {
             let d = e.input.date.unwrap();
             assert!(d.first >= day(2020, 1, 1) && d.last <= day(2026, 12, 31), "{d}");
         }
+        // Persons are numbered across chunks, and events name only persons planned by then.
+        let mut first = 0;
+        for chunk in &a {
+            assert_eq!(chunk.first, first);
+            first += chunk.persons.len();
+            assert!(chunk.events.iter().flat_map(|e| &e.people).all(|(p, _)| *p < first));
+        }
+    }
+
+    #[test]
+    fn a_larger_registry_comes_in_chunks_keeps_its_event_budget_and_depends_on_the_seed() {
+        let size = DemoSize {
+            persons: 5_000,
+            events: Some(20_000),
+            seed: 7,
+        };
+        let chunks = plan(size);
+        assert_eq!(chunks.len(), 1 + size.protesters().div_ceil(CHUNK));
+        assert_eq!(names(&chunks).len(), 5_000);
+        let events: usize = chunks.iter().map(|c| c.events.len()).sum();
+        assert!(
+            (19_500..=20_500).contains(&events),
+            "{events} events for a budget of 20,000"
+        );
+        // More than the stories alone would give (about nine a person).
+        let dense = plan(DemoSize {
+            events: Some(60_000),
+            ..size
+        });
+        let events: usize = dense.iter().map(|c| c.events.len()).sum();
+        assert!(
+            (57_000..=63_000).contains(&events),
+            "{events} events for a budget of 60,000"
+        );
+        // Persons beyond the budget's pace have no events, yet the budget is spread over all.
+        let last = chunks.last().unwrap();
+        assert!(!last.events.is_empty());
+        let unrecorded = chunks
+            .iter()
+            .flat_map(|c| (c.first..c.first + c.persons.len()).map(move |p| (c, p)))
+            .filter(|(c, p)| !c.events.iter().any(|e| e.people.iter().any(|(q, _)| q == p)))
+            .count();
+        assert!(unrecorded > 1_000, "{unrecorded} persons without events");
+        // Names repeat (namesakes are common) but are not one name.
+        let mut distinct = names(&chunks);
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert!(
+            distinct.len() > 2_500 && distinct.len() < 5_000,
+            "{} distinct names",
+            distinct.len()
+        );
+        let other = plan(DemoSize { seed: 8, ..size });
+        assert_ne!(names(&other), names(&chunks));
+        assert_eq!(names(&plan(size)), names(&chunks));
     }
 }

@@ -563,6 +563,84 @@ async fn the_demo_starts_with_its_logins_and_reuses_its_folder() {
     }
 }
 
+/// `razam demo --size`: the registry of that size in one go, without serving; the same seed
+/// gives the same registry.
+#[test]
+fn a_demo_of_any_size_is_written_without_serving_and_the_same_from_the_same_seed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let export = |data: &Path, what: &str| {
+        let out = data.with_extension(format!("{what}.csv"));
+        let o = run(
+            &[
+                "export",
+                what,
+                "--data",
+                data.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+            ],
+            &[("RAZAM_PASSPHRASE", razam_app::demo::DEMO_PASSPHRASE)],
+        );
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        let text = std::fs::read_to_string(&out).unwrap();
+        std::fs::remove_file(&out).unwrap();
+        text
+    };
+    let mut persons = Vec::new();
+    for (name, seed) in [("a", "11"), ("b", "11"), ("c", "12")] {
+        let data = tmp.path().join(name);
+        let o = run(
+            &[
+                "demo",
+                "--data",
+                data.to_str().unwrap(),
+                "--size",
+                "1500",
+                "--events",
+                "12000",
+                "--seed",
+                seed,
+                "--no-serve",
+            ],
+            &[],
+        );
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        assert!(
+            String::from_utf8_lossy(&o.stdout).is_empty(),
+            "no server address printed"
+        );
+        persons.push(export(&data, "persons"));
+        if name == "a" {
+            let events = export(&data, "events").lines().count() - 1;
+            assert!((11_500..=12_500).contains(&events), "{events} events");
+        }
+    }
+    assert_eq!(persons[0].lines().count(), 1 + 1500);
+    let cyrillic = |l: &str| {
+        l.split(',')
+            .nth(1)
+            .is_some_and(|family| family.chars().any(|c| ('а'..='я').contains(&c)))
+    };
+    assert!(persons[0].lines().skip(1).all(cyrillic), "Belarusian family names");
+    assert_eq!(persons[0], persons[1], "the same seed, the same registry");
+    assert_ne!(persons[0], persons[2], "another seed, other persons");
+    // An existing demo is opened as it is.
+    let o = run(
+        &[
+            "demo",
+            "--data",
+            tmp.path().join("a").to_str().unwrap(),
+            "--size",
+            "20",
+            "--no-serve",
+        ],
+        &[],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stderr(&o).contains("exists"), "{}", stderr(&o));
+    assert_eq!(export(&tmp.path().join("a"), "persons"), persons[0]);
+}
+
 const PRISONER_HEADER: &str =
     "ref,given_name,family_name,patronymic,birth_date,region,detained_on,articles,recognized_on,released_on";
 
