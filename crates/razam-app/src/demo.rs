@@ -2,6 +2,7 @@
 
 mod observation;
 mod registry;
+mod solidarity;
 
 pub use observation::PROTOCOL_HEADER;
 pub use registry::{DemoCounts, NOTE};
@@ -61,6 +62,24 @@ pub async fn prepare(dir: &Path, overrides: &Overrides) -> Result<App, AppError>
         );
         let election = app.write_demo_observation().await?;
         tracing::info!(election, "demo election written");
+        let as_user = |name: &'static str| {
+            let app = &app;
+            async move {
+                app.log_in(name, &format!("demo-password-{name}"), None)
+                    .await
+                    .map(|login| Actor::Account(login.user))
+            }
+        };
+        let (volha, ales, hanna) = (as_user("volha").await?, as_user("ales").await?, as_user("hanna").await?);
+        let solidarity = app
+            .write_demo_solidarity(&volha, &ales, [&hanna, &volha], &[5, 12, 19, 26, 33, 40, 47])
+            .await?;
+        tracing::info!(
+            campaigns = solidarity.campaigns,
+            donations = solidarity.donations,
+            cases = solidarity.cases,
+            "demo solidarity written"
+        );
     }
     Ok(app)
 }

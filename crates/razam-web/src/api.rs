@@ -31,6 +31,8 @@ use serde_json::{Value, json};
 
 use crate::AppState;
 
+mod solidarity;
+
 /// The OpenAPI 3.1 document, served as it is written.
 pub const OPENAPI: &str = include_str!("../static/openapi.json");
 
@@ -67,6 +69,29 @@ pub fn routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         (Method::POST, "/intake/{id}/reject", post(intake_reject)),
         (Method::GET, "/search", get(search)),
         (Method::GET, "/figures", get(crate::figures::json)),
+        (Method::GET, "/campaigns", get(solidarity::list_campaigns)),
+        (Method::POST, "/campaigns", post(solidarity::create_campaign)),
+        (Method::GET, "/campaigns/{code}", get(solidarity::read_campaign)),
+        (Method::PUT, "/campaigns/{code}", put(solidarity::update_campaign)),
+        (
+            Method::GET,
+            "/campaigns/{code}/donations",
+            get(solidarity::list_donations),
+        ),
+        (
+            Method::POST,
+            "/campaigns/{code}/donations",
+            post(solidarity::record_donation),
+        ),
+        (Method::GET, "/assistance", get(solidarity::list_cases)),
+        (Method::POST, "/assistance", post(solidarity::request_case)),
+        (Method::GET, "/assistance/{reference}", get(solidarity::read_case)),
+        (
+            Method::POST,
+            "/assistance/{reference}/{action}",
+            post(solidarity::step_case),
+        ),
+        (Method::GET, "/transparency", get(solidarity::transparency)),
         (Method::GET, "/openapi.json", get(openapi)),
     ]
 }

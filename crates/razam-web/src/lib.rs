@@ -5,6 +5,8 @@
 //! response carries a strict Content-Security-Policy and nothing is loaded from another origin.
 
 mod api;
+mod assistance;
+mod campaigns;
 mod context;
 mod duplicates;
 mod events;
@@ -20,6 +22,7 @@ mod persons;
 mod search;
 mod security;
 mod tokens;
+mod transparency;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -113,6 +116,17 @@ pub fn router(app: Arc<App>) -> Result<Router, String> {
             "/observe/{station}",
             get(observation::count_form).post(observation::submit_count),
         )
+        .route("/campaigns", get(campaigns::list).post(campaigns::create))
+        .route("/campaigns/{code}", get(campaigns::public))
+        .route("/campaigns/{code}/manage", get(campaigns::manage))
+        .route("/campaigns/{code}/edit", post(campaigns::update))
+        .route("/campaigns/{code}/donations", post(campaigns::donate))
+        .route("/assistance", get(assistance::list).post(assistance::request))
+        .route("/assistance/{reference}", get(assistance::show))
+        .route("/assistance/{reference}/{action}", post(assistance::step))
+        .route("/transparency", get(transparency::page))
+        .route("/transparency.csv", get(transparency::csv))
+        .route("/transparency.hxl.csv", get(transparency::hxl))
         .route("/report", get(intake::report_form).post(intake::submit))
         .route("/report/thanks", get(intake::thanks))
         .route("/triage", get(intake::queue))

@@ -6,7 +6,9 @@ mod helpers;
 
 mod advisories;
 mod api;
+mod assistance;
 mod browser;
+mod campaigns;
 mod cli;
 mod crash;
 mod duplicates;

@@ -1,0 +1,385 @@
+//! Assistance cases on both databases: the requester can never review, approve or refuse;
+//! two different approvals are needed (one person counts once); the payment is booked in the
+//! ledger in the step that marks the case paid, and the ledger still balances; refusal and
+//! withdrawal end a case; the link to the registry is sealed and nothing of it reaches the
+//! audit log or the public report, whose small cells are suppressed.
+
+use razam_app::AppError;
+use razam_app::assistance::{AssistanceForm, PaymentForm};
+use razam_app::campaigns::DonationForm;
+use razam_app::registry::{Identity, PersonInput};
+use razam_app::transparency::Flow;
+use razam_core::Role;
+use razam_core::assistance::{CaseAction, CaseState};
+use razam_core::registry::Confidentiality;
+
+use crate::api::sql;
+use crate::campaigns::{actor, bank, campaign};
+use crate::helpers::{Db, TestApp, client, spawn_app_configured};
+use crate::on_both_databases;
+
+const SECRET_NAME: &str = "Сакрэтнае Прозвішча";
+
+async fn person(app: &TestApp) -> i64 {
+    app.app
+        .create_person(
+            &razam_app::Actor::Cli,
+            &PersonInput {
+                identity: Identity {
+                    given_name: "Аліна".into(),
+                    family_name: SECRET_NAME.into(),
+                    patronymic: String::new(),
+                    variants: Vec::new(),
+                    birth_date: String::new(),
+                    contacts: String::new(),
+                    notes: String::new(),
+                },
+                region: None,
+                confidentiality: Confidentiality::Internal,
+                consent_to_publish: false,
+            },
+        )
+        .await
+        .unwrap()
+}
+
+fn request(persons: &str, category: &str, amount: &str) -> AssistanceForm {
+    AssistanceForm {
+        persons: persons.into(),
+        category: category.into(),
+        currency: "EUR".into(),
+        amount: amount.into(),
+        purpose: "Адвакат на апеляцыю".into(),
+    }
+}
+
+async fn a_request_needs_two_other_people_and_its_payment_balances_the_ledger(app: TestApp) {
+    let a = &app.app;
+    let ales = actor(&app, "ales", Role::Documenter).await;
+    let hanna = actor(&app, "hanna", Role::Reviewer).await;
+    let maks = actor(&app, "maks", Role::Reviewer).await;
+    let volha = actor(&app, "volha", Role::Coordinator).await;
+    let viewer = actor(&app, "vika", Role::Viewer).await;
+    let bank = bank(&app, "bank-eur").await;
+    // Money in first: a campaign receives enough to pay from the bank.
+    let fund = a
+        .create_campaign(&volha, &campaign("LEGAL26", "5000", true))
+        .await
+        .unwrap();
+    a.record_donation(
+        &volha,
+        fund.id,
+        &DonationForm {
+            amount: "2000".into(),
+            account: bank.to_string(),
+            booked_on: "2026-01-10".into(),
+            idempotency_key: "in-1".into(),
+            ..DonationForm::default()
+        },
+    )
+    .await
+    .unwrap();
+    let p = person(&app).await;
+
+    assert!(matches!(
+        a.request_assistance(&viewer, &request(&p.to_string(), "legal-aid", "300"))
+            .await,
+        Err(AppError::Forbidden)
+    ));
+    assert!(matches!(
+        a.request_assistance(&ales, &request("P-999999", "legal-aid", "300"))
+            .await,
+        Err(AppError::BadInput(_))
+    ));
+    let reference = a
+        .request_assistance(&ales, &request(&format!("P-{p:06}"), "legal-aid", "300"))
+        .await
+        .unwrap();
+    assert!(reference.starts_with("A-") && reference.len() == 10, "{reference}");
+
+    // The requester can take no deciding step on their own request.
+    for step in [CaseAction::Review, CaseAction::Approve, CaseAction::Refuse] {
+        assert!(a.act_on_assistance(&ales, &reference, step).await.is_err(), "{step:?}");
+    }
+    // Approval needs a review first.
+    assert!(matches!(
+        a.act_on_assistance(&hanna, &reference, CaseAction::Approve).await,
+        Err(AppError::BadInput(_))
+    ));
+    assert_eq!(
+        a.act_on_assistance(&hanna, &reference, CaseAction::Review)
+            .await
+            .unwrap(),
+        CaseState::InReview
+    );
+    // The documenter who asked still cannot approve once it is in review.
+    assert!(
+        a.act_on_assistance(&ales, &reference, CaseAction::Approve)
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        a.act_on_assistance(&hanna, &reference, CaseAction::Approve)
+            .await
+            .unwrap(),
+        CaseState::InReview
+    );
+    // One person counts once.
+    assert!(matches!(
+        a.act_on_assistance(&hanna, &reference, CaseAction::Approve).await,
+        Err(AppError::BadInput(_))
+    ));
+    // Not yet approved twice: no payment.
+    let pay = PaymentForm {
+        account: bank.to_string(),
+        paid_on: "2026-02-03".into(),
+    };
+    assert!(a.pay_assistance(&volha, &reference, &pay).await.is_err());
+    assert_eq!(
+        a.act_on_assistance(&maks, &reference, CaseAction::Approve)
+            .await
+            .unwrap(),
+        CaseState::Approved
+    );
+    // Reviewers approve but do not pay; the coordinator pays.
+    assert!(matches!(
+        a.pay_assistance(&maks, &reference, &pay).await,
+        Err(AppError::Forbidden)
+    ));
+    assert_eq!(
+        a.pay_assistance(&volha, &reference, &pay).await.unwrap(),
+        CaseState::Paid
+    );
+    // Paid once: a second payment is refused and books nothing.
+    assert!(a.pay_assistance(&volha, &reference, &pay).await.is_err());
+
+    let case = a.assistance_case(&hanna, &reference).await.unwrap();
+    assert_eq!(case.state, CaseState::Paid);
+    assert_eq!(case.approvals.len(), 2);
+    assert_eq!(case.details.persons, vec![p]);
+    let steps: Vec<&str> = case.steps.iter().map(|s| s.action.as_str()).collect();
+    assert_eq!(steps, ["request", "review", "approve", "approve", "pay"]);
+    let transfer = case.transfer_id.expect("the payment's transfer");
+    let booked = a.ledger_transfer(&razam_app::Actor::Cli, transfer).await.unwrap();
+    assert_eq!(booked.postings.len(), 2);
+    assert_eq!(booked.postings.iter().map(|p| p.amount.minor()).sum::<i64>(), 0);
+    let bank_balance = a.ledger_balance(&razam_app::Actor::Cli, bank).await.unwrap();
+    assert_eq!(bank_balance.iter().map(|m| m.minor()).sum::<i64>(), 200_000 - 30_000);
+    assert!(
+        a.ledger_check(&razam_app::Actor::Cli)
+            .await
+            .unwrap()
+            .problems
+            .is_empty()
+    );
+
+    // The requester sees their own case; a viewer sees none.
+    assert!(a.assistance_case(&ales, &reference).await.is_ok());
+    assert!(matches!(
+        a.assistance_case(&viewer, &reference).await,
+        Err(AppError::Forbidden)
+    ));
+
+    // Refused and withdrawn end a case.
+    let refused = a
+        .request_assistance(&ales, &request(&p.to_string(), "medical", "80"))
+        .await
+        .unwrap();
+    assert_eq!(
+        a.act_on_assistance(&maks, &refused, CaseAction::Refuse).await.unwrap(),
+        CaseState::Refused
+    );
+    assert!(a.act_on_assistance(&hanna, &refused, CaseAction::Review).await.is_err());
+    let withdrawn = a
+        .request_assistance(&ales, &request(&p.to_string(), "evacuation", "700"))
+        .await
+        .unwrap();
+    assert!(
+        a.act_on_assistance(&hanna, &withdrawn, CaseAction::Withdraw)
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        a.act_on_assistance(&ales, &withdrawn, CaseAction::Withdraw)
+            .await
+            .unwrap(),
+        CaseState::Withdrawn
+    );
+
+    // The audit log holds ids and actions only; the database never the person's name in
+    // the clear (the case row is sealed).
+    let audit = sql(
+        &app,
+        "SELECT action, object FROM audit_log WHERE action LIKE 'assistance.%' ORDER BY seq",
+    )
+    .await;
+    let actions: Vec<&str> = audit.iter().map(|(a, _)| a.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "assistance.request",
+            "assistance.review",
+            "assistance.approve",
+            "assistance.approve",
+            "assistance.pay",
+            "assistance.request",
+            "assistance.refuse",
+            "assistance.request",
+            "assistance.withdraw"
+        ]
+    );
+    assert!(audit.iter().all(|(_, o)| o.starts_with("assistance:")), "{audit:?}");
+    let rows = sql(&app, "SELECT ref, category FROM assistance_cases").await;
+    assert_eq!(rows.len(), 3);
+
+    // The public report: one legal-aid payment is a small cell, suppressed with its amount;
+    // no case reference or name anywhere.
+    let report = a.transparency_report().await.unwrap();
+    let out: Vec<_> = report.rows.iter().filter(|r| r.flow == Flow::Out).collect();
+    assert!(!out.is_empty());
+    assert!(out.iter().all(|r| r.count.is_none() && r.amount.is_none()), "{out:?}");
+    let visitor = client();
+    for path in ["/transparency", "/transparency.csv", "/transparency.hxl.csv"] {
+        let (status, body) = app.get(&visitor, path).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(
+            !body.contains(&reference) && !body.contains(SECRET_NAME),
+            "{path}: {body}"
+        );
+        assert!(!body.contains("300.00"), "{path}: a single payment's amount: {body}");
+    }
+    let (_, hxl) = app.get(&visitor, "/transparency.hxl.csv").await;
+    let mut lines = hxl.lines();
+    assert!(lines.next().unwrap().starts_with("month,"));
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("#date+month,#activity+code,#sector,#currency,#value+income,")
+    );
+}
+on_both_databases!(a_request_needs_two_other_people_and_its_payment_balances_the_ledger);
+
+/// Five payments in a category and month are shown; one in another month is hidden, and so
+/// is a partner, so that no total gives it back.
+async fn the_report_shows_cells_of_five_and_hides_what_totals_would_give_back(app: TestApp) {
+    let a = &app.app;
+    let ales = actor(&app, "ales", Role::Documenter).await;
+    let hanna = actor(&app, "hanna", Role::Reviewer).await;
+    let maks = actor(&app, "maks", Role::Reviewer).await;
+    let volha = actor(&app, "volha", Role::Coordinator).await;
+    let bank = bank(&app, "bank-eur").await;
+    let fund = a
+        .create_campaign(&volha, &campaign("PARCELS", "5000", true))
+        .await
+        .unwrap();
+    a.record_donation(
+        &volha,
+        fund.id,
+        &DonationForm {
+            amount: "5000".into(),
+            account: bank.to_string(),
+            booked_on: "2026-01-05".into(),
+            idempotency_key: "in".into(),
+            ..DonationForm::default()
+        },
+    )
+    .await
+    .unwrap();
+    let p = person(&app).await;
+    let paid = |month: &'static str, category: &'static str| {
+        let (a, ales, hanna, maks, volha) = (a.clone(), ales.clone(), hanna.clone(), maks.clone(), volha.clone());
+        async move {
+            let r = a
+                .request_assistance(&ales, &request(&p.to_string(), category, "50"))
+                .await
+                .unwrap();
+            a.act_on_assistance(&hanna, &r, CaseAction::Review).await.unwrap();
+            a.act_on_assistance(&hanna, &r, CaseAction::Approve).await.unwrap();
+            a.act_on_assistance(&maks, &r, CaseAction::Approve).await.unwrap();
+            a.pay_assistance(
+                &volha,
+                &r,
+                &PaymentForm {
+                    account: bank.to_string(),
+                    paid_on: format!("{month}-10"),
+                },
+            )
+            .await
+            .unwrap();
+        }
+    };
+    for _ in 0..5 {
+        paid("2026-02", "prison-parcels").await;
+    }
+    let cell = |report: &razam_app::transparency::TransparencyReport, month: &str, line: &str| {
+        report
+            .rows
+            .iter()
+            .find(|r| r.flow == Flow::Out && r.month == month && r.line == line)
+            .unwrap()
+            .clone()
+    };
+    // Five payments: shown, with their sum.
+    let report = a.transparency_report().await.unwrap();
+    assert_eq!(cell(&report, "2026-02", "prison-parcels").count, Some(5));
+    assert_eq!(
+        cell(&report, "2026-02", "prison-parcels").amount.as_deref(),
+        Some("250.00")
+    );
+    for _ in 0..6 {
+        paid("2026-03", "prison-parcels").await;
+    }
+    paid("2026-03", "medical").await;
+    let report = a.transparency_report().await.unwrap();
+    let medical = cell(&report, "2026-03", "medical");
+    assert_eq!((medical.count, medical.amount), (None, None));
+    // The medical total over the months is that one payment: hidden too.
+    assert!(cell(&report, "total", "medical").suppressed());
+    // No two published figures differ by the one payment: the grand total and the parcels'
+    // total, or March's total and March's parcels, are never both shown.
+    let shown = |month: &str, line: &str| !cell(&report, month, line).suppressed();
+    assert!(
+        !(shown("total", "total") && shown("total", "prison-parcels")),
+        "{report:#?}"
+    );
+    assert!(
+        !(shown("2026-03", "total") && shown("2026-03", "prison-parcels")),
+        "{report:#?}"
+    );
+    // No shown figure anywhere is a count from 1 to 4.
+    assert!(report.rows.iter().all(|r| r.count.is_none_or(|n| n == 0 || n >= 5)));
+}
+on_both_databases!(the_report_shows_cells_of_five_and_hides_what_totals_would_give_back);
+
+/// `[assistance] approvals = 3` asks for a third approval.
+#[tokio::test]
+async fn three_approvals_when_the_configuration_asks_for_three() {
+    let app = spawn_app_configured(Db::Sqlite, "[assistance]\napprovals = 3")
+        .await
+        .unwrap();
+    let a = &app.app;
+    let ales = actor(&app, "ales", Role::Documenter).await;
+    let reviewers = [
+        actor(&app, "hanna", Role::Reviewer).await,
+        actor(&app, "maks", Role::Reviewer).await,
+        actor(&app, "volha", Role::Coordinator).await,
+    ];
+    let p = person(&app).await;
+    let r = a
+        .request_assistance(&ales, &request(&p.to_string(), "family-support", "120"))
+        .await
+        .unwrap();
+    a.act_on_assistance(&reviewers[0], &r, CaseAction::Review)
+        .await
+        .unwrap();
+    let states: Vec<CaseState> = {
+        let mut out = Vec::new();
+        for who in &reviewers {
+            out.push(a.act_on_assistance(who, &r, CaseAction::Approve).await.unwrap());
+        }
+        out
+    };
+    assert_eq!(states, [CaseState::InReview, CaseState::InReview, CaseState::Approved]);
+    assert_eq!(a.assistance_case(&ales, &r).await.unwrap().required, 3);
+}

@@ -1,0 +1,212 @@
+//! Campaigns and donations on both databases: raised is the ledger's balance, a retried
+//! donation books once, the public page shows only consenting donors (and an amount only
+//! with the second consent) and the number of donations only from 5, a campaign not marked
+//! public is not found by visitors, and the code is a ledger reference.
+
+use razam_app::campaigns::{CampaignForm, DonationForm};
+use razam_app::ledger::AccountSpec;
+use razam_app::{Actor, AppError};
+use razam_core::Role;
+use razam_core::ledger::{AccountKind, AccountRules, Currency};
+
+use crate::api::sql;
+use crate::helpers::{TestApp, add_user, client};
+use crate::on_both_databases;
+
+pub async fn actor(app: &TestApp, username: &str, role: Role) -> Actor {
+    let password = format!("{username}-password-1");
+    add_user(&app.app, username, "Тэст", role, &password).await;
+    Actor::Account(app.app.log_in(username, &password, None).await.unwrap().user)
+}
+
+/// A bank account in EUR the money comes into.
+pub async fn bank(app: &TestApp, code: &str) -> i64 {
+    app.app
+        .create_ledger_account(
+            &Actor::Cli,
+            AccountSpec {
+                code: code.into(),
+                name: format!("Bank {code}"),
+                kind: AccountKind::Asset,
+                currency: Some(Currency::EUR),
+                rules: AccountRules::default(),
+                iban: None,
+            },
+        )
+        .await
+        .unwrap()
+}
+
+pub fn campaign(code: &str, goal: &str, public: bool) -> CampaignForm {
+    CampaignForm {
+        code: code.into(),
+        title: format!("Зіма для сем'яў {code}"),
+        description: "Цёплыя рэчы і ежа.\nДругі абзац.".into(),
+        currency: "EUR".into(),
+        goal: goal.into(),
+        starts_on: "2026-01-01".into(),
+        public: public.then(|| "1".into()),
+        ..CampaignForm::default()
+    }
+}
+
+pub fn donation(key: &str, bank: i64, amount: &str, donor: &str, named: bool, amount_shown: bool) -> DonationForm {
+    DonationForm {
+        amount: amount.into(),
+        account: bank.to_string(),
+        booked_on: "2026-01-15".into(),
+        donor: donor.into(),
+        named: named.then(|| "1".into()),
+        amount_shown: amount_shown.then(|| "1".into()),
+        idempotency_key: key.into(),
+    }
+}
+
+async fn a_campaign_raises_what_its_ledger_account_holds_and_shows_only_consenting_donors(app: TestApp) {
+    let a = &app.app;
+    let coordinator = actor(&app, "volha", Role::Coordinator).await;
+    let documenter = actor(&app, "ales", Role::Documenter).await;
+    let bank = bank(&app, "bank-eur").await;
+
+    // Only those who run campaigns create them.
+    assert!(matches!(
+        a.create_campaign(&documenter, &campaign("WINTER26", "65000", true))
+            .await,
+        Err(AppError::Forbidden)
+    ));
+    let c = a
+        .create_campaign(&coordinator, &campaign("winter26", "65000", true))
+        .await
+        .unwrap();
+    assert_eq!(c.code, "WINTER26");
+    assert_eq!(c.goal.format(), "65000.00");
+    // The code is a ledger reference to the campaign's own income account.
+    let references = a.ledger_references(&Actor::Cli).await.unwrap();
+    assert!(
+        references.contains(&("WINTER26".to_owned(), c.account_id)),
+        "{references:?}"
+    );
+    // A second campaign with the same code is refused.
+    assert!(matches!(
+        a.create_campaign(&coordinator, &campaign("WINTER26", "10", true)).await,
+        Err(AppError::Conflict(_))
+    ));
+
+    let first = a
+        .record_donation(
+            &coordinator,
+            c.id,
+            &donation("k1", bank, "100.50", "Ганна Шчодрая", true, true),
+        )
+        .await
+        .unwrap();
+    // The same request again (a retry) books nothing more.
+    let again = a
+        .record_donation(
+            &coordinator,
+            c.id,
+            &donation("k1", bank, "100.50", "Ганна Шчодрая", true, true),
+        )
+        .await
+        .unwrap();
+    assert_eq!(first, again);
+    a.record_donation(
+        &coordinator,
+        c.id,
+        &donation("k2", bank, "40", "Пятро Сціплы", true, false),
+    )
+    .await
+    .unwrap();
+    a.record_donation(
+        &coordinator,
+        c.id,
+        &donation("k3", bank, "9.50", "Тайны Ахвярадавец", false, true),
+    )
+    .await
+    .unwrap();
+
+    let c = a.campaign(&coordinator, c.id).await.unwrap();
+    assert_eq!(c.raised.format(), "150.00");
+    assert_eq!(c.donations, 3);
+    // One truth: the campaign's ledger account holds exactly what it raised.
+    let balance = a.ledger_balance(&Actor::Cli, c.account_id).await.unwrap();
+    assert_eq!(balance.iter().map(|m| m.minor()).sum::<i64>(), -15_000);
+    let bank_balance = a.ledger_balance(&Actor::Cli, bank).await.unwrap();
+    assert_eq!(bank_balance.iter().map(|m| m.minor()).sum::<i64>(), 15_000);
+    assert!(a.ledger_check(&Actor::Cli).await.unwrap().problems.is_empty());
+
+    // The coordinators see every donor, consenting or not.
+    let donations = a.donations(&coordinator, c.id).await.unwrap();
+    assert_eq!(donations.len(), 3);
+    assert!(donations.iter().any(|d| d.donor == "Тайны Ахвярадавец" && !d.named));
+
+    // The public page, without a login.
+    let visitor = client();
+    let (status, page) = app.get(&visitor, "/campaigns/WINTER26").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("<h1>Зіма для сем&#39;яў winter26</h1>"), "{page}");
+    assert!(page.contains("150.00 EUR") && page.contains("65000.00 EUR"), "{page}");
+    assert!(page.contains("Ганна Шчодрая") && page.contains("100.50"), "{page}");
+    assert!(page.contains("Пятро Сціплы"), "{page}");
+    assert!(
+        !page.contains("40.00"),
+        "an amount beside a name needs its own consent: {page}"
+    );
+    assert!(
+        !page.contains("Тайны Ахвярадавец"),
+        "a donor without consent is never shown: {page}"
+    );
+    assert!(!page.contains("9.50"), "{page}");
+    assert!(page.contains("<svg") && !page.contains("<script"), "{page}");
+    // Three donations: the number is suppressed.
+    let count = page
+        .split("id=\"donations\">")
+        .nth(1)
+        .unwrap()
+        .split("</dd>")
+        .next()
+        .unwrap();
+    assert!(!count.contains('3'), "{count}");
+    let json = a.public_campaign("WINTER26").await.unwrap();
+    assert_eq!(json.donations, None);
+    assert_eq!(json.donors.len(), 2);
+
+    for (key, donor) in [("k4", ""), ("k5", "")] {
+        a.record_donation(&coordinator, c.id, &donation(key, bank, "10", donor, false, false))
+            .await
+            .unwrap();
+    }
+    let json = a.public_campaign("winter26").await.unwrap();
+    assert_eq!(json.donations, Some(5));
+    assert_eq!(json.raised, "170.00");
+    assert_eq!(json.progress_permille, 2);
+
+    // A campaign not marked public is not found by visitors.
+    let hidden = a
+        .create_campaign(&coordinator, &campaign("FAMILY-K", "3000", false))
+        .await
+        .unwrap();
+    let (status, _) = app.get(&visitor, "/campaigns/FAMILY-K").await;
+    assert_eq!(status, 404);
+    assert!(matches!(
+        a.public_campaign("FAMILY-K").await,
+        Err(AppError::NotFound(_))
+    ));
+    // Closed, it takes no more donations.
+    let mut close = campaign("FAMILY-K", "3000", false);
+    close.status = "closed".into();
+    a.update_campaign(&coordinator, hidden.id, &close).await.unwrap();
+    assert!(matches!(
+        a.record_donation(&coordinator, hidden.id, &donation("k6", bank, "1", "", false, false))
+            .await,
+        Err(AppError::BadInput(_))
+    ));
+
+    // The audit log names campaigns by id and actions only.
+    let audit = sql(&app, "SELECT action, object FROM audit_log ORDER BY seq").await;
+    assert!(audit.contains(&("campaign.create".to_owned(), format!("campaign:{}", c.id))));
+    assert!(audit.contains(&("donation.record".to_owned(), format!("campaign:{}", c.id))));
+    let text = format!("{audit:?}");
+    assert!(!text.contains("Ганна") && !text.contains("Зіма"), "{text}");
+}
+on_both_databases!(a_campaign_raises_what_its_ledger_account_holds_and_shows_only_consenting_donors);
