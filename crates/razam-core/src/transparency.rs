@@ -10,18 +10,20 @@
 //!    ([`crate::registry::PublicCount`]).
 //! 2. A published total must not give a suppressed cell back by subtraction: within every
 //!    group whose total is shown, the suppressed cells together hold no payment or at least 5;
-//!    otherwise the next smallest shown cell of the group is suppressed too, and when none is
-//!    left, the group's total is suppressed.
+//!    otherwise the group's total is suppressed.
 //! 3. Beyond single subtractions, no suppressed cell may be the solution of the published
-//!    totals taken together (row and column totals of a table can pin a cell down even when
-//!    each row and column hides two): the published totals are solved as linear equations in
-//!    the hidden cells, and while one hidden cell is determined by them, another cell of one
-//!    of its groups is hidden (or that group's total).
+//!    totals taken together (a month's total minus the other categories' totals can pin a
+//!    cell down even when no single total does): the published totals are solved as linear
+//!    equations in the hidden cells, and while one hidden cell is determined by them, the
+//!    total of one of its groups is suppressed too.
+//!
+//! Totals are suppressed rather than more cells: a total is one number, while a cell hidden
+//! in its place would hide its payments from every other total it is in.
 //!
 //! A group can be **forced**: its total is public anyway (a campaign's "raised so far" is on
-//! its public page by choice). A forced total is never suppressed, and its cells are hidden
-//! by the other groups' rules only; what the forced total gives away is the campaign's own
-//! public figure.
+//! its public page by choice). A forced total is never suppressed; where rule 2 asks for more
+//! within it, its smallest shown cell is suppressed instead. What the forced total gives away
+//! is the campaign's own public figure.
 
 use crate::registry::SUPPRESS_BELOW;
 
@@ -70,12 +72,13 @@ pub fn suppress(cells: &[Cell], groups: &[Group]) -> Suppression {
             }
         }
         if !changed && let Some(j) = determined_cell(groups, &hidden, &hidden_total) {
-            // Hide more in a group of the determined cell: a shown cell first, else a total.
-            for (g, group) in groups.iter().enumerate() {
-                if !hidden_total[g]
-                    && group.cells.contains(&j)
-                    && hide_one_more(cells, group, g, &mut hidden, &mut hidden_total)
-                {
+            // Hide the total of a group of the determined cell (one that can be hidden first).
+            let mut candidates: Vec<usize> = (0..groups.len())
+                .filter(|&g| !hidden_total[g] && groups[g].cells.contains(&j))
+                .collect();
+            candidates.sort_by_key(|&g| groups[g].forced);
+            for g in candidates {
+                if hide_one_more(cells, &groups[g], g, &mut hidden, &mut hidden_total) {
                     changed = true;
                     break;
                 }
@@ -90,9 +93,14 @@ pub fn suppress(cells: &[Cell], groups: &[Group]) -> Suppression {
     }
 }
 
-/// Hides the group's smallest shown cell that holds payments; if there is none, the group's
-/// total (unless it is forced). Whether anything was hidden.
+/// Hides the group's total; a forced total stays, so then the group's smallest shown cell that
+/// holds payments. Hiding a total loses one number where hiding a cell would lose it and
+/// cascade into every other total the cell is in. Whether anything was hidden.
 fn hide_one_more(cells: &[Cell], group: &Group, g: usize, hidden: &mut [bool], hidden_total: &mut [bool]) -> bool {
+    if !group.forced {
+        hidden_total[g] = true;
+        return true;
+    }
     let next = group
         .cells
         .iter()
@@ -102,10 +110,6 @@ fn hide_one_more(cells: &[Cell], group: &Group, g: usize, hidden: &mut [bool], h
     match next {
         Some(i) => {
             hidden[i] = true;
-            true
-        }
-        None if !group.forced => {
-            hidden_total[g] = true;
             true
         }
         None => false,
@@ -296,12 +300,28 @@ mod tests {
     }
 
     #[test]
-    fn a_small_cell_is_hidden_with_a_partner_in_each_of_its_totals() {
+    fn a_small_cell_is_hidden_with_every_total_that_would_give_it_back() {
         // Two months, two categories; one cell of 2 payments.
         let s = check(&[2, 10, 7, 20], &table_groups(2, 2));
-        assert!(s.cells[0]);
-        // Hiding one cell alone would give it back from its row or column total.
-        assert!(s.cells.iter().filter(|h| **h).count() >= 2);
+        assert_eq!(s.cells, vec![true, false, false, false]);
+        // Its row, its column and the grand total would each give it back.
+        assert_eq!(s.groups, vec![true, false, true, false, true]);
+    }
+
+    #[test]
+    fn a_forced_total_makes_a_partner_cell_hidden_instead() {
+        let groups = vec![
+            Group {
+                cells: vec![0, 1, 2],
+                forced: true,
+            },
+            group(&[0]),
+            group(&[1]),
+            group(&[2]),
+        ];
+        let s = check(&[2, 9, 30], &groups);
+        assert_eq!(s.cells, vec![true, true, false]);
+        assert_eq!(s.groups, vec![false, true, true, false]);
     }
 
     #[test]
@@ -331,7 +351,7 @@ mod tests {
         }];
         let s = suppress(&cells(&[2, 40]), &groups);
         assert_eq!(s.groups, vec![false]);
-        assert!(s.cells[0]);
+        assert_eq!(s.cells, vec![true, true]);
     }
 
     /// Random tables with many small cells: every shown cell is 0 or ≥ 5, no hidden cell can

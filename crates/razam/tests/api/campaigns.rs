@@ -210,3 +210,142 @@ async fn a_campaign_raises_what_its_ledger_account_holds_and_shows_only_consenti
     assert!(!text.contains("Ганна") && !text.contains("Зіма"), "{text}");
 }
 on_both_databases!(a_campaign_raises_what_its_ledger_account_holds_and_shows_only_consenting_donors);
+
+/// The pages, as a coordinator and a visitor use them: a campaign made through the form, a
+/// donation through the form (sent twice, booked once), the public page without a login.
+async fn a_coordinator_runs_a_campaign_from_the_pages(app: TestApp) {
+    add_user(&app.app, "volha", "Вольга", Role::Coordinator, "volha-password-1").await;
+    let bank = bank(&app, "bank-eur").await;
+    let c = app.logged_in_client("volha", "volha-password-1").await;
+    let (status, page) = app.get(&c, "/campaigns").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("id=\"new-campaign\""), "{page}");
+    let bad = app
+        .post_form(
+            &c,
+            "/campaigns",
+            &page,
+            &[("code", "1X"), ("title", "T"), ("currency", "EUR"), ("goal", "10")],
+        )
+        .await;
+    assert_eq!(bad.status(), 422);
+    assert!(bad.text().await.unwrap().contains("campaign code"));
+    let r = app
+        .post_form(
+            &c,
+            "/campaigns",
+            &page,
+            &[
+                ("code", "boots25"),
+                ("title", "Boots for the winter"),
+                ("currency", "EUR"),
+                ("goal", "65000"),
+                ("public", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/campaigns/BOOTS25/manage");
+    let (_, manage) = app.get(&c, "/campaigns/BOOTS25/manage").await;
+    assert!(manage.contains("id=\"donation-form\""), "{manage}");
+    // The form's own key, as a browser sends it back: the same form sent twice books once.
+    let key = manage
+        .split("name=\"idempotency_key\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    let fields = [
+        ("idempotency_key", key.as_str()),
+        ("amount", "12,50"),
+        ("account", &bank.to_string()),
+        ("booked_on", "2026-02-01"),
+        ("donor", "Ала Вядомая"),
+        ("named", "1"),
+    ];
+    for _ in 0..2 {
+        let r = app
+            .post_form(&c, "/campaigns/BOOTS25/donations", &manage, &fields)
+            .await;
+        assert_eq!(r.status(), 303);
+    }
+    let (_, manage) = app.get(&c, "/campaigns/BOOTS25/manage").await;
+    assert!(
+        manage.contains("12.50 EUR") && !manage.contains("25.00 EUR"),
+        "one donation: {manage}"
+    );
+
+    let visitor = client();
+    let (status, public) = app.get(&visitor, "/campaigns/BOOTS25").await;
+    assert_eq!(status, 200);
+    assert!(
+        public.contains("Ала Вядомая") && !public.contains("12.50 EUR · "),
+        "{public}"
+    );
+    assert!(public.contains("12.50 EUR") && public.contains("65000.00 EUR"));
+    let (_, list) = app.get(&visitor, "/campaigns").await;
+    assert!(list.contains("/campaigns/BOOTS25") && !list.contains("new-campaign"));
+    let (status, _) = app.get(&visitor, "/campaigns/BOOTS25/manage").await;
+    assert_eq!(status, 303, "to the login");
+}
+on_both_databases!(a_coordinator_runs_a_campaign_from_the_pages);
+
+/// A bank payment whose remittance text names the campaign's code finds its account among
+/// the ledger's references (the matching statement import uses).
+async fn a_remittance_text_naming_the_code_finds_the_campaign(app: TestApp) {
+    let coordinator = actor(&app, "volha", Role::Coordinator).await;
+    let c = app
+        .app
+        .create_campaign(&coordinator, &campaign("EVAC-2026", "12000", true))
+        .await
+        .unwrap();
+    app.app
+        .create_campaign(&coordinator, &campaign("WINTER24", "100", true))
+        .await
+        .unwrap();
+    let references = app.app.ledger_references(&Actor::Cli).await.unwrap();
+    let found = razam_app::ledger::match_reference("Darowizna evac-2026 dla rodziny, dziękuję", &references);
+    assert_eq!(found, Some(&("EVAC-2026".to_owned(), c.account_id)));
+    assert_eq!(
+        razam_app::ledger::match_reference("Donation EVAC 2026", &references),
+        None
+    );
+}
+on_both_databases!(a_remittance_text_naming_the_code_finds_the_campaign);
+
+/// The demo (SQLite only) holds two campaigns, one with a 65,000 EUR goal, donations, and
+/// assistance cases in every state, and its report shows one full cell.
+#[tokio::test]
+async fn the_demo_holds_campaigns_donations_and_cases_in_every_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = razam_app::demo::prepare(&dir.path().join("demo"), &razam_app::config::Overrides::default())
+        .await
+        .unwrap();
+    let big = app.public_campaign("FREEDOM-65").await.unwrap();
+    assert_eq!((big.goal.as_str(), big.raised.as_str()), ("65000.00", "59360.00"));
+    assert_eq!(big.donations, Some(140));
+    assert!(!big.donors.is_empty() && big.donors.iter().all(|d| !d.name.is_empty()));
+    assert!(
+        !big.donors.iter().any(|d| d.name == "Ціхі Дабрадзей"),
+        "no consent, never named"
+    );
+    let small = app.public_campaign("EVAC-2026").await.unwrap();
+    assert_eq!(small.donations, None, "three donations: fewer than 5");
+    let cases = app.assistance_cases(&Actor::Cli).await.unwrap();
+    let mut states: Vec<&str> = cases.iter().map(|c| c.state.as_str()).collect();
+    states.sort_unstable();
+    states.dedup();
+    assert_eq!(
+        states,
+        ["approved", "in_review", "paid", "refused", "requested", "withdrawn"]
+    );
+    let report = app.transparency_report().await.unwrap();
+    let legal = report
+        .rows
+        .iter()
+        .find(|r| r.month == "2026-01" && r.line == "legal-aid")
+        .unwrap();
+    assert_eq!((legal.count, legal.amount.as_deref()), (Some(5), Some("3050.00")));
+    assert!(app.ledger_check(&Actor::Cli).await.unwrap().problems.is_empty());
+    app.close().await;
+}
