@@ -383,3 +383,82 @@ async fn three_approvals_when_the_configuration_asks_for_three() {
     assert_eq!(states, [CaseState::InReview, CaseState::InReview, CaseState::Approved]);
     assert_eq!(a.assistance_case(&ales, &r).await.unwrap().required, 3);
 }
+
+/// The pages: a documenter requests through the form and sees no deciding button on their own
+/// case (and is refused if they post one anyway); two reviewers approve with their buttons; the
+/// coordinator pays with the form.
+async fn a_case_goes_through_its_pages(app: TestApp) {
+    use crate::helpers::add_user;
+    for (name, role) in [
+        ("ales", Role::Documenter),
+        ("hanna", Role::Reviewer),
+        ("maks", Role::Reviewer),
+        ("volha", Role::Coordinator),
+    ] {
+        add_user(&app.app, name, "Тэст", role, &format!("{name}-password-1")).await;
+    }
+    let bank = bank(&app, "bank-eur").await;
+    let p = person(&app).await;
+    let ales = app.logged_in_client("ales", "ales-password-1").await;
+    let (_, page) = app.get(&ales, "/assistance").await;
+    assert!(page.contains("id=\"new-request\""), "{page}");
+    let r = app
+        .post_form(
+            &ales,
+            "/assistance",
+            &page,
+            &[
+                ("persons", &format!("P-{p:06}")),
+                ("category", "prison-parcels"),
+                ("amount", "45"),
+                ("currency", "EUR"),
+                ("purpose", "Перадача"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let case = r.headers()["location"].to_str().unwrap().to_owned();
+    let (_, mine) = app.get(&ales, &case).await;
+    assert!(
+        mine.contains("do-withdraw") && !mine.contains("do-review") && !mine.contains("do-approve"),
+        "{mine}"
+    );
+    let refused = app.post_form(&ales, &format!("{case}/review"), &mine, &[]).await;
+    assert_eq!(refused.status(), 403, "a documenter may not review");
+
+    for reviewer in ["hanna", "maks"] {
+        let c = app.logged_in_client(reviewer, &format!("{reviewer}-password-1")).await;
+        let (_, page) = app.get(&c, &case).await;
+        let step = if page.contains("do-review") {
+            "review"
+        } else {
+            "approve"
+        };
+        let r = app.post_form(&c, &format!("{case}/{step}"), &page, &[]).await;
+        assert_eq!(r.status(), 303, "{reviewer} {step}");
+        let (_, page) = app.get(&c, &case).await;
+        if step == "review" {
+            let r = app.post_form(&c, &format!("{case}/approve"), &page, &[]).await;
+            assert_eq!(r.status(), 303);
+            let (_, page) = app.get(&c, &case).await;
+            assert!(!page.contains("do-approve"), "one approval each: {page}");
+        }
+    }
+    let volha = app.logged_in_client("volha", "volha-password-1").await;
+    let (_, page) = app.get(&volha, &case).await;
+    assert!(page.contains("id=\"pay-form\""), "{page}");
+    let r = app
+        .post_form(
+            &volha,
+            &format!("{case}/pay"),
+            &page,
+            &[("account", &bank.to_string()), ("paid_on", "2026-02-02")],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let (_, page) = app.get(&volha, &case).await;
+    assert!(page.contains("id=\"case-transfer\""), "{page}");
+    let steps = page.split("id=\"case-steps\">").nth(1).unwrap();
+    assert_eq!(steps.matches("<li>").count(), 5, "{steps}");
+}
+on_both_databases!(a_case_goes_through_its_pages);
