@@ -156,13 +156,7 @@ fn payment_form(tr: &Tr, funds: &[FundsAccount]) -> FormView {
     let mut form = FormView::new();
     form.select(
         Field::new(tr, "account", "assist-pay-from", "", Widget::Select).required(),
-        funds
-            .iter()
-            .map(|a| {
-                let currency = a.currency.clone().unwrap_or_default();
-                (a.id.to_string(), format!("{} · {} {currency}", a.code, a.name))
-            })
-            .collect(),
+        crate::campaigns::funds_options(funds),
     );
     form.push(
         Field::new(tr, "paid_on", "assist-paid-on", "", Widget::Text)

@@ -30,6 +30,17 @@ pub fn progress_svg(permille: u32, label: &str) -> String {
     )
 }
 
+/// The bank and cash accounts as a select's options: code, name and currency.
+pub fn funds_options(funds: &[FundsAccount]) -> Vec<(String, String)> {
+    funds
+        .iter()
+        .map(|a| {
+            let currency = a.currency.clone().unwrap_or_default();
+            (a.id.to_string(), format!("{} · {} {currency}", a.code, a.name))
+        })
+        .collect()
+}
+
 fn percent(permille: u32) -> String {
     format!("{}.{} %", permille / 10, permille % 10)
 }
@@ -238,13 +249,7 @@ fn donation_form(tr: &Tr, f: &DonationForm, funds: &[FundsAccount]) -> FormView 
     );
     form.select(
         Field::new(tr, "account", "camp-into", f.account.clone(), Widget::Select).required(),
-        funds
-            .iter()
-            .map(|a| {
-                let currency = a.currency.clone().unwrap_or_default();
-                (a.id.to_string(), format!("{} · {} {currency}", a.code, a.name))
-            })
-            .collect(),
+        funds_options(funds),
     );
     form.push(
         Field::new(tr, "booked_on", "camp-donated-on", f.booked_on.clone(), Widget::Text)

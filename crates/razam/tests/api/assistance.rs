@@ -53,6 +53,31 @@ fn request(persons: &str, category: &str, amount: &str) -> AssistanceForm {
     }
 }
 
+/// A bank account with money in it: `amount` EUR given to a public campaign `code`.
+async fn funded_bank(app: &TestApp, coordinator: &razam_app::Actor, code: &str, amount: &str) -> i64 {
+    let bank = bank(app, "bank-eur").await;
+    let fund = app
+        .app
+        .create_campaign(coordinator, &campaign(code, "5000", true))
+        .await
+        .unwrap();
+    app.app
+        .record_donation(
+            coordinator,
+            fund.id,
+            &DonationForm {
+                amount: amount.into(),
+                account: bank.to_string(),
+                booked_on: "2026-01-10".into(),
+                idempotency_key: format!("fund {code}"),
+                ..DonationForm::default()
+            },
+        )
+        .await
+        .unwrap();
+    bank
+}
+
 async fn a_request_needs_two_other_people_and_its_payment_balances_the_ledger(app: TestApp) {
     let a = &app.app;
     let ales = actor(&app, "ales", Role::Documenter).await;
@@ -60,25 +85,8 @@ async fn a_request_needs_two_other_people_and_its_payment_balances_the_ledger(ap
     let maks = actor(&app, "maks", Role::Reviewer).await;
     let volha = actor(&app, "volha", Role::Coordinator).await;
     let viewer = actor(&app, "vika", Role::Viewer).await;
-    let bank = bank(&app, "bank-eur").await;
     // Money in first: a campaign receives enough to pay from the bank.
-    let fund = a
-        .create_campaign(&volha, &campaign("LEGAL26", "5000", true))
-        .await
-        .unwrap();
-    a.record_donation(
-        &volha,
-        fund.id,
-        &DonationForm {
-            amount: "2000".into(),
-            account: bank.to_string(),
-            booked_on: "2026-01-10".into(),
-            idempotency_key: "in-1".into(),
-            ..DonationForm::default()
-        },
-    )
-    .await
-    .unwrap();
+    let bank = funded_bank(&app, &volha, "LEGAL26", "2000").await;
     let p = person(&app).await;
 
     assert!(matches!(
@@ -268,24 +276,7 @@ async fn the_report_shows_cells_of_five_and_hides_what_totals_would_give_back(ap
     let hanna = actor(&app, "hanna", Role::Reviewer).await;
     let maks = actor(&app, "maks", Role::Reviewer).await;
     let volha = actor(&app, "volha", Role::Coordinator).await;
-    let bank = bank(&app, "bank-eur").await;
-    let fund = a
-        .create_campaign(&volha, &campaign("PARCELS", "5000", true))
-        .await
-        .unwrap();
-    a.record_donation(
-        &volha,
-        fund.id,
-        &DonationForm {
-            amount: "5000".into(),
-            account: bank.to_string(),
-            booked_on: "2026-01-05".into(),
-            idempotency_key: "in".into(),
-            ..DonationForm::default()
-        },
-    )
-    .await
-    .unwrap();
+    let bank = funded_bank(&app, &volha, "PARCELS", "5000").await;
     let p = person(&app).await;
     let paid = |month: &'static str, category: &'static str| {
         let (a, ales, hanna, maks, volha) = (a.clone(), ales.clone(), hanna.clone(), maks.clone(), volha.clone());
