@@ -23,6 +23,8 @@ use crate::{Actor, App, AppError};
 const SEAL_CASE: &str = "assistance.case";
 const PURPOSE_MAX: usize = 10_000;
 const PERSONS_MAX: usize = 20;
+/// What the store calls a case moved by someone else since it was read.
+const MOVED: &str = razam_store::campaigns::CASE_MOVED;
 
 /// Whom a case is for and why: sealed whole.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -317,12 +319,32 @@ impl App {
         self.take_step(actor, reference, CaseAction::Pay, Some(transfer)).await
     }
 
+    /// Takes the step against the case as it is now. Two people acting at once both read the
+    /// same version; the second one's write is refused by the store and it is tried again on
+    /// the case as the first one left it (where it may no longer be allowed).
     async fn take_step(
         &self,
         actor: &Actor,
         reference: &str,
         action: CaseAction,
         payment: Option<NewLedgerTransfer>,
+    ) -> Result<CaseState, AppError> {
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            match self.try_step(actor, reference, action, payment.as_ref()).await {
+                Err(AppError::Conflict(MOVED)) if attempts < 5 => continue,
+                other => return other,
+            }
+        }
+    }
+
+    async fn try_step(
+        &self,
+        actor: &Actor,
+        reference: &str,
+        action: CaseAction,
+        payment: Option<&NewLedgerTransfer>,
     ) -> Result<CaseState, AppError> {
         let row = self.case_row(reference).await?;
         let steps = self.store.assistance_steps(row.id).await?;
@@ -349,7 +371,7 @@ impl App {
             audit_action,
             AuditObject::Named(format!("assistance:{}", row.id)),
         );
-        self.store.step_assistance(&new, payment.as_ref(), &audit).await?;
+        self.store.step_assistance(&new, payment, &audit).await?;
         Ok(step.to)
     }
 }

@@ -198,6 +198,9 @@ pub(crate) const CAMPAIGN_SELECT: &str = "SELECT c.id, c.code, c.sealed, c.curre
         AND NOT EXISTS (SELECT 1 FROM ledger_transfers r WHERE r.reverses = t.id)) AS donations \
      FROM campaigns c";
 
+/// The conflict of a case step whose case moved since it was read (try again).
+pub const CASE_MOVED: &str = "a newer step of this case";
+
 pub(crate) const CASE_COLUMNS: &str = "id, ref, sealed, category, currency, amount, state, required, requested_by, \
      requested_at_ms, transfer_id, version";
 
@@ -553,7 +556,7 @@ macro_rules! impl_campaign_store {
                 .execute(&mut *tx)
                 .await?;
                 if moved.rows_affected() == 0 {
-                    return Err(StoreError::Conflict("a newer step of this case"));
+                    return Err(StoreError::Conflict($crate::campaigns::CASE_MOVED));
                 }
                 let inserted = sqlx::query(
                     "INSERT INTO assistance_steps (case_id, seq, action, actor, at_ms) \

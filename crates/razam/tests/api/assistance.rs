@@ -453,3 +453,50 @@ async fn a_case_goes_through_its_pages(app: TestApp) {
     assert_eq!(steps.matches("<li>").count(), 5, "{steps}");
 }
 on_both_databases!(a_case_goes_through_its_pages);
+
+/// Two reviewers approve at the same moment: both approvals count (the second is taken on the
+/// case as the first left it); two payments at the same moment book one transfer.
+async fn simultaneous_steps_count_once_each_and_pay_once(app: TestApp) {
+    let a = &app.app;
+    let ales = actor(&app, "ales", Role::Documenter).await;
+    let hanna = actor(&app, "hanna", Role::Reviewer).await;
+    let maks = actor(&app, "maks", Role::Reviewer).await;
+    let volha = actor(&app, "volha", Role::Coordinator).await;
+    let admin = actor(&app, "olga", Role::Admin).await;
+    let bank = funded_bank(&app, &volha, "TOGETHER", "1000").await;
+    let p = person(&app).await;
+    let r = a
+        .request_assistance(&ales, &request(&p.to_string(), "medical", "250"))
+        .await
+        .unwrap();
+    a.act_on_assistance(&hanna, &r, CaseAction::Review).await.unwrap();
+    let (one, two) = tokio::join!(
+        a.act_on_assistance(&hanna, &r, CaseAction::Approve),
+        a.act_on_assistance(&maks, &r, CaseAction::Approve),
+    );
+    let mut states = [one.unwrap(), two.unwrap()];
+    states.sort_by_key(|s| s.as_str());
+    assert_eq!(states, [CaseState::Approved, CaseState::InReview]);
+    let pay = PaymentForm {
+        account: bank.to_string(),
+        paid_on: "2026-02-02".into(),
+    };
+    let (one, two) = tokio::join!(a.pay_assistance(&volha, &r, &pay), a.pay_assistance(&admin, &r, &pay));
+    assert_eq!(
+        [one.is_ok(), two.is_ok()].iter().filter(|ok| **ok).count(),
+        1,
+        "{one:?} {two:?}"
+    );
+    let balance = a.ledger_balance(&razam_app::Actor::Cli, bank).await.unwrap();
+    assert_eq!(balance.iter().map(|m| m.minor()).sum::<i64>(), 100_000 - 25_000);
+    let case = a.assistance_case(&hanna, &r).await.unwrap();
+    assert_eq!((case.state, case.approvals.len()), (CaseState::Paid, 2));
+    assert!(
+        a.ledger_check(&razam_app::Actor::Cli)
+            .await
+            .unwrap()
+            .problems
+            .is_empty()
+    );
+}
+on_both_databases!(simultaneous_steps_count_once_each_and_pay_once);
