@@ -349,3 +349,100 @@ async fn the_demo_holds_campaigns_donations_and_cases_in_every_state() {
     assert!(app.ledger_check(&Actor::Cli).await.unwrap().problems.is_empty());
     app.close().await;
 }
+
+/// The API: a campaign and a donation (retried with its key: booked once), a case requested,
+/// approved twice and paid by tokens of different people, the report without a token.
+async fn the_api_runs_campaigns_and_cases(app: TestApp) {
+    use crate::api::{Api, token_for};
+    use serde_json::json;
+    let bank = bank(&app, "bank-eur").await;
+    let coordinator = Api::new(&app, Some(&token_for(&app, "volha", Role::Coordinator).await));
+    let documenter = Api::new(&app, Some(&token_for(&app, "ales", Role::Documenter).await));
+    let reviewers = [
+        Api::new(&app, Some(&token_for(&app, "hanna", Role::Reviewer).await)),
+        Api::new(&app, Some(&token_for(&app, "maks", Role::Reviewer).await)),
+    ];
+    let (status, c) = coordinator
+        .post(
+            "/campaigns",
+            json!({"code": "API-26", "title": "Через API", "currency": "EUR", "goal": "1000", "public": true}),
+        )
+        .await;
+    assert_eq!(status, 201, "{c}");
+    assert_eq!(c["raised"], "0.00");
+    let (status, _) = documenter
+        .post("/campaigns", json!({"code": "NOPE", "title": "x"}))
+        .await;
+    assert_eq!(status, 403);
+    let donation = json!({"amount": "250", "account": bank, "donor": "Хтосьці", "idempotency_key": "api-1"});
+    for _ in 0..2 {
+        let (status, body) = coordinator.post("/campaigns/API-26/donations", donation.clone()).await;
+        assert_eq!(status, 201, "{body}");
+        assert_eq!(body["campaign"]["raised"], "250.00");
+    }
+    let (_, list) = coordinator.get("/campaigns/API-26/donations").await;
+    assert_eq!(list["donations"].as_array().unwrap().len(), 1);
+
+    let person = app
+        .app
+        .create_person(
+            &Actor::Cli,
+            &razam_app::registry::PersonInput {
+                identity: razam_app::registry::Identity {
+                    family_name: "Тэставая".into(),
+                    given_name: String::new(),
+                    patronymic: String::new(),
+                    variants: Vec::new(),
+                    birth_date: String::new(),
+                    contacts: String::new(),
+                    notes: String::new(),
+                },
+                region: None,
+                confidentiality: razam_core::registry::Confidentiality::Internal,
+                consent_to_publish: false,
+            },
+        )
+        .await
+        .unwrap();
+    let (status, case) = documenter
+        .post(
+            "/assistance",
+            json!({"persons": [person], "category": "legal-aid", "currency": "EUR", "amount": "100"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{case}");
+    let reference = case["reference"].as_str().unwrap().to_owned();
+    let (status, _) = documenter
+        .post(&format!("/assistance/{reference}/review"), json!({}))
+        .await;
+    assert_eq!(status, 403);
+    let (status, body) = reviewers[0]
+        .post(&format!("/assistance/{reference}/approve"), json!({}))
+        .await;
+    assert_eq!(status, 422, "approval before review: {body}");
+    for (i, step) in ["review", "approve"].iter().enumerate() {
+        let (status, body) = reviewers[0]
+            .post(&format!("/assistance/{reference}/{step}"), json!({}))
+            .await;
+        assert_eq!(status, 200, "{i} {body}");
+    }
+    let (_, body) = reviewers[1]
+        .post(&format!("/assistance/{reference}/approve"), json!({}))
+        .await;
+    assert_eq!(body["state"], "approved");
+    let (status, body) = coordinator
+        .post(
+            &format!("/assistance/{reference}/pay"),
+            json!({"account": bank, "paid_on": "2026-03-01"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["state"], "paid");
+    assert!(body["transfer"].is_i64());
+
+    let (status, report) = Api::new(&app, None).get("/transparency").await;
+    assert_eq!(status, 200);
+    let text = report.to_string();
+    assert!(!text.contains(&reference) && !text.contains("Тэставая"), "{text}");
+}
+on_both_databases!(the_api_runs_campaigns_and_cases);
