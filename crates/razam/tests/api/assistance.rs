@@ -20,7 +20,7 @@ use crate::on_both_databases;
 
 const SECRET_NAME: &str = "Сакрэтнае Прозвішча";
 
-async fn person(app: &TestApp) -> i64 {
+pub(crate) async fn person(app: &TestApp) -> i64 {
     app.app
         .create_person(
             &razam_app::Actor::Cli,
@@ -78,12 +78,19 @@ async fn funded_bank(app: &TestApp, coordinator: &razam_app::Actor, code: &str, 
     bank
 }
 
+/// The people of a case: a documenter who asks, two reviewers, a coordinator who pays.
+async fn team(app: &TestApp) -> [razam_app::Actor; 4] {
+    [
+        actor(app, "ales", Role::Documenter).await,
+        actor(app, "hanna", Role::Reviewer).await,
+        actor(app, "maks", Role::Reviewer).await,
+        actor(app, "volha", Role::Coordinator).await,
+    ]
+}
+
 async fn a_request_needs_two_other_people_and_its_payment_balances_the_ledger(app: TestApp) {
     let a = &app.app;
-    let ales = actor(&app, "ales", Role::Documenter).await;
-    let hanna = actor(&app, "hanna", Role::Reviewer).await;
-    let maks = actor(&app, "maks", Role::Reviewer).await;
-    let volha = actor(&app, "volha", Role::Coordinator).await;
+    let [ales, hanna, maks, volha] = team(&app).await;
     let viewer = actor(&app, "vika", Role::Viewer).await;
     // Money in first: a campaign receives enough to pay from the bank.
     let bank = funded_bank(&app, &volha, "LEGAL26", "2000").await;
@@ -272,10 +279,7 @@ on_both_databases!(a_request_needs_two_other_people_and_its_payment_balances_the
 /// is a partner, so that no total gives it back.
 async fn the_report_shows_cells_of_five_and_hides_what_totals_would_give_back(app: TestApp) {
     let a = &app.app;
-    let ales = actor(&app, "ales", Role::Documenter).await;
-    let hanna = actor(&app, "hanna", Role::Reviewer).await;
-    let maks = actor(&app, "maks", Role::Reviewer).await;
-    let volha = actor(&app, "volha", Role::Coordinator).await;
+    let [ales, hanna, maks, volha] = team(&app).await;
     let bank = funded_bank(&app, &volha, "PARCELS", "5000").await;
     let p = person(&app).await;
     let paid = |month: &'static str, category: &'static str| {
@@ -458,10 +462,7 @@ on_both_databases!(a_case_goes_through_its_pages);
 /// case as the first left it); two payments at the same moment book one transfer.
 async fn simultaneous_steps_count_once_each_and_pay_once(app: TestApp) {
     let a = &app.app;
-    let ales = actor(&app, "ales", Role::Documenter).await;
-    let hanna = actor(&app, "hanna", Role::Reviewer).await;
-    let maks = actor(&app, "maks", Role::Reviewer).await;
-    let volha = actor(&app, "volha", Role::Coordinator).await;
+    let [ales, hanna, maks, volha] = team(&app).await;
     let admin = actor(&app, "olga", Role::Admin).await;
     let bank = funded_bank(&app, &volha, "TOGETHER", "1000").await;
     let p = person(&app).await;
