@@ -29,6 +29,30 @@ pub struct ConfigFile {
     pub intake: Option<IntakeFile>,
     /// Limits on failed logins.
     pub login: Option<LoginFile>,
+    /// Assistance cases.
+    pub assistance: Option<AssistanceFile>,
+}
+
+/// `[assistance]` in `razam.toml`.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssistanceFile {
+    /// How many different people (never the requester) approve a case before it is paid.
+    pub approvals: Option<u8>,
+}
+
+/// The assistance rules in force.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AssistanceSettings {
+    pub approvals: u8,
+}
+
+impl Default for AssistanceSettings {
+    fn default() -> AssistanceSettings {
+        AssistanceSettings {
+            approvals: razam_core::assistance::DEFAULT_APPROVALS,
+        }
+    }
 }
 
 /// `[login]` in `razam.toml`: failed logins allowed before a name or an address is locked.
@@ -110,6 +134,7 @@ pub struct Config {
     pub session_hours: u32,
     pub intake: IntakeLimits,
     pub login: LoginLimits,
+    pub assistance: AssistanceSettings,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -193,6 +218,18 @@ impl Config {
         {
             return Err(AppError::Config("login: every limit is at least 1".into()));
         }
+        let assistance = AssistanceSettings {
+            approvals: file
+                .assistance
+                .and_then(|a| a.approvals)
+                .unwrap_or(razam_core::assistance::DEFAULT_APPROVALS),
+        };
+        if !(1..=razam_core::assistance::MAX_APPROVALS).contains(&assistance.approvals) {
+            return Err(AppError::Config(format!(
+                "assistance: approvals is from 1 to {}",
+                razam_core::assistance::MAX_APPROVALS
+            )));
+        }
         Ok(Config {
             data_dir: data_dir.to_owned(),
             listen,
@@ -201,6 +238,7 @@ impl Config {
             session_hours,
             intake,
             login,
+            assistance,
         })
     }
 }
@@ -249,7 +287,11 @@ pub fn initial_file(database: &str) -> String {
          # failures_per_account = 5\n\
          # failures_per_address = 100\n\
          # window_minutes = 15\n\
-         # lockout_minutes = 15\n"
+         # lockout_minutes = 15\n\n\
+         # Assistance cases: how many different people (never the requester) approve a case\n\
+         # before it can be paid (1 to 9).\n\
+         # [assistance]\n\
+         # approvals = 2\n"
     )
 }
 
@@ -281,6 +323,18 @@ mod tests {
         assert_eq!((c.intake.per_address_per_hour, c.intake.per_hour), (2, 200));
         let err = load("[intake]\nper_hour = 0\n", &[], Overrides::default()).unwrap_err();
         assert!(err.to_string().contains("intake"), "{err}");
+    }
+
+    #[test]
+    fn assistance_approvals_default_to_two_and_are_checked() {
+        let c = load("", &[], Overrides::default()).unwrap();
+        assert_eq!(c.assistance.approvals, 2);
+        let c = load("[assistance]\napprovals = 3\n", &[], Overrides::default()).unwrap();
+        assert_eq!(c.assistance.approvals, 3);
+        for bad in ["[assistance]\napprovals = 0\n", "[assistance]\napprovals = 10\n"] {
+            let err = load(bad, &[], Overrides::default()).unwrap_err();
+            assert!(err.to_string().contains("approvals"), "{err}");
+        }
     }
 
     #[test]

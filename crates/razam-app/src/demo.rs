@@ -3,6 +3,7 @@
 mod ledger;
 mod observation;
 mod registry;
+mod solidarity;
 
 pub use ledger::{DEMO_IBAN_EUR, DEMO_IBAN_PLN};
 pub use observation::PROTOCOL_HEADER;
@@ -81,6 +82,24 @@ pub async fn prepare_sized(dir: &Path, overrides: &Overrides, size: DemoSize) ->
         // (issue 9, item 1).
         let transfers = app.write_demo_ledger().await?;
         tracing::info!(transfers, "demo ledger written");
+        let as_user = |name: &'static str| {
+            let app = &app;
+            async move {
+                app.log_in(name, &format!("demo-password-{name}"), None)
+                    .await
+                    .map(|login| Actor::Account(login.user))
+            }
+        };
+        let (volha, ales, hanna) = (as_user("volha").await?, as_user("ales").await?, as_user("hanna").await?);
+        let solidarity = app
+            .write_demo_solidarity(&volha, &ales, [&hanna, &volha], &[5, 12, 19, 26, 33, 40, 47])
+            .await?;
+        tracing::info!(
+            campaigns = solidarity.campaigns,
+            donations = solidarity.donations,
+            cases = solidarity.cases,
+            "demo solidarity written"
+        );
     }
     Ok(app)
 }

@@ -238,7 +238,7 @@ fn ledger_error(e: razam_core::ledger::LedgerError) -> AppError {
 }
 
 impl App {
-    fn idempotency(&self, key: Option<&str>) -> Result<[u8; 32], AppError> {
+    pub(crate) fn idempotency(&self, key: Option<&str>) -> Result<[u8; 32], AppError> {
         match key {
             Some(key) if key.is_empty() || key.len() > 200 => {
                 Err(AppError::BadInput("an idempotency key is 1 to 200 characters".into()))

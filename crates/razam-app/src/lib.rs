@@ -5,9 +5,11 @@
 //! or SQL: it talks to storage through [`razam_store::Store`] and hands it sealed values only.
 
 pub mod accounts;
+pub mod assistance;
 pub mod audit;
 mod audited_reads;
 pub mod backup;
+pub mod campaigns;
 pub mod config;
 pub mod demo;
 pub mod duplicates;
@@ -31,6 +33,7 @@ pub mod sources;
 pub mod stream;
 mod throttle;
 pub mod tokens;
+pub mod transparency;
 pub mod vault;
 
 use std::path::PathBuf;

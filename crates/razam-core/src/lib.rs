@@ -5,12 +5,15 @@
 //! code takes the newtype and never checks again.
 
 pub mod account;
+pub mod assistance;
 pub mod audit;
+pub mod campaign;
 pub mod custody;
 pub mod ledger;
 pub mod locale;
 pub mod registry;
 pub mod role;
+pub mod transparency;
 
 pub use account::{DisplayName, EmailAddress, NewPassword, Username};
 pub use audit::{AuditRecord, ChainBreak, ChainLink};

@@ -48,6 +48,16 @@ pub enum Permission {
     ManageLedger,
     /// Read the ledger: accounts, balances, transfers with their counterparties, the check.
     ReadLedger,
+    /// Create and change campaigns and record donations (with donors' sealed names).
+    ManageCampaigns,
+    /// Read assistance cases: amounts, categories and who the beneficiary is.
+    ReadAssistance,
+    /// Ask for assistance for someone (the requester can never approve their own request).
+    RequestAssistance,
+    /// Review, approve or refuse requests of others.
+    ApproveAssistance,
+    /// Book the payment of an approved case in the ledger.
+    PayAssistance,
 }
 
 impl Role {
@@ -103,6 +113,16 @@ impl Role {
             // Treasurer's work: the ledger names counterparties (sealed), so only those who
             // keep the books read it.
             Permission::ManageLedger | Permission::ReadLedger => matches!(self, Role::Admin | Role::Coordinator),
+            // Solidarity: coordinators run campaigns and pay; reviewers (who decide on
+            // persons) approve with them; documenters, who meet the families, may ask.
+            // Volunteers, observers and viewers see nothing of it beyond the public pages.
+            Permission::ManageCampaigns | Permission::PayAssistance => {
+                matches!(self, Role::Admin | Role::Coordinator)
+            }
+            Permission::ReadAssistance | Permission::ApproveAssistance => {
+                matches!(self, Role::Admin | Role::Coordinator | Role::Reviewer)
+            }
+            Permission::RequestAssistance => matches!(self, Role::Admin | Role::Coordinator | Role::Documenter),
         }
     }
 }
@@ -167,6 +187,27 @@ mod tests {
             assert_eq!(role.may(Permission::ManageLedger), treasurer);
             assert_eq!(role.may(Permission::ReadLedger), treasurer);
         }
+    }
+
+    #[test]
+    fn solidarity_is_for_coordinators_reviewers_and_requesting_documenters() {
+        for role in [Role::Volunteer, Role::Observer, Role::Viewer] {
+            for p in [
+                Permission::ManageCampaigns,
+                Permission::ReadAssistance,
+                Permission::RequestAssistance,
+                Permission::ApproveAssistance,
+                Permission::PayAssistance,
+            ] {
+                assert!(!role.may(p), "{role} {p:?}");
+            }
+        }
+        assert!(Role::Documenter.may(Permission::RequestAssistance));
+        assert!(!Role::Documenter.may(Permission::ReadAssistance));
+        assert!(!Role::Documenter.may(Permission::ApproveAssistance));
+        assert!(Role::Reviewer.may(Permission::ApproveAssistance));
+        assert!(!Role::Reviewer.may(Permission::PayAssistance));
+        assert!(Role::Coordinator.may(Permission::PayAssistance));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! (ciphertext and keyed lookup hashes); it never sees a key. Every method that changes
 //! state is one transaction that also appends its audit entry.
 
+pub mod campaigns;
 pub mod evidence;
 pub mod ledger;
 pub mod migrations;
@@ -136,6 +137,7 @@ pub trait Store:
     + observation::ObservationStore
     + evidence::EvidenceStore
     + ledger::LedgerStore
+    + campaigns::CampaignStore
     + Send
     + Sync
 {

@@ -48,6 +48,11 @@ pub const SQLITE: &[Migration] = &[
         name: "ledger",
         sql: include_str!("../migrations/sqlite/0008_ledger.sql"),
     },
+    Migration {
+        version: 9,
+        name: "campaigns",
+        sql: include_str!("../migrations/sqlite/0009_campaigns.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -90,6 +95,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 8,
         name: "ledger",
         sql: include_str!("../migrations/postgres/0008_ledger.sql"),
+    },
+    Migration {
+        version: 9,
+        name: "campaigns",
+        sql: include_str!("../migrations/postgres/0009_campaigns.sql"),
     },
 ];
 

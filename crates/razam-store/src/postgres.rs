@@ -160,6 +160,7 @@ crate::tokens::impl_token_store!(PostgresStore, Postgres);
 crate::observation::impl_observation_store!(PostgresStore, Postgres);
 crate::evidence::impl_evidence_store!(PostgresStore, Postgres);
 crate::ledger::impl_ledger_store!(PostgresStore, Postgres);
+crate::campaigns::impl_campaign_store!(PostgresStore, Postgres);
 
 fn conflict_or(e: sqlx::Error, what: &'static str) -> StoreError {
     match e.as_database_error() {

@@ -183,6 +183,7 @@ crate::tokens::impl_token_store!(SqliteStore, Sqlite);
 crate::observation::impl_observation_store!(SqliteStore, Sqlite);
 crate::evidence::impl_evidence_store!(SqliteStore, Sqlite);
 crate::ledger::impl_ledger_store!(SqliteStore, Sqlite);
+crate::campaigns::impl_campaign_store!(SqliteStore, Sqlite);
 
 /// Tells a damaged or foreign file from other failures.
 fn classify(e: sqlx::Error) -> StoreError {

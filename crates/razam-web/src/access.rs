@@ -27,6 +27,9 @@ pub enum Access {
     LoggedIn,
     /// An account whose role has this permission.
     May(Permission),
+    /// An account whose role has one of these permissions; the app decides the rest (an
+    /// assistance case is read by its requester or by those who may read every case).
+    MayAny(&'static [Permission]),
 }
 
 impl Access {
@@ -37,6 +40,7 @@ impl Access {
             (_, None) => false,
             (Access::LoggedIn, Some(_)) => true,
             (Access::May(p), Some(role)) => role.may(p),
+            (Access::MayAny(ps), Some(role)) => ps.iter().any(|p| role.may(*p)),
         }
     }
 
@@ -46,9 +50,14 @@ impl Access {
             Access::Public => "public".to_owned(),
             Access::LoggedIn => "logged in".to_owned(),
             Access::May(p) => format!("{p:?}"),
+            Access::MayAny(ps) => ps.iter().map(|p| format!("{p:?}")).collect::<Vec<_>>().join(" or "),
         }
     }
 }
+
+/// Who may reach the assistance pages: a requester (who sees their own cases) or whoever reads
+/// every case; each step then asks the app for its own permission.
+pub(crate) const ASSISTANCE: &[Permission] = &[Permission::RequestAssistance, Permission::ReadAssistance];
 
 /// One page route: method, path, its rule and its handler.
 pub struct Route {

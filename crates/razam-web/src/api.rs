@@ -35,6 +35,8 @@ use serde_json::{Value, json};
 use crate::AppState;
 use crate::access::{Access, Route, route};
 
+mod solidarity;
+
 /// The OpenAPI 3.1 document, served as it is written.
 pub const OPENAPI: &str = include_str!("../static/openapi.json");
 
@@ -46,8 +48,10 @@ const MAX_LIMIT: i64 = 500;
 /// it with the OpenAPI document, so neither can drift, and `authz::every_route_answers_each_role_by_its_rule` calls each
 /// route with a token of every role.
 pub fn routes() -> Vec<Route> {
-    use Access::{May, Public};
-    use Permission::{ManageLedger, ReadLedger, ReadRegistry, Recognise, WriteRegistry};
+    use Access::{May, MayAny, Public};
+    use Permission::{
+        ManageCampaigns, ManageLedger, ReadLedger, ReadRegistry, Recognise, RequestAssistance, WriteRegistry,
+    };
     vec![
         route(Method::GET, "/persons", May(ReadRegistry), get(list_persons)),
         route(Method::POST, "/persons", May(WriteRegistry), post(create_person)),
@@ -152,6 +156,67 @@ pub fn routes() -> Vec<Route> {
             post(ledger::reverse),
         ),
         route(Method::GET, "/ledger/check", May(ReadLedger), get(ledger::check)),
+        route(
+            Method::GET,
+            "/campaigns",
+            May(ManageCampaigns),
+            get(solidarity::list_campaigns),
+        ),
+        route(
+            Method::POST,
+            "/campaigns",
+            May(ManageCampaigns),
+            post(solidarity::create_campaign),
+        ),
+        route(
+            Method::GET,
+            "/campaigns/{code}",
+            May(ManageCampaigns),
+            get(solidarity::read_campaign),
+        ),
+        route(
+            Method::PUT,
+            "/campaigns/{code}",
+            May(ManageCampaigns),
+            put(solidarity::update_campaign),
+        ),
+        route(
+            Method::GET,
+            "/campaigns/{code}/donations",
+            May(ManageCampaigns),
+            get(solidarity::list_donations),
+        ),
+        route(
+            Method::POST,
+            "/campaigns/{code}/donations",
+            May(ManageCampaigns),
+            post(solidarity::record_donation),
+        ),
+        route(
+            Method::GET,
+            "/assistance",
+            MayAny(crate::access::ASSISTANCE),
+            get(solidarity::list_cases),
+        ),
+        route(
+            Method::POST,
+            "/assistance",
+            May(RequestAssistance),
+            post(solidarity::request_case),
+        ),
+        route(
+            Method::GET,
+            "/assistance/{reference}",
+            MayAny(crate::access::ASSISTANCE),
+            get(solidarity::read_case),
+        ),
+        route(
+            Method::POST,
+            "/assistance/{reference}/{action}",
+            MayAny(crate::access::ASSISTANCE),
+            post(solidarity::step_case),
+        ),
+        route(Method::GET, "/transparency", Public, get(solidarity::transparency)),
         route(Method::GET, "/openapi.json", Public, get(openapi)),
     ]
 }

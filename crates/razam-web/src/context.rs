@@ -151,6 +151,8 @@ pub struct Layout {
     pub exports: bool,
     /// Whether the intake queue (/triage) is in the navigation.
     pub may_triage: bool,
+    /// Whether assistance cases (/assistance) are in the navigation.
+    pub assists: bool,
     pub csrf: String,
     pub languages: Vec<LangLink>,
 }
@@ -175,6 +177,7 @@ impl Ctx {
             reads_registry: self.may(Permission::ReadRegistry),
             exports: self.may(Permission::Export),
             may_triage: self.may(Permission::WriteRegistry),
+            assists: self.may(Permission::ReadAssistance) || self.may(Permission::RequestAssistance),
             csrf: self.csrf.clone(),
             languages: Locale::ALL
                 .into_iter()

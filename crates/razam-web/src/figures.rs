@@ -146,7 +146,7 @@ pub fn chart(months: &[Cell], title: &str, suppressed: &str) -> String {
     svg
 }
 
-fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

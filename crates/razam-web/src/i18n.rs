@@ -150,6 +150,12 @@ mod tests {
             include_str!("../templates/evidence_item.html"),
             include_str!("../templates/evidence_items.html"),
             include_str!("../templates/dossier.html"),
+            include_str!("../templates/campaigns.html"),
+            include_str!("../templates/campaign_public.html"),
+            include_str!("../templates/campaign_manage.html"),
+            include_str!("../templates/assistance.html"),
+            include_str!("../templates/assistance_case.html"),
+            include_str!("../templates/transparency.html"),
         ];
         let mut used = Vec::new();
         for source in templates {
@@ -246,6 +252,34 @@ mod tests {
                     .filter(|s| ["intake-", "triage-"].iter().any(|p| s.starts_with(p)) && !s.contains('{')),
             );
         }
+        // Solidarity: the pages' literal keys and those built from the vocabularies.
+        for source in [
+            include_str!("campaigns.rs"),
+            include_str!("assistance.rs"),
+            include_str!("transparency.rs"),
+        ] {
+            used.extend(
+                source
+                    .split('"')
+                    .skip(1)
+                    .step_by(2)
+                    .filter(|s| ["camp-", "assist-", "transp-"].iter().any(|p| s.starts_with(p)) && !s.contains('{')),
+            );
+        }
+        use razam_core::assistance::{CaseAction, CaseState, Category};
+        let solidarity: Vec<String> = Category::ALL
+            .iter()
+            .map(|c| format!("assist-category-{}", c.as_str()))
+            .chain(CaseState::ALL.iter().map(|s| format!("assist-state-{}", s.as_str())))
+            .chain(
+                CaseAction::ALL
+                    .iter()
+                    .map(|a| format!("assist-step-{}", a.as_str()))
+                    .chain(["assist-step-request".to_owned()]),
+            )
+            .chain(["active", "closed"].iter().map(|s| format!("camp-status-{s}")))
+            .collect();
+        used.extend(solidarity.iter().map(String::as_str));
         assert!(used.len() > 40, "found {} keys in use", used.len());
         let missing: Vec<_> = used.iter().filter(|k| !english.contains(k)).collect();
         assert!(missing.is_empty(), "used but not in en.ftl: {missing:?}");

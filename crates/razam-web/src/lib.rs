@@ -6,6 +6,8 @@
 
 mod access;
 mod api;
+mod assistance;
+mod campaigns;
 mod context;
 mod duplicates;
 mod events;
@@ -22,6 +24,7 @@ mod persons;
 mod search;
 mod security;
 mod tokens;
+mod transparency;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -54,10 +57,10 @@ const FORM_LIMIT: usize = 64 * 1024;
 /// from and the authorisation test reads (`authz::every_route_answers_each_role_by_its_rule`).
 /// A route cannot be added without a rule.
 pub fn page_routes() -> Vec<Route> {
-    use Access::{LoggedIn, May, Public};
+    use Access::{LoggedIn, May, MayAny, Public};
     use Permission::{
-        Export, ManageAccounts, ManageElections, ManageLedger, ReadLedger, ReadObservation, ReadRegistry, Recognise,
-        ResolveCounts, SubmitCounts, WriteRegistry,
+        Export, ManageAccounts, ManageCampaigns, ManageElections, ManageLedger, ReadLedger, ReadObservation,
+        ReadRegistry, Recognise, RequestAssistance, ResolveCounts, SubmitCounts, WriteRegistry,
     };
     vec![
         route(Method::GET, "/", LoggedIn, get(pages::home)),
@@ -202,6 +205,61 @@ pub fn page_routes() -> Vec<Route> {
             May(ManageLedger),
             post(ledger::upload).layer(DefaultBodyLimit::max(observation::UPLOAD_LIMIT)),
         ),
+        // Solidarity: campaign pages and the transparency report are public; an assistance
+        // case is read by its requester or by those who read every case (the app decides which).
+        route(Method::GET, "/campaigns", Public, get(campaigns::list)),
+        route(
+            Method::POST,
+            "/campaigns",
+            May(ManageCampaigns),
+            post(campaigns::create),
+        ),
+        route(Method::GET, "/campaigns/{code}", Public, get(campaigns::public)),
+        route(
+            Method::GET,
+            "/campaigns/{code}/manage",
+            May(ManageCampaigns),
+            get(campaigns::manage),
+        ),
+        route(
+            Method::POST,
+            "/campaigns/{code}/edit",
+            May(ManageCampaigns),
+            post(campaigns::update),
+        ),
+        route(
+            Method::POST,
+            "/campaigns/{code}/donations",
+            May(ManageCampaigns),
+            post(campaigns::donate),
+        ),
+        route(
+            Method::GET,
+            "/assistance",
+            MayAny(access::ASSISTANCE),
+            get(assistance::list),
+        ),
+        route(
+            Method::POST,
+            "/assistance",
+            May(RequestAssistance),
+            post(assistance::request),
+        ),
+        route(
+            Method::GET,
+            "/assistance/{reference}",
+            MayAny(access::ASSISTANCE),
+            get(assistance::show),
+        ),
+        route(
+            Method::POST,
+            "/assistance/{reference}/{action}",
+            MayAny(access::ASSISTANCE),
+            post(assistance::step),
+        ),
+        route(Method::GET, "/transparency", Public, get(transparency::page)),
+        route(Method::GET, "/transparency.csv", Public, get(transparency::csv)),
+        route(Method::GET, "/transparency.hxl.csv", Public, get(transparency::hxl)),
         route(Method::GET, "/evidence", May(ReadRegistry), get(evidence::cases)),
         route(
             Method::GET,

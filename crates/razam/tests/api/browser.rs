@@ -440,3 +440,31 @@ async fn browser_an_observer_sends_a_count_from_the_short_form_with_javascript_o
     );
     browser.quit().await;
 }
+
+#[tokio::test]
+async fn browser_a_visitor_reads_a_campaign_page_with_javascript_off() {
+    let Some(browser) = Browser::start().await else { return };
+    let app = spawn_app().await;
+    let bank = crate::campaigns::bank(&app, "bank-eur").await;
+    let cli = razam_app::Actor::Cli;
+    let c = app
+        .app
+        .create_campaign(&cli, &crate::campaigns::campaign("WINTER26", "65000", true))
+        .await
+        .unwrap();
+    for (i, (donor, named)) in [("Ганна Шчодрая", true), ("Ціхі Дабрадзей", false)].iter().enumerate()
+    {
+        let key = format!("b{i}");
+        let form = crate::campaigns::donation(&key, bank, "32500", donor, *named, false);
+        app.app.record_donation(&cli, c.id, &form).await.unwrap();
+    }
+    browser.goto(&app.url("/campaigns/WINTER26?lang=be")).await;
+    assert_eq!(browser.attribute("html", "lang").await, "be");
+    assert_eq!(browser.text("#raised").await, "65000.00 EUR");
+    assert_eq!(browser.text("#donations").await, "менш за 5");
+    assert!(browser.text("#progress").await.contains("100.0 %"));
+    assert_eq!(browser.text("#donors").await, "Ганна Шчодрая");
+    let shot = browser.screenshot("browser-campaign-be.png").await;
+    eprintln!("screenshot: {}", shot.display());
+    browser.quit().await;
+}

@@ -7,7 +7,10 @@ mod helpers;
 mod advisories;
 mod api;
 mod authz;
+
+mod assistance;
 mod browser;
+mod campaigns;
 mod cli;
 mod crash;
 mod duplicates;

@@ -229,6 +229,38 @@ async fn a_sealed_marker_never_reaches_the_disk(app: TestApp) {
         "the item page names the recipient"
     );
 
+    // Solidarity: a campaign's title and description, a donor's name, an assistance case's
+    // purpose, each the marker (the campaign page shows them, so they are really there).
+    let cli = razam_app::Actor::Cli;
+    let bank = crate::campaigns::bank(&app, "bank-eur").await;
+    let mut form = crate::campaigns::campaign("SEALED", "100", true);
+    form.title = format!("Campaign {marker}");
+    form.description = marker.clone();
+    let campaign = app.app.create_campaign(&cli, &form).await.unwrap();
+    app.app
+        .record_donation(
+            &cli,
+            campaign.id,
+            &crate::campaigns::donation("sealed-1", bank, "5", &format!("Donor {marker}"), true, true),
+        )
+        .await
+        .unwrap();
+    let (_, public) = app.get(&c, "/campaigns/SEALED").await;
+    assert!(public.contains(&format!("Donor {marker}")) && public.contains(&format!("Campaign {marker}")));
+    app.app
+        .request_assistance(
+            &cli,
+            &razam_app::assistance::AssistanceForm {
+                persons: person.to_string(),
+                category: "legal-aid".into(),
+                currency: "EUR".into(),
+                amount: "10".into(),
+                purpose: marker.clone(),
+            },
+        )
+        .await
+        .unwrap();
+
     // The needles do find the marker where it is in the clear (proof that the search works).
     let probe = tempfile::tempdir().unwrap();
     std::fs::write(probe.path().join("probe"), format!("xx{}yy", hex::encode(&display))).unwrap();
