@@ -5,7 +5,9 @@
 //! code takes the newtype and never checks again.
 
 pub mod account;
+pub mod aid;
 pub mod audit;
+pub mod barcode;
 pub mod custody;
 pub mod locale;
 pub mod registry;

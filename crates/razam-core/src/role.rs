@@ -43,6 +43,15 @@ pub enum Permission {
     SubmitCounts,
     /// Settle disagreeing counts of one station and day.
     ResolveCounts,
+    /// Keep the aid catalogue and warehouses, record stock movements (receipts with their
+    /// donors, transfers, dispatches, write-offs) and shipments, print their labels.
+    ManageStock,
+    /// Keep volunteer profiles (sealed names and contacts), places and shifts; sign anyone
+    /// up or off; see the coverage of the coming days.
+    ManageShifts,
+    /// See the shifts and sign oneself up or off, through the volunteer profile linked to
+    /// one's own account; never another volunteer's name.
+    SignUpShifts,
 }
 
 impl Role {
@@ -95,6 +104,10 @@ impl Role {
             // form in the observer's name (ManageElections), never a count of their own.
             Permission::SubmitCounts => self == Role::Observer,
             Permission::ResolveCounts => matches!(self, Role::Admin | Role::Reviewer),
+            // The crisis centre's coordinators run the warehouses and the shifts; registry
+            // roles never see donors or volunteers, and volunteers only sign themselves up.
+            Permission::ManageStock | Permission::ManageShifts => matches!(self, Role::Admin | Role::Coordinator),
+            Permission::SignUpShifts => matches!(self, Role::Volunteer),
         }
     }
 }
@@ -150,6 +163,16 @@ mod tests {
         assert!(!Role::Coordinator.may(Permission::ResolveCounts));
         assert!(Role::Reviewer.may(Permission::ResolveCounts));
         assert!(!Role::Reviewer.may(Permission::ManageElections));
+    }
+
+    #[test]
+    fn coordinators_run_stock_and_shifts_and_volunteers_only_sign_up() {
+        for role in Role::ALL {
+            let runs = matches!(role, Role::Admin | Role::Coordinator);
+            assert_eq!(role.may(Permission::ManageStock), runs, "{role}");
+            assert_eq!(role.may(Permission::ManageShifts), runs, "{role}");
+            assert_eq!(role.may(Permission::SignUpShifts), role == Role::Volunteer, "{role}");
+        }
     }
 
     #[test]
