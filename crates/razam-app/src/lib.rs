@@ -5,6 +5,7 @@
 //! or SQL: it talks to storage through [`razam_store::Store`] and hands it sealed values only.
 
 pub mod accounts;
+pub mod aid;
 pub mod audit;
 mod audited_reads;
 pub mod backup;
@@ -31,6 +32,7 @@ pub mod stream;
 mod throttle;
 pub mod tokens;
 pub mod vault;
+pub mod volunteers;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -4,6 +4,7 @@
 //! (ciphertext and keyed lookup hashes); it never sees a key. Every method that changes
 //! state is one transaction that also appends its audit entry.
 
+pub mod aid;
 pub mod evidence;
 pub mod migrations;
 pub mod observation;
@@ -11,6 +12,7 @@ mod postgres;
 pub mod registry;
 mod sqlite;
 pub mod tokens;
+pub mod volunteers;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -126,7 +128,14 @@ impl std::fmt::Debug for DatabaseLocation {
 /// The storage interface. Implementations: [`SqliteStore`], [`PostgresStore`].
 #[async_trait::async_trait]
 pub trait Store:
-    registry::RegistryStore + tokens::TokenStore + observation::ObservationStore + evidence::EvidenceStore + Send + Sync
+    registry::RegistryStore
+    + tokens::TokenStore
+    + observation::ObservationStore
+    + evidence::EvidenceStore
+    + aid::AidStore
+    + volunteers::VolunteerStore
+    + Send
+    + Sync
 {
     /// `sqlite` or `postgres`.
     fn kind(&self) -> &'static str;

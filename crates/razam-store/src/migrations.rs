@@ -43,6 +43,12 @@ pub const SQLITE: &[Migration] = &[
         name: "evidence",
         sql: include_str!("../migrations/sqlite/0007_evidence.sql"),
     },
+    // 8 (ledger) and 9 (campaigns) come from the branches built beside this one.
+    Migration {
+        version: 10,
+        name: "aid",
+        sql: include_str!("../migrations/sqlite/0010_aid.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -80,6 +86,12 @@ pub const POSTGRES: &[Migration] = &[
         version: 7,
         name: "evidence",
         sql: include_str!("../migrations/postgres/0007_evidence.sql"),
+    },
+    // 8 (ledger) and 9 (campaigns) come from the branches built beside this one.
+    Migration {
+        version: 10,
+        name: "aid",
+        sql: include_str!("../migrations/postgres/0010_aid.sql"),
     },
 ];
 

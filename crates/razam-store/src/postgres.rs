@@ -153,6 +153,8 @@ crate::registry::impl_registry_store!(PostgresStore, Postgres);
 crate::tokens::impl_token_store!(PostgresStore, Postgres);
 crate::observation::impl_observation_store!(PostgresStore, Postgres);
 crate::evidence::impl_evidence_store!(PostgresStore, Postgres);
+crate::aid::impl_aid_store!(PostgresStore, Postgres);
+crate::volunteers::impl_volunteer_store!(PostgresStore, Postgres);
 
 fn conflict_or(e: sqlx::Error, what: &'static str) -> StoreError {
     match e.as_database_error() {

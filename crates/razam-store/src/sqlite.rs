@@ -176,6 +176,8 @@ crate::registry::impl_registry_store!(SqliteStore, Sqlite);
 crate::tokens::impl_token_store!(SqliteStore, Sqlite);
 crate::observation::impl_observation_store!(SqliteStore, Sqlite);
 crate::evidence::impl_evidence_store!(SqliteStore, Sqlite);
+crate::aid::impl_aid_store!(SqliteStore, Sqlite);
+crate::volunteers::impl_volunteer_store!(SqliteStore, Sqlite);
 
 /// Tells a damaged or foreign file from other failures.
 fn classify(e: sqlx::Error) -> StoreError {

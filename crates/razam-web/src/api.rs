@@ -31,6 +31,8 @@ use serde_json::{Value, json};
 
 use crate::AppState;
 
+mod aid;
+
 /// The OpenAPI 3.1 document, served as it is written.
 pub const OPENAPI: &str = include_str!("../static/openapi.json");
 
@@ -67,6 +69,13 @@ pub fn routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         (Method::POST, "/intake/{id}/reject", post(intake_reject)),
         (Method::GET, "/search", get(search)),
         (Method::GET, "/figures", get(crate::figures::json)),
+        (Method::GET, "/aid/stock", get(aid::stock)),
+        (Method::GET, "/aid/movements", get(aid::movements)),
+        (Method::POST, "/aid/movements", post(aid::record_movement)),
+        (Method::GET, "/shifts", get(aid::shifts)),
+        (Method::GET, "/shifts/coverage", get(aid::coverage)),
+        (Method::POST, "/shifts/{id}/sign-up", post(aid::sign_up)),
+        (Method::POST, "/shifts/{id}/cancel", post(aid::cancel)),
         (Method::GET, "/openapi.json", get(openapi)),
     ]
 }

@@ -144,6 +144,10 @@ pub struct Layout {
     pub exports: bool,
     /// Whether the intake queue (/triage) is in the navigation.
     pub may_triage: bool,
+    /// Whether the warehouses (/aid) are in the navigation.
+    pub manages_stock: bool,
+    /// Whether the shifts (/volunteers) are in the navigation.
+    pub shifts: bool,
     pub csrf: String,
     pub languages: Vec<LangLink>,
 }
@@ -168,6 +172,8 @@ impl Ctx {
             reads_registry: self.may(Permission::ReadRegistry),
             exports: self.may(Permission::Export),
             may_triage: self.may(Permission::WriteRegistry),
+            manages_stock: self.may(Permission::ManageStock),
+            shifts: self.may(Permission::ManageShifts) || self.may(Permission::SignUpShifts),
             csrf: self.csrf.clone(),
             languages: Locale::ALL
                 .into_iter()

@@ -4,6 +4,7 @@
 //! on [`razam_app::App`] and its answers into pages; no business rule lives here. Every
 //! response carries a strict Content-Security-Policy and nothing is loaded from another origin.
 
+mod aid;
 mod api;
 mod context;
 mod duplicates;
@@ -20,6 +21,7 @@ mod persons;
 mod search;
 mod security;
 mod tokens;
+mod volunteers;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -83,6 +85,19 @@ pub fn router(app: Arc<App>) -> Result<Router, String> {
         .route("/evidence/items/{id}", get(evidence::item))
         .route("/evidence/items/{id}/original", get(evidence::original))
         .route("/evidence/items/{id}/sharing-copy", get(evidence::sharing_copy))
+        .route("/aid", get(aid::page))
+        .route("/aid/items", post(aid::create_item))
+        .route("/aid/warehouses", post(aid::create_warehouse))
+        .route("/aid/movements", post(aid::record_movement))
+        .route("/aid/shipments", get(aid::shipments).post(aid::create_shipment))
+        .route("/aid/shipments/{id}", get(aid::shipment))
+        .route("/aid/shipments/{id}/advance", post(aid::advance_shipment))
+        .route("/aid/labels/{code}", get(aid::label))
+        .route("/volunteers", get(volunteers::page).post(volunteers::create_volunteer))
+        .route("/volunteers/places", post(volunteers::create_place))
+        .route("/volunteers/shifts", post(volunteers::create_shift))
+        .route("/volunteers/shifts/{id}/sign-up", post(volunteers::sign_up))
+        .route("/volunteers/shifts/{id}/cancel", post(volunteers::cancel))
         .route("/search", get(search::page))
         .route("/figures", get(figures::page))
         .route("/figures.json", get(figures::json))

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod advisories;
+mod aid;
 mod api;
 mod browser;
 mod cli;
@@ -27,3 +28,4 @@ mod registry_pages;
 mod sealing;
 mod search;
 mod shell;
+mod volunteers;
