@@ -15,9 +15,11 @@
 use std::collections::BTreeMap;
 
 use razam_core::aid::{Category, MovementKind, ShipmentStatus, WriteOffReason, box_code, shipment_code};
+use razam_core::ledger::{AccountKind, AccountRules, Currency, Money, Posting};
 use razam_core::registry::Day;
 use razam_core::role::Permission;
 use razam_store::aid::{AidItemRow, MovementOutcome, MovementRow, NewAidItem, NewMovement, NewShipment, ShipmentRow};
+use razam_store::ledger::NewLedgerTransfer;
 use razam_store::{AuditObject, StoreError};
 use serde::{Deserialize, Serialize};
 
@@ -30,51 +32,35 @@ const NOTES_MAX: usize = 2_000;
 /// The largest quantity one movement takes (a typo guard; a truck of cans is far below).
 pub const QUANTITY_MAX: i64 = 1_000_000_000;
 
-/// An amount of money in integer minor units (cents, kopecks) of a currency.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Money {
-    pub minor: i64,
-    /// ISO 4217, upper case.
-    pub currency: String,
+/// A unit value as people type it (`12`, `12.5`, `12,50`) in a currency (`EUR`, `pln`):
+/// exact, in the currency's minor units, not negative.
+pub fn parse_unit_value(amount: &str, currency: &str) -> Result<Money, AppError> {
+    let currency =
+        Currency::parse(&currency.trim().to_ascii_uppercase()).map_err(|e| AppError::BadInput(e.to_string()))?;
+    let money =
+        Money::parse(&amount.trim().replace(',', "."), currency).map_err(|e| AppError::BadInput(e.to_string()))?;
+    if money.minor() < 0 {
+        return Err(AppError::BadInput("a unit value is not negative".into()));
+    }
+    Ok(money)
 }
 
-impl Money {
-    /// `12.50 EUR`, assuming two decimal places (every currency Razam names has them).
-    pub fn display(&self) -> String {
-        let sign = if self.minor < 0 { "-" } else { "" };
-        let a = self.minor.unsigned_abs();
-        format!("{sign}{}.{:02} {}", a / 100, a % 100, self.currency)
-    }
+/// Whether a movement's value is only recorded on it, or also posted to the ledger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Valuation {
+    #[default]
+    Record,
+    /// Also book it in the ledger, in the movement's transaction (needs `ManageLedger` too).
+    Post,
 }
 
-/// Parses an amount as people type it (`12`, `12.5`, `12,50`) into minor units.
-pub fn parse_amount(text: &str) -> Result<i64, AppError> {
-    let bad = || AppError::BadInput(format!("`{}` is not an amount such as 12.50", text.trim()));
-    let t = text.trim().replace(',', ".");
-    let (whole, frac) = t.split_once('.').unwrap_or((&t, ""));
-    if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) || frac.len() > 2 {
-        return Err(bad());
-    }
-    if !frac.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(bad());
-    }
-    let whole: i64 = whole.parse().map_err(|_| bad())?;
-    let frac: i64 = format!("{frac:0<2}").parse().map_err(|_| bad())?;
-    whole.checked_mul(100).and_then(|w| w.checked_add(frac)).ok_or_else(bad)
-}
-
-/// A currency code: three ASCII letters, upper-cased.
-pub fn parse_currency(text: &str) -> Result<String, AppError> {
-    let t = text.trim().to_ascii_uppercase();
-    if t.len() == 3 && t.bytes().all(|b| b.is_ascii_uppercase()) {
-        Ok(t)
-    } else {
-        Err(AppError::BadInput(format!(
-            "`{}` is not a currency code such as EUR, PLN, UAH",
-            text.trim()
-        )))
-    }
-}
+/// The ledger accounts valued movements post to (any currency), opened the first time
+/// they are needed: (code, kind, name).
+pub const INVENTORY: (&str, AccountKind, &str) = ("aid-inventory", AccountKind::Asset, "In-kind aid in stock");
+pub const IN_KIND_DONATIONS: (&str, AccountKind, &str) =
+    ("aid-in-kind-donations", AccountKind::Income, "In-kind donations");
+pub const AID_GIVEN: (&str, AccountKind, &str) = ("aid-given", AccountKind::Expense, "In-kind aid given");
+pub const WRITE_OFFS: (&str, AccountKind, &str) = ("aid-write-offs", AccountKind::Expense, "In-kind aid written off");
 
 #[derive(Debug, Clone)]
 pub struct ItemInput {
@@ -175,6 +161,8 @@ pub struct MovementView {
     pub notes: String,
     pub reason: Option<WriteOffReason>,
     pub value: Option<Money>,
+    /// The ledger transfer the value was posted as, if it was.
+    pub ledger_transfer: Option<i64>,
     /// A receipt's box label code.
     pub box_code: Option<String>,
     pub created_by: String,
@@ -264,11 +252,19 @@ fn item_view(row: &AidItemRow) -> Result<ItemView, AppError> {
         category: Category::parse(&row.category)
             .ok_or_else(|| AppError::Store(StoreError::Damaged(format!("unknown category {}", row.category))))?,
         unit: row.unit.clone(),
-        unit_value: row
-            .unit_value_minor
-            .zip(row.currency.clone())
-            .map(|(minor, currency)| Money { minor, currency }),
+        unit_value: money_of(row.unit_value_minor, row.currency.as_deref())?,
     })
+}
+
+/// A stored amount and currency code as money (both or neither).
+fn money_of(minor: Option<i64>, currency: Option<&str>) -> Result<Option<Money>, AppError> {
+    match (minor, currency) {
+        (Some(minor), Some(code)) => Ok(Some(Money::from_minor(
+            minor,
+            Currency::parse(code).map_err(|e| AppError::Store(StoreError::Damaged(e.to_string())))?,
+        ))),
+        _ => Ok(None),
+    }
 }
 
 fn shipment_status(s: &str) -> Result<ShipmentStatus, AppError> {
@@ -281,15 +277,86 @@ pub(crate) fn month_of(at_ms: i64) -> String {
 }
 
 impl App {
+    /// The ledger account `spec` names, opened the first time it is needed (any currency).
+    async fn aid_ledger_account(&self, actor: &Actor, spec: (&str, AccountKind, &str)) -> Result<i64, AppError> {
+        let (code, kind, name) = spec;
+        if let Some(row) = self.store.ledger_account_by_code(code).await? {
+            return Ok(row.id);
+        }
+        let spec = crate::ledger::AccountSpec {
+            code: code.to_owned(),
+            name: name.to_owned(),
+            kind,
+            currency: None,
+            rules: AccountRules::default(),
+            iban: None,
+        };
+        match self.create_ledger_account(actor, spec).await {
+            Ok(id) => Ok(id),
+            // Opened meanwhile by another request.
+            Err(AppError::Conflict(_)) => self
+                .store
+                .ledger_account_by_code(code)
+                .await?
+                .map(|row| row.id)
+                .ok_or(AppError::NotFound("the ledger account")),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The ledger transfer that posts a movement's value, or none (a transfer between
+    /// warehouses, or a zero value).
+    async fn valuation_transfer(
+        &self,
+        actor: &Actor,
+        kind: MovementKind,
+        value: Money,
+    ) -> Result<Option<NewLedgerTransfer>, AppError> {
+        let (debit, credit) = match kind {
+            MovementKind::Transfer => return Ok(None),
+            MovementKind::Receipt => (INVENTORY, IN_KIND_DONATIONS),
+            MovementKind::Dispatch => (AID_GIVEN, INVENTORY),
+            MovementKind::WriteOff => (WRITE_OFFS, INVENTORY),
+        };
+        if value.is_zero() {
+            return Ok(None);
+        }
+        let postings = vec![
+            Posting {
+                account: self.aid_ledger_account(actor, debit).await?,
+                amount: value,
+            },
+            Posting {
+                account: self.aid_ledger_account(actor, credit).await?,
+                amount: Money::from_minor(-value.minor(), value.currency()),
+            },
+        ];
+        Ok(Some(NewLedgerTransfer {
+            idempotency: rand::random(),
+            kind: razam_core::ledger::TransferKind::Booking,
+            reverses: None,
+            booked_on: crate::today(),
+            value_on: None,
+            rate: None,
+            details: None,
+            postings,
+            queue: None,
+            resolves: None,
+            audit_action: "ledger.book",
+            created_by: actor.audit_name(),
+            created_at_ms: crate::now_ms(),
+        }))
+    }
+
     pub async fn create_aid_item(&self, actor: &Actor, input: &ItemInput) -> Result<i64, AppError> {
         self.require(actor, Permission::ManageStock)?;
         let item = NewAidItem {
             name: check_name("item name", &input.name)?,
             category: input.category.as_str(),
             unit: check_name("unit", &input.unit)?,
-            unit_value: match &input.unit_value {
-                Some(m) if m.minor < 0 => return Err(AppError::BadInput("unit value: not negative".into())),
-                Some(m) => Some((m.minor, parse_currency(&m.currency)?)),
+            unit_value: match input.unit_value {
+                Some(m) if m.minor() < 0 => return Err(AppError::BadInput("unit value: not negative".into())),
+                Some(m) => Some((m.minor(), m.currency().code().to_owned())),
                 None => None,
             },
             created_at_ms: crate::now_ms(),
@@ -369,7 +436,23 @@ impl App {
     /// refuses it whole: not enough stock (saying how much there is), a shipment that is no
     /// longer packed, a warehouse or item that does not exist.
     pub async fn record_movement(&self, actor: &Actor, input: &MovementInput) -> Result<i64, AppError> {
+        self.record_movement_valued(actor, input, Valuation::Record).await
+    }
+
+    /// Like [`App::record_movement`]; with [`Valuation::Post`] the movement's value is also
+    /// booked in the ledger in the same transaction: a receipt debits inventory and credits
+    /// in-kind donations, a dispatch debits aid given, a write-off debits write-offs, each
+    /// crediting inventory (a transfer posts nothing: inventory stays inventory).
+    pub async fn record_movement_valued(
+        &self,
+        actor: &Actor,
+        input: &MovementInput,
+        valuation: Valuation,
+    ) -> Result<i64, AppError> {
         self.require(actor, Permission::ManageStock)?;
+        if valuation == Valuation::Post {
+            self.require(actor, Permission::ManageLedger)?;
+        }
         let (kind, item, quantity, from, to, shipment, secrets, reason) = match input {
             MovementInput::Receipt {
                 warehouse,
@@ -481,10 +564,24 @@ impl App {
                 .await?
                 .ok_or(AppError::NotFound("the shipment"))?;
         }
-        let value = item_row
-            .unit_value_minor
-            .zip(item_row.currency.clone())
-            .and_then(|(unit, currency)| unit.checked_mul(quantity).map(|v| (v, currency)));
+        let value = money_of(item_row.unit_value_minor, item_row.currency.as_deref())?
+            .map(|unit| {
+                unit.minor()
+                    .checked_mul(quantity)
+                    .map(|v| Money::from_minor(v, unit.currency()))
+                    .ok_or_else(|| AppError::BadInput("the movement's value is too large".into()))
+            })
+            .transpose()?;
+        let ledger = match (valuation, value) {
+            (Valuation::Record, _) => None,
+            (Valuation::Post, None) => {
+                return Err(AppError::BadInput(format!(
+                    "{} has no unit value, so there is nothing to post to the ledger",
+                    item_row.name
+                )));
+            }
+            (Valuation::Post, Some(value)) => self.valuation_transfer(actor, kind, value).await?,
+        };
         let movement = NewMovement {
             kind: kind.as_str(),
             item_id: item,
@@ -494,7 +591,8 @@ impl App {
             shipment_id: shipment,
             sealed: secrets.map(|s| self.seal_json(SEAL_MOVEMENT, &s)).transpose()?,
             reason,
-            value,
+            value: value.map(|v| (v.minor(), v.currency().code().to_owned())),
+            ledger,
             created_by: actor.audit_name(),
             at_ms: crate::now_ms(),
         };
@@ -537,10 +635,8 @@ impl App {
             donor: secrets.donor,
             notes: secrets.notes,
             reason: row.reason.as_deref().and_then(WriteOffReason::parse),
-            value: row
-                .value_minor
-                .zip(row.currency.clone())
-                .map(|(minor, currency)| Money { minor, currency }),
+            value: money_of(row.value_minor, row.currency.as_deref())?,
+            ledger_transfer: row.ledger_transfer,
             box_code: (kind == MovementKind::Receipt).then(|| box_code(row.id)),
             created_by: row.created_by.clone(),
             at_ms: row.at_ms,
@@ -721,22 +817,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn amounts_parse_into_minor_units() {
-        assert_eq!(parse_amount("12").unwrap(), 1200);
-        assert_eq!(parse_amount("12.5").unwrap(), 1250);
-        assert_eq!(parse_amount(" 0,07 ").unwrap(), 7);
-        for bad in ["", "-1", "1.234", "1e3", "abc", ".5"] {
-            assert!(parse_amount(bad).is_err(), "{bad}");
+    fn unit_values_parse_exactly_in_their_currency() {
+        let v = parse_unit_value("12,5", "eur").unwrap();
+        assert_eq!((v.minor(), v.currency().code()), (1250, "EUR"));
+        assert_eq!(parse_unit_value(" 0.07 ", "PLN").unwrap().minor(), 7);
+        for (amount, currency) in [
+            ("", "EUR"),
+            ("-1", "EUR"),
+            ("1.234", "EUR"),
+            ("1e3", "EUR"),
+            ("5", "EURO"),
+        ] {
+            assert!(parse_unit_value(amount, currency).is_err(), "{amount} {currency}");
         }
-        assert_eq!(parse_currency("eur").unwrap(), "EUR");
-        assert!(parse_currency("EURO").is_err());
-        assert_eq!(
-            Money {
-                minor: 1205,
-                currency: "PLN".into()
-            }
-            .display(),
-            "12.05 PLN"
-        );
+        assert_eq!(parse_unit_value("12.05", "PLN").unwrap().to_string(), "12.05 PLN");
     }
 }

@@ -20,6 +20,7 @@ mod files;
 pub mod import;
 pub mod instance;
 pub mod intake;
+pub mod ledger;
 pub mod merges;
 pub mod observation;
 mod passwords;
@@ -194,6 +195,7 @@ impl From<StoreError> for AppError {
         match e {
             StoreError::Conflict(what) => AppError::Conflict(what),
             StoreError::NotFound(what) => AppError::NotFound(what),
+            StoreError::Refused(why) => AppError::BadInput(why),
             other => AppError::Store(other),
         }
     }

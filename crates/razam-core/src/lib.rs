@@ -9,6 +9,7 @@ pub mod aid;
 pub mod audit;
 pub mod barcode;
 pub mod custody;
+pub mod ledger;
 pub mod locale;
 pub mod registry;
 pub mod role;

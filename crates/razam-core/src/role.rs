@@ -43,6 +43,11 @@ pub enum Permission {
     SubmitCounts,
     /// Settle disagreeing counts of one station and day.
     ResolveCounts,
+    /// Keep the books: open ledger accounts, book, reverse and exchange, import bank
+    /// statements, work the reconciliation queue, register reference codes.
+    ManageLedger,
+    /// Read the ledger: accounts, balances, transfers with their counterparties, the check.
+    ReadLedger,
     /// Keep the aid catalogue and warehouses, record stock movements (receipts with their
     /// donors, transfers, dispatches, write-offs) and shipments, print their labels.
     ManageStock,
@@ -104,6 +109,9 @@ impl Role {
             // form in the observer's name (ManageElections), never a count of their own.
             Permission::SubmitCounts => self == Role::Observer,
             Permission::ResolveCounts => matches!(self, Role::Admin | Role::Reviewer),
+            // Treasurer's work: the ledger names counterparties (sealed), so only those who
+            // keep the books read it.
+            Permission::ManageLedger | Permission::ReadLedger => matches!(self, Role::Admin | Role::Coordinator),
             // The crisis centre's coordinators run the warehouses and the shifts; registry
             // roles never see donors or volunteers, and volunteers only sign themselves up.
             Permission::ManageStock | Permission::ManageShifts => matches!(self, Role::Admin | Role::Coordinator),
@@ -163,6 +171,15 @@ mod tests {
         assert!(!Role::Coordinator.may(Permission::ResolveCounts));
         assert!(Role::Reviewer.may(Permission::ResolveCounts));
         assert!(!Role::Reviewer.may(Permission::ManageElections));
+    }
+
+    #[test]
+    fn only_admins_and_coordinators_keep_the_books() {
+        for role in Role::ALL {
+            let treasurer = matches!(role, Role::Admin | Role::Coordinator);
+            assert_eq!(role.may(Permission::ManageLedger), treasurer);
+            assert_eq!(role.may(Permission::ReadLedger), treasurer);
+        }
     }
 
     #[test]

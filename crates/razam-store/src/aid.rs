@@ -61,6 +61,9 @@ pub struct NewMovement {
     pub sealed: Option<Vec<u8>>,
     pub reason: Option<&'static str>,
     pub value: Option<(i64, String)>,
+    /// The movement's value posted to the ledger, booked in the movement's own transaction
+    /// (with its own audit entry); a booking the ledger refuses refuses the movement.
+    pub ledger: Option<crate::ledger::NewLedgerTransfer>,
     pub created_by: String,
     pub at_ms: i64,
 }
@@ -89,6 +92,8 @@ pub struct MovementRow {
     pub reason: Option<String>,
     pub value_minor: Option<i64>,
     pub currency: Option<String>,
+    /// The ledger transfer its value was posted as, if it was.
+    pub ledger_transfer: Option<i64>,
     pub created_by: String,
     pub at_ms: i64,
 }
@@ -169,7 +174,7 @@ pub trait AidStore: Send + Sync {
 }
 
 pub(crate) const MOVEMENT_COLUMNS: &str = "id, kind, item_id, quantity, from_warehouse, to_warehouse, shipment_id, \
-     sealed, reason, value_minor, currency, created_by, at_ms";
+     sealed, reason, value_minor, currency, ledger_transfer, created_by, at_ms";
 pub(crate) const SHIPMENT_COLUMNS: &str = "id, recipient, recipient_sealed, status, items, created_by, created_at_ms, \
      sent_at_ms, delivered_at_ms";
 
@@ -196,6 +201,7 @@ macro_rules! impl_aid_store {
                     reason: row.try_get("reason")?,
                     value_minor: row.try_get("value_minor")?,
                     currency: row.try_get("currency")?,
+                    ledger_transfer: row.try_get("ledger_transfer")?,
                     created_by: row.try_get("created_by")?,
                     at_ms: row.try_get("at_ms")?,
                 })
@@ -410,6 +416,18 @@ macro_rules! impl_aid_store {
                 .bind(m.at_ms)
                 .fetch_one(&mut *tx)
                 .await?;
+                if let Some(transfer) = &m.ledger {
+                    // The ledger's own booking, inside this transaction: its rules and audit
+                    // entry hold, and an error here rolls the movement back with it.
+                    let booked = ledger_sql::book(self, &mut tx, std::slice::from_ref(transfer), None).await?;
+                    if let Some(b) = booked.first() {
+                        sqlx::query("UPDATE aid_movements SET ledger_transfer = $1 WHERE id = $2")
+                            .bind(b.id)
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
                 self.append(&mut tx, audit, Some(id)).await?;
                 tx.commit().await?;
                 Ok(MovementOutcome::Recorded(id))

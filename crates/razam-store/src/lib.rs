@@ -6,6 +6,7 @@
 
 pub mod aid;
 pub mod evidence;
+pub mod ledger;
 pub mod migrations;
 pub mod observation;
 mod postgres;
@@ -106,6 +107,10 @@ pub enum StoreError {
     /// written.
     #[error("{0}")]
     Abandoned(String),
+    /// A write that would break a rule of the data (e.g. a ledger account going below zero);
+    /// nothing was written. The message names what and why.
+    #[error("{0}")]
+    Refused(String),
 }
 
 /// Where the data lives, parsed from configuration.
@@ -132,6 +137,7 @@ pub trait Store:
     + tokens::TokenStore
     + observation::ObservationStore
     + evidence::EvidenceStore
+    + ledger::LedgerStore
     + aid::AidStore
     + volunteers::VolunteerStore
     + Send

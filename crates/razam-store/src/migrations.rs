@@ -43,7 +43,12 @@ pub const SQLITE: &[Migration] = &[
         name: "evidence",
         sql: include_str!("../migrations/sqlite/0007_evidence.sql"),
     },
-    // 8 (ledger) and 9 (campaigns) come from the branches built beside this one.
+    Migration {
+        version: 8,
+        name: "ledger",
+        sql: include_str!("../migrations/sqlite/0008_ledger.sql"),
+    },
+    // 9 (campaigns) comes from the branch built beside this one.
     Migration {
         version: 10,
         name: "aid",
@@ -87,7 +92,12 @@ pub const POSTGRES: &[Migration] = &[
         name: "evidence",
         sql: include_str!("../migrations/postgres/0007_evidence.sql"),
     },
-    // 8 (ledger) and 9 (campaigns) come from the branches built beside this one.
+    Migration {
+        version: 8,
+        name: "ledger",
+        sql: include_str!("../migrations/postgres/0008_ledger.sql"),
+    },
+    // 9 (campaigns) comes from the branch built beside this one.
     Migration {
         version: 10,
         name: "aid",

@@ -74,6 +74,12 @@ impl PostgresStore {
         Ok(ids)
     }
 
+    /// What a ledger SELECT says to lock the balances it reads (see `impl_ledger_store!`).
+    const LOCK_ROWS: &'static str = " FOR UPDATE";
+
+    /// What makes a read transaction see one snapshot (see `impl_ledger_store!`).
+    const READ_SNAPSHOT: &'static str = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY";
+
     fn reader(&self) -> &PgPool {
         &self.pool
     }
@@ -153,6 +159,7 @@ crate::registry::impl_registry_store!(PostgresStore, Postgres);
 crate::tokens::impl_token_store!(PostgresStore, Postgres);
 crate::observation::impl_observation_store!(PostgresStore, Postgres);
 crate::evidence::impl_evidence_store!(PostgresStore, Postgres);
+crate::ledger::impl_ledger_store!(PostgresStore, Postgres);
 crate::aid::impl_aid_store!(PostgresStore, Postgres);
 crate::volunteers::impl_volunteer_store!(PostgresStore, Postgres);
 

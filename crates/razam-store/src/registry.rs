@@ -664,7 +664,7 @@ macro_rules! impl_registry_store {
             const ROWS: usize = 500;
 
             /// `head (…), (…), … tail`, `ROWS` rows at a time.
-            async fn insert_rows<'q, T>(
+            pub(super) async fn insert_rows<'q, T>(
                 tx: &mut Tx,
                 head: &str,
                 rows: &'q [T],
@@ -982,7 +982,7 @@ macro_rules! impl_registry_store {
             }
 
             /// The last audit entry's number and hash, which the batch's first entry links to.
-            async fn chain_head(tx: &mut Tx) -> Result<(i64, [u8; 32]), StoreError> {
+            pub(super) async fn chain_head(tx: &mut Tx) -> Result<(i64, [u8; 32]), StoreError> {
                 let last: Option<(i64, Vec<u8>)> =
                     sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
                         .fetch_optional(&mut **tx)

@@ -101,6 +101,12 @@ impl SqliteStore {
         Ok((1..=n as i64).map(|i| max + i).collect())
     }
 
+    /// What a ledger SELECT says to lock the balances it reads (see `impl_ledger_store!`).
+    const LOCK_ROWS: &'static str = "";
+
+    /// What makes a read transaction see one snapshot (see `impl_ledger_store!`).
+    const READ_SNAPSHOT: &'static str = "";
+
     fn reader(&self) -> &SqlitePool {
         &self.read
     }
@@ -176,6 +182,7 @@ crate::registry::impl_registry_store!(SqliteStore, Sqlite);
 crate::tokens::impl_token_store!(SqliteStore, Sqlite);
 crate::observation::impl_observation_store!(SqliteStore, Sqlite);
 crate::evidence::impl_evidence_store!(SqliteStore, Sqlite);
+crate::ledger::impl_ledger_store!(SqliteStore, Sqlite);
 crate::aid::impl_aid_store!(SqliteStore, Sqlite);
 crate::volunteers::impl_volunteer_store!(SqliteStore, Sqlite);
 

@@ -758,3 +758,5 @@ shifts-time-hint = ГГГГ-ММ-ДД ГГ:ХХ, UTC
 shifts-head-count = Колькі людзей
 shifts-needs-hint = напр. lang:uk=2 first-aid
 shifts-add-shift = Дадаць змену
+aid-post = Правесці кошт у бухгалтарскай кнізе
+aid-post-hint = Для рэчы з коштам адзінкі: запасы, рэчавыя ахвяраванні, выдадзеная дапамога або спісанні.

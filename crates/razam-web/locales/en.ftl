@@ -758,3 +758,5 @@ shifts-time-hint = YYYY-MM-DD HH:MM, UTC
 shifts-head-count = People needed
 shifts-needs-hint = e.g. lang:uk=2 first-aid
 shifts-add-shift = Add the shift
+aid-post = Post the value to the ledger
+aid-post-hint = For an item with a unit value: inventory, in-kind donations, aid given or write-offs.

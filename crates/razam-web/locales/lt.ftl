@@ -758,3 +758,5 @@ shifts-time-hint = MMMM-MM-DD VV:MM, UTC
 shifts-head-count = Kiek žmonių
 shifts-needs-hint = pvz. lang:uk=2 first-aid
 shifts-add-shift = Pridėti pamainą
+aid-post = Įrašyti vertę į buhalterijos knygą
+aid-post-hint = Daiktui su vieneto verte: atsargos, daiktinės aukos, suteikta pagalba arba nurašymai.

@@ -758,3 +758,5 @@ shifts-time-hint = RRRR-MM-DD GG:MM, UTC
 shifts-head-count = Ile osób
 shifts-needs-hint = np. lang:uk=2 first-aid
 shifts-add-shift = Dodaj dyżur
+aid-post = Zaksięguj wartość w księdze
+aid-post-hint = Dla artykułu z wartością jednostki: zapasy, darowizny rzeczowe, wydana pomoc lub odpisy.

@@ -758,3 +758,5 @@ shifts-time-hint = ГГГГ-ММ-ДД ЧЧ:ММ, UTC
 shifts-head-count = Сколько людей
 shifts-needs-hint = напр. lang:uk=2 first-aid
 shifts-add-shift = Добавить смену
+aid-post = Провести стоимость в бухгалтерской книге
+aid-post-hint = Для предмета со стоимостью единицы: запасы, вещевые пожертвования, выданная помощь или списания.

@@ -758,3 +758,5 @@ shifts-time-hint = РРРР-ММ-ДД ГГ:ХХ, UTC
 shifts-head-count = Скільки людей
 shifts-needs-hint = напр. lang:uk=2 first-aid
 shifts-add-shift = Додати зміну
+aid-post = Провести вартість у бухгалтерській книзі
+aid-post-hint = Для речі з вартістю одиниці: запаси, речові пожертви, видана допомога або списання.

@@ -10,8 +10,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use razam_app::AppError;
 use razam_app::aid::{
-    Donor, ItemInput, ItemView, Money, MovementInput, MovementView, RecipientLink, ShipmentView, StockLevel,
-    WarehouseView, parse_amount, parse_currency,
+    Donor, ItemInput, ItemView, MovementInput, MovementView, RecipientLink, ShipmentView, StockLevel, Valuation,
+    WarehouseView, parse_unit_value,
 };
 use razam_core::aid::{Category, MovementKind, ShipmentStatus, WriteOffReason};
 use razam_core::barcode;
@@ -65,7 +65,7 @@ fn movement_line(tr: &Tr, m: &MovementView, items: &[ItemView], warehouses: &[Wa
         from: name_of(warehouses, m.from_warehouse).to_owned(),
         to: name_of(warehouses, m.to_warehouse).to_owned(),
         detail,
-        value: m.value.as_ref().map(Money::display).unwrap_or_default(),
+        value: m.value.map(|v| v.to_string()).unwrap_or_default(),
         box_code: m.box_code.clone().unwrap_or_default(),
     }
 }
@@ -111,6 +111,8 @@ pub struct AidForm {
     case: String,
     #[serde(default)]
     person: String,
+    #[serde(default)]
+    post: String,
 }
 
 #[derive(Template)]
@@ -200,6 +202,7 @@ fn movement_form(
             .max_len(2000)
             .rows(2),
     );
+    form.push(Field::new(tr, "post", "aid-post", f.post.clone(), Widget::Checkbox).hint(tr, "aid-post-hint"));
     form
 }
 
@@ -298,7 +301,7 @@ async fn aid_page(
                     (
                         i.clone(),
                         tr.t(&format!("aid-category-{}", i.category.as_str())),
-                        i.unit_value.as_ref().map(Money::display).unwrap_or_default(),
+                        i.unit_value.map(|v| v.to_string()).unwrap_or_default(),
                     )
                 })
                 .collect(),
@@ -393,7 +396,18 @@ pub async fn record_movement(State(state): State<AppState>, ctx: Ctx, Form(f): F
         Err(r) => return *r,
     };
     let result = match movement_input(&f) {
-        Ok(input) => state.app.record_movement(&actor, &input).await.map(|_| ()),
+        Ok(input) => {
+            let valuation = if f.post.is_empty() {
+                Valuation::Record
+            } else {
+                Valuation::Post
+            };
+            state
+                .app
+                .record_movement_valued(&actor, &input, valuation)
+                .await
+                .map(|_| ())
+        }
         Err(e) => Err(e),
     };
     answer(&state, &ctx, &f, Which::Movement, result).await
@@ -409,10 +423,7 @@ pub async fn create_item(State(state): State<AppState>, ctx: Ctx, Form(f): Form<
             Category::parse(f.category.trim()).ok_or_else(|| AppError::BadInput("choose a category".into()))?;
         let unit_value = match (f.unit_value.trim(), f.currency.trim()) {
             ("", "") => None,
-            (value, currency) => Some(Money {
-                minor: parse_amount(value)?,
-                currency: parse_currency(currency)?,
-            }),
+            (value, currency) => Some(parse_unit_value(value, currency)?),
         };
         Ok::<_, AppError>(ItemInput {
             name: f.name.clone(),

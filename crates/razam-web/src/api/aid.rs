@@ -5,7 +5,7 @@
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use razam_app::aid::{Donor, MovementInput, MovementView};
+use razam_app::aid::{Donor, MovementInput, MovementView, Valuation};
 use razam_app::volunteers::ShiftView;
 use razam_core::aid::{MovementKind, WriteOffReason, shipment_code};
 use serde::Deserialize;
@@ -44,7 +44,8 @@ fn movement_out(m: MovementView) -> Value {
         "shipment": m.shipment_id.map(shipment_code),
         "donor": m.donor,
         "reason": m.reason.map(WriteOffReason::as_str),
-        "value": m.value.map(|v| json!({ "minor": v.minor, "currency": v.currency })),
+        "value": m.value.map(|v| json!({ "minor": v.minor(), "currency": v.currency().code() })),
+        "ledger_transfer": m.ledger_transfer,
         "box": m.box_code,
         "at_ms": m.at_ms,
     })
@@ -89,6 +90,9 @@ struct MovementBody {
     reason: Option<String>,
     #[serde(default)]
     notes: String,
+    /// Also post the movement's value to the ledger.
+    #[serde(default)]
+    post_to_ledger: bool,
 }
 
 pub(super) async fn record_movement(
@@ -147,7 +151,12 @@ pub(super) async fn record_movement(
     };
     p.done()?;
     let input = input.ok_or_else(|| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "no movement"))?;
-    let id = state.app.record_movement(&actor, &input).await?;
+    let valuation = if b.post_to_ledger {
+        Valuation::Post
+    } else {
+        Valuation::Record
+    };
+    let id = state.app.record_movement_valued(&actor, &input, valuation).await?;
     ok(StatusCode::CREATED, json!({ "id": id }))
 }
 

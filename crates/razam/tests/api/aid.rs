@@ -5,11 +5,12 @@
 
 use std::sync::Arc;
 
-use razam_app::aid::{Donor, ItemInput, Money, MovementInput, RecipientLink};
+use razam_app::aid::{Donor, ItemInput, MovementInput, RecipientLink, Valuation};
 use razam_app::{Actor, App, AppError};
 use razam_core::Role;
 use razam_core::aid::{Category, MovementKind, ShipmentStatus, StockModel, WriteOffReason};
 use razam_core::barcode::{PATTERNS, QUIET_ZONE, START_B, STOP};
+use razam_core::ledger::{Currency, Money};
 
 use crate::helpers::{ADMIN, ADMIN_PASSWORD, TestApp, add_user, audit_log, spawn_app};
 use crate::on_both_databases;
@@ -19,10 +20,7 @@ async fn item(a: &App, name: &str, category: Category, value: Option<i64>) -> i6
         name: name.into(),
         category,
         unit: "pcs".into(),
-        unit_value: value.map(|minor| Money {
-            minor,
-            currency: "EUR".into(),
-        }),
+        unit_value: value.map(|minor| Money::from_minor(minor, Currency::EUR)),
     };
     a.create_aid_item(&Actor::Cli, &input).await.unwrap()
 }
@@ -176,13 +174,7 @@ async fn movements_keep_totals_value_and_keep_donors_anonymous(app: TestApp) {
         by_id(named).box_code.as_deref(),
         Some(format!("BOX-{named:06}").as_str())
     );
-    assert_eq!(
-        by_id(named).value,
-        Some(Money {
-            minor: 18_000,
-            currency: "EUR".into()
-        })
-    );
+    assert_eq!(by_id(named).value, Some(Money::from_minor(18_000, Currency::EUR)));
     assert_eq!(by_id(anonymous).donor, None, "no consent, no name kept");
     assert_eq!(by_id(anonymous).value, None);
     let w = movements.iter().find(|m| m.kind == MovementKind::WriteOff).unwrap();
@@ -240,6 +232,113 @@ async fn movements_keep_totals_value_and_keep_donors_anonymous(app: TestApp) {
     }
 }
 on_both_databases!(movements_keep_totals_value_and_keep_donors_anonymous);
+
+async fn ledger_balance(a: &App, code: &str) -> i64 {
+    let account = a.ledger_account_by_code(&Actor::Cli, code).await.unwrap();
+    a.ledger_balance(&Actor::Cli, account.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.minor())
+        .sum()
+}
+
+async fn valued_movements_post_to_the_ledger_in_their_own_transaction(app: TestApp) {
+    let a = &app.app;
+    let cli = Actor::Cli;
+    let cans = item(a, "Canned fish", Category::Food, Some(250)).await;
+    let coats = item(a, "Coat", Category::Clothing, None).await;
+    let w = a.create_warehouse(&cli, "Hall", "Vilnius").await.unwrap();
+    let w2 = a.create_warehouse(&cli, "Depot", "Warsaw").await.unwrap();
+    let post =
+        |input: MovementInput| async move { a.record_movement_valued(&Actor::Cli, &input, Valuation::Post).await };
+    let receipt = post(MovementInput::Receipt {
+        warehouse: w,
+        item: cans,
+        quantity: 100,
+        donor: Donor::default(),
+        notes: String::new(),
+    })
+    .await
+    .unwrap();
+    let s = a.create_shipment(&cli, None).await.unwrap();
+    post(MovementInput::Dispatch {
+        from: w,
+        shipment: s,
+        item: cans,
+        quantity: 30,
+    })
+    .await
+    .unwrap();
+    post(MovementInput::WriteOff {
+        from: w,
+        item: cans,
+        quantity: 4,
+        reason: WriteOffReason::Expired,
+        notes: String::new(),
+    })
+    .await
+    .unwrap();
+    // A transfer keeps inventory as it is: nothing is booked.
+    let transfer = post(MovementInput::Transfer {
+        from: w,
+        to: w2,
+        item: cans,
+        quantity: 10,
+    })
+    .await
+    .unwrap();
+    assert_eq!(ledger_balance(a, "aid-inventory").await, (100 - 30 - 4) * 250);
+    assert_eq!(ledger_balance(a, "aid-in-kind-donations").await, -100 * 250);
+    assert_eq!(ledger_balance(a, "aid-given").await, 30 * 250);
+    assert_eq!(ledger_balance(a, "aid-write-offs").await, 4 * 250);
+    let moves = a.movements(&cli, 100).await.unwrap();
+    let posted = moves.iter().find(|m| m.id == receipt).unwrap().ledger_transfer.unwrap();
+    let booked = a.ledger_transfer(&cli, posted).await.unwrap();
+    assert_eq!(booked.postings.len(), 2);
+    assert_eq!(moves.iter().find(|m| m.id == transfer).unwrap().ledger_transfer, None);
+    // A refused movement books nothing; an item without a value cannot be posted.
+    let transfers_before = a.ledger_check(&cli).await.unwrap().transfers;
+    let short = post(MovementInput::Dispatch {
+        from: w,
+        shipment: s,
+        item: cans,
+        quantity: 1_000,
+    })
+    .await;
+    assert!(short.unwrap_err().to_string().contains("56 pcs in stock"));
+    let unvalued = post(MovementInput::Receipt {
+        warehouse: w,
+        item: coats,
+        quantity: 1,
+        donor: Donor::default(),
+        notes: String::new(),
+    })
+    .await;
+    assert!(unvalued.unwrap_err().to_string().contains("no unit value"));
+    let check = a.ledger_check(&cli).await.unwrap();
+    assert_eq!(check.transfers, transfers_before);
+    assert!(check.problems.is_empty(), "{:#?}", check.problems);
+    assert_eq!(audit_actions(&app, "ledger.book").await, 3);
+    // A coordinator may post (stock and ledger); posting needs both permissions.
+    add_user(a, "vol", "vol", Role::Volunteer, "vol-password-1").await;
+    let vol = Actor::Account(a.log_in("vol", "vol-password-1", None).await.unwrap().user);
+    let r = a
+        .record_movement_valued(
+            &vol,
+            &MovementInput::Receipt {
+                warehouse: w,
+                item: cans,
+                quantity: 1,
+                donor: Donor::default(),
+                notes: String::new(),
+            },
+            Valuation::Post,
+        )
+        .await;
+    assert!(matches!(r, Err(AppError::Forbidden)));
+}
+on_both_databases!(valued_movements_post_to_the_ledger_in_their_own_transaction);
 
 /// A small deterministic generator, so that a failing sequence can be replayed.
 struct Lcg(u64);

@@ -18,6 +18,7 @@ mod figures;
 mod hangup;
 mod i18n;
 mod intake;
+mod ledger;
 mod link;
 mod login;
 mod observation;
