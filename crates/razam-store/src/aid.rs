@@ -221,6 +221,19 @@ macro_rules! impl_aid_store {
                 })
             }
 
+            /// The movements matching `condition` (with its ordering), which binds one number.
+            pub(super) async fn movements_where(
+                store: &$store,
+                condition: &str,
+                value: i64,
+            ) -> Result<Vec<MovementRow>, StoreError> {
+                let rows = sqlx::query(&format!("SELECT {MOVEMENT_COLUMNS} FROM aid_movements WHERE {condition}"))
+                    .bind(value)
+                    .fetch_all(store.reader())
+                    .await?;
+                rows.iter().map(movement_from).collect()
+            }
+
             /// Adds to a level, creating it at zero first.
             pub(super) async fn put(tx: &mut Tx, warehouse: i64, item: i64, quantity: i64) -> Result<(), StoreError> {
                 sqlx::query(
@@ -434,36 +447,15 @@ macro_rules! impl_aid_store {
             }
 
             async fn movements(&self, limit: i64) -> Result<Vec<$crate::aid::MovementRow>, StoreError> {
-                let rows = sqlx::query(&format!(
-                    "SELECT {} FROM aid_movements ORDER BY id DESC LIMIT $1",
-                    $crate::aid::MOVEMENT_COLUMNS
-                ))
-                .bind(limit)
-                .fetch_all(self.reader())
-                .await?;
-                rows.iter().map(aid_sql::movement_from).collect()
+                aid_sql::movements_where(self, "id > 0 ORDER BY id DESC LIMIT $1", limit).await
             }
 
             async fn movement(&self, id: i64) -> Result<Option<$crate::aid::MovementRow>, StoreError> {
-                let row = sqlx::query(&format!(
-                    "SELECT {} FROM aid_movements WHERE id = $1",
-                    $crate::aid::MOVEMENT_COLUMNS
-                ))
-                .bind(id)
-                .fetch_optional(self.reader())
-                .await?;
-                row.as_ref().map(aid_sql::movement_from).transpose()
+                Ok(aid_sql::movements_where(self, "id = $1", id).await?.into_iter().next())
             }
 
             async fn movements_of_shipment(&self, shipment: i64) -> Result<Vec<$crate::aid::MovementRow>, StoreError> {
-                let rows = sqlx::query(&format!(
-                    "SELECT {} FROM aid_movements WHERE shipment_id = $1 ORDER BY id",
-                    $crate::aid::MOVEMENT_COLUMNS
-                ))
-                .bind(shipment)
-                .fetch_all(self.reader())
-                .await?;
-                rows.iter().map(aid_sql::movement_from).collect()
+                aid_sql::movements_where(self, "shipment_id = $1 ORDER BY id", shipment).await
             }
 
             async fn create_shipment(

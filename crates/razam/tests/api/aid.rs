@@ -583,6 +583,7 @@ async fn the_api_and_the_pages_record_movements_and_show_the_coverage() {
             .json(&body)
             .send()
     };
+    let get = |path: &str| http.get(app.url(&format!("/api/v1{path}"))).bearer_auth(&token).send();
     let r = post(serde_json::json!({"kind": "receipt", "item": soap, "quantity": 40, "to": w}))
         .await
         .unwrap();
@@ -602,26 +603,10 @@ async fn the_api_and_the_pages_record_movements_and_show_the_coverage() {
     assert_eq!(r.status(), 422);
     let e: serde_json::Value = r.json().await.unwrap();
     assert_eq!(e["fields"]["to"], "required for this kind of movement");
-    let stock: serde_json::Value = http
-        .get(app.url("/api/v1/aid/stock"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stock: serde_json::Value = get("/aid/stock").await.unwrap().json().await.unwrap();
     assert_eq!(stock["levels"][0]["quantity"], 40);
     assert_eq!(stock["levels"][0]["category"], "hygiene");
-    let moves: serde_json::Value = http
-        .get(app.url("/api/v1/aid/movements"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let moves: serde_json::Value = get("/aid/movements").await.unwrap().json().await.unwrap();
     assert_eq!(moves["movements"][0]["value"]["minor"], 3600);
     assert_eq!(moves["movements"][0]["donor"], serde_json::Value::Null);
 
@@ -700,15 +685,7 @@ async fn the_api_and_the_pages_record_movements_and_show_the_coverage() {
     assert_eq!(r.status(), 303);
     let (_, page) = app.get(&c, "/volunteers").await;
     assert!(page.contains("lang:uk × 1"), "{page}");
-    let cov: serde_json::Value = http
-        .get(app.url("/api/v1/shifts/coverage?days=3"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let cov: serde_json::Value = get("/shifts/coverage?days=3").await.unwrap().json().await.unwrap();
     assert_eq!(cov["uncovered"][0]["missing"]["lang:uk"], 1);
     assert_eq!(cov["uncovered"][0]["open_places"], 1);
     assert_eq!(cov["uncovered"][0]["volunteers"][0]["name"], "Olena");
@@ -717,4 +694,45 @@ async fn the_api_and_the_pages_record_movements_and_show_the_coverage() {
     assert_eq!(status, 200);
     assert!(page.contains("<td>Hall</td><td>Soap</td><td>40 pcs</td>"), "{page}");
     assert!(!page.contains("<script"));
+}
+
+#[tokio::test]
+async fn the_demo_has_stock_shipments_in_every_state_and_short_shifts() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = razam_app::demo::prepare(&dir.path().join("demo"), &razam_app::config::Overrides::default())
+        .await
+        .unwrap();
+    let cli = Actor::Cli;
+    assert_eq!(app.warehouses(&cli).await.unwrap().len(), 2);
+    assert_eq!(app.aid_items(&cli).await.unwrap().len(), 8);
+    let levels = app.stock_levels(&cli).await.unwrap();
+    assert!(levels.iter().all(|l| l.quantity >= 0) && levels.iter().any(|l| l.quantity > 0));
+    let mut states: Vec<ShipmentStatus> = app.shipments(&cli).await.unwrap().iter().map(|s| s.status).collect();
+    states.sort_unstable();
+    states.dedup();
+    assert_eq!(states, ShipmentStatus::ALL.to_vec());
+    let moves = app.movements(&cli, 1_000).await.unwrap();
+    assert!(
+        moves.iter().any(|m| m.donor.is_some())
+            && moves
+                .iter()
+                .any(|m| m.kind == MovementKind::Receipt && m.donor.is_none())
+    );
+    assert!(
+        moves
+            .iter()
+            .filter(|m| m.kind != MovementKind::Transfer)
+            .all(|m| m.ledger_transfer.is_some())
+    );
+    assert!(app.ledger_check(&cli).await.unwrap().problems.is_empty());
+    let summary = app.aid_shipped_summary().await.unwrap();
+    assert!(summary.iter().map(|c| c.shipments).sum::<i64>() >= 4);
+    let shifts = app.shifts(&cli, razam_app::now_ms(), 8).await.unwrap();
+    assert_eq!(shifts.len(), 21);
+    assert!(shifts.iter().any(|s| !s.coverage.is_covered()) && shifts.iter().any(|s| s.coverage.is_covered()));
+    // The demo volunteer signs up as themselves and sees the shifts without names.
+    let marta = Actor::Account(app.log_in("marta", "demo-password-marta", None).await.unwrap().user);
+    let seen = app.shifts(&marta, razam_app::now_ms(), 8).await.unwrap();
+    assert!(seen.iter().any(|s| s.mine) && seen.iter().all(|s| s.volunteers.is_empty()));
+    app.close().await;
 }
