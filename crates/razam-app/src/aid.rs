@@ -199,7 +199,16 @@ pub struct ShipmentView {
 #[derive(Debug, Clone)]
 pub struct Label {
     pub code: String,
-    pub lines: Vec<String>,
+    /// What the label says under the code.
+    pub content: LabelContent,
+}
+
+#[derive(Debug, Clone)]
+pub enum LabelContent {
+    /// A shipment: its recipient's opaque reference and the units in it.
+    Shipment { recipient: String, units: i64 },
+    /// A received box: the item, how many and the unit.
+    Box { item: String, quantity: i64, unit: String },
 }
 
 /// Aid shipped in one month and category: raw counts, for a public report to suppress.
@@ -761,7 +770,10 @@ impl App {
                 .ok_or(AppError::NotFound("the shipment"))?;
             return Ok(Label {
                 code: shipment_code(id),
-                lines: vec![format!("{} · {} units", row.recipient, row.items)],
+                content: LabelContent::Shipment {
+                    recipient: row.recipient,
+                    units: row.items,
+                },
             });
         }
         let id = code
@@ -784,7 +796,11 @@ impl App {
             .ok_or(AppError::NotFound("the item"))?;
         Ok(Label {
             code: box_code(id),
-            lines: vec![format!("{} × {} {}", item.name, row.quantity, item.unit)],
+            content: LabelContent::Box {
+                item: item.name,
+                quantity: row.quantity,
+                unit: item.unit,
+            },
         })
     }
 

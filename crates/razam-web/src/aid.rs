@@ -10,8 +10,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use razam_app::AppError;
 use razam_app::aid::{
-    Donor, ItemInput, ItemView, MovementInput, MovementView, RecipientLink, ShipmentView, StockLevel, Valuation,
-    WarehouseView, parse_unit_value,
+    Donor, ItemInput, ItemView, LabelContent, MovementInput, MovementView, RecipientLink, ShipmentView, StockLevel,
+    Valuation, WarehouseView, parse_unit_value,
 };
 use razam_core::aid::{Category, MovementKind, ShipmentStatus, WriteOffReason};
 use razam_core::barcode;
@@ -624,13 +624,23 @@ pub async fn label(State(state): State<AppState>, ctx: Ctx, Path(code): Path<Str
         Ok(l) => l,
         Err(e) => return app_error(&ctx, e),
     };
+    let line = match label.content {
+        LabelContent::Shipment { recipient, units } => {
+            format!(
+                "{} {recipient} · {} {units}",
+                ctx.tr.t("aid-recipient"),
+                ctx.tr.t("aid-units")
+            )
+        }
+        LabelContent::Box { item, quantity, unit } => format!("{item} × {quantity} {unit}"),
+    };
     match barcode::svg(&label.code, 2, 80) {
         Ok(svg) => render(
             StatusCode::OK,
             LabelPage {
                 l: ctx.layout(),
                 code: label.code,
-                lines: label.lines,
+                lines: vec![line],
                 svg,
             },
         ),
