@@ -20,6 +20,7 @@
 #
 # Run from anywhere:   bench/aid.sh
 # Knobs (environment): BENCH_N=2000  BENCH_CONCURRENCY=8  BENCH_TMP=folder
+#                      BENCH_PROFILE=release (or debug, when a release build does not fit)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -39,9 +40,15 @@ trap cleanup EXIT
 log() { printf '>> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
-log "building the aid_movements example (release)"
-cargo build --release -q -p razam-app --example aid_movements
-EX="$ROOT/target/release/examples/aid_movements"
+PROFILE="${BENCH_PROFILE:-release}"
+log "building the aid_movements example ($PROFILE)"
+if [[ $PROFILE == release ]]; then
+    cargo build --release -q -p razam-app --example aid_movements
+    EX="$ROOT/target/release/examples/aid_movements"
+else
+    cargo build -q -p razam-app --example aid_movements
+    EX="$ROOT/target/debug/examples/aid_movements"
+fi
 
 # The INSERTs: BENCH_N rows like a dispatch's, one statement (one transaction) each.
 inserts() {
@@ -58,7 +65,7 @@ field() { tr ' ' '\n' <"$1" | awk -F= -v k="$2" '$1 == k { print $2 }'; }
 
 machine_header
 echo "- load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "- sqlite3 $(sqlite3 --version | cut -d' ' -f1)"
+echo "- sqlite3 $(sqlite3 --version | cut -d' ' -f1); build profile: $PROFILE"
 echo
 
 log "SQLite: razam"

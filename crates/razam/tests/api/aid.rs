@@ -626,20 +626,21 @@ async fn the_api_and_the_pages_record_movements_and_show_the_coverage() {
     let place = a.places(&cli).await.unwrap()[0].id.to_string();
     let tomorrow = razam_app::today().days_since_epoch() + 1;
     let day = razam_core::registry::Day::from_days_since_epoch(tomorrow).unwrap();
-    let r = app
-        .post_form(
-            &c,
-            "/volunteers/shifts",
-            &page,
-            &[
+    let shift_ending = |end: &'static str| {
+        let (c, page, place) = (&c, &page, &place);
+        async move {
+            let (starts, ends) = (format!("{day} 08:00"), format!("{day} {end}"));
+            let fields = [
                 ("place", place.as_str()),
-                ("starts", &format!("{day} 08:00")),
-                ("ends", &format!("{day} 25:00")),
+                ("starts", starts.as_str()),
+                ("ends", ends.as_str()),
                 ("head_count", "2"),
                 ("needs", "lang:uk=2"),
-            ],
-        )
-        .await;
+            ];
+            app.post_form(c, "/volunteers/shifts", page, &fields).await
+        }
+    };
+    let r = shift_ending("25:00").await;
     assert_eq!(r.status(), 422, "a bad time is refused and named");
     assert!(
         r.text()
@@ -647,20 +648,7 @@ async fn the_api_and_the_pages_record_movements_and_show_the_coverage() {
             .unwrap()
             .contains(&format!("`{day} 25:00` is not a time"))
     );
-    let r = app
-        .post_form(
-            &c,
-            "/volunteers/shifts",
-            &page,
-            &[
-                ("place", place.as_str()),
-                ("starts", &format!("{day} 08:00")),
-                ("ends", &format!("{day} 14:00")),
-                ("head_count", "2"),
-                ("needs", "lang:uk=2"),
-            ],
-        )
-        .await;
+    let r = shift_ending("14:00").await;
     assert_eq!(r.status(), 303);
     let r = app
         .post_form(
