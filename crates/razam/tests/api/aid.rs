@@ -627,7 +627,7 @@ async fn the_api_and_the_pages_record_movements_and_show_the_coverage() {
     let tomorrow = razam_app::today().days_since_epoch() + 1;
     let day = razam_core::registry::Day::from_days_since_epoch(tomorrow).unwrap();
     let shift_ending = |end: &'static str| {
-        let (c, page, place) = (&c, &page, &place);
+        let (app, c, page, place) = (&app, &c, &page, &place);
         async move {
             let (starts, ends) = (format!("{day} 08:00"), format!("{day} {end}"));
             let fields = [
