@@ -1,5 +1,6 @@
 //! The demo instance behind the README's run command: fictional people only.
 
+mod aid;
 mod ledger;
 mod observation;
 mod registry;
@@ -29,6 +30,7 @@ pub const DEMO_USERS: &[(&str, &str, Role, &str)] = &[
     ("volha", "Вольга Каардынатарка", Role::Coordinator, "demo-password"),
     ("zmicer", "Назіральнік З.", Role::Observer, "demo-password"),
     ("lesia", "Назіральніца Л.", Role::Observer, "demo-password"),
+    ("marta", "Marta K. (volunteer)", Role::Volunteer, "demo-password"),
 ];
 
 /// Whether `dir` holds the demo instance already.
@@ -100,6 +102,8 @@ pub async fn prepare_sized(dir: &Path, overrides: &Overrides, size: DemoSize) ->
             cases = solidarity.cases,
             "demo solidarity written"
         );
+        let (movements, shifts) = app.write_demo_aid().await?;
+        tracing::info!(movements, shifts, "demo aid and shifts written");
     }
     Ok(app)
 }

@@ -5,6 +5,7 @@
 //! or SQL: it talks to storage through [`razam_store::Store`] and hands it sealed values only.
 
 pub mod accounts;
+pub mod aid;
 pub mod assistance;
 pub mod audit;
 mod audited_reads;
@@ -35,6 +36,7 @@ mod throttle;
 pub mod tokens;
 pub mod transparency;
 pub mod vault;
+pub mod volunteers;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -5,8 +5,10 @@
 //! code takes the newtype and never checks again.
 
 pub mod account;
+pub mod aid;
 pub mod assistance;
 pub mod audit;
+pub mod barcode;
 pub mod campaign;
 pub mod custody;
 pub mod ledger;

@@ -58,6 +58,16 @@ pub enum Permission {
     ApproveAssistance,
     /// Book the payment of an approved case in the ledger.
     PayAssistance,
+
+    /// Keep the aid catalogue and warehouses, record stock movements (receipts with their
+    /// donors, transfers, dispatches, write-offs) and shipments, print their labels.
+    ManageStock,
+    /// Keep volunteer profiles (sealed names and contacts), places and shifts; sign anyone
+    /// up or off; see the coverage of the coming days.
+    ManageShifts,
+    /// See the shifts and sign oneself up or off, through the volunteer profile linked to
+    /// one's own account; never another volunteer's name.
+    SignUpShifts,
 }
 
 impl Role {
@@ -123,6 +133,11 @@ impl Role {
                 matches!(self, Role::Admin | Role::Coordinator | Role::Reviewer)
             }
             Permission::RequestAssistance => matches!(self, Role::Admin | Role::Coordinator | Role::Documenter),
+
+            // The crisis centre's coordinators run the warehouses and the shifts; registry
+            // roles never see donors or volunteers, and volunteers only sign themselves up.
+            Permission::ManageStock | Permission::ManageShifts => matches!(self, Role::Admin | Role::Coordinator),
+            Permission::SignUpShifts => matches!(self, Role::Volunteer),
         }
     }
 }
@@ -208,6 +223,16 @@ mod tests {
         assert!(Role::Reviewer.may(Permission::ApproveAssistance));
         assert!(!Role::Reviewer.may(Permission::PayAssistance));
         assert!(Role::Coordinator.may(Permission::PayAssistance));
+    }
+
+    #[test]
+    fn coordinators_run_stock_and_shifts_and_volunteers_only_sign_up() {
+        for role in Role::ALL {
+            let runs = matches!(role, Role::Admin | Role::Coordinator);
+            assert_eq!(role.may(Permission::ManageStock), runs, "{role}");
+            assert_eq!(role.may(Permission::ManageShifts), runs, "{role}");
+            assert_eq!(role.may(Permission::SignUpShifts), role == Role::Volunteer, "{role}");
+        }
     }
 
     #[test]

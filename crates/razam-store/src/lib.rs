@@ -4,6 +4,7 @@
 //! (ciphertext and keyed lookup hashes); it never sees a key. Every method that changes
 //! state is one transaction that also appends its audit entry.
 
+pub mod aid;
 pub mod campaigns;
 pub mod evidence;
 pub mod ledger;
@@ -13,6 +14,7 @@ mod postgres;
 pub mod registry;
 mod sqlite;
 pub mod tokens;
+pub mod volunteers;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -138,6 +140,8 @@ pub trait Store:
     + evidence::EvidenceStore
     + ledger::LedgerStore
     + campaigns::CampaignStore
+    + aid::AidStore
+    + volunteers::VolunteerStore
     + Send
     + Sync
 {

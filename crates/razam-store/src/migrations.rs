@@ -53,6 +53,11 @@ pub const SQLITE: &[Migration] = &[
         name: "campaigns",
         sql: include_str!("../migrations/sqlite/0009_campaigns.sql"),
     },
+    Migration {
+        version: 10,
+        name: "aid",
+        sql: include_str!("../migrations/sqlite/0010_aid.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -100,6 +105,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 9,
         name: "campaigns",
         sql: include_str!("../migrations/postgres/0009_campaigns.sql"),
+    },
+    Migration {
+        version: 10,
+        name: "aid",
+        sql: include_str!("../migrations/postgres/0010_aid.sql"),
     },
 ];
 

@@ -161,6 +161,8 @@ crate::observation::impl_observation_store!(PostgresStore, Postgres);
 crate::evidence::impl_evidence_store!(PostgresStore, Postgres);
 crate::ledger::impl_ledger_store!(PostgresStore, Postgres);
 crate::campaigns::impl_campaign_store!(PostgresStore, Postgres);
+crate::aid::impl_aid_store!(PostgresStore, Postgres);
+crate::volunteers::impl_volunteer_store!(PostgresStore, Postgres);
 
 fn conflict_or(e: sqlx::Error, what: &'static str) -> StoreError {
     match e.as_database_error() {

@@ -184,6 +184,8 @@ crate::observation::impl_observation_store!(SqliteStore, Sqlite);
 crate::evidence::impl_evidence_store!(SqliteStore, Sqlite);
 crate::ledger::impl_ledger_store!(SqliteStore, Sqlite);
 crate::campaigns::impl_campaign_store!(SqliteStore, Sqlite);
+crate::aid::impl_aid_store!(SqliteStore, Sqlite);
+crate::volunteers::impl_volunteer_store!(SqliteStore, Sqlite);
 
 /// Tells a damaged or foreign file from other failures.
 fn classify(e: sqlx::Error) -> StoreError {

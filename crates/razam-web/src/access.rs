@@ -59,6 +59,10 @@ impl Access {
 /// every case; each step then asks the app for its own permission.
 pub(crate) const ASSISTANCE: &[Permission] = &[Permission::RequestAssistance, Permission::ReadAssistance];
 
+/// Who may reach the shift pages: those who keep the shifts, and volunteers, who sign only
+/// themselves up.
+pub(crate) const SHIFTS: &[Permission] = &[Permission::ManageShifts, Permission::SignUpShifts];
+
 /// One page route: method, path, its rule and its handler.
 pub struct Route {
     pub method: Method,

@@ -35,6 +35,7 @@ use serde_json::{Value, json};
 use crate::AppState;
 use crate::access::{Access, Route, route};
 
+mod aid;
 mod solidarity;
 
 /// The OpenAPI 3.1 document, served as it is written.
@@ -50,7 +51,8 @@ const MAX_LIMIT: i64 = 500;
 pub fn routes() -> Vec<Route> {
     use Access::{May, MayAny, Public};
     use Permission::{
-        ManageCampaigns, ManageLedger, ReadLedger, ReadRegistry, Recognise, RequestAssistance, WriteRegistry,
+        ManageCampaigns, ManageLedger, ManageStock, ReadLedger, ReadRegistry, Recognise, RequestAssistance,
+        WriteRegistry,
     };
     vec![
         route(Method::GET, "/persons", May(ReadRegistry), get(list_persons)),
@@ -217,6 +219,33 @@ pub fn routes() -> Vec<Route> {
             post(solidarity::step_case),
         ),
         route(Method::GET, "/transparency", Public, get(solidarity::transparency)),
+        route(Method::GET, "/aid/stock", May(ManageStock), get(aid::stock)),
+        route(Method::GET, "/aid/movements", May(ManageStock), get(aid::movements)),
+        route(
+            Method::POST,
+            "/aid/movements",
+            May(ManageStock),
+            post(aid::record_movement),
+        ),
+        route(Method::GET, "/shifts", MayAny(crate::access::SHIFTS), get(aid::shifts)),
+        route(
+            Method::GET,
+            "/shifts/coverage",
+            MayAny(crate::access::SHIFTS),
+            get(aid::coverage),
+        ),
+        route(
+            Method::POST,
+            "/shifts/{id}/sign-up",
+            MayAny(crate::access::SHIFTS),
+            post(aid::sign_up),
+        ),
+        route(
+            Method::POST,
+            "/shifts/{id}/cancel",
+            MayAny(crate::access::SHIFTS),
+            post(aid::cancel),
+        ),
         route(Method::GET, "/openapi.json", Public, get(openapi)),
     ]
 }

@@ -153,6 +153,11 @@ pub struct Layout {
     pub may_triage: bool,
     /// Whether assistance cases (/assistance) are in the navigation.
     pub assists: bool,
+
+    /// Whether the warehouses (/aid) are in the navigation.
+    pub manages_stock: bool,
+    /// Whether the shifts (/volunteers) are in the navigation.
+    pub shifts: bool,
     pub csrf: String,
     pub languages: Vec<LangLink>,
 }
@@ -178,6 +183,9 @@ impl Ctx {
             exports: self.may(Permission::Export),
             may_triage: self.may(Permission::WriteRegistry),
             assists: self.may(Permission::ReadAssistance) || self.may(Permission::RequestAssistance),
+
+            manages_stock: self.may(Permission::ManageStock),
+            shifts: self.may(Permission::ManageShifts) || self.may(Permission::SignUpShifts),
             csrf: self.csrf.clone(),
             languages: Locale::ALL
                 .into_iter()

@@ -5,6 +5,7 @@
 //! response carries a strict Content-Security-Policy and nothing is loaded from another origin.
 
 mod access;
+mod aid;
 mod api;
 mod assistance;
 mod campaigns;
@@ -25,6 +26,7 @@ mod search;
 mod security;
 mod tokens;
 mod transparency;
+mod volunteers;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -59,8 +61,8 @@ const FORM_LIMIT: usize = 64 * 1024;
 pub fn page_routes() -> Vec<Route> {
     use Access::{LoggedIn, May, MayAny, Public};
     use Permission::{
-        Export, ManageAccounts, ManageCampaigns, ManageElections, ManageLedger, ReadLedger, ReadObservation,
-        ReadRegistry, Recognise, RequestAssistance, ResolveCounts, SubmitCounts, WriteRegistry,
+        Export, ManageAccounts, ManageCampaigns, ManageElections, ManageLedger, ManageShifts, ManageStock, ReadLedger,
+        ReadObservation, ReadRegistry, Recognise, RequestAssistance, ResolveCounts, SubmitCounts, WriteRegistry,
     };
     vec![
         route(Method::GET, "/", LoggedIn, get(pages::home)),
@@ -260,6 +262,73 @@ pub fn page_routes() -> Vec<Route> {
         route(Method::GET, "/transparency", Public, get(transparency::page)),
         route(Method::GET, "/transparency.csv", Public, get(transparency::csv)),
         route(Method::GET, "/transparency.hxl.csv", Public, get(transparency::hxl)),
+        // In-kind aid and volunteers: the warehouses for those who keep them; the shifts also
+        // for volunteers, who sign only themselves up (the app decides).
+        route(Method::GET, "/aid", May(ManageStock), get(aid::page)),
+        route(Method::POST, "/aid/items", May(ManageStock), post(aid::create_item)),
+        route(
+            Method::POST,
+            "/aid/warehouses",
+            May(ManageStock),
+            post(aid::create_warehouse),
+        ),
+        route(
+            Method::POST,
+            "/aid/movements",
+            May(ManageStock),
+            post(aid::record_movement),
+        ),
+        route(Method::GET, "/aid/shipments", May(ManageStock), get(aid::shipments)),
+        route(
+            Method::POST,
+            "/aid/shipments",
+            May(ManageStock),
+            post(aid::create_shipment),
+        ),
+        route(Method::GET, "/aid/shipments/{id}", May(ManageStock), get(aid::shipment)),
+        route(
+            Method::POST,
+            "/aid/shipments/{id}/advance",
+            May(ManageStock),
+            post(aid::advance_shipment),
+        ),
+        route(Method::GET, "/aid/labels/{code}", May(ManageStock), get(aid::label)),
+        route(
+            Method::GET,
+            "/volunteers",
+            MayAny(access::SHIFTS),
+            get(volunteers::page),
+        ),
+        route(
+            Method::POST,
+            "/volunteers",
+            May(ManageShifts),
+            post(volunteers::create_volunteer),
+        ),
+        route(
+            Method::POST,
+            "/volunteers/places",
+            May(ManageShifts),
+            post(volunteers::create_place),
+        ),
+        route(
+            Method::POST,
+            "/volunteers/shifts",
+            May(ManageShifts),
+            post(volunteers::create_shift),
+        ),
+        route(
+            Method::POST,
+            "/volunteers/shifts/{id}/sign-up",
+            MayAny(access::SHIFTS),
+            post(volunteers::sign_up),
+        ),
+        route(
+            Method::POST,
+            "/volunteers/shifts/{id}/cancel",
+            MayAny(access::SHIFTS),
+            post(volunteers::cancel),
+        ),
         route(Method::GET, "/evidence", May(ReadRegistry), get(evidence::cases)),
         route(
             Method::GET,

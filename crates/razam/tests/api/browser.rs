@@ -466,5 +466,83 @@ async fn browser_a_visitor_reads_a_campaign_page_with_javascript_off() {
     assert_eq!(browser.text("#donors").await, "Ганна Шчодрая");
     let shot = browser.screenshot("browser-campaign-be.png").await;
     eprintln!("screenshot: {}", shot.display());
+}
+
+#[tokio::test]
+async fn browser_a_volunteer_signs_up_and_a_coordinator_prints_a_shipment_label() {
+    use razam_app::aid::{Donor, ItemInput, MovementInput};
+    use razam_app::volunteers::{ShiftInput, VolunteerDetails, VolunteerInput, needs_from_text};
+    let Some(browser) = Browser::start().await else { return };
+    let app = spawn_app().await;
+    let (a, cli) = (&app.app, razam_app::Actor::Cli);
+    let place = a
+        .create_place(&cli, "Help desk, Vilnius station", "hall")
+        .await
+        .unwrap();
+    let start = (razam_app::today().days_since_epoch() + 1) * 86_400_000 + 8 * 3_600_000;
+    let shift = a
+        .create_shift(
+            &cli,
+            &ShiftInput {
+                place_id: place,
+                starts_at_ms: start,
+                ends_at_ms: start + 6 * 3_600_000,
+                head_count: 2,
+                needs: needs_from_text("lang:uk=2").unwrap(),
+            },
+        )
+        .await
+        .unwrap();
+    add_user(a, "marta", "Marta", Role::Volunteer, "marta-password-1").await;
+    let profile = VolunteerInput {
+        details: VolunteerDetails {
+            name: "Marta".into(),
+            contact: String::new(),
+        },
+        skills: razam_app::volunteers::skills_from_text("lang:uk lang:pl").unwrap(),
+        account: Some("marta".into()),
+    };
+    a.create_volunteer(&cli, &profile).await.unwrap();
+
+    log_in_as(&browser, &app, "marta", "marta-password-1").await;
+    browser.goto(&app.url("/volunteers")).await;
+    assert!(browser.text("#uncovered").await.contains("lang:uk × 2"));
+    browser.click_to_load(&format!("#shift-{shift} button")).await;
+    assert!(browser.text("#uncovered").await.contains("lang:uk × 1"));
+    assert_eq!(browser.text(&format!("#shift-{shift} button")).await, "Cancel");
+    browser.screenshot("browser-volunteer-shifts.png").await;
+    browser.click_to_load("form[action='/logout'] button").await;
+
+    add_user(a, "volha", "Volha", Role::Coordinator, "volha-password-1").await;
+    let item = a
+        .create_aid_item(
+            &cli,
+            &ItemInput {
+                name: "Winter boots".into(),
+                category: razam_core::aid::Category::Footwear,
+                unit: "pair".into(),
+                unit_value: None,
+            },
+        )
+        .await
+        .unwrap();
+    let w = a.create_warehouse(&cli, "Hall", "Vilnius").await.unwrap();
+    let receipt = MovementInput::Receipt {
+        warehouse: w,
+        item,
+        quantity: 12,
+        donor: Donor::default(),
+        notes: String::new(),
+    };
+    a.record_movement(&cli, &receipt).await.unwrap();
+    let s = a.create_shipment(&cli, None).await.unwrap();
+    log_in_as(&browser, &app, "volha", "volha-password-1").await;
+    browser.goto(&app.url(&format!("/aid/shipments/{s}"))).await;
+    browser.click_to_load("#print-label").await;
+    let code = format!("SHP-{s:06}");
+    assert_eq!(browser.text(".label-code").await, code);
+    let width: f64 = browser.attribute("svg.barcode", "width").await.parse().unwrap();
+    assert!(width > 200.0, "the barcode is drawn: {width}");
+    browser.screenshot("browser-shipment-label.png").await;
     browser.quit().await;
 }

@@ -239,3 +239,22 @@ pub fn files_below(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// Every audit entry's (actor, action, object), in order, read straight from the database.
+pub async fn audit_log(app: &TestApp) -> Vec<(String, String, String)> {
+    use sqlx::Connection;
+    let sql = "SELECT actor, action, object FROM audit_log ORDER BY seq";
+    match app.db {
+        Db::Sqlite => {
+            let url = format!("sqlite://{}?mode=ro", app.data_dir().join("razam.db").display());
+            let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+            sqlx::query_as(sql).fetch_all(&mut conn).await.unwrap()
+        }
+        Db::Postgres => {
+            let mut conn = sqlx::PgConnection::connect(app.database_url.as_deref().unwrap())
+                .await
+                .unwrap();
+            sqlx::query_as(sql).fetch_all(&mut conn).await.unwrap()
+        }
+    }
+}

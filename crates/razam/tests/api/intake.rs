@@ -13,20 +13,7 @@ use crate::on_both_databases;
 
 /// Every audit entry as (actor, action, object), oldest first, read straight from the database.
 async fn audit_entries(app: &TestApp) -> Vec<(String, String, String)> {
-    let sql = "SELECT actor, action, object FROM audit_log ORDER BY seq";
-    match app.db {
-        Db::Sqlite => {
-            let url = format!("sqlite://{}?mode=ro", app.data_dir().join("razam.db").display());
-            let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
-            sqlx::query_as(sql).fetch_all(&mut conn).await.unwrap()
-        }
-        Db::Postgres => {
-            let mut conn = sqlx::PgConnection::connect(app.database_url.as_deref().unwrap())
-                .await
-                .unwrap();
-            sqlx::query_as(sql).fetch_all(&mut conn).await.unwrap()
-        }
-    }
+    crate::helpers::audit_log(app).await
 }
 
 /// Every stored intake row's bytes (the sealed report, the state, who decided), concatenated.

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod advisories;
+mod aid;
 mod api;
 mod authz;
 
@@ -33,3 +34,4 @@ mod registry_pages;
 mod sealing;
 mod search;
 mod shell;
+mod volunteers;

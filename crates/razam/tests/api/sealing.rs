@@ -158,6 +158,50 @@ async fn a_sealed_marker_never_reaches_the_disk(app: TestApp) {
         "names and the source's text are indexed"
     );
 
+    // In-kind aid and volunteers: a named donor, a movement's notes, a recipient's link and a
+    // volunteer's name and contact (the catalogue and places are not personal).
+    {
+        use razam_app::aid::{Donor, ItemInput, MovementInput, RecipientLink};
+        let cli = razam_app::Actor::Cli;
+        let item = ItemInput {
+            name: "Blanket".into(),
+            category: razam_core::aid::Category::Bedding,
+            unit: "pcs".into(),
+            unit_value: None,
+        };
+        let item = app.app.create_aid_item(&cli, &item).await.unwrap();
+        let w = app.app.create_warehouse(&cli, "Hall", "Vilnius").await.unwrap();
+        let receipt = MovementInput::Receipt {
+            warehouse: w,
+            item,
+            quantity: 3,
+            donor: Donor {
+                name: format!("Donor {marker}"),
+                consented: true,
+            },
+            notes: marker.clone(),
+        };
+        app.app.record_movement(&cli, &receipt).await.unwrap();
+        let link = RecipientLink {
+            person: Some(person),
+            case: format!("AC {marker}"),
+            notes: marker.clone(),
+        };
+        app.app.create_shipment(&cli, Some(link)).await.unwrap();
+        let volunteer = razam_app::volunteers::VolunteerInput {
+            details: razam_app::volunteers::VolunteerDetails {
+                name: format!("Volunteer {marker}"),
+                contact: email.clone(),
+            },
+            skills: Vec::new(),
+            account: None,
+        };
+        app.app.create_volunteer(&cli, &volunteer).await.unwrap();
+        assert!(
+            app.app.movements(&cli, 10).await.unwrap()[0].donor.as_deref() == Some(format!("Donor {marker}").as_str())
+        );
+    }
+
     // A report from the public form, sealed whole.
     let intake = razam_app::intake::IntakeReport {
         family_name: marker.clone(),

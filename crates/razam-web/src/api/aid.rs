@@ -1,0 +1,253 @@
+//! The in-kind aid and volunteer routes of `/api/v1`: stock levels, movements (read and
+//! record), shifts with their coverage, sign-up and cancellation. The same app calls as the
+//! pages `/aid` and `/volunteers`; JSON is made here, at the edge.
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use razam_app::aid::{Donor, MovementInput, MovementView, Valuation};
+use razam_app::volunteers::ShiftView;
+use razam_core::aid::{MovementKind, WriteOffReason, shipment_code};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{ApiActor, ApiError, ApiResult, Problems, RecordId, ok, parse_body};
+use crate::AppState;
+
+pub(super) async fn stock(State(state): State<AppState>, ApiActor(actor): ApiActor) -> ApiResult {
+    let levels = state.app.stock_levels(&actor).await?;
+    let levels: Vec<Value> = levels
+        .into_iter()
+        .map(|l| {
+            json!({
+                "warehouse_id": l.warehouse_id,
+                "warehouse": l.warehouse,
+                "item_id": l.item_id,
+                "item": l.item,
+                "category": l.category.as_str(),
+                "unit": l.unit,
+                "quantity": l.quantity,
+            })
+        })
+        .collect();
+    ok(StatusCode::OK, json!({ "levels": levels }))
+}
+
+fn movement_out(m: MovementView) -> Value {
+    json!({
+        "id": m.id,
+        "kind": m.kind.as_str(),
+        "item_id": m.item_id,
+        "quantity": m.quantity,
+        "from_warehouse": m.from_warehouse,
+        "to_warehouse": m.to_warehouse,
+        "shipment": m.shipment_id.map(shipment_code),
+        "donor": m.donor,
+        "reason": m.reason.map(WriteOffReason::as_str),
+        "value": m.value.map(|v| json!({ "minor": v.minor(), "currency": v.currency().code() })),
+        "ledger_transfer": m.ledger_transfer,
+        "box": m.box_code,
+        "at_ms": m.at_ms,
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct LimitQuery {
+    #[serde(default)]
+    limit: Option<i64>,
+}
+
+pub(super) async fn movements(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Query(q): Query<LimitQuery>,
+) -> ApiResult {
+    let list = state.app.movements(&actor, q.limit.unwrap_or(100)).await?;
+    ok(
+        StatusCode::OK,
+        json!({ "movements": list.into_iter().map(movement_out).collect::<Vec<_>>() }),
+    )
+}
+
+/// A movement as written by a client; which fields count follows from `kind`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MovementBody {
+    kind: String,
+    item: i64,
+    quantity: i64,
+    #[serde(default)]
+    from: Option<i64>,
+    #[serde(default)]
+    to: Option<i64>,
+    #[serde(default)]
+    shipment: Option<i64>,
+    #[serde(default)]
+    donor: String,
+    #[serde(default)]
+    donor_consented: bool,
+    #[serde(default)]
+    reason: Option<String>,
+    #[serde(default)]
+    notes: String,
+    /// Also post the movement's value to the ledger.
+    #[serde(default)]
+    post_to_ledger: bool,
+}
+
+pub(super) async fn record_movement(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    body: Bytes,
+) -> ApiResult {
+    let b: MovementBody = parse_body(&body)?;
+    let mut p = Problems::default();
+    fn need(p: &mut Problems, field: &str, v: Option<i64>) -> i64 {
+        if v.is_none() {
+            p.add(field, "required for this kind of movement");
+        }
+        v.unwrap_or_default()
+    }
+    let input = match MovementKind::parse(&b.kind) {
+        Some(MovementKind::Receipt) => Some(MovementInput::Receipt {
+            warehouse: need(&mut p, "to", b.to),
+            item: b.item,
+            quantity: b.quantity,
+            donor: Donor {
+                name: b.donor,
+                consented: b.donor_consented,
+            },
+            notes: b.notes,
+        }),
+        Some(MovementKind::Transfer) => Some(MovementInput::Transfer {
+            from: need(&mut p, "from", b.from),
+            to: need(&mut p, "to", b.to),
+            item: b.item,
+            quantity: b.quantity,
+        }),
+        Some(MovementKind::Dispatch) => Some(MovementInput::Dispatch {
+            from: need(&mut p, "from", b.from),
+            shipment: need(&mut p, "shipment", b.shipment),
+            item: b.item,
+            quantity: b.quantity,
+        }),
+        Some(MovementKind::WriteOff) => {
+            let reason = b.reason.as_deref().and_then(WriteOffReason::parse);
+            if reason.is_none() {
+                p.add("reason", "one of expired, damaged, lost, other");
+            }
+            Some(MovementInput::WriteOff {
+                from: need(&mut p, "from", b.from),
+                item: b.item,
+                quantity: b.quantity,
+                reason: reason.unwrap_or(WriteOffReason::Other),
+                notes: b.notes,
+            })
+        }
+        None => {
+            p.add("kind", "one of receipt, transfer, dispatch, write-off");
+            None
+        }
+    };
+    p.done()?;
+    let input = input.ok_or_else(|| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "no movement"))?;
+    let valuation = if b.post_to_ledger {
+        Valuation::Post
+    } else {
+        Valuation::Record
+    };
+    let id = state.app.record_movement_valued(&actor, &input, valuation).await?;
+    ok(StatusCode::CREATED, json!({ "id": id }))
+}
+
+fn shift_out(s: ShiftView) -> Value {
+    json!({
+        "id": s.id,
+        "place_id": s.place_id,
+        "place": s.place,
+        "starts_at_ms": s.starts_at_ms,
+        "ends_at_ms": s.ends_at_ms,
+        "head_count": s.head_count,
+        "needs": s.needs.iter().map(|(k, n)| (k.as_str().to_owned(), *n)).collect::<std::collections::BTreeMap<_, _>>(),
+        "signed_up": s.signed_up,
+        "mine": s.mine,
+        "volunteers": s.volunteers.iter().map(|(id, name)| json!({ "id": id, "name": name })).collect::<Vec<_>>(),
+        "open_places": s.coverage.open_places,
+        "missing": s.coverage.missing.iter().map(|(k, n)| (k.as_str().to_owned(), *n)).collect::<std::collections::BTreeMap<_, _>>(),
+        "covered": s.coverage.is_covered(),
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct DaysQuery {
+    #[serde(default)]
+    days: Option<i64>,
+}
+
+pub(super) async fn shifts(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Query(q): Query<DaysQuery>,
+) -> ApiResult {
+    let list = state
+        .app
+        .shifts(&actor, razam_app::now_ms(), q.days.unwrap_or(7))
+        .await?;
+    ok(
+        StatusCode::OK,
+        json!({ "shifts": list.into_iter().map(shift_out).collect::<Vec<_>>() }),
+    )
+}
+
+pub(super) async fn coverage(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Query(q): Query<DaysQuery>,
+) -> ApiResult {
+    let list = state
+        .app
+        .uncovered_shifts(&actor, razam_app::now_ms(), q.days.unwrap_or(7))
+        .await?;
+    ok(
+        StatusCode::OK,
+        json!({ "uncovered": list.into_iter().map(shift_out).collect::<Vec<_>>() }),
+    )
+}
+
+/// Whom a sign-up is for: `{"volunteer": ID}` (coordinators), or an empty body (oneself).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignUpBody {
+    #[serde(default)]
+    volunteer: Option<i64>,
+}
+
+fn sign_up_body(body: &Bytes) -> Result<SignUpBody, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        Ok(SignUpBody::default())
+    } else {
+        parse_body(body)
+    }
+}
+
+pub(super) async fn sign_up(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    RecordId(id): RecordId,
+    body: Bytes,
+) -> ApiResult {
+    let b = sign_up_body(&body)?;
+    state.app.sign_up(&actor, id, b.volunteer).await?;
+    ok(StatusCode::OK, json!({ "shift": id, "signed_up": true }))
+}
+
+pub(super) async fn cancel(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    RecordId(id): RecordId,
+    body: Bytes,
+) -> ApiResult {
+    let b = sign_up_body(&body)?;
+    state.app.cancel_sign_up(&actor, id, b.volunteer).await?;
+    ok(StatusCode::OK, json!({ "shift": id, "signed_up": false }))
+}
