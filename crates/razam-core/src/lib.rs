@@ -10,6 +10,7 @@ pub mod custody;
 pub mod locale;
 pub mod registry;
 pub mod role;
+pub mod totp;
 
 pub use account::{DisplayName, EmailAddress, NewPassword, Username};
 pub use audit::{AuditRecord, ChainBreak, ChainLink};

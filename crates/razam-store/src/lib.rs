@@ -9,6 +9,7 @@ pub mod migrations;
 pub mod observation;
 mod postgres;
 pub mod registry;
+pub mod security;
 mod sqlite;
 pub mod tokens;
 
@@ -55,6 +56,10 @@ pub struct SessionRow {
     pub account_id: AccountId,
     pub created_at_ms: i64,
     pub expires_at_ms: i64,
+    /// When the session was last used, to the minute (see `touch_session`).
+    pub last_seen_ms: i64,
+    /// The browser family it was made with ("Firefox", "Chrome", …); never an address.
+    pub agent: String,
 }
 
 /// The audit entry a state change appends, in the same transaction.
@@ -126,7 +131,13 @@ impl std::fmt::Debug for DatabaseLocation {
 /// The storage interface. Implementations: [`SqliteStore`], [`PostgresStore`].
 #[async_trait::async_trait]
 pub trait Store:
-    registry::RegistryStore + tokens::TokenStore + observation::ObservationStore + evidence::EvidenceStore + Send + Sync
+    registry::RegistryStore
+    + tokens::TokenStore
+    + observation::ObservationStore
+    + evidence::EvidenceStore
+    + security::SecurityStore
+    + Send
+    + Sync
 {
     /// `sqlite` or `postgres`.
     fn kind(&self) -> &'static str;

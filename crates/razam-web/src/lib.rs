@@ -19,7 +19,9 @@ mod pages;
 mod persons;
 mod search;
 mod security;
+mod sessions;
 mod tokens;
+mod two_factor;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -52,13 +54,28 @@ pub fn router(app: Arc<App>) -> Result<Router, String> {
         .route("/healthz", get(pages::healthz))
         .route("/static/razam.css", get(pages::stylesheet))
         .route("/login", get(pages::login_form).post(pages::log_in))
+        .route("/login/code", get(two_factor::code_form).post(two_factor::submit_code))
+        .route(
+            "/login/enrol",
+            get(two_factor::enrol_form).post(two_factor::submit_code),
+        )
         .route("/logout", post(pages::log_out))
         .route("/logout/everywhere", post(pages::log_out_everywhere))
         .route("/account", get(pages::account))
         .route("/account/language", post(pages::set_language))
         .route("/account/tokens", post(tokens::create))
         .route("/account/tokens/{id}/revoke", post(tokens::revoke))
+        .route(
+            "/account/two-factor",
+            get(two_factor::own_enrol_form).post(two_factor::own_enrol),
+        )
+        .route("/account/sessions", get(sessions::page))
+        .route("/account/sessions/end-others", post(sessions::end_others))
+        .route("/account/sessions/{handle}/end", post(sessions::end_one))
         .route("/admin/users", get(pages::users))
+        .route("/admin/users/two-factor-reset", post(two_factor::admin_reset))
+        .route("/admin/users/end-sessions", post(two_factor::admin_end_sessions))
+        .route("/admin/two-factor-roles", post(two_factor::admin_required))
         .route("/persons", get(persons::list).post(persons::create))
         .route("/persons/new", get(persons::new_form))
         .route("/persons/duplicates", get(duplicates::queue))

@@ -26,4 +26,6 @@ mod registry;
 mod registry_pages;
 mod sealing;
 mod search;
+mod sessions;
 mod shell;
+mod two_factor;
