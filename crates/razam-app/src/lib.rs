@@ -21,7 +21,7 @@ pub mod instance;
 pub mod intake;
 pub mod merges;
 pub mod observation;
-mod passwords;
+pub mod passwords;
 pub mod prisoners;
 pub mod registry;
 pub mod search;
