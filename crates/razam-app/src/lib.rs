@@ -19,6 +19,7 @@ mod files;
 pub mod import;
 pub mod instance;
 pub mod intake;
+pub mod lock;
 pub mod merges;
 pub mod observation;
 pub mod passwords;

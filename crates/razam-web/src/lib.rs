@@ -14,6 +14,7 @@ mod figures;
 mod forms;
 pub mod i18n;
 mod intake;
+pub mod lock;
 mod observation;
 mod pages;
 mod persons;
@@ -24,8 +25,7 @@ mod tokens;
 mod two_factor;
 
 use std::future::Future;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Weak};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -39,17 +39,18 @@ use crate::i18n::I18n;
 pub struct AppState {
     pub app: Arc<App>,
     pub i18n: Arc<I18n>,
+    /// The gate that holds the instance, for the panic lock (weak: the gate holds these routes).
+    pub gate: Weak<lock::Gate>,
 }
 
 /// Forms are small; larger uploads get their own limits where they are accepted.
 const FORM_LIMIT: usize = 64 * 1024;
 
-pub fn router(app: Arc<App>) -> Result<Router, String> {
-    let state = AppState {
-        app,
-        i18n: I18n::load()?,
-    };
-    Ok(Router::new()
+/// The routes of an unlocked instance. The security headers and `run_to_completion` are
+/// layered around the gate in [`serve`], so that the locked pages have them too.
+pub(crate) fn routes(app: Arc<App>, gate: Weak<lock::Gate>, i18n: Arc<I18n>) -> Router {
+    let state = AppState { app, i18n, gate };
+    Router::new()
         .route("/", get(pages::home))
         .route("/healthz", get(pages::healthz))
         .route("/static/razam.css", get(pages::stylesheet))
@@ -73,6 +74,7 @@ pub fn router(app: Arc<App>) -> Result<Router, String> {
         .route("/account/sessions/end-others", post(sessions::end_others))
         .route("/account/sessions/{handle}/end", post(sessions::end_one))
         .route("/admin/users", get(pages::users))
+        .route("/admin/lock", post(lock::lock_button))
         .route("/admin/users/two-factor-reset", post(two_factor::admin_reset))
         .route("/admin/users/end-sessions", post(two_factor::admin_end_sessions))
         .route("/admin/two-factor-roles", post(two_factor::admin_required))
@@ -139,34 +141,43 @@ pub fn router(app: Arc<App>) -> Result<Router, String> {
         .route("/triage/{id}/reject", post(intake::reject))
         .fallback(pages::not_found)
         .layer(DefaultBodyLimit::max(FORM_LIMIT))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), security::headers))
-        .layer(axum::middleware::from_fn(security::run_to_completion))
-        .with_state(state))
+        .with_state(state)
 }
 
-/// Serves until `shutdown` completes, then finishes the requests under way.
+/// Serves until `shutdown` completes, then finishes the requests under way and closes the
+/// instance. The instance sits behind a [`lock::Gate`]: the panic lock (the admin's button, or
+/// `razam vault lock` through `DATA/razam.sock`) drops it, and the unlock page opens it again.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     app: Arc<App>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let router = router(app.clone()).map_err(std::io::Error::other)?;
+    let gate = lock::Gate::new(app.config().clone()).map_err(std::io::Error::other)?;
+    let control = match lock::control_socket(gate.clone()) {
+        Ok(control) => Some(control),
+        Err(e) => {
+            tracing::error!(error = %e, "no control socket: `razam vault lock` cannot reach this server (the admin's button still locks it)");
+            None
+        }
+    };
     // The search indexes live in memory only: built from the sealed records before the first
     // request is answered, so that the server is ready when it answers.
-    app.prepare_search().await.map_err(std::io::Error::other)?;
-    let sweeper = tokio::spawn(async move {
-        let mut every = tokio::time::interval(Duration::from_secs(3600));
-        loop {
-            every.tick().await;
-            if let Err(e) = app.sweep_sessions().await {
-                tracing::warn!(error = %e, "could not forget expired sessions");
-            }
-        }
-    });
-    // The peer address reaches handlers only for the public form's rate limit (in memory,
-    // under a keyed hash); nothing logs it.
-    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    gate.open(app).await.map_err(std::io::Error::other)?;
+    // The peer address reaches handlers only for the rate limits (in memory, under a keyed
+    // hash); nothing logs it.
+    let service = Router::new()
+        .fallback(lock::dispatch)
+        .layer(axum::middleware::from_fn_with_state(gate.clone(), security::headers))
+        .layer(axum::middleware::from_fn(security::run_to_completion))
+        .with_state(gate.clone())
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
     let result = axum::serve(listener, service).with_graceful_shutdown(shutdown).await;
-    sweeper.abort();
+    if let Some((path, task)) = control {
+        task.abort();
+        let _ = std::fs::remove_file(path);
+    }
+    if let Some(app) = gate.take() {
+        app.close().await;
+    }
     result
 }

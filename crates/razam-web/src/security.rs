@@ -6,14 +6,16 @@ use axum::http::header::{self, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::AppState;
+use std::sync::Arc;
+
 use crate::context::lang_cookie_from_query;
+use crate::lock::Gate;
 
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
      form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-pub async fn headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let secure = state.app.config().secure_cookies;
+pub async fn headers(State(gate): State<Arc<Gate>>, request: Request, next: Next) -> Response {
+    let secure = gate.config().secure_cookies;
     let lang_cookie = lang_cookie_from_query(request.uri().query(), secure);
     let is_static = request.uri().path().starts_with("/static/");
     let mut response = next.run(request).await;

@@ -18,6 +18,7 @@ mod hangup;
 mod i18n;
 mod intake;
 mod link;
+mod lock;
 mod login;
 mod observation;
 mod observe;
