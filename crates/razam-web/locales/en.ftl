@@ -85,6 +85,7 @@ lock-throttled = Too many wrong passphrases. The form is paused until { $until }
 users-lock-title = Panic lock
 users-lock-help = Locks the instance at once: ends every session, including yours, and drops the key from the server's memory. Until the passphrase is given on the unlock page, every page answers only that it is locked. From the server itself: razam vault lock --data DIR.
 users-lock = Lock the instance now
+error-too-large = This request is larger than the instance takes: at most { $limit }. An operator sets the limit in razam.toml.
 error-title = Something went wrong
 error-not-found = This page does not exist.
 error-forbidden = Your role does not allow this.

@@ -85,6 +85,7 @@ lock-throttled = Per daug neteisingų slaptafrazių. Forma sustabdyta iki { $unt
 users-lock-title = Skubus užrakinimas
 users-lock-help = Iškart užrakina egzempliorių: baigia visas sesijas, taip pat jūsų, ir pašalina raktą iš serverio atminties. Kol atrakinimo puslapyje neįvesta slaptafrazė, kiekvienas puslapis praneša tik, kad jis užrakintas. Pačiame serveryje: razam vault lock --data DIR.
 users-lock = Užrakinti dabar
+error-too-large = Ši užklausa didesnė, nei priima šis egzempliorius: daugiausia { $limit }. Ribą nustato operatorius razam.toml faile.
 error-title = Kažkas nepavyko
 error-not-found = Tokio puslapio nėra.
 error-forbidden = Jūsų vaidmuo to neleidžia.

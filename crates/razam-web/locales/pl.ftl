@@ -85,6 +85,7 @@ lock-throttled = Zbyt wiele błędnych haseł. Formularz wstrzymano do { $until 
 users-lock-title = Blokada awaryjna
 users-lock-help = Natychmiast blokuje instancję: kończy wszystkie sesje, także twoją, i usuwa klucz z pamięci serwera. Dopóki na stronie odblokowania nie zostanie podane hasło, każda strona mówi tylko, że jest zablokowana. Na samym serwerze: razam vault lock --data DIR.
 users-lock = Zablokuj teraz
+error-too-large = To żądanie jest większe, niż przyjmuje ta instancja: najwyżej { $limit }. Limit ustawia operator w razam.toml.
 error-title = Coś poszło nie tak
 error-not-found = Ta strona nie istnieje.
 error-forbidden = Twoja rola na to nie pozwala.

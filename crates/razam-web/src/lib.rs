@@ -43,12 +43,12 @@ pub struct AppState {
     pub gate: Weak<lock::Gate>,
 }
 
-/// Forms are small; larger uploads get their own limits where they are accepted.
-const FORM_LIMIT: usize = 64 * 1024;
-
 /// The routes of an unlocked instance. The security headers and `run_to_completion` are
 /// layered around the gate in [`serve`], so that the locked pages have them too.
 pub(crate) fn routes(app: Arc<App>, gate: Weak<lock::Gate>, i18n: Arc<I18n>) -> Router {
+    // Forms are small; uploads get their own limit where they are accepted (`[limits]`).
+    let limits = app.config().limits;
+    let upload = DefaultBodyLimit::max(limits.upload_bytes());
     let state = AppState { app, i18n, gate };
     Router::new()
         .route("/", get(pages::home))
@@ -116,15 +116,15 @@ pub(crate) fn routes(app: Arc<App>, gate: Weak<lock::Gate>, i18n: Arc<I18n>) -> 
         .route("/observation/{id}/assign", post(observation::assign))
         .route(
             "/observation/{id}/stations",
-            post(observation::upload_stations).layer(DefaultBodyLimit::max(observation::UPLOAD_LIMIT)),
+            post(observation::upload_stations).layer(upload),
         )
         .route(
             "/observation/{id}/counts",
-            post(observation::upload_counts).layer(DefaultBodyLimit::max(observation::UPLOAD_LIMIT)),
+            post(observation::upload_counts).layer(upload),
         )
         .route(
             "/observation/{id}/protocols",
-            post(observation::upload_protocols).layer(DefaultBodyLimit::max(observation::UPLOAD_LIMIT)),
+            post(observation::upload_protocols).layer(upload),
         )
         .route("/observation/stations/{id}/resolve", post(observation::resolve))
         .route("/observe", get(observation::my_stations))
@@ -140,7 +140,11 @@ pub(crate) fn routes(app: Arc<App>, gate: Weak<lock::Gate>, i18n: Arc<I18n>) -> 
         .route("/triage/{id}/merge", post(intake::merge))
         .route("/triage/{id}/reject", post(intake::reject))
         .fallback(pages::not_found)
-        .layer(DefaultBodyLimit::max(FORM_LIMIT))
+        .layer(DefaultBodyLimit::max(limits.form_bytes()))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::explain_too_large,
+        ))
         .with_state(state)
 }
 

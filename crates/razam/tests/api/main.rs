@@ -17,6 +17,7 @@ mod figures;
 mod hangup;
 mod i18n;
 mod intake;
+mod limits;
 mod link;
 mod lock;
 mod login;
