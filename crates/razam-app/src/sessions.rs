@@ -327,10 +327,7 @@ impl App {
     /// An admin ends every session of an account.
     pub async fn end_sessions_of(&self, actor: &Actor, username: &Username) -> Result<u64, AppError> {
         self.require(actor, razam_core::role::Permission::ManageAccounts)?;
-        let account = self
-            .account_by_username(username)
-            .await?
-            .ok_or(AppError::NotFound("an account with this user name"))?;
+        let account = self.require_account(username).await?;
         let event = self.event(
             actor,
             "session.end_all",

@@ -350,10 +350,7 @@ impl App {
     /// codes and its sessions go; it enrols again at its next login if its role requires it.
     pub async fn reset_two_factor(&self, actor: &Actor, username: &Username) -> Result<(), AppError> {
         self.require(actor, Permission::ManageAccounts)?;
-        let account = self
-            .account_by_username(username)
-            .await?
-            .ok_or(AppError::NotFound("an account with this user name"))?;
+        let account = self.require_account(username).await?;
         let event = self.event(
             actor,
             "totp.reset",

@@ -202,15 +202,21 @@ fn upgrade(gate: &Weak<Gate>) -> Option<Arc<Gate>> {
     gate.upgrade()
 }
 
+/// Every page but the unlock form, while locked.
 async fn locked_page(State(gate): State<Weak<Gate>>, headers: HeaderMap) -> Response {
-    let Some(gate) = upgrade(&gate) else {
+    locked_answer(&gate, &headers, StatusCode::SERVICE_UNAVAILABLE, false)
+}
+
+fn locked_answer(gate: &Weak<Gate>, headers: &HeaderMap, status: StatusCode, form: bool) -> Response {
+    let Some(gate) = upgrade(gate) else {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     };
+    let tr = tr(&gate, headers);
     page(
-        StatusCode::SERVICE_UNAVAILABLE,
+        status,
         LockedPage {
-            tr: tr(&gate, &headers),
-            form: false,
+            tr,
+            form,
             error: None,
             locked_until: None,
         },
@@ -229,18 +235,7 @@ async fn api_locked() -> Response {
 }
 
 async fn unlock_form(State(gate): State<Weak<Gate>>, headers: HeaderMap) -> Response {
-    let Some(gate) = upgrade(&gate) else {
-        return StatusCode::SERVICE_UNAVAILABLE.into_response();
-    };
-    page(
-        StatusCode::OK,
-        LockedPage {
-            tr: tr(&gate, &headers),
-            form: true,
-            error: None,
-            locked_until: None,
-        },
-    )
+    locked_answer(&gate, &headers, StatusCode::OK, true)
 }
 
 #[derive(Deserialize)]
@@ -277,16 +272,8 @@ async fn unlock(
         return Redirect::to("/login").into_response();
     }
     if let Some(until_ms) = gate.throttle.locked(peer) {
-        let mut response = refuse(
-            StatusCode::TOO_MANY_REQUESTS,
-            None,
-            Some(crate::forms::utc_minute(until_ms)),
-        );
-        let seconds = ((until_ms - razam_app::now_ms()) / 1000).max(1);
-        if let Ok(value) = header::HeaderValue::from_str(&seconds.to_string()) {
-            response.headers_mut().insert(header::RETRY_AFTER, value);
-        }
-        return response;
+        let locked_until = Some(crate::forms::utc_minute(until_ms));
+        return crate::pages::with_retry_after(refuse(StatusCode::TOO_MANY_REQUESTS, None, locked_until), until_ms);
     }
     match razam_app::lock::unlock_again(gate.config.clone(), &form.passphrase).await {
         Ok(app) => {

@@ -58,6 +58,15 @@ pub(crate) fn app_error(ctx: &Ctx, e: AppError) -> Response {
     }
 }
 
+/// A 429 answer with the seconds until `until_ms` in `Retry-After`.
+pub(crate) fn with_retry_after(mut response: Response, until_ms: i64) -> Response {
+    let seconds = ((until_ms - razam_app::now_ms()) / 1000).max(1);
+    if let Ok(value) = header::HeaderValue::from_str(&seconds.to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}
+
 pub(crate) fn bad_request(ctx: &Ctx) -> Response {
     error_page(ctx, StatusCode::BAD_REQUEST, "error-bad-request")
 }
@@ -223,8 +232,8 @@ pub async fn log_in(
         }
         Err(AppError::InvalidCredentials) => failed("login-failed", StatusCode::UNAUTHORIZED),
         Err(AppError::AccountDisabled) => failed("login-disabled", StatusCode::FORBIDDEN),
-        Err(AppError::LoginLocked { until_ms }) => {
-            let mut response = render(
+        Err(AppError::LoginLocked { until_ms }) => with_retry_after(
+            render(
                 StatusCode::TOO_MANY_REQUESTS,
                 LoginPage {
                     l: ctx.layout(),
@@ -232,13 +241,9 @@ pub async fn log_in(
                     locked_until: Some(crate::forms::utc_minute(until_ms)),
                     username: form.username.chars().take(64).collect(),
                 },
-            );
-            let seconds = ((until_ms - razam_app::now_ms()) / 1000).max(1);
-            if let Ok(value) = header::HeaderValue::from_str(&seconds.to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, value);
-            }
-            response
-        }
+            ),
+            until_ms,
+        ),
         Err(e) => app_error(&ctx, e),
     }
 }

@@ -103,19 +103,12 @@ pub(crate) fn to_second_step(state: &AppState, token: &str, enrol: bool) -> Resp
 }
 
 fn locked_page(ctx: &Ctx, until_ms: i64) -> Response {
-    let mut response = render(
-        StatusCode::TOO_MANY_REQUESTS,
-        CodePage {
-            l: ctx.layout(),
-            error: None,
-            locked_until: Some(crate::forms::utc_minute(until_ms)),
-        },
-    );
-    let seconds = ((until_ms - razam_app::now_ms()) / 1000).max(1);
-    if let Ok(value) = header::HeaderValue::from_str(&seconds.to_string()) {
-        response.headers_mut().insert(header::RETRY_AFTER, value);
-    }
-    response
+    let page = CodePage {
+        l: ctx.layout(),
+        error: None,
+        locked_until: Some(crate::forms::utc_minute(until_ms)),
+    };
+    crate::pages::with_retry_after(render(StatusCode::TOO_MANY_REQUESTS, page), until_ms)
 }
 
 pub async fn code_form(State(state): State<AppState>, ctx: Ctx, headers: HeaderMap) -> Response {
