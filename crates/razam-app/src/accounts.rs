@@ -94,7 +94,7 @@ impl App {
             .await?)
     }
 
-    async fn require_account(&self, username: &Username) -> Result<AccountRow, AppError> {
+    pub(crate) async fn require_account(&self, username: &Username) -> Result<AccountRow, AppError> {
         self.account_by_username(username)
             .await?
             .ok_or(AppError::NotFound("an account with this user name"))

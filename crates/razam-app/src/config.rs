@@ -31,6 +31,8 @@ pub struct ConfigFile {
     pub login: Option<LoginFile>,
     /// Assistance cases.
     pub assistance: Option<AssistanceFile>,
+    /// Limits on what a request or an import may hold.
+    pub limits: Option<LimitsFile>,
 }
 
 /// `[assistance]` in `razam.toml`.
@@ -52,6 +54,46 @@ impl Default for AssistanceSettings {
         AssistanceSettings {
             approvals: razam_core::assistance::DEFAULT_APPROVALS,
         }
+    }
+}
+
+/// `[limits]` in `razam.toml`: the largest request, upload and import the instance takes.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsFile {
+    /// The largest form (request body) a page takes, in KiB.
+    pub form_kib: Option<u32>,
+    /// The largest file upload (stations, counts, protocols), in MiB.
+    pub upload_mib: Option<u32>,
+    /// The most data rows a CSV import takes.
+    pub import_rows: Option<u32>,
+}
+
+/// The input limits in force.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub form_kib: u32,
+    pub upload_mib: u32,
+    pub import_rows: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            form_kib: 64,
+            upload_mib: 64,
+            import_rows: 2_000_000,
+        }
+    }
+}
+
+impl Limits {
+    pub fn form_bytes(&self) -> usize {
+        self.form_kib as usize * 1024
+    }
+
+    pub fn upload_bytes(&self) -> usize {
+        self.upload_mib as usize * 1024 * 1024
     }
 }
 
@@ -135,6 +177,7 @@ pub struct Config {
     pub intake: IntakeLimits,
     pub login: LoginLimits,
     pub assistance: AssistanceSettings,
+    pub limits: Limits,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -230,6 +273,21 @@ impl Config {
                 razam_core::assistance::MAX_APPROVALS
             )));
         }
+        let defaults = Limits::default();
+        let limits_file = file.limits.unwrap_or_default();
+        let limits = Limits {
+            form_kib: limits_file.form_kib.unwrap_or(defaults.form_kib),
+            upload_mib: limits_file.upload_mib.unwrap_or(defaults.upload_mib),
+            import_rows: limits_file.import_rows.unwrap_or(defaults.import_rows),
+        };
+        if limits.form_kib == 0 || limits.upload_mib == 0 || limits.import_rows == 0 {
+            return Err(AppError::Config("limits: every limit is at least 1".into()));
+        }
+        if limits.form_kib > 1024 * 1024 || limits.upload_mib > 64 * 1024 {
+            return Err(AppError::Config(
+                "limits: form_kib is at most 1048576 and upload_mib at most 65536".into(),
+            ));
+        }
         Ok(Config {
             data_dir: data_dir.to_owned(),
             listen,
@@ -239,6 +297,7 @@ impl Config {
             intake,
             login,
             assistance,
+            limits,
         })
     }
 }

@@ -236,7 +236,7 @@ impl App {
     /// and counts without writing. Rows imported before are left alone.
     pub async fn import_events(&self, actor: &Actor, csv: &[u8], dry_run: bool) -> Result<ImportReport, AppError> {
         self.require(actor, Permission::BulkData)?;
-        let rows = match read_rows(csv, &COLUMNS, parse_row) {
+        let rows = match read_rows(csv, &COLUMNS, self.config.limits.import_rows, parse_row) {
             Ok(rows) => rows,
             Err(errors) => return Ok(ImportReport::failed(dry_run, errors)),
         };
@@ -327,7 +327,7 @@ mod tests {
 
     fn check(csv_rows: &str, expected: &[(u64, &str, &str)]) {
         let csv = format!("{}\n{csv_rows}", COLUMNS.join(","));
-        let errors = read_rows(csv.as_bytes(), &COLUMNS, parse_row).unwrap_err();
+        let errors = read_rows(csv.as_bytes(), &COLUMNS, u32::MAX, parse_row).unwrap_err();
         let got: Vec<(u64, &str, &str)> = errors
             .iter()
             .map(|e| (e.line, e.column.as_str(), e.message.as_str()))
@@ -371,7 +371,7 @@ mod tests {
     #[test]
     fn empty_role_and_level_mean_victim_and_internal() {
         let csv = format!("{}\nA1,,search,2021,,,,,,,,,\n", COLUMNS.join(","));
-        let rows = read_rows(csv.as_bytes(), &COLUMNS, parse_row).unwrap();
+        let rows = read_rows(csv.as_bytes(), &COLUMNS, u32::MAX, parse_row).unwrap();
         assert_eq!(
             (rows[0].role, rows[0].confidentiality),
             (PersonRole::Victim, Confidentiality::Internal)

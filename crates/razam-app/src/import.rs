@@ -86,9 +86,21 @@ impl Cells<'_> {
 pub(crate) fn read_rows<R>(
     bytes: &[u8],
     columns: &[&str],
+    max_rows: u32,
     row: impl FnMut(&Cells<'_>, &mut Vec<CellError>) -> Option<R>,
 ) -> Result<Vec<R>, Vec<CellError>> {
-    read_rows_with_optional(bytes, columns, &[], row)
+    read_rows_with_optional(bytes, columns, &[], max_rows, row)
+}
+
+/// The error of a file with more than `max_rows` rows, naming the setting.
+fn too_many_rows(line: u64, max_rows: u32) -> CellError {
+    error(
+        line,
+        "",
+        format!(
+            "the file has more than {max_rows} rows, the most an import takes ([limits] import_rows in razam.toml): split it, or raise the limit"
+        ),
+    )
 }
 
 /// [`read_rows`] where the columns in `optional` (a subset of `columns`) may be left out of
@@ -97,6 +109,7 @@ pub(crate) fn read_rows_with_optional<R>(
     bytes: &[u8],
     columns: &[&str],
     optional: &[&str],
+    max_rows: u32,
     mut row: impl FnMut(&Cells<'_>, &mut Vec<CellError>) -> Option<R>,
 ) -> Result<Vec<R>, Vec<CellError>> {
     let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
@@ -125,7 +138,12 @@ pub(crate) fn read_rows_with_optional<R>(
     }
     let index: Vec<Option<usize>> = columns.iter().map(|c| headers.iter().position(|h| h == c)).collect();
     let mut rows = Vec::new();
-    for record in reader.records() {
+    for (n, record) in reader.records().enumerate() {
+        if n as u64 >= u64::from(max_rows) {
+            // Refused whole before more is read: nothing of the file is imported.
+            let line = record.as_ref().ok().and_then(|r| r.position()).map_or(0, |p| p.line());
+            return Err(vec![too_many_rows(line, max_rows)]);
+        }
         let record = match record {
             Ok(r) => r,
             Err(e) => {
@@ -148,4 +166,26 @@ pub(crate) fn read_rows_with_optional<R>(
         }
     }
     if errors.is_empty() { Ok(rows) } else { Err(errors) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_over_the_row_limit_is_refused_whole_naming_the_setting() {
+        let csv = b"a\n1\n2\n3\n";
+        let keep = |cells: &Cells<'_>, _: &mut Vec<CellError>| Some(cells.get(0).to_owned());
+        assert_eq!(read_rows(csv, &["a"], 3, keep).map(|r| r.len()), Ok(3));
+        let Err(errors) = read_rows(csv, &["a"], 2, keep) else {
+            panic!("three rows over a limit of two");
+        };
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].line, 4);
+        assert!(
+            errors[0].message.contains("[limits] import_rows"),
+            "{}",
+            errors[0].message
+        );
+    }
 }

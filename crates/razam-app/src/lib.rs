@@ -23,9 +23,10 @@ pub mod import;
 pub mod instance;
 pub mod intake;
 pub mod ledger;
+pub mod lock;
 pub mod merges;
 pub mod observation;
-mod passwords;
+pub mod passwords;
 pub mod prisoners;
 pub mod registry;
 pub mod search;
@@ -35,6 +36,7 @@ pub mod stream;
 mod throttle;
 pub mod tokens;
 pub mod transparency;
+pub mod two_factor;
 pub mod vault;
 pub mod volunteers;
 
@@ -49,7 +51,7 @@ use zeroize::Zeroizing;
 pub use accounts::{NewUser, UserView};
 pub use config::Config;
 pub use instance::Unlock;
-pub use sessions::CurrentUser;
+pub use sessions::{CurrentUser, LoginStep, SessionView};
 
 /// An unlocked instance: the store, the keys derived from the data key, the configuration.
 pub struct App {
@@ -63,6 +65,8 @@ pub struct App {
     intake_limiter: intake::SubmissionLimiter,
     /// Recent failed logins, counted in memory only.
     login_throttle: throttle::LoginThrottle,
+    /// Logins between their password and their second factor, in memory only.
+    pending: two_factor::PendingLogins,
     /// The public figures last computed: for which day, at which change mark, and what they
     /// were. Counting a million events takes seconds; the public page is asked far more
     /// often than the registry changes. Held while they are counted, so that a crowd of
@@ -83,6 +87,8 @@ struct Keys {
     csrf: Zeroizing<[u8; 32]>,
     api_token: Zeroizing<[u8; 32]>,
     backup: Zeroizing<[u8; 32]>,
+    /// Keys the hashes of two-factor recovery codes.
+    recovery_codes: Zeroizing<[u8; 32]>,
     /// Seals evidence files (one stream per file).
     evidence: Zeroizing<[u8; 32]>,
     /// Signs evidence packages; derived from the data key, so kept in the vault with it.
@@ -129,6 +135,12 @@ pub enum AppError {
     InvalidCredentials,
     #[error("this account is disabled")]
     AccountDisabled,
+    #[error("this account logs in with a second factor")]
+    SecondFactorNeeded,
+    #[error("wrong or already used code")]
+    InvalidCode,
+    #[error("the login took too long: give the password again")]
+    LoginExpired,
     /// Too many failed logins for this name or from this address; refused until `until_ms`.
     #[error("too many failed logins: try again later")]
     LoginLocked { until_ms: i64 },
@@ -175,6 +187,9 @@ impl AppError {
                 | AppError::Field(_)
                 | AppError::InvalidCredentials
                 | AppError::AccountDisabled
+                | AppError::SecondFactorNeeded
+                | AppError::InvalidCode
+                | AppError::LoginExpired
                 | AppError::LoginLocked { .. }
                 | AppError::Forbidden
                 | AppError::NotFound(_)

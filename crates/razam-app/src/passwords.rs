@@ -8,8 +8,15 @@ use zeroize::Zeroizing;
 
 use crate::AppError;
 
+/// Argon2id memory per password hash, in KiB (19 MiB).
+pub const MEMORY_KIB: u32 = 19 * 1024;
+/// Argon2id passes per password hash.
+pub const PASSES: u32 = 2;
+/// Argon2id lanes per password hash.
+pub const LANES: u32 = 1;
+
 fn argon2() -> Result<Argon2<'static>, AppError> {
-    let params = Params::new(19 * 1024, 2, 1, None).map_err(|e| AppError::Vault(e.to_string()))?;
+    let params = Params::new(MEMORY_KIB, PASSES, LANES, None).map_err(|e| AppError::Vault(e.to_string()))?;
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 

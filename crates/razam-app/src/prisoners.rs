@@ -71,9 +71,9 @@ pub struct PrisonerFigures {
 }
 
 /// Reads and checks every row; returns the rows or every error found.
-fn parse(bytes: &[u8]) -> Result<Vec<Row>, Vec<CellError>> {
+fn parse(bytes: &[u8], max_rows: u32) -> Result<Vec<Row>, Vec<CellError>> {
     let mut seen: HashMap<String, u64> = HashMap::new();
-    read_rows(bytes, &COLUMNS, |cells, errors| {
+    read_rows(bytes, &COLUMNS, max_rows, |cells, errors| {
         let line = cells.line;
         let cell = |i: usize| cells.get(i);
         let reference = cell(0).to_owned();
@@ -242,7 +242,7 @@ impl App {
     /// without writing. Rows already imported unchanged are left alone.
     pub async fn import_prisoners(&self, actor: &Actor, csv: &[u8], dry_run: bool) -> Result<ImportReport, AppError> {
         self.require(actor, Permission::BulkData)?;
-        let rows = match parse(csv) {
+        let rows = match parse(csv, self.config.limits.import_rows) {
             Ok(rows) => rows,
             Err(errors) => return Ok(ImportReport::failed(dry_run, errors)),
         };
@@ -596,7 +596,7 @@ mod tests {
                    1,Ales,Bialiatski,Viktaravich,1962,Minsk,2021-07-14,228,2021-07-15,\n\
                    2,,,,,Minsk,2021-13-01,,2021-07-15,\n\
                    1,Maria,K,,,Minsk,2020-09-07,murder,07.09.2020,2020-01-01\n";
-        let errors = parse(csv.as_bytes()).unwrap_err();
+        let errors = parse(csv.as_bytes(), u32::MAX).unwrap_err();
         let cells: Vec<(u64, &str)> = errors.iter().map(|e| (e.line, e.column.as_str())).collect();
         assert_eq!(
             cells,
@@ -614,7 +614,7 @@ mod tests {
 
     #[test]
     fn a_wrong_header_names_the_missing_and_the_unknown_columns() {
-        let errors = parse(b"ref,name,family_name\n1,a,b\n").unwrap_err();
+        let errors = parse(b"ref,name,family_name\n1,a,b\n", u32::MAX).unwrap_err();
         assert!(
             errors
                 .iter()
@@ -632,7 +632,7 @@ mod tests {
         let csv = "ref,given_name,family_name,patronymic,birth_date,region,detained_on,articles,recognized_on,released_on\n\
                    a,X,Y,,,,2021-03,,2021-05-01,\n\
                    b,X,Y,,,,,,2021-05-01,2021-04-01\n";
-        let rows = parse(csv.as_bytes()).unwrap();
+        let rows = parse(csv.as_bytes(), u32::MAX).unwrap();
         assert_eq!(rows[0].held_from().unwrap().to_string(), "2021-03-01");
         assert_eq!(rows[1].held_from().unwrap().to_string(), "2021-04-01");
     }

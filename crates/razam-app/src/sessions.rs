@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use rand::RngCore;
 use rand::rngs::OsRng;
 use razam_core::{Locale, Role, Username};
-use razam_store::{AccountId, AuditObject, SessionRow};
+use razam_store::{AccountId, AccountRow, AuditObject, SessionRow};
 use zeroize::Zeroizing;
 
 use crate::{Actor, App, AppError, passwords};
@@ -57,6 +57,61 @@ fn token_hash(token: &str) -> [u8; 32] {
     *blake3::hash(token.as_bytes()).as_bytes()
 }
 
+/// What a correct password leads to.
+pub enum LoginStep {
+    /// Logged in.
+    Session(LoggedIn),
+    /// The account has a second factor: its code (or a recovery code) is asked next, under
+    /// this short-lived pending login (not a session: it opens nothing but that form).
+    SecondFactor(PendingLogin),
+    /// The account's role must use a second factor and the account has none: it enrols
+    /// before anything else, under this pending login.
+    MustEnrol(PendingLogin),
+}
+
+/// A pending login's cookie value, handed to the browser.
+pub struct PendingLogin {
+    pub token: Zeroizing<String>,
+}
+
+/// A session as its owner sees it on the sessions page. Never an address.
+#[derive(Debug, Clone)]
+pub struct SessionView {
+    /// Names the session in forms; not its token, nor its token's hash.
+    pub handle: String,
+    pub created_at_ms: i64,
+    pub last_seen_ms: i64,
+    /// The browser family, e.g. "Firefox".
+    pub agent: String,
+    /// Whether this is the session viewing the page.
+    pub current: bool,
+}
+
+/// The browser family of a `User-Agent` header, coarse on purpose: enough to recognise one's
+/// own devices, too little to fingerprint anyone. Tor Browser says it is Firefox.
+pub fn agent_family(user_agent: &str) -> &'static str {
+    let families = [
+        ("Edg/", "Edge"),
+        ("OPR/", "Opera"),
+        ("Firefox/", "Firefox"),
+        ("Chromium/", "Chromium"),
+        ("Chrome/", "Chrome"),
+        ("Safari/", "Safari"),
+        ("curl/", "curl"),
+    ];
+    families
+        .iter()
+        .find(|(marker, _)| user_agent.contains(marker))
+        .map_or("Other", |(_, family)| family)
+}
+
+fn session_handle(token_hash: &[u8; 32]) -> String {
+    hex::encode(&blake3::derive_key("razam 2026 session handle v1", token_hash)[..12])
+}
+
+/// A session's last use is kept to the minute and written at most once a minute.
+const TOUCH_MS: i64 = 60_000;
+
 impl App {
     /// Checks a user name and password and opens a session. Unknown names, disabled accounts
     /// and wrong passwords take the same time; only a correct password for a disabled account
@@ -66,7 +121,25 @@ impl App {
     /// limits of `[login]` in razam.toml, the name or address is locked for a while and every
     /// login through it is refused with [`AppError::LoginLocked`] before any password is
     /// checked. The lock of a known account is audited (`login.locked`).
+    ///
+    /// An account that needs a second factor is refused here with
+    /// [`AppError::SecondFactorNeeded`]; [`App::log_in_step`] is the login that continues.
     pub async fn log_in(&self, username: &str, password: &str, peer: Option<IpAddr>) -> Result<LoggedIn, AppError> {
+        match self.log_in_step(username, password, peer, "Other").await? {
+            LoginStep::Session(logged_in) => Ok(logged_in),
+            LoginStep::SecondFactor(_) | LoginStep::MustEnrol(_) => Err(AppError::SecondFactorNeeded),
+        }
+    }
+
+    /// The login's first step, the password (as [`App::log_in`]); `agent` is the browser
+    /// family ([`agent_family`]) kept with the session.
+    pub async fn log_in_step(
+        &self,
+        username: &str,
+        password: &str,
+        peer: Option<IpAddr>,
+        agent: &str,
+    ) -> Result<LoginStep, AppError> {
         let attempt = self.login_throttle.attempt(username, peer);
         if let Some(until_ms) = self.login_throttle.locked(&attempt, crate::now_ms()) {
             return Err(AppError::LoginLocked { until_ms });
@@ -89,10 +162,27 @@ impl App {
             }
             return Err(AppError::InvalidCredentials);
         };
-        self.login_throttle.succeeded(&attempt);
         if account.disabled {
+            self.login_throttle.succeeded(&attempt);
             return Err(AppError::AccountDisabled);
         }
+        match self.second_factor_state(&account).await? {
+            crate::two_factor::Needed::No => {
+                self.login_throttle.succeeded(&attempt);
+                Ok(LoginStep::Session(self.open_session(&account, agent).await?))
+            }
+            // The name's failures are cleared only once the second factor is given too.
+            crate::two_factor::Needed::Code => Ok(LoginStep::SecondFactor(
+                self.pending.begin(account.id, false, attempt, agent),
+            )),
+            crate::two_factor::Needed::Enrolment => Ok(LoginStep::MustEnrol(
+                self.pending.begin(account.id, true, attempt, agent),
+            )),
+        }
+    }
+
+    /// Opens a session for an account whose every factor was checked.
+    pub(crate) async fn open_session(&self, account: &AccountRow, agent: &str) -> Result<LoggedIn, AppError> {
         let mut bytes = Zeroizing::new([0u8; 32]);
         OsRng.fill_bytes(bytes.as_mut());
         let token = Zeroizing::new(hex::encode(bytes.as_ref()));
@@ -102,8 +192,10 @@ impl App {
             account_id: account.id,
             created_at_ms: now,
             expires_at_ms: now + i64::from(self.config.session_hours) * 3_600_000,
+            last_seen_ms: now - now % TOUCH_MS,
+            agent: agent_family(agent).to_owned(),
         };
-        let view = self.unseal_account(&account)?;
+        let view = self.unseal_account(account)?;
         let user = CurrentUser {
             id: account.id,
             role: account.role,
@@ -144,7 +236,8 @@ impl App {
         let Some(session) = self.store.session_by_token_hash(&hash).await? else {
             return Ok(None);
         };
-        if session.expires_at_ms <= crate::now_ms() {
+        let now = crate::now_ms();
+        if session.expires_at_ms <= now {
             return Ok(None);
         }
         let Some(account) = self.store.account_by_id(session.account_id).await? else {
@@ -152,6 +245,9 @@ impl App {
         };
         if account.disabled {
             return Ok(None);
+        }
+        if now - session.last_seen_ms >= TOUCH_MS {
+            self.store.touch_session(&hash, now - now % TOUCH_MS).await?;
         }
         let view = self.unseal_account(&account)?;
         Ok(Some(CurrentUser {
@@ -181,6 +277,63 @@ impl App {
             AuditObject::Named(format!("account:{}", user.id)),
         );
         Ok(self.store.delete_sessions_of(user.id, &event).await?)
+    }
+
+    /// The live sessions of the acting account, newest first.
+    pub async fn own_sessions(&self, actor: &Actor) -> Result<Vec<SessionView>, AppError> {
+        let Actor::Account(user) = actor else {
+            return Err(AppError::Forbidden);
+        };
+        let rows = self.store.sessions_of(user.id).await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| SessionView {
+                handle: session_handle(&row.token_hash),
+                created_at_ms: row.created_at_ms,
+                last_seen_ms: row.last_seen_ms.max(row.created_at_ms - row.created_at_ms % TOUCH_MS),
+                agent: row.agent,
+                current: row.token_hash == user.session,
+            })
+            .collect())
+    }
+
+    /// Ends one of the acting account's own sessions, named by its handle.
+    pub async fn end_own_session(&self, actor: &Actor, handle: &str) -> Result<(), AppError> {
+        let Actor::Account(user) = actor else {
+            return Err(AppError::Forbidden);
+        };
+        let rows = self.store.sessions_of(user.id).await?;
+        let row = rows
+            .iter()
+            .find(|row| session_handle(&row.token_hash) == handle)
+            .ok_or(AppError::NotFound("the session"))?;
+        let event = self.event(actor, "session.end", AuditObject::Named(format!("account:{}", user.id)));
+        Ok(self.store.delete_session(&row.token_hash, &event).await?)
+    }
+
+    /// Ends every session of the acting account but the one it acts through.
+    pub async fn end_other_sessions(&self, actor: &Actor) -> Result<u64, AppError> {
+        let Actor::Account(user) = actor else {
+            return Err(AppError::Forbidden);
+        };
+        let event = self.event(
+            actor,
+            "session.end_others",
+            AuditObject::Named(format!("account:{}", user.id)),
+        );
+        Ok(self.store.delete_other_sessions(user.id, &user.session, &event).await?)
+    }
+
+    /// An admin ends every session of an account.
+    pub async fn end_sessions_of(&self, actor: &Actor, username: &Username) -> Result<u64, AppError> {
+        self.require(actor, razam_core::role::Permission::ManageAccounts)?;
+        let account = self.require_account(username).await?;
+        let event = self.event(
+            actor,
+            "session.end_all",
+            AuditObject::Named(format!("account:{}", account.id)),
+        );
+        Ok(self.store.delete_sessions_of(account.id, &event).await?)
     }
 
     /// Forgets expired sessions; returns how many.

@@ -59,6 +59,7 @@ pub(crate) struct LoginThrottle {
 }
 
 /// What a login attempt is counted under.
+#[derive(Clone)]
 pub(crate) struct Attempt {
     name: [u8; 16],
     address: Option<[u8; 16]>,

@@ -15,6 +15,7 @@ pub mod ledger;
 pub mod locale;
 pub mod registry;
 pub mod role;
+pub mod totp;
 pub mod transparency;
 
 pub use account::{DisplayName, EmailAddress, NewPassword, Username};

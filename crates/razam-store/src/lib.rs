@@ -12,6 +12,7 @@ pub mod migrations;
 pub mod observation;
 mod postgres;
 pub mod registry;
+pub mod security;
 mod sqlite;
 pub mod tokens;
 pub mod volunteers;
@@ -59,6 +60,10 @@ pub struct SessionRow {
     pub account_id: AccountId,
     pub created_at_ms: i64,
     pub expires_at_ms: i64,
+    /// When the session was last used, to the minute (see `touch_session`).
+    pub last_seen_ms: i64,
+    /// The browser family it was made with ("Firefox", "Chrome", …); never an address.
+    pub agent: String,
 }
 
 /// The audit entry a state change appends, in the same transaction.
@@ -142,6 +147,7 @@ pub trait Store:
     + campaigns::CampaignStore
     + aid::AidStore
     + volunteers::VolunteerStore
+    + security::SecurityStore
     + Send
     + Sync
 {

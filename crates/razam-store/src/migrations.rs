@@ -58,6 +58,11 @@ pub const SQLITE: &[Migration] = &[
         name: "aid",
         sql: include_str!("../migrations/sqlite/0010_aid.sql"),
     },
+    Migration {
+        version: 11,
+        name: "security",
+        sql: include_str!("../migrations/sqlite/0011_security.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -110,6 +115,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 10,
         name: "aid",
         sql: include_str!("../migrations/postgres/0010_aid.sql"),
+    },
+    Migration {
+        version: 11,
+        name: "security",
+        sql: include_str!("../migrations/postgres/0011_security.sql"),
     },
 ];
 

@@ -163,6 +163,7 @@ crate::ledger::impl_ledger_store!(PostgresStore, Postgres);
 crate::campaigns::impl_campaign_store!(PostgresStore, Postgres);
 crate::aid::impl_aid_store!(PostgresStore, Postgres);
 crate::volunteers::impl_volunteer_store!(PostgresStore, Postgres);
+crate::security::impl_security_store!(PostgresStore, Postgres);
 
 fn conflict_or(e: sqlx::Error, what: &'static str) -> StoreError {
     match e.as_database_error() {
@@ -191,6 +192,8 @@ fn session_from_row(row: &PgRow) -> Result<SessionRow, StoreError> {
         account_id: row.try_get("account_id")?,
         created_at_ms: row.try_get("created_at_ms")?,
         expires_at_ms: row.try_get("expires_at_ms")?,
+        last_seen_ms: row.try_get("last_seen_ms")?,
+        agent: row.try_get("agent")?,
     })
 }
 
@@ -319,12 +322,15 @@ impl Store for PostgresStore {
     async fn create_session(&self, session: &SessionRow, audit: &AuditEvent) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         sqlx::query(
-            "INSERT INTO sessions (token_hash, account_id, created_at_ms, expires_at_ms) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO sessions (token_hash, account_id, created_at_ms, expires_at_ms, last_seen_ms, agent) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(&session.token_hash[..])
         .bind(session.account_id)
         .bind(session.created_at_ms)
         .bind(session.expires_at_ms)
+        .bind(session.last_seen_ms)
+        .bind(&session.agent)
         .execute(&mut *tx)
         .await?;
         self.append(&mut tx, audit, None).await?;
@@ -334,7 +340,8 @@ impl Store for PostgresStore {
 
     async fn session_by_token_hash(&self, token_hash: &[u8; 32]) -> Result<Option<SessionRow>, StoreError> {
         let row = sqlx::query(
-            "SELECT token_hash, account_id, created_at_ms, expires_at_ms FROM sessions WHERE token_hash = $1",
+            "SELECT token_hash, account_id, created_at_ms, expires_at_ms, last_seen_ms, agent FROM sessions \
+             WHERE token_hash = $1",
         )
         .bind(&token_hash[..])
         .fetch_optional(&self.pool)

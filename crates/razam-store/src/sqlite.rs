@@ -186,6 +186,7 @@ crate::ledger::impl_ledger_store!(SqliteStore, Sqlite);
 crate::campaigns::impl_campaign_store!(SqliteStore, Sqlite);
 crate::aid::impl_aid_store!(SqliteStore, Sqlite);
 crate::volunteers::impl_volunteer_store!(SqliteStore, Sqlite);
+crate::security::impl_security_store!(SqliteStore, Sqlite);
 
 /// Tells a damaged or foreign file from other failures.
 fn classify(e: sqlx::Error) -> StoreError {
@@ -227,6 +228,8 @@ fn session_from_row(row: &SqliteRow) -> Result<SessionRow, StoreError> {
         account_id: row.try_get("account_id")?,
         created_at_ms: row.try_get("created_at_ms")?,
         expires_at_ms: row.try_get("expires_at_ms")?,
+        last_seen_ms: row.try_get("last_seen_ms")?,
+        agent: row.try_get("agent")?,
     })
 }
 
@@ -356,13 +359,18 @@ impl Store for SqliteStore {
 
     async fn create_session(&self, session: &SessionRow, audit: &AuditEvent) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
-        sqlx::query("INSERT INTO sessions (token_hash, account_id, created_at_ms, expires_at_ms) VALUES (?, ?, ?, ?)")
-            .bind(&session.token_hash[..])
-            .bind(session.account_id)
-            .bind(session.created_at_ms)
-            .bind(session.expires_at_ms)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, account_id, created_at_ms, expires_at_ms, last_seen_ms, agent) \
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&session.token_hash[..])
+        .bind(session.account_id)
+        .bind(session.created_at_ms)
+        .bind(session.expires_at_ms)
+        .bind(session.last_seen_ms)
+        .bind(&session.agent)
+        .execute(&mut *tx)
+        .await?;
         self.append(&mut tx, audit, None).await?;
         tx.commit().await?;
         Ok(())
@@ -370,7 +378,8 @@ impl Store for SqliteStore {
 
     async fn session_by_token_hash(&self, token_hash: &[u8; 32]) -> Result<Option<SessionRow>, StoreError> {
         let row = sqlx::query(
-            "SELECT token_hash, account_id, created_at_ms, expires_at_ms FROM sessions WHERE token_hash = ?",
+            "SELECT token_hash, account_id, created_at_ms, expires_at_ms, last_seen_ms, agent FROM sessions \
+             WHERE token_hash = ?",
         )
         .bind(&token_hash[..])
         .fetch_optional(&self.read)

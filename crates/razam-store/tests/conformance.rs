@@ -108,6 +108,8 @@ async fn story(store: Arc<dyn Store>) {
         account_id,
         created_at_ms: 1_000,
         expires_at_ms: 2_000,
+        last_seen_ms: 1_000,
+        agent: "Firefox".into(),
     };
     let named = |what: &str| AuditObject::Named(what.into());
     store

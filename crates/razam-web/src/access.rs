@@ -23,6 +23,10 @@ use crate::pages::{app_error, to_login};
 pub enum Access {
     /// Anyone, logged in or not (the public pages, the login and the public report form).
     Public,
+    /// A login waiting for its second factor (the password given, the code or the enrolment
+    /// still owed): no session of any role, only the pending login the password step left
+    /// (its cookie, held in memory for five minutes); without one, the login page.
+    PendingLogin,
     /// Any logged-in account (its own settings, logging out).
     LoggedIn,
     /// An account whose role has this permission.
@@ -37,6 +41,8 @@ impl Access {
     pub fn allows(self, role: Option<Role>) -> bool {
         match (self, role) {
             (Access::Public, _) => true,
+            // No session, of whatever role, stands for a pending login.
+            (Access::PendingLogin, _) => false,
             (_, None) => false,
             (Access::LoggedIn, Some(_)) => true,
             (Access::May(p), Some(role)) => role.may(p),
@@ -48,6 +54,7 @@ impl Access {
     pub fn describe(self) -> String {
         match self {
             Access::Public => "public".to_owned(),
+            Access::PendingLogin => "pending login (second factor)".to_owned(),
             Access::LoggedIn => "logged in".to_owned(),
             Access::May(p) => format!("{p:?}"),
             Access::MayAny(ps) => ps.iter().map(|p| format!("{p:?}")).collect::<Vec<_>>().join(" or "),
@@ -69,6 +76,17 @@ pub struct Route {
     pub path: &'static str,
     pub access: Access,
     pub(crate) handler: MethodRouter<AppState>,
+    /// Whether the route takes a file upload, up to `[limits] upload_mib` instead of the form
+    /// limit.
+    pub upload: bool,
+}
+
+impl Route {
+    /// Marks the route as taking a file upload.
+    pub(crate) fn upload(mut self) -> Route {
+        self.upload = true;
+        self
+    }
 }
 
 /// A route of the table. `handler` is `get(…)` or `post(…)` of the one method given.
@@ -78,6 +96,7 @@ pub(crate) fn route(method: Method, path: &'static str, access: Access, handler:
         path,
         access,
         handler,
+        upload: false,
     }
 }
 
@@ -86,6 +105,13 @@ pub(crate) fn route(method: Method, path: &'static str, access: Access, handler:
 pub(crate) async fn guard(State((state, access)): State<(AppState, Access)>, request: Request, next: Next) -> Response {
     if access == Access::Public {
         return next.run(request).await;
+    }
+    if access == Access::PendingLogin {
+        let pending = crate::two_factor::pending_token(request.headers()).and_then(|t| state.app.pending_login(t));
+        return match pending {
+            Some(_) => next.run(request).await,
+            None => to_login(),
+        };
     }
     let (mut parts, body) = request.into_parts();
     let ctx = match Ctx::from_request_parts(&mut parts, &state).await {

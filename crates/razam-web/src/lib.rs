@@ -19,18 +19,20 @@ mod forms;
 pub mod i18n;
 mod intake;
 mod ledger;
+pub mod lock;
 mod observation;
 mod pages;
 mod persons;
 mod search;
 mod security;
+mod sessions;
 mod tokens;
 mod transparency;
+mod two_factor;
 mod volunteers;
 
 use std::future::Future;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Weak};
 
 use axum::Router;
 use axum::http::Method;
@@ -50,16 +52,15 @@ use crate::i18n::I18n;
 pub struct AppState {
     pub app: Arc<App>,
     pub i18n: Arc<I18n>,
+    /// The gate that holds the instance, for the panic lock (weak: the gate holds these routes).
+    pub gate: Weak<lock::Gate>,
 }
-
-/// Forms are small; larger uploads get their own limits where they are accepted.
-const FORM_LIMIT: usize = 64 * 1024;
 
 /// Every page route with its rule ([`access::Access`]): the one table the router is built
 /// from and the authorisation test reads (`authz::every_route_answers_each_role_by_its_rule`).
 /// A route cannot be added without a rule.
 pub fn page_routes() -> Vec<Route> {
-    use Access::{LoggedIn, May, MayAny, Public};
+    use Access::{LoggedIn, May, MayAny, PendingLogin, Public};
     use Permission::{
         Export, ManageAccounts, ManageCampaigns, ManageElections, ManageLedger, ManageShifts, ManageStock, ReadLedger,
         ReadObservation, ReadRegistry, Recognise, RequestAssistance, ResolveCounts, SubmitCounts, WriteRegistry,
@@ -70,6 +71,15 @@ pub fn page_routes() -> Vec<Route> {
         route(Method::GET, "/static/razam.css", Public, get(pages::stylesheet)),
         route(Method::GET, "/login", Public, get(pages::login_form)),
         route(Method::POST, "/login", Public, post(pages::log_in)),
+        route(Method::GET, "/login/code", PendingLogin, get(two_factor::code_form)),
+        route(Method::POST, "/login/code", PendingLogin, post(two_factor::submit_code)),
+        route(Method::GET, "/login/enrol", PendingLogin, get(two_factor::enrol_form)),
+        route(
+            Method::POST,
+            "/login/enrol",
+            PendingLogin,
+            post(two_factor::submit_code),
+        ),
         route(Method::POST, "/logout", LoggedIn, post(pages::log_out)),
         route(
             Method::POST,
@@ -86,7 +96,56 @@ pub fn page_routes() -> Vec<Route> {
             LoggedIn,
             post(tokens::revoke),
         ),
+        route(
+            Method::GET,
+            "/account/two-factor",
+            LoggedIn,
+            get(two_factor::own_enrol_form),
+        ),
+        route(
+            Method::POST,
+            "/account/two-factor",
+            LoggedIn,
+            post(two_factor::own_enrol),
+        ),
+        route(Method::GET, "/account/sessions", LoggedIn, get(sessions::page)),
+        route(
+            Method::POST,
+            "/account/sessions/end-others",
+            LoggedIn,
+            post(sessions::end_others),
+        ),
+        route(
+            Method::POST,
+            "/account/sessions/{handle}/end",
+            LoggedIn,
+            post(sessions::end_one),
+        ),
         route(Method::GET, "/admin/users", May(ManageAccounts), get(pages::users)),
+        route(
+            Method::POST,
+            "/admin/lock",
+            May(ManageAccounts),
+            post(lock::lock_button),
+        ),
+        route(
+            Method::POST,
+            "/admin/users/two-factor-reset",
+            May(ManageAccounts),
+            post(two_factor::admin_reset),
+        ),
+        route(
+            Method::POST,
+            "/admin/users/end-sessions",
+            May(ManageAccounts),
+            post(two_factor::admin_end_sessions),
+        ),
+        route(
+            Method::POST,
+            "/admin/two-factor-roles",
+            May(ManageAccounts),
+            post(two_factor::admin_required),
+        ),
         route(Method::GET, "/persons", May(ReadRegistry), get(persons::list)),
         route(Method::POST, "/persons", May(WriteRegistry), post(persons::create)),
         route(Method::GET, "/persons/new", May(WriteRegistry), get(persons::new_form)),
@@ -205,8 +264,9 @@ pub fn page_routes() -> Vec<Route> {
             Method::POST,
             "/ledger/statements",
             May(ManageLedger),
-            post(ledger::upload).layer(DefaultBodyLimit::max(observation::UPLOAD_LIMIT)),
-        ),
+            post(ledger::upload),
+        )
+        .upload(),
         // Solidarity: campaign pages and the transparency report are public; an assistance
         // case is read by its requester or by those who read every case (the app decides which).
         route(Method::GET, "/campaigns", Public, get(campaigns::list)),
@@ -401,20 +461,23 @@ pub fn page_routes() -> Vec<Route> {
             Method::POST,
             "/observation/{id}/stations",
             May(ManageElections),
-            post(observation::upload_stations).layer(DefaultBodyLimit::max(observation::UPLOAD_LIMIT)),
-        ),
+            post(observation::upload_stations),
+        )
+        .upload(),
         route(
             Method::POST,
             "/observation/{id}/counts",
             May(ManageElections),
-            post(observation::upload_counts).layer(DefaultBodyLimit::max(observation::UPLOAD_LIMIT)),
-        ),
+            post(observation::upload_counts),
+        )
+        .upload(),
         route(
             Method::POST,
             "/observation/{id}/protocols",
             May(ManageElections),
-            post(observation::upload_protocols).layer(DefaultBodyLimit::max(observation::UPLOAD_LIMIT)),
-        ),
+            post(observation::upload_protocols),
+        )
+        .upload(),
         route(
             Method::POST,
             "/observation/stations/{id}/resolve",
@@ -465,47 +528,67 @@ pub fn page_routes() -> Vec<Route> {
     ]
 }
 
-pub fn router(app: Arc<App>) -> Result<Router, String> {
-    let state = AppState {
-        app,
-        i18n: I18n::load()?,
-    };
+/// The routes of an unlocked instance, built from [`page_routes`] and `api::routes()`, each
+/// behind the layer that checks its rule. The security headers and `run_to_completion` are
+/// layered around the gate in [`serve`], so that the locked pages have them too.
+pub(crate) fn routes(app: Arc<App>, gate: Weak<lock::Gate>, i18n: Arc<I18n>) -> Router {
+    // Forms are small; uploads get their own limit where they are accepted (`[limits]`).
+    let limits = app.config().limits;
+    let state = AppState { app, i18n, gate };
     let pages = page_routes().into_iter().fold(Router::new(), |router, r| {
         let guard = axum::middleware::from_fn_with_state((state.clone(), r.access), access::guard);
-        router.route(r.path, r.handler.route_layer(guard))
+        let handler = if r.upload {
+            r.handler.layer(DefaultBodyLimit::max(limits.upload_bytes()))
+        } else {
+            r.handler
+        };
+        router.route(r.path, handler.route_layer(guard))
     });
-    Ok(pages
+    pages
         .nest("/api/v1", api::router(&state))
         .fallback(pages::not_found)
-        .layer(DefaultBodyLimit::max(FORM_LIMIT))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), security::headers))
-        .layer(axum::middleware::from_fn(security::run_to_completion))
-        .with_state(state))
+        .layer(DefaultBodyLimit::max(limits.form_bytes()))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::explain_too_large,
+        ))
+        .with_state(state)
 }
 
-/// Serves until `shutdown` completes, then finishes the requests under way.
+/// Serves until `shutdown` completes, then finishes the requests under way and closes the
+/// instance. The instance sits behind a [`lock::Gate`]: the panic lock (the admin's button, or
+/// `razam vault lock` through `DATA/razam.sock`) drops it, and the unlock page opens it again.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     app: Arc<App>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let router = router(app.clone()).map_err(std::io::Error::other)?;
+    let gate = lock::Gate::new(app.config().clone()).map_err(std::io::Error::other)?;
+    let control = match lock::control_socket(gate.clone()) {
+        Ok(control) => Some(control),
+        Err(e) => {
+            tracing::error!(error = %e, "no control socket: `razam vault lock` cannot reach this server (the admin's button still locks it)");
+            None
+        }
+    };
     // The search indexes live in memory only: built from the sealed records before the first
     // request is answered, so that the server is ready when it answers.
-    app.prepare_search().await.map_err(std::io::Error::other)?;
-    let sweeper = tokio::spawn(async move {
-        let mut every = tokio::time::interval(Duration::from_secs(3600));
-        loop {
-            every.tick().await;
-            if let Err(e) = app.sweep_sessions().await {
-                tracing::warn!(error = %e, "could not forget expired sessions");
-            }
-        }
-    });
-    // The peer address reaches handlers only for the public form's rate limit (in memory,
-    // under a keyed hash); nothing logs it.
-    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    gate.open(app).await.map_err(std::io::Error::other)?;
+    // The peer address reaches handlers only for the rate limits (in memory, under a keyed
+    // hash); nothing logs it.
+    let service = Router::new()
+        .fallback(lock::dispatch)
+        .layer(axum::middleware::from_fn_with_state(gate.clone(), security::headers))
+        .layer(axum::middleware::from_fn(security::run_to_completion))
+        .with_state(gate.clone())
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
     let result = axum::serve(listener, service).with_graceful_shutdown(shutdown).await;
-    sweeper.abort();
+    if let Some((path, task)) = control {
+        task.abort();
+        let _ = std::fs::remove_file(path);
+    }
+    if let Some(app) = gate.take() {
+        app.close().await;
+    }
     result
 }

@@ -24,8 +24,6 @@ use crate::forms::{Field, FormView, Widget, refusals, utc_minute};
 use crate::i18n::Tr;
 use crate::pages::{app_error, bad_request, csrf_rejected, form_actor, render, to_login};
 
-/// Uploads (protocol files of ~95,000 stations are some 30 MB unpacked, less as .zip).
-pub const UPLOAD_LIMIT: usize = 64 * 1024 * 1024;
 /// Rows of a long table the pages show; the JSON and the CLI give them all.
 const SHOWN: usize = 300;
 
@@ -637,7 +635,8 @@ struct Upload {
     bytes: Vec<u8>,
 }
 
-async fn read_upload(mut multipart: Multipart) -> Option<Upload> {
+/// The upload, or the status to refuse it with (413 when over `[limits] upload_mib`).
+async fn read_upload(mut multipart: Multipart) -> Result<Upload, StatusCode> {
     let mut upload = Upload {
         csrf: String::new(),
         dry_run: false,
@@ -645,9 +644,9 @@ async fn read_upload(mut multipart: Multipart) -> Option<Upload> {
     };
     let mut text = Vec::new();
     // A body cut short or over the limit is refused whole, never read in part.
-    while let Some(field) = multipart.next_field().await.ok()? {
+    while let Some(field) = multipart.next_field().await.map_err(|e| e.status())? {
         let name = field.name().unwrap_or_default().to_owned();
-        let bytes = field.bytes().await.ok()?;
+        let bytes = field.bytes().await.map_err(|e| e.status())?;
         match name.as_str() {
             "csrf" => upload.csrf = String::from_utf8_lossy(&bytes).into_owned(),
             "dry_run" => upload.dry_run = !bytes.is_empty(),
@@ -659,7 +658,7 @@ async fn read_upload(mut multipart: Multipart) -> Option<Upload> {
     if upload.bytes.is_empty() {
         upload.bytes = text;
     }
-    Some(upload)
+    Ok(upload)
 }
 
 #[derive(Template)]
@@ -713,8 +712,12 @@ async fn upload(state: AppState, ctx: Ctx, id: i64, multipart: Multipart, kind: 
     let Some(user) = ctx.actor() else {
         return to_login();
     };
-    let Some(u) = read_upload(multipart).await else {
-        return bad_request(&ctx);
+    let u = match read_upload(multipart).await {
+        Ok(u) => u,
+        Err(StatusCode::PAYLOAD_TOO_LARGE) => {
+            return crate::security::too_large(&ctx, &crate::security::upload_limit(state.app.config()));
+        }
+        Err(_) => return bad_request(&ctx),
     };
     if !ctx.csrf_ok(&state.app, &u.csrf) {
         return csrf_rejected(&ctx);

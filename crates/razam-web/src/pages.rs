@@ -6,7 +6,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use razam_app::{Actor, AppError};
+use razam_app::{Actor, AppError, LoginStep};
 use razam_core::{Locale, Role};
 use serde::Deserialize;
 
@@ -56,6 +56,15 @@ pub(crate) fn app_error(ctx: &Ctx, e: AppError) -> Response {
             error_page(ctx, StatusCode::INTERNAL_SERVER_ERROR, "error-internal")
         }
     }
+}
+
+/// A 429 answer with the seconds until `until_ms` in `Retry-After`.
+pub(crate) fn with_retry_after(mut response: Response, until_ms: i64) -> Response {
+    let seconds = ((until_ms - razam_app::now_ms()) / 1000).max(1);
+    if let Ok(value) = header::HeaderValue::from_str(&seconds.to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
 }
 
 pub(crate) fn bad_request(ctx: &Ctx) -> Response {
@@ -184,6 +193,7 @@ pub async fn log_in(
     State(state): State<AppState>,
     ctx: Ctx,
     Peer(peer): Peer,
+    headers: axum::http::HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
     if !ctx.csrf_ok(&state.app, &form.csrf) {
@@ -200,8 +210,15 @@ pub async fn log_in(
             },
         )
     };
-    match state.app.log_in(&form.username, &form.password, peer).await {
-        Ok(logged_in) => {
+    let agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let step = state.app.log_in_step(&form.username, &form.password, peer, agent).await;
+    match step {
+        Ok(LoginStep::SecondFactor(pending)) => crate::two_factor::to_second_step(&state, &pending.token, false),
+        Ok(LoginStep::MustEnrol(pending)) => crate::two_factor::to_second_step(&state, &pending.token, true),
+        Ok(LoginStep::Session(logged_in)) => {
             let secure = state.app.config().secure_cookies;
             let max_age = i64::from(state.app.config().session_hours) * 3600;
             let mut response = Redirect::to("/").into_response();
@@ -215,8 +232,8 @@ pub async fn log_in(
         }
         Err(AppError::InvalidCredentials) => failed("login-failed", StatusCode::UNAUTHORIZED),
         Err(AppError::AccountDisabled) => failed("login-disabled", StatusCode::FORBIDDEN),
-        Err(AppError::LoginLocked { until_ms }) => {
-            let mut response = render(
+        Err(AppError::LoginLocked { until_ms }) => with_retry_after(
+            render(
                 StatusCode::TOO_MANY_REQUESTS,
                 LoginPage {
                     l: ctx.layout(),
@@ -224,13 +241,9 @@ pub async fn log_in(
                     locked_until: Some(crate::forms::utc_minute(until_ms)),
                     username: form.username.chars().take(64).collect(),
                 },
-            );
-            let seconds = ((until_ms - razam_app::now_ms()) / 1000).max(1);
-            if let Ok(value) = header::HeaderValue::from_str(&seconds.to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, value);
-            }
-            response
-        }
+            ),
+            until_ms,
+        ),
         Err(e) => app_error(&ctx, e),
     }
 }
@@ -283,6 +296,7 @@ struct AccountPage {
     role_name: String,
     saved: bool,
     tokens: crate::tokens::TokenSection,
+    two_factor: razam_app::two_factor::TwoFactorStatus,
 }
 
 #[derive(Deserialize)]
@@ -310,12 +324,17 @@ pub(crate) async fn account_page(
         Ok(list) => tokens.fill(&ctx.tr, list),
         Err(e) => return app_error(ctx, e),
     }
+    let two_factor = match state.app.own_two_factor(&Actor::Account(user.clone())).await {
+        Ok(status) => status,
+        Err(e) => return app_error(ctx, e),
+    };
     let page = AccountPage {
         display_name: user.display_name.clone(),
         username: user.username.clone(),
         role_name: ctx.tr.t(role_key(user.role)),
         saved,
         tokens,
+        two_factor,
         l: ctx.layout(),
     };
     render(status, page)
@@ -356,6 +375,8 @@ pub async fn set_language(State(state): State<AppState>, ctx: Ctx, Form(form): F
 
 struct UserRow {
     username: String,
+    /// Whether the row is the admin's own account (no reset or session-ending of oneself here).
+    own: bool,
     display_name: String,
     role_key: &'static str,
     disabled: bool,
@@ -366,24 +387,50 @@ struct UserRow {
 struct UsersPage {
     l: Layout,
     users: Vec<UserRow>,
+    /// Every role with its label key and whether it must use a second factor.
+    roles: Vec<(&'static str, &'static str, bool)>,
+    done: bool,
 }
 
-pub async fn users(State(state): State<AppState>, ctx: Ctx) -> Response {
+#[derive(Deserialize)]
+pub struct UsersQuery {
+    done: Option<String>,
+}
+
+pub async fn users(State(state): State<AppState>, ctx: Ctx, Query(query): Query<UsersQuery>) -> Response {
     let Some(user) = ctx.user.clone() else {
         return to_login();
     };
-    match state.app.list_users(&Actor::Account(user)).await {
+    let actor = Actor::Account(user.clone());
+    let required = match state.app.two_factor_required_roles(&actor).await {
+        Ok(roles) => roles,
+        Err(e) => return app_error(&ctx, e),
+    };
+    let roles = Role::ALL
+        .into_iter()
+        .map(|r| (r.as_str(), role_key(r), required.contains(&r)))
+        .collect();
+    match state.app.list_users(&actor).await {
         Ok(list) => {
             let users = list
                 .into_iter()
                 .map(|u| UserRow {
+                    own: u.id == user.id,
                     username: u.username,
                     display_name: u.display_name,
                     role_key: role_key(u.role),
                     disabled: u.disabled,
                 })
                 .collect();
-            render(StatusCode::OK, UsersPage { l: ctx.layout(), users })
+            render(
+                StatusCode::OK,
+                UsersPage {
+                    l: ctx.layout(),
+                    users,
+                    roles,
+                    done: query.done.is_some(),
+                },
+            )
         }
         Err(e) => app_error(&ctx, e),
     }

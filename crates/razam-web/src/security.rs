@@ -6,14 +6,16 @@ use axum::http::header::{self, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::AppState;
+use std::sync::Arc;
+
 use crate::context::lang_cookie_from_query;
+use crate::lock::Gate;
 
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
      form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-pub async fn headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let secure = state.app.config().secure_cookies;
+pub async fn headers(State(gate): State<Arc<Gate>>, request: Request, next: Next) -> Response {
+    let secure = gate.config().secure_cookies;
     let lang_cookie = lang_cookie_from_query(request.uri().query(), secure);
     let is_static = request.uri().path().starts_with("/static/");
     let mut response = next.run(request).await;
@@ -66,5 +68,73 @@ pub async fn run_to_completion(request: Request, next: Next) -> Response {
             tracing::error!(error = %failure, "a request handler failed");
             axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
+    }
+}
+
+/// `[limits] form_kib` as a page says it.
+pub(crate) fn form_limit(config: &razam_app::Config) -> String {
+    format!("{} KiB ([limits] form_kib)", config.limits.form_kib)
+}
+
+/// `[limits] upload_mib` as a page says it.
+pub(crate) fn upload_limit(config: &razam_app::Config) -> String {
+    format!("{} MiB ([limits] upload_mib)", config.limits.upload_mib)
+}
+
+#[derive(askama::Template)]
+#[template(path = "too_large.html")]
+struct TooLargePage {
+    l: crate::context::Layout,
+    message: String,
+}
+
+/// The 413 page naming the limit and its setting.
+pub(crate) fn too_large(ctx: &crate::context::Ctx, limit: &str) -> Response {
+    crate::pages::render(
+        axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+        TooLargePage {
+            l: ctx.layout(),
+            message: ctx.tr.t1("error-too-large", "limit", limit),
+        },
+    )
+}
+
+/// A body over `[limits] form_kib` is refused by axum with a bare 413; this answers it with
+/// the page that names the limit (the API with JSON naming it).
+pub async fn explain_too_large(State(state): State<crate::AppState>, request: Request, next: Next) -> Response {
+    let (head, body) = request.into_parts();
+    let (uri, headers) = (head.uri.clone(), head.headers.clone());
+    let response = next.run(Request::from_parts(head, body)).await;
+    if response.status() != axum::http::StatusCode::PAYLOAD_TOO_LARGE
+        || response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"text/html"))
+    {
+        return response;
+    }
+    let limit = form_limit(state.app.config());
+    if uri.path().starts_with("/api/") {
+        return (
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            axum::Json(serde_json::json!({
+                "error": format!("the request body is larger than {limit} in razam.toml"),
+                "code": "too_large",
+            })),
+        )
+            .into_response();
+    }
+    let mut parts = match axum::http::Request::builder().uri(uri).body(()) {
+        Ok(r) => r.into_parts().0,
+        Err(_) => return response,
+    };
+    parts.headers = headers;
+    match <crate::context::Ctx as axum::extract::FromRequestParts<crate::AppState>>::from_request_parts(
+        &mut parts, &state,
+    )
+    .await
+    {
+        Ok(ctx) => too_large(&ctx, &limit),
+        Err(_) => response,
     }
 }

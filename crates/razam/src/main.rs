@@ -307,6 +307,14 @@ enum VaultCommand {
         #[arg(long, value_name = "FILE")]
         new_passphrase_file: Option<PathBuf>,
     },
+    /// Panic lock: the running server of DIR ends every session and drops the data key from
+    /// memory; it then answers only its unlock page. Reaches the server through DIR/razam.sock
+    /// (only the data folder's owner can); needs no passphrase.
+    Lock {
+        /// The instance's data folder.
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -594,6 +602,32 @@ async fn run(command: Command) -> anyhow::Result<()> {
             println!("the vault has a new passphrase; the data key and all data are unchanged");
             Ok(())
         }
+        Command::Vault {
+            command: VaultCommand::Lock { data },
+        } => lock(&data),
+    }
+}
+
+/// `razam vault lock`: one line to the server's control socket, its answer printed.
+fn lock(data: &std::path::Path) -> anyhow::Result<()> {
+    use std::io::{BufRead, Write};
+    let path = data.join(razam_web::lock::SOCKET);
+    let mut stream = std::os::unix::net::UnixStream::connect(&path).map_err(|e| {
+        anyhow::anyhow!(
+            "no running razam server answers at {} ({e}): is it serving this data folder, and are you its owner?",
+            path.display()
+        )
+    })?;
+    stream.write_all(b"lock\n")?;
+    let mut answer = String::new();
+    std::io::BufReader::new(stream).read_line(&mut answer)?;
+    let answer = answer.trim();
+    match answer.strip_prefix("error: ") {
+        Some(error) => anyhow::bail!("the server refused: {error}"),
+        None => {
+            println!("{answer}");
+            Ok(())
+        }
     }
 }
 
@@ -849,13 +883,13 @@ async fn bind(config: &Config) -> anyhow::Result<tokio::net::TcpListener> {
 
 async fn serve(listener: tokio::net::TcpListener, app: App) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
-    let app = Arc::new(app);
     tracing::info!(%addr, database = app.database_kind(), key = app.key_id(), "serving");
     eprintln!("razam is serving on http://{addr}/ (database: {})", app.database_kind());
-    razam_web::serve(listener, app.clone(), shutdown_signal())
+    // The server holds the only reference, so that the panic lock can drop the instance; it
+    // closes the database when it stops.
+    razam_web::serve(listener, Arc::new(app), shutdown_signal())
         .await
         .context("the server stopped")?;
-    app.close().await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -351,83 +351,89 @@ impl App {
         }
         const COLUMNS: [&str; 8] = ["station", "day", "observer", "voters", "from", "to", "flags", "note"];
         let now = crate::now_ms();
-        let parsed = import::read_rows_with_optional(bytes, &COLUMNS, &["flags", "note"], |cells, errors| {
-            let line = cells.line;
-            let before = errors.len();
-            let station = stations.get(cells.get(0)).copied();
-            if station.is_none() {
-                errors.push(import::error(
-                    line,
-                    "station",
-                    format!("no station \"{}\" in this election", cells.get(0)),
-                ));
-            }
-            let observer = Username::parse(cells.get(2))
-                .ok()
-                .and_then(|u| observers.get(u.as_str()).copied());
-            match (station, observer) {
-                (_, None) => errors.push(import::error(
-                    line,
-                    "observer",
-                    format!("\"{}\" is not an enabled observer account", cells.get(2)),
-                )),
-                (Some(s), Some(o)) if !assigned.contains(&(s, o)) => errors.push(import::error(
-                    line,
-                    "observer",
-                    "this observer is not assigned to this station".into(),
-                )),
-                _ => {}
-            }
-            let mut flags = 0i64;
-            for name in cells.get(6).split(';').map(str::trim).filter(|n| !n.is_empty()) {
-                match VIOLATIONS.iter().position(|v| *v == name) {
-                    Some(i) => flags |= 1 << i,
-                    None => errors.push(import::error(
+        let parsed = import::read_rows_with_optional(
+            bytes,
+            &COLUMNS,
+            &["flags", "note"],
+            self.config.limits.import_rows,
+            |cells, errors| {
+                let line = cells.line;
+                let before = errors.len();
+                let station = stations.get(cells.get(0)).copied();
+                if station.is_none() {
+                    errors.push(import::error(
                         line,
-                        "flags",
-                        format!("unknown flag \"{name}\" (the flags are: {})", VIOLATIONS.join(";")),
+                        "station",
+                        format!("no station \"{}\" in this election", cells.get(0)),
+                    ));
+                }
+                let observer = Username::parse(cells.get(2))
+                    .ok()
+                    .and_then(|u| observers.get(u.as_str()).copied());
+                match (station, observer) {
+                    (_, None) => errors.push(import::error(
+                        line,
+                        "observer",
+                        format!("\"{}\" is not an enabled observer account", cells.get(2)),
                     )),
+                    (Some(s), Some(o)) if !assigned.contains(&(s, o)) => errors.push(import::error(
+                        line,
+                        "observer",
+                        "this observer is not assigned to this station".into(),
+                    )),
+                    _ => {}
                 }
-            }
-            let form = CountForm {
-                day: cells.get(1).to_owned(),
-                voters: cells.get(3).to_owned(),
-                window_from: cells.get(4).to_owned(),
-                window_to: cells.get(5).to_owned(),
-                note: cells.get(7).to_owned(),
-                ..CountForm::default()
-            };
-            let input = match form.parse(&days) {
-                Ok(input) => Some(input),
-                Err(fields) => {
-                    for (field, key) in fields.0 {
-                        let column = match field {
-                            "window_from" => "from",
-                            "window_to" => "to",
-                            other => other,
-                        };
-                        errors.push(import::error(line, column, column_message(key)));
+                let mut flags = 0i64;
+                for name in cells.get(6).split(';').map(str::trim).filter(|n| !n.is_empty()) {
+                    match VIOLATIONS.iter().position(|v| *v == name) {
+                        Some(i) => flags |= 1 << i,
+                        None => errors.push(import::error(
+                            line,
+                            "flags",
+                            format!("unknown flag \"{name}\" (the flags are: {})", VIOLATIONS.join(";")),
+                        )),
                     }
-                    None
                 }
-            };
-            if errors.len() > before {
-                return None;
-            }
-            let (input, station, observer) = (input?, station?, observer?);
-            Some(NewCount {
-                station_id: station,
-                day: input.day,
-                account_id: observer,
-                voters: input.voters,
-                window_from: input.window_from,
-                window_to: input.window_to,
-                flags,
-                note_sealed: self.seal_note(&input.note),
-                paper: true,
-                submitted_at_ms: now,
-            })
-        });
+                let form = CountForm {
+                    day: cells.get(1).to_owned(),
+                    voters: cells.get(3).to_owned(),
+                    window_from: cells.get(4).to_owned(),
+                    window_to: cells.get(5).to_owned(),
+                    note: cells.get(7).to_owned(),
+                    ..CountForm::default()
+                };
+                let input = match form.parse(&days) {
+                    Ok(input) => Some(input),
+                    Err(fields) => {
+                        for (field, key) in fields.0 {
+                            let column = match field {
+                                "window_from" => "from",
+                                "window_to" => "to",
+                                other => other,
+                            };
+                            errors.push(import::error(line, column, column_message(key)));
+                        }
+                        None
+                    }
+                };
+                if errors.len() > before {
+                    return None;
+                }
+                let (input, station, observer) = (input?, station?, observer?);
+                Some(NewCount {
+                    station_id: station,
+                    day: input.day,
+                    account_id: observer,
+                    voters: input.voters,
+                    window_from: input.window_from,
+                    window_to: input.window_to,
+                    flags,
+                    note_sealed: self.seal_note(&input.note),
+                    paper: true,
+                    submitted_at_ms: now,
+                })
+            },
+        );
         let counts = match parsed {
             Ok(counts) => counts,
             Err(errors) => return Ok(ImportReport::failed(dry_run, errors)),

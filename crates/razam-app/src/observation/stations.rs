@@ -19,9 +19,9 @@ const REGION_MAX: usize = 100;
 const ADDRESS_MAX: usize = 300;
 
 /// Reads a station file: every row, or every failing cell (line and column named).
-pub(crate) fn parse_stations(bytes: &[u8]) -> Result<Vec<(u64, NewStation)>, Vec<CellError>> {
+pub(crate) fn parse_stations(bytes: &[u8], max_rows: u32) -> Result<Vec<(u64, NewStation)>, Vec<CellError>> {
     let mut first_line: HashMap<String, u64> = HashMap::new();
-    import::read_rows_with_optional(bytes, &STATION_COLUMNS, &OPTIONAL, |cells, errors| {
+    import::read_rows_with_optional(bytes, &STATION_COLUMNS, &OPTIONAL, max_rows, |cells, errors| {
         let line = cells.line;
         let text = |i: usize, max: usize, required: bool, errors: &mut Vec<CellError>| {
             let cell = cells.get(i);
@@ -92,7 +92,7 @@ impl App {
     ) -> Result<ImportReport, AppError> {
         self.require(actor, Permission::ManageElections)?;
         self.election(election).await?;
-        let rows = match parse_stations(bytes) {
+        let rows = match parse_stations(bytes, self.config.limits.import_rows) {
             Ok(rows) => rows,
             Err(errors) => return Ok(ImportReport::failed(dry_run, errors)),
         };
@@ -194,17 +194,18 @@ mod tests {
 
     #[test]
     fn a_station_file_names_each_bad_cell_and_a_repeated_code() {
-        let ok = parse_stations(b"code,region\n01-001,Minsk\n01-002,Minsk\n").unwrap_or_default();
+        let ok = parse_stations(b"code,region\n01-001,Minsk\n01-002,Minsk\n", u32::MAX).unwrap_or_default();
         assert_eq!(ok.len(), 2);
         assert_eq!((ok[1].0, ok[1].1.registered), (3, None));
         let errors = parse_stations(
             "code,region,address,registered\n01-001,Minsk,\"School 5\",1200\n01-001,Minsk,,x\n,Brest,,\n".as_bytes(),
+            u32::MAX,
         )
         .err()
         .unwrap_or_default();
         let named: Vec<(u64, &str)> = errors.iter().map(|e| (e.line, e.column.as_str())).collect();
         assert_eq!(named, vec![(3, "registered"), (3, "code"), (4, "code")]);
-        let header = parse_stations(b"code,town\n1,x\n").err().unwrap_or_default();
+        let header = parse_stations(b"code,town\n1,x\n", u32::MAX).err().unwrap_or_default();
         assert_eq!(header.len(), 2, "{header:?}");
     }
 }

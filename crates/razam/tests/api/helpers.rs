@@ -232,7 +232,8 @@ pub fn files_below(dir: &Path) -> Vec<std::path::PathBuf> {
             let p = e.path();
             if p.is_dir() {
                 stack.push(p);
-            } else {
+            } else if p.is_file() {
+                // Regular files only: the server's control socket (razam.sock) holds no bytes.
                 out.push(p);
             }
         }

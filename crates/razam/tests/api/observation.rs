@@ -40,7 +40,7 @@ async fn audit_actions(app: &TestApp) -> Vec<(String, String, String)> {
     }
 }
 
-async fn election(app: &TestApp, early: bool) -> i64 {
+pub(crate) async fn election(app: &TestApp, early: bool) -> i64 {
     let form = ElectionForm {
         name: "Presidential election (test)".into(),
         round: "1".into(),
@@ -52,7 +52,7 @@ async fn election(app: &TestApp, early: bool) -> i64 {
 }
 
 /// POSTs a multipart upload the way the page's form does.
-async fn upload(
+pub(crate) async fn upload(
     app: &TestApp,
     client: &reqwest::Client,
     page: &str,
