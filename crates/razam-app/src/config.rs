@@ -29,6 +29,17 @@ pub struct ConfigFile {
     pub intake: Option<IntakeFile>,
     /// Limits on failed logins.
     pub login: Option<LoginFile>,
+    /// What needs a second person's approval.
+    pub two_person: Option<TwoPersonFile>,
+}
+
+/// `[two_person]` in `razam.toml`: what an account may do only once a second account with the
+/// same permission has approved it (docs/security.md). On unless switched off.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TwoPersonFile {
+    /// Exports of the whole registry to a file (`/export`).
+    pub exports: Option<bool>,
 }
 
 /// `[login]` in `razam.toml`: failed logins allowed before a name or an address is locked.
@@ -110,6 +121,8 @@ pub struct Config {
     pub session_hours: u32,
     pub intake: IntakeLimits,
     pub login: LoginLimits,
+    /// Whether an account's export waits for a second account's approval.
+    pub two_person_exports: bool,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -201,6 +214,7 @@ impl Config {
             session_hours,
             intake,
             login,
+            two_person_exports: file.two_person.and_then(|t| t.exports).unwrap_or(true),
         })
     }
 }
@@ -249,7 +263,11 @@ pub fn initial_file(database: &str) -> String {
          # failures_per_account = 5\n\
          # failures_per_address = 100\n\
          # window_minutes = 15\n\
-         # lockout_minutes = 15\n"
+         # lockout_minutes = 15\n\n\
+         # An export of the registry by an account waits until a second account that may export\n\
+         # approves it (the two-person rule). Switch off only where one person works alone.\n\
+         # [two_person]\n\
+         # exports = true\n"
     )
 }
 

@@ -5,6 +5,7 @@
 //! or SQL: it talks to storage through [`razam_store::Store`] and hands it sealed values only.
 
 pub mod accounts;
+pub mod approvals;
 pub mod audit;
 mod audited_reads;
 pub mod backup;

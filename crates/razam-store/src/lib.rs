@@ -4,6 +4,7 @@
 //! (ciphertext and keyed lookup hashes); it never sees a key. Every method that changes
 //! state is one transaction that also appends its audit entry.
 
+pub mod approvals;
 pub mod evidence;
 pub mod migrations;
 pub mod observation;
@@ -126,7 +127,13 @@ impl std::fmt::Debug for DatabaseLocation {
 /// The storage interface. Implementations: [`SqliteStore`], [`PostgresStore`].
 #[async_trait::async_trait]
 pub trait Store:
-    registry::RegistryStore + tokens::TokenStore + observation::ObservationStore + evidence::EvidenceStore + Send + Sync
+    registry::RegistryStore
+    + tokens::TokenStore
+    + approvals::ApprovalStore
+    + observation::ObservationStore
+    + evidence::EvidenceStore
+    + Send
+    + Sync
 {
     /// `sqlite` or `postgres`.
     fn kind(&self) -> &'static str;

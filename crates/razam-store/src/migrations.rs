@@ -43,6 +43,11 @@ pub const SQLITE: &[Migration] = &[
         name: "evidence",
         sql: include_str!("../migrations/sqlite/0007_evidence.sql"),
     },
+    Migration {
+        version: 12,
+        name: "approvals",
+        sql: include_str!("../migrations/sqlite/0012_approvals.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -80,6 +85,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 7,
         name: "evidence",
         sql: include_str!("../migrations/postgres/0007_evidence.sql"),
+    },
+    Migration {
+        version: 12,
+        name: "approvals",
+        sql: include_str!("../migrations/postgres/0012_approvals.sql"),
     },
 ];
 
