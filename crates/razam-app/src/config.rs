@@ -33,6 +33,8 @@ pub struct ConfigFile {
     pub assistance: Option<AssistanceFile>,
     /// Limits on what a request or an import may hold.
     pub limits: Option<LimitsFile>,
+    /// What needs a second person's approval.
+    pub two_person: Option<TwoPersonFile>,
 }
 
 /// `[assistance]` in `razam.toml`.
@@ -95,6 +97,15 @@ impl Limits {
     pub fn upload_bytes(&self) -> usize {
         self.upload_mib as usize * 1024 * 1024
     }
+}
+
+/// `[two_person]` in `razam.toml`: what an account may do only once a second account with the
+/// same permission has approved it (docs/security.md). On unless switched off.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TwoPersonFile {
+    /// Exports of the whole registry to a file (`/export`).
+    pub exports: Option<bool>,
 }
 
 /// `[login]` in `razam.toml`: failed logins allowed before a name or an address is locked.
@@ -178,6 +189,8 @@ pub struct Config {
     pub login: LoginLimits,
     pub assistance: AssistanceSettings,
     pub limits: Limits,
+    /// Whether an account's export waits for a second account's approval.
+    pub two_person_exports: bool,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -298,6 +311,7 @@ impl Config {
             login,
             assistance,
             limits,
+            two_person_exports: file.two_person.and_then(|t| t.exports).unwrap_or(true),
         })
     }
 }
@@ -350,7 +364,11 @@ pub fn initial_file(database: &str) -> String {
          # Assistance cases: how many different people (never the requester) approve a case\n\
          # before it can be paid (1 to 9).\n\
          # [assistance]\n\
-         # approvals = 2\n"
+         # approvals = 2\n\n\
+         # An export of the registry by an account waits until a second account that may export\n\
+         # approves it (the two-person rule). Switch off only where one person works alone.\n\
+         # [two_person]\n\
+         # exports = true\n"
     )
 }
 

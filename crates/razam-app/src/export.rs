@@ -317,6 +317,11 @@ impl App {
     pub async fn export(&self, actor: &Actor, kind: ExportKind, format: ExportFormat) -> Result<Export, AppError> {
         self.require(actor, razam_core::role::Permission::Export)?;
         let levels = self.readable_levels(actor)?;
+        let subject = crate::approvals::export_subject(kind, format);
+        let approval = self.export_needs_approval(actor);
+        if approval && !self.holds_approval(actor, &subject).await? {
+            return Err(AppError::BadInput(crate::approvals::NEEDS_APPROVAL.into()));
+        }
         let mut sheet = Sheet::new(format, kind)?;
         let mut rows = 0usize;
         let mut before = None;
@@ -356,9 +361,13 @@ impl App {
             ExportKind::Persons => "export.persons",
             ExportKind::Events => "export.events",
         };
-        self.store
-            .append_audit(&self.event(actor, action, AuditObject::Named(object)))
-            .await?;
+        let audit = self.event(actor, action, AuditObject::Named(object));
+        if approval {
+            // The approval is spent with the export's audit entry, in one transaction.
+            self.use_approval(actor, &subject, &audit).await?;
+        } else {
+            self.store.append_audit(&audit).await?;
+        }
         Ok(Export {
             bytes,
             rows,

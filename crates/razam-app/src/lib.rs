@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod aid;
+pub mod approvals;
 pub mod assistance;
 pub mod audit;
 mod audited_reads;

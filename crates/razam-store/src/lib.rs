@@ -5,6 +5,7 @@
 //! state is one transaction that also appends its audit entry.
 
 pub mod aid;
+pub mod approvals;
 pub mod campaigns;
 pub mod evidence;
 pub mod ledger;
@@ -141,6 +142,7 @@ impl std::fmt::Debug for DatabaseLocation {
 pub trait Store:
     registry::RegistryStore
     + tokens::TokenStore
+    + approvals::ApprovalStore
     + observation::ObservationStore
     + evidence::EvidenceStore
     + ledger::LedgerStore

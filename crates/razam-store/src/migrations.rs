@@ -63,6 +63,11 @@ pub const SQLITE: &[Migration] = &[
         name: "security",
         sql: include_str!("../migrations/sqlite/0011_security.sql"),
     },
+    Migration {
+        version: 12,
+        name: "approvals",
+        sql: include_str!("../migrations/sqlite/0012_approvals.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -120,6 +125,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 11,
         name: "security",
         sql: include_str!("../migrations/postgres/0011_security.sql"),
+    },
+    Migration {
+        version: 12,
+        name: "approvals",
+        sql: include_str!("../migrations/postgres/0012_approvals.sql"),
     },
 ];
 

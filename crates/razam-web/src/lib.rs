@@ -425,6 +425,19 @@ pub fn page_routes() -> Vec<Route> {
         route(Method::GET, "/figures.json", Public, get(figures::json)),
         route(Method::GET, "/export", May(Export), get(export::page)),
         route(Method::GET, "/export/{file}", May(Export), get(export::download)),
+        route(Method::POST, "/export/approvals", May(Export), post(export::ask)),
+        route(
+            Method::POST,
+            "/export/approvals/{id}/approve",
+            May(Export),
+            post(export::approve),
+        ),
+        route(
+            Method::POST,
+            "/export/approvals/{id}/refuse",
+            May(Export),
+            post(export::refuse),
+        ),
         route(Method::GET, "/observation", Public, get(observation::list)),
         route(
             Method::POST,

@@ -74,7 +74,43 @@ async fn log_in_as(app: &TestApp, username: &str, role: Role) -> reqwest::Client
     app.logged_in_client(username, &password).await
 }
 
+/// Downloads `file` the way an account must: it asks for approval, a second account (a
+/// reviewer made for the purpose) approves, then the file comes.
 async fn download(
+    app: &TestApp,
+    client: &reqwest::Client,
+    file: &str,
+) -> (reqwest::StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
+    static SECOND: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let (_, page) = app.get(client, "/export").await;
+    let r = app
+        .post_form(client, "/export/approvals", &page, &[("file", file)])
+        .await;
+    assert_eq!(r.status(), 303, "the request for approval of {file}");
+    let n = SECOND.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let second = log_in_as(app, &format!("second{n}"), Role::Reviewer).await;
+    let (_, page) = app.get(&second, "/export").await;
+    let id = waiting_request(&page, file);
+    let r = app
+        .post_form(&second, &format!("/export/approvals/{id}/approve"), &page, &[])
+        .await;
+    assert_eq!(r.status(), 303, "the approval of {file}");
+    fetch(app, client, file).await
+}
+
+/// The id of the waiting request for `file` that the export page offers to approve.
+fn waiting_request(page: &str, file: &str) -> i64 {
+    page.split("<tr>")
+        .filter(|row| row.contains(&format!("<td>{file}</td>")))
+        .find_map(|row| {
+            let at = row.find("/export/approvals/")? + "/export/approvals/".len();
+            row[at..].split('/').next()?.parse().ok()
+        })
+        .unwrap_or_else(|| panic!("no request for {file} to approve in {page}"))
+}
+
+/// GET of the file itself, approved or not.
+async fn fetch(
     app: &TestApp,
     client: &reqwest::Client,
     file: &str,
@@ -163,13 +199,15 @@ async fn each_role_exports_what_it_may_read(app: TestApp) {
     let (status, _) = app.get(&documenter, "/export/accounts.csv").await;
     assert_eq!(status, 404);
 
-    // The page offers the four files and says what the role gets.
+    // The page offers the four files (each to ask approval for: the persons file's approval
+    // was used by its download) and says what the role gets.
     let (status, page) = app.get(&documenter, "/export").await;
     assert_eq!(status, 200);
     for file in ["persons.csv", "persons.xlsx", "events.csv", "events.xlsx"] {
-        assert!(page.contains(&format!("href=\"/export/{file}\"")), "{file}");
+        assert!(page.contains(&format!("name=\"file\" value=\"{file}\"")), "{file}");
     }
     assert!(page.contains("id=\"export-warning\""));
+    assert!(page.contains("id=\"export-two-person\""));
 
     // Events: articles, persons with their roles by label, neutralised text.
     let (status, _, body) = download(&app, &documenter, "events.csv").await;
@@ -249,6 +287,118 @@ async fn the_spreadsheet_holds_the_same_cells_and_no_formula(app: TestApp) {
     assert_eq!(entries[0].1, "events:xlsx rows=1 with-restricted");
 }
 on_both_databases!(the_spreadsheet_holds_the_same_cells_and_no_formula);
+
+async fn an_export_waits_for_a_second_person_and_is_used_once(app: TestApp) {
+    records(&app).await;
+    let documenter = log_in_as(&app, "ales", Role::Documenter).await;
+    let reviewer = log_in_as(&app, "nasta", Role::Reviewer).await;
+    let viewer = log_in_as(&app, "volha", Role::Viewer).await;
+
+    // Without an approval the file does not come, and nothing is exported or audited.
+    let (status, _, _) = fetch(&app, &documenter, "persons.csv").await;
+    assert_eq!(status, 400);
+    assert!(audit_entries(&app, "export.persons").await.is_empty());
+
+    // Asked for: waiting. The one who asked cannot approve it, a viewer cannot either.
+    let (_, page) = app.get(&documenter, "/export").await;
+    let r = app
+        .post_form(&documenter, "/export/approvals", &page, &[("file", "persons.csv")])
+        .await;
+    assert_eq!(r.status(), 303);
+    let (_, page) = app.get(&documenter, "/export").await;
+    assert!(page.contains("persons.csv: waiting for a second person"), "{page}");
+    assert!(!page.contains("/approve\""), "no approve button on one's own request");
+    let (_, reviewer_page) = app.get(&reviewer, "/export").await;
+    let id = waiting_request(&reviewer_page, "persons.csv");
+    let r = app
+        .post_form(&documenter, &format!("/export/approvals/{id}/approve"), &page, &[])
+        .await;
+    assert_eq!(r.status(), 400, "the one who asked cannot approve");
+    let (_, viewer_page) = app.get(&viewer, "/persons").await;
+    let r = app
+        .post_form(&viewer, &format!("/export/approvals/{id}/approve"), &viewer_page, &[])
+        .await;
+    assert_eq!(r.status(), 403, "a viewer may not export, so may not approve");
+    assert_eq!(fetch(&app, &documenter, "persons.csv").await.0, 400, "still waiting");
+
+    // A second person approves: the file comes once, and only the file approved.
+    let r = app
+        .post_form(
+            &reviewer,
+            &format!("/export/approvals/{id}/approve"),
+            &reviewer_page,
+            &[],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    let r = app
+        .post_form(
+            &reviewer,
+            &format!("/export/approvals/{id}/refuse"),
+            &reviewer_page,
+            &[],
+        )
+        .await;
+    assert_eq!(r.status(), 400, "decided once");
+    assert_eq!(
+        fetch(&app, &documenter, "events.csv").await.0,
+        400,
+        "another file needs its own"
+    );
+    let (status, _, body) = fetch(&app, &documenter, "persons.csv").await;
+    assert_eq!(status, 200);
+    assert_eq!(rows(&body).len(), 3);
+    assert_eq!(fetch(&app, &documenter, "persons.csv").await.0, 400, "used once");
+    let (_, reviewer_page) = app.get(&reviewer, "/export").await;
+    assert!(reviewer_page.contains("downloaded (Тэст)"), "{reviewer_page}");
+
+    // A refused request gives nothing.
+    let (_, page) = app.get(&documenter, "/export").await;
+    app.post_form(&documenter, "/export/approvals", &page, &[("file", "events.xlsx")])
+        .await;
+    let (_, reviewer_page) = app.get(&reviewer, "/export").await;
+    let id = waiting_request(&reviewer_page, "events.xlsx");
+    let r = app
+        .post_form(
+            &reviewer,
+            &format!("/export/approvals/{id}/refuse"),
+            &reviewer_page,
+            &[],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(fetch(&app, &documenter, "events.xlsx").await.0, 400);
+
+    // Every step is in the audit log, by id only.
+    let requests = audit_entries(&app, "approval.request").await;
+    assert_eq!(requests.len(), 2);
+    assert!(
+        requests
+            .iter()
+            .all(|(actor, object)| actor.starts_with("account:") && object.starts_with("approval:"))
+    );
+    assert_eq!(audit_entries(&app, "approval.approve").await.len(), 1);
+    assert_eq!(audit_entries(&app, "approval.refuse").await.len(), 1);
+    assert_eq!(audit_entries(&app, "export.persons").await.len(), 1);
+    assert!(audit_entries(&app, "export.events").await.is_empty());
+    app.app.verify_audit(None, &|_| {}).await.unwrap();
+}
+on_both_databases!(an_export_waits_for_a_second_person_and_is_used_once);
+
+#[tokio::test]
+async fn where_one_person_works_alone_the_rule_can_be_switched_off() {
+    let app = crate::helpers::spawn_app_configured(Db::Sqlite, "[two_person]\nexports = false\n")
+        .await
+        .unwrap();
+    records(&app).await;
+    let documenter = log_in_as(&app, "ales", Role::Documenter).await;
+    let (_, page) = app.get(&documenter, "/export").await;
+    assert!(page.contains("href=\"/export/persons.csv\""));
+    assert!(!page.contains("id=\"export-two-person\""));
+    let (status, _, body) = fetch(&app, &documenter, "persons.csv").await;
+    assert_eq!(status, 200);
+    assert_eq!(rows(&body).len(), 3);
+}
 
 async fn the_command_line_writes_an_owner_only_file_and_warns(app: TestApp) {
     use std::os::unix::fs::PermissionsExt;
