@@ -594,7 +594,33 @@ impl App {
     pub async fn event_page(&self, actor: &Actor, id: i64) -> Result<EventView, AppError> {
         let row = self.store.event(id).await?.ok_or(AppError::NotFound("the event"))?;
         self.may_read(actor, &row.confidentiality)?;
-        self.event_view(&row)
+        let view = self.event_view(&row)?;
+        self.audit_restricted_reads(actor, "event", restricted_ids([(&view.id, view.confidentiality)]))
+            .await?;
+        Ok(view)
+    }
+
+    /// Records that `actor` was shown the restricted records `ids` (of `kind`), ids only, in
+    /// one read entry before they are returned; nothing when none is restricted. Person pages
+    /// audit every read of theirs (`person.read`) and searches theirs (`registry.search`);
+    /// this covers the lists, event pages, histories and duplicate candidates, so that every
+    /// read of a restricted record leaves a trace (SECURITY.md, threat 4).
+    pub(crate) async fn audit_restricted_reads(
+        &self,
+        actor: &Actor,
+        kind: &str,
+        ids: Vec<i64>,
+    ) -> Result<(), AppError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+        self.audit_read(self.event(
+            actor,
+            RESTRICTED_READ,
+            razam_store::AuditObject::Named(format!("{kind}:{}", list.join(","))),
+        ))
+        .await
     }
 
     /// A page of persons, newest first; `before` is the last id of the previous page.
@@ -607,7 +633,17 @@ impl App {
     ) -> Result<Vec<PersonView>, AppError> {
         filter.levels = self.readable_levels(actor)?;
         let rows = self.store.list_persons(&filter, before, limit.clamp(1, 500)).await?;
-        rows.iter().map(|r| self.person_view(r)).collect()
+        let views = rows
+            .iter()
+            .map(|r| self.person_view(r))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.audit_restricted_reads(
+            actor,
+            "person",
+            restricted_ids(views.iter().map(|v| (&v.id, v.confidentiality))),
+        )
+        .await?;
+        Ok(views)
     }
 
     pub async fn list_events(
@@ -619,7 +655,14 @@ impl App {
     ) -> Result<Vec<EventView>, AppError> {
         filter.levels = self.readable_levels(actor)?;
         let rows = self.store.list_events(&filter, before, limit.clamp(1, 500)).await?;
-        rows.iter().map(|r| self.event_view(r)).collect()
+        let views = rows.iter().map(|r| self.event_view(r)).collect::<Result<Vec<_>, _>>()?;
+        self.audit_restricted_reads(
+            actor,
+            "event",
+            restricted_ids(views.iter().map(|v| (&v.id, v.confidentiality))),
+        )
+        .await?;
+        Ok(views)
     }
 
     /// A record's versions, each with what it changed against the one before.
@@ -631,6 +674,9 @@ impl App {
         }
         .ok_or(AppError::NotFound("the record"))?;
         self.may_read(actor, &level)?;
+        if level == Confidentiality::Restricted.as_str() {
+            self.audit_restricted_reads(actor, kind, vec![id]).await?;
+        }
         let mut previous: BTreeMap<String, String> = BTreeMap::new();
         let mut names: BTreeMap<String, String> = BTreeMap::new();
         let mut out = Vec::new();
@@ -675,6 +721,19 @@ impl App {
             None => Ok(audit_name.to_owned()),
         }
     }
+}
+
+/// The audit action of a read of restricted records shown in a list, an event page, a history
+/// or the duplicate candidates. It is a read: the public figures' change mark passes over it.
+pub const RESTRICTED_READ: &str = "restricted.read";
+
+/// The ids of the restricted records among those shown.
+pub(crate) fn restricted_ids<'a>(records: impl IntoIterator<Item = (&'a i64, Confidentiality)>) -> Vec<i64> {
+    records
+        .into_iter()
+        .filter(|(_, level)| *level == Confidentiality::Restricted)
+        .map(|(id, _)| *id)
+        .collect()
 }
 
 pub(crate) fn date_parts(d: FuzzyDate) -> DateParts {

@@ -1748,7 +1748,7 @@ macro_rules! impl_registry_store {
                 // counted again. Walks the chain back from its head past the reads only.
                 Ok(sqlx::query_scalar(
                     "SELECT COALESCE((SELECT seq FROM audit_log \
-                     WHERE action NOT IN ('person.read', 'registry.search', 'intake.read') \
+                     WHERE action NOT IN ('person.read', 'registry.search', 'intake.read', 'restricted.read') \
                      ORDER BY seq DESC LIMIT 1), 0)",
                 )
                 .fetch_one(self.reader())

@@ -177,3 +177,96 @@ async fn a_prisoner_list_imports_all_or_nothing(app: TestApp) {
     assert_eq!((f.held, f.recognized_total), (1, 2));
 }
 on_both_databases!(a_prisoner_list_imports_all_or_nothing);
+
+/// Every read of a restricted record leaves an audit entry naming it (ids only): lists, event
+/// pages, histories and duplicate candidates, besides person pages and searches; a read of
+/// internal records alone leaves none of these.
+async fn every_read_of_a_restricted_record_is_audited(app: TestApp) {
+    let documenter = actor(&app, "ales", Role::Documenter).await;
+    let a = &app.app;
+    let open = a
+        .create_person(&documenter, &person("Вольга", "Адкрытая", Confidentiality::Internal))
+        .await
+        .unwrap();
+    let hidden = a
+        .create_person(
+            &documenter,
+            &person("Аляксандр", "Схаваны", Confidentiality::Restricted),
+        )
+        .await
+        .unwrap();
+    let twin = a
+        .create_person(
+            &documenter,
+            &person("Александр", "Схаваный", Confidentiality::Restricted),
+        )
+        .await
+        .unwrap();
+    let event = |level, who| EventInput {
+        kind: EventKind::Detention,
+        date: Some(FuzzyDate::parse("2021-03").unwrap()),
+        region: Some("minsk-city".into()),
+        arrest_days: None,
+        term_months: None,
+        details: EventDetails::default(),
+        confidentiality: level,
+        articles: vec![],
+        persons: vec![(who, PersonRole::Victim)],
+    };
+    let open_event = a
+        .create_event(&documenter, &event(Confidentiality::Internal, open))
+        .await
+        .unwrap();
+    let hidden_event = a
+        .create_event(&documenter, &event(Confidentiality::Restricted, hidden))
+        .await
+        .unwrap();
+    let reads = || async {
+        crate::api::sql(
+            &app,
+            "SELECT action, object FROM audit_log WHERE action = 'restricted.read' ORDER BY seq",
+        )
+        .await
+        .into_iter()
+        .map(|(_, object)| object)
+        .collect::<Vec<_>>()
+    };
+
+    // Internal records alone: nothing.
+    a.event_page(&documenter, open_event).await.unwrap();
+    a.history(&documenter, "event", open_event).await.unwrap();
+    assert!(reads().await.is_empty());
+
+    let persons = a
+        .list_persons(&documenter, PersonFilter::default(), None, 50)
+        .await
+        .unwrap();
+    assert_eq!(persons.len(), 3);
+    let mut expected = vec![format!("person:{twin},{hidden}")];
+    assert_eq!(reads().await, expected);
+    let events = a.list_events(&documenter, Default::default(), None, 50).await.unwrap();
+    assert_eq!(events.len(), 2);
+    expected.push(format!("event:{hidden_event}"));
+    assert_eq!(reads().await, expected);
+    a.event_page(&documenter, hidden_event).await.unwrap();
+    expected.push(format!("event:{hidden_event}"));
+    a.history(&documenter, "person", hidden).await.unwrap();
+    expected.push(format!("person:{hidden}"));
+    assert_eq!(reads().await, expected);
+
+    // The duplicate queue shows the restricted pair: both are named.
+    a.prepare_search().await.unwrap();
+    let pairs = a.duplicate_candidates(&documenter).await.unwrap();
+    assert!(
+        pairs
+            .iter()
+            .any(|p| [p.survivor.id, p.merged.id].contains(&hidden) && [p.survivor.id, p.merged.id].contains(&twin)),
+        "the near-twins are a candidate pair"
+    );
+    let last = reads().await.pop().unwrap();
+    let mut named: Vec<i64> = last["person:".len()..].split(',').map(|n| n.parse().unwrap()).collect();
+    named.sort();
+    assert_eq!(named, [hidden, twin]);
+    a.verify_audit(None, &|_| {}).await.unwrap();
+}
+on_both_databases!(every_read_of_a_restricted_record_is_audited);
