@@ -437,7 +437,7 @@ impl App {
                 views.insert(view.id, view);
             }
         }
-        let restricted = crate::registry::restricted_ids(views.values().map(|v| (&v.id, v.confidentiality)));
+        let restricted = crate::registry::restricted_ids(views.values().map(|v| (v.id, v.confidentiality)));
         self.audit_restricted_reads(actor, "person", restricted).await?;
         Ok(views)
     }

@@ -595,7 +595,7 @@ impl App {
         let row = self.store.event(id).await?.ok_or(AppError::NotFound("the event"))?;
         self.may_read(actor, &row.confidentiality)?;
         let view = self.event_view(&row)?;
-        self.audit_restricted_reads(actor, "event", restricted_ids([(&view.id, view.confidentiality)]))
+        self.audit_restricted_reads(actor, "event", restricted_ids([(view.id, view.confidentiality)]))
             .await?;
         Ok(view)
     }
@@ -640,7 +640,7 @@ impl App {
         self.audit_restricted_reads(
             actor,
             "person",
-            restricted_ids(views.iter().map(|v| (&v.id, v.confidentiality))),
+            restricted_ids(views.iter().map(|v| (v.id, v.confidentiality))),
         )
         .await?;
         Ok(views)
@@ -659,7 +659,7 @@ impl App {
         self.audit_restricted_reads(
             actor,
             "event",
-            restricted_ids(views.iter().map(|v| (&v.id, v.confidentiality))),
+            restricted_ids(views.iter().map(|v| (v.id, v.confidentiality))),
         )
         .await?;
         Ok(views)
@@ -728,11 +728,11 @@ impl App {
 pub const RESTRICTED_READ: &str = "restricted.read";
 
 /// The ids of the restricted records among those shown.
-pub(crate) fn restricted_ids<'a>(records: impl IntoIterator<Item = (&'a i64, Confidentiality)>) -> Vec<i64> {
+pub(crate) fn restricted_ids(records: impl IntoIterator<Item = (i64, Confidentiality)>) -> Vec<i64> {
     records
         .into_iter()
         .filter(|(_, level)| *level == Confidentiality::Restricted)
-        .map(|(id, _)| *id)
+        .map(|(id, _)| id)
         .collect()
 }
 
