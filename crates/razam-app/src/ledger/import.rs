@@ -113,11 +113,12 @@ impl App {
         csv_iban: Option<&Iban>,
     ) -> Result<ImportReport, AppError> {
         self.require(actor, Permission::ManageLedger)?;
+        let max_entries = usize::try_from(self.config.limits.import_rows).unwrap_or(usize::MAX);
         let start = bytes
             .iter()
             .position(|b| !b.is_ascii_whitespace() && !matches!(b, 0xef | 0xbb | 0xbf));
         let statement = if start.is_some_and(|i| bytes[i] == b'<') {
-            parse_camt053(bytes).map_err(|e| AppError::BadInput(format!("the statement: {e}")))?
+            parse_camt053(bytes, max_entries).map_err(|e| AppError::BadInput(format!("the statement: {e}")))?
         } else {
             let iban = csv_iban
                 .ok_or_else(|| AppError::BadInput("a CSV statement needs the IBAN of its account (--iban)".into()))?;
@@ -137,7 +138,7 @@ impl App {
                 .currency
                 .ok_or_else(|| AppError::BadInput("the bank account has no currency".into()))?;
             let identity = hex::encode(self.lookup_hash(&format!("ledger csv\0{}", String::from_utf8_lossy(bytes))));
-            parse_csv(bytes, &mapping, iban.clone(), currency, identity)
+            parse_csv(bytes, &mapping, iban.clone(), currency, identity, max_entries)
                 .map_err(|e| AppError::BadInput(format!("the statement: {e}")))?
         };
         self.book_statement(actor, &statement).await

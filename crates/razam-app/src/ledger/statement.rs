@@ -18,8 +18,6 @@ use super::ForeignDetails;
 pub const MAX_BYTES: usize = 64 * 1024 * 1024;
 /// The deepest nesting of XML elements read (camt.053 needs about 12).
 const MAX_DEPTH: usize = 40;
-/// The most entries (and transaction details) one statement may hold.
-const MAX_ENTRIES: usize = 1_000_000;
 /// The longest text of one element kept.
 const MAX_TEXT: usize = 10_000;
 
@@ -81,8 +79,9 @@ pub enum StatementError {
     Xml { position: u64, message: String },
     #[error("elements nested deeper than {MAX_DEPTH}")]
     TooDeep,
-    #[error("more than {MAX_ENTRIES} entries")]
-    TooManyEntries,
+    /// More entries and transaction details than the import limit allows.
+    #[error("more than {0} entries and transaction details ([limits] import_rows in razam.toml)")]
+    TooManyEntries(usize),
     #[error("not a camt.053 bank-to-customer statement (namespace {0})")]
     NotCamt053(String),
     #[error("the file holds {0} statements; import each in a file of its own")]
@@ -177,8 +176,9 @@ fn currency_attribute(e: &BytesStart<'_>) -> String {
         .unwrap_or_default()
 }
 
-/// Reads a camt.053 document.
-pub fn parse_camt053(bytes: &[u8]) -> Result<Statement, StatementError> {
+/// Reads a camt.053 document of at most `max_entries` entries and transaction details
+/// together (the instance passes `[limits] import_rows`).
+pub fn parse_camt053(bytes: &[u8], max_entries: usize) -> Result<Statement, StatementError> {
     if bytes.len() > MAX_BYTES {
         return Err(StatementError::TooLarge);
     }
@@ -226,15 +226,15 @@ pub fn parse_camt053(bytes: &[u8]) -> Result<Statement, StatementError> {
                     Some("Bal") if ends(&path, &["Stmt", "Bal"]) => balance = Some(RawBalance::default()),
                     Some("Ntry") if ends(&path, &["Stmt", "Ntry"]) => {
                         count += 1;
-                        if count > MAX_ENTRIES {
-                            return Err(StatementError::TooManyEntries);
+                        if count > max_entries {
+                            return Err(StatementError::TooManyEntries(max_entries));
                         }
                         entry = Some(RawEntry::default());
                     }
                     Some("TxDtls") if entry.is_some() => {
                         count += 1;
-                        if count > MAX_ENTRIES {
-                            return Err(StatementError::TooManyEntries);
+                        if count > max_entries {
+                            return Err(StatementError::TooManyEntries(max_entries));
                         }
                         detail = Some(RawDetail::default());
                     }
@@ -623,13 +623,14 @@ impl CsvMapping {
 
 /// Reads a CSV statement of the account `iban` (in `currency`) by `mapping`. Every row is a
 /// booked entry; the statement has no balances. `identity` should tell this file from others
-/// (the caller passes a digest of its bytes).
+/// (the caller passes a digest of its bytes). At most `max_entries` rows are read.
 pub fn parse_csv(
     bytes: &[u8],
     mapping: &CsvMapping,
     iban: Iban,
     currency: Currency,
     identity: String,
+    max_entries: usize,
 ) -> Result<Statement, StatementError> {
     if bytes.len() > MAX_BYTES {
         return Err(StatementError::TooLarge);
@@ -669,8 +670,8 @@ pub fn parse_csv(
     for (i, record) in reader.records().enumerate() {
         let line = i + 2;
         let record = record.map_err(|e| bad(format!("line {line}"), e.to_string()))?;
-        if entries.len() >= MAX_ENTRIES {
-            return Err(StatementError::TooManyEntries);
+        if entries.len() >= max_entries {
+            return Err(StatementError::TooManyEntries(max_entries));
         }
         let cell = |col: Option<usize>| col.and_then(|c| record.get(c)).unwrap_or("").trim();
         let at = |name: &str| format!("line {line}, column `{name}`");
@@ -773,10 +774,43 @@ mod tests {
 
     const V02: &str = include_str!("../../../razam/tests/data/camt.053.001.02.xml");
     const V08: &str = include_str!("../../../razam/tests/data/camt.053.001.08.xml");
+    /// The default `[limits] import_rows`.
+    const LIMIT: usize = 2_000_000;
+
+    #[test]
+    fn more_entries_than_the_import_limit_are_refused_naming_the_setting() {
+        let all = parse_camt053(V02.as_bytes(), LIMIT).unwrap();
+        let counted: usize = all.entries.iter().map(|e| 1 + e.details.len()).sum();
+        assert!(parse_camt053(V02.as_bytes(), counted).is_ok(), "at the limit it reads");
+        let err = parse_camt053(V02.as_bytes(), counted - 1).unwrap_err();
+        assert_eq!(err, StatementError::TooManyEntries(counted - 1));
+        assert!(err.to_string().contains("[limits] import_rows"), "{err}");
+
+        let mapping = CsvMapping {
+            delimiter: Some(';'),
+            date: "d".into(),
+            amount: Some("a".into()),
+            ..CsvMapping::default()
+        };
+        let iban = Iban::parse("DE89370400440532013000").unwrap();
+        let csv = "d;a\n2024-01-02;1.00\n2024-01-03;2.00\n2024-01-04;3.00\n";
+        let read = |limit| {
+            parse_csv(
+                csv.as_bytes(),
+                &mapping,
+                iban.clone(),
+                Currency::EUR,
+                String::new(),
+                limit,
+            )
+        };
+        assert_eq!(read(3).unwrap().entries.len(), 3);
+        assert_eq!(read(2).unwrap_err(), StatementError::TooManyEntries(2));
+    }
 
     #[test]
     fn both_versions_read_into_the_same_shape() {
-        let s = parse_camt053(V02.as_bytes()).unwrap();
+        let s = parse_camt053(V02.as_bytes(), LIMIT).unwrap();
         assert_eq!(s.format, "camt.053.001.02");
         assert_eq!(s.iban.as_str(), "DE89370400440532013000");
         assert_eq!(
@@ -801,7 +835,7 @@ mod tests {
         assert_eq!(s.entries[2].details[0].counterparty, "Law Office Example");
         let fx = s.entries[4].details[0].foreign.clone().unwrap();
         assert_eq!((fx.instructed.as_str(), fx.rate.as_str()), ("100.00 USD", "0.925"));
-        let s = parse_camt053(V08.as_bytes()).unwrap();
+        let s = parse_camt053(V08.as_bytes(), LIMIT).unwrap();
         assert_eq!(s.format, "camt.053.001.08");
         assert_eq!(s.opening.unwrap().format(), "1062.50");
         assert!(s.entries[0].reversal && s.entries[0].booked && s.entries[0].amount == -5000);
@@ -811,9 +845,9 @@ mod tests {
 
     #[test]
     fn every_truncation_is_refused_and_none_panics() {
-        let full = parse_camt053(V02.as_bytes()).unwrap();
+        let full = parse_camt053(V02.as_bytes(), LIMIT).unwrap();
         for end in 0..V02.len() {
-            match parse_camt053(&V02.as_bytes()[..end]) {
+            match parse_camt053(&V02.as_bytes()[..end], LIMIT) {
                 Err(_) => {}
                 Ok(s) => assert_eq!(s, full, "a truncation at {end} read as another statement"),
             }
@@ -823,44 +857,47 @@ mod tests {
     #[test]
     fn hostile_documents_are_refused_with_their_reason() {
         let deep = format!("<Document>{}", "<a>".repeat(100_000));
-        assert_eq!(parse_camt053(deep.as_bytes()), Err(StatementError::TooDeep));
+        assert_eq!(parse_camt053(deep.as_bytes(), LIMIT), Err(StatementError::TooDeep));
         let huge = V02.replace(
             "<Amt Ccy=\"EUR\">50.00</Amt>",
             "<Amt Ccy=\"EUR\">99999999999999999999.99</Amt>",
         );
-        let err = parse_camt053(huge.as_bytes()).unwrap_err().to_string();
+        let err = parse_camt053(huge.as_bytes(), LIMIT).unwrap_err().to_string();
         assert!(err.starts_with("entry 1: "), "{err}");
         let decimals = V02.replace("<Amt Ccy=\"EUR\">50.00</Amt>", "<Amt Ccy=\"EUR\">50.001</Amt>");
         assert!(
-            parse_camt053(decimals.as_bytes())
+            parse_camt053(decimals.as_bytes(), LIMIT)
                 .unwrap_err()
                 .to_string()
                 .contains("more decimal places")
         );
         let other = V02.replace("<Amt Ccy=\"EUR\">50.00</Amt>", "<Amt Ccy=\"USD\">50.00</Amt>");
         assert!(
-            parse_camt053(other.as_bytes())
+            parse_camt053(other.as_bytes(), LIMIT)
                 .unwrap_err()
                 .to_string()
                 .contains("in USD, the account in EUR")
         );
         let entity = V02.replace("Invoice 17", "&bomb;");
         assert!(
-            parse_camt053(entity.as_bytes())
+            parse_camt053(entity.as_bytes(), LIMIT)
                 .unwrap_err()
                 .to_string()
                 .contains("unknown entity")
         );
         let two = V02.replace("</Stmt>", "</Stmt><Stmt><Acct><Id><IBAN>X</IBAN></Id></Acct></Stmt>");
-        assert_eq!(parse_camt053(two.as_bytes()), Err(StatementError::SeveralStatements(2)));
+        assert_eq!(
+            parse_camt053(two.as_bytes(), LIMIT),
+            Err(StatementError::SeveralStatements(2))
+        );
         let pain = V02.replace("camt.053.001.02", "pain.001.001.03");
         assert!(matches!(
-            parse_camt053(pain.as_bytes()),
+            parse_camt053(pain.as_bytes(), LIMIT),
             Err(StatementError::NotCamt053(_))
         ));
         let mismatched = V02.replace("</Ntry>", "</Ntri>");
         assert!(matches!(
-            parse_camt053(mismatched.as_bytes()),
+            parse_camt053(mismatched.as_bytes(), LIMIT),
             Err(StatementError::Xml { .. })
         ));
     }
@@ -870,14 +907,14 @@ mod tests {
 
         #[test]
         fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2000)) {
-            let _ = parse_camt053(&bytes);
+            let _ = parse_camt053(&bytes, LIMIT);
         }
 
         #[test]
         fn a_valid_statement_with_one_byte_changed_never_panics(at in 0..V08.len(), byte in any::<u8>()) {
             let mut bytes = V08.as_bytes().to_vec();
             bytes[at] = byte;
-            let _ = parse_camt053(&bytes);
+            let _ = parse_camt053(&bytes, LIMIT);
         }
 
         #[test]
@@ -891,7 +928,7 @@ mod tests {
                 ..CsvMapping::default()
             };
             let iban = Iban::parse("DE89370400440532013000").unwrap();
-            let _ = parse_csv(format!("d;a\n{text}").as_bytes(), &mapping, iban, Currency::EUR, String::new());
+            let _ = parse_csv(format!("d;a\n{text}").as_bytes(), &mapping, iban, Currency::EUR, String::new(), LIMIT);
         }
     }
 }

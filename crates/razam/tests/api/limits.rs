@@ -78,6 +78,19 @@ async fn each_limit_refuses_what_is_over_it_and_names_its_setting() {
         .await
         .unwrap();
     assert_eq!(report.created, 2, "at the limit it imports");
+
+    // A bank statement with more entries than import_rows: refused before anything is booked.
+    let statement = include_bytes!("../data/camt.053.001.02.xml");
+    let err = app
+        .app
+        .import_statement(&Actor::Cli, statement, None)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("more than 2 entries") && err.contains("[limits] import_rows"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
