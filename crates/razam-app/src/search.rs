@@ -197,6 +197,21 @@ fn left_out(staged: Result<Staged, AppError>, kind: &str, id: i64) -> Option<Sta
         .ok()
 }
 
+/// What a search's audit entry says: how many persons and events it found and, by id, the
+/// restricted ones among those it showed (never the words asked for).
+fn search_entry(persons: &NameResults, text: &TextResults) -> String {
+    let mut entry = format!("search:{} persons,{} events", persons.any, text.total);
+    let restricted_persons = crate::registry::restricted_ids(persons.hits.iter().map(|h| (h.id, h.level)));
+    let restricted_events: Vec<i64> = text.hits.iter().filter(|h| h.restricted).map(|h| h.event).collect();
+    for (kind, ids) in [("persons", restricted_persons), ("events", restricted_events)] {
+        if !ids.is_empty() {
+            let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
+            entry.push_str(&format!("; restricted {kind}:{}", ids.join(",")));
+        }
+    }
+    entry
+}
+
 /// A record as the store's scans give it, opened for the index.
 trait Scanned: Send + 'static {
     const KIND: &'static str;
@@ -583,7 +598,7 @@ impl App {
         let entry = self.event(
             actor,
             "registry.search",
-            AuditObject::Named(format!("search:{} persons,{} events", persons.any, text.total)),
+            AuditObject::Named(search_entry(&persons, &text)),
         );
         let (audited, events) = tokio::join!(
             async {

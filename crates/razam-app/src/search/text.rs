@@ -103,6 +103,8 @@ pub struct TextHit {
     pub event: i64,
     /// The source whose text matched, when the event's own details did not.
     pub source: Option<i64>,
+    /// The event, or the source shown with it, is restricted: its read is audited by id.
+    pub restricted: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -242,6 +244,10 @@ impl TextIndex {
         self.events.get(&event).map(|&slot| self.docs[slot as usize].level)
     }
 
+    fn source_level(&self, source: i64) -> Option<Confidentiality> {
+        self.sources.get(&source).map(|&slot| self.docs[slot as usize].level)
+    }
+
     /// Events whose details, or one of whose sources, hold every term of the query, newest
     /// first. A source counts only when the reader may read both it and its event.
     pub fn search(&self, query: &str, may_read: impl Fn(Confidentiality) -> bool, limit: usize) -> TextResults {
@@ -315,12 +321,17 @@ impl TextIndex {
                 hits.push(TextHit {
                     event: own[i],
                     source: None,
+                    restricted: self.event_level(own[i]) == Some(Confidentiality::Restricted),
                 });
             } else {
                 j -= 1;
+                let (event, source) = via[j];
+                let restricted =
+                    [self.event_level(event), self.source_level(source)].contains(&Some(Confidentiality::Restricted));
                 hits.push(TextHit {
-                    event: via[j].0,
-                    source: Some(via[j].1),
+                    event,
+                    source: Some(source),
+                    restricted,
                 });
             }
         }

@@ -208,7 +208,10 @@ async fn every_read_of_a_restricted_record_is_audited(app: TestApp) {
         region: Some("minsk-city".into()),
         arrest_days: None,
         term_months: None,
-        details: EventDetails::default(),
+        details: EventDetails {
+            description: "Затрыманы каля вакзала".into(),
+            ..EventDetails::default()
+        },
         confidentiality: level,
         articles: vec![],
         persons: vec![(who, PersonRole::Victim)],
@@ -221,16 +224,21 @@ async fn every_read_of_a_restricted_record_is_audited(app: TestApp) {
         .create_event(&documenter, &event(Confidentiality::Restricted, hidden))
         .await
         .unwrap();
-    let reads = || async {
-        crate::api::sql(
-            &app,
-            "SELECT action, object FROM audit_log WHERE action = 'restricted.read' ORDER BY seq",
-        )
-        .await
-        .into_iter()
-        .map(|(_, object)| object)
-        .collect::<Vec<_>>()
+    // The objects of the audit entries of one action, oldest first.
+    let entries = |action: &'static str| {
+        let app = &app;
+        async move {
+            crate::api::sql(
+                app,
+                &format!("SELECT action, object FROM audit_log WHERE action = '{action}' ORDER BY seq"),
+            )
+            .await
+            .into_iter()
+            .map(|(_, object)| object)
+            .collect::<Vec<_>>()
+        }
     };
+    let reads = || entries("restricted.read");
 
     // Internal records alone: nothing.
     a.event_page(&documenter, open_event).await.unwrap();
@@ -267,6 +275,33 @@ async fn every_read_of_a_restricted_record_is_audited(app: TestApp) {
     let mut named: Vec<i64> = last["person:".len()..].split(',').map(|n| n.parse().unwrap()).collect();
     named.sort();
     assert_eq!(named, [hidden, twin]);
+
+    // A search names the restricted persons and events it showed, and only those.
+    let searches = || entries("registry.search");
+    a.search(&documenter, "Адкрытая", 20).await.unwrap();
+    assert_eq!(searches().await.pop().unwrap(), "search:1 persons,0 events");
+    let found = a.search(&documenter, "Aliaksandr Skhavany", 20).await.unwrap();
+    let shown: Vec<i64> = found.persons.hits.iter().map(|h| h.id).collect();
+    assert!(shown.contains(&hidden) && shown.contains(&twin), "{shown:?}");
+    let restricted: Vec<String> = shown
+        .iter()
+        .filter(|id| [hidden, twin].contains(id))
+        .map(i64::to_string)
+        .collect();
+    assert_eq!(
+        searches().await.pop().unwrap(),
+        format!(
+            "search:{} persons,0 events; restricted persons:{}",
+            found.persons.any,
+            restricted.join(",")
+        )
+    );
+    let found = a.search(&documenter, "вакзала", 20).await.unwrap();
+    assert_eq!(found.events_total, 2);
+    assert_eq!(
+        searches().await.pop().unwrap(),
+        format!("search:0 persons,2 events; restricted events:{hidden_event}")
+    );
     a.verify_audit(None, &|_| {}).await.unwrap();
 }
 on_both_databases!(every_read_of_a_restricted_record_is_audited);
