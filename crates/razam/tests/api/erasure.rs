@@ -379,3 +379,76 @@ async fn only_an_administrator_erases_and_the_command_line_needs_no_second_perso
     assert!(a.person_page(&Actor::Cli, id).await.unwrap().person.erased_on.is_some());
 }
 on_both_databases!(only_an_administrator_erases_and_the_command_line_needs_no_second_person);
+
+#[test]
+fn the_command_line_erases_once_and_leaves_the_figures_the_books_and_the_chain_as_they_were() {
+    use crate::cli::{Instance, code, stderr, stdout};
+    let i = Instance::new();
+    let list = i._tmp.path().join("list.csv");
+    std::fs::write(
+        &list,
+        "ref,given_name,family_name,patronymic,birth_date,region,detained_on,articles,recognized_on,released_on\n\
+         A1,Ales,Kavalenka,,1990,Minsk,2021-01-05,342,2021-01-10,\n\
+         A2,Ivan,Piatrou,,1985,Minsk,2021-01-06,342,2021-01-11,\n",
+    )
+    .unwrap();
+    let o = i.run(&["import", "prisoners"], &[list.to_str().unwrap()], &[]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let figures = || {
+        let o = i.run(
+            &["stats", "political-prisoners"],
+            &["--as-of", "2022-01-01", "--format", "json"],
+            &[],
+        );
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        stdout(&o)
+    };
+    let before = figures();
+    let export = |name: &str| {
+        let out = i._tmp.path().join(name);
+        let o = i.run(&["export", "persons"], &["--out", out.to_str().unwrap()], &[]);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        std::fs::read_to_string(out).unwrap()
+    };
+    let id = export("before.csv")
+        .lines()
+        .find(|l| l.contains("Kavalenka"))
+        .and_then(|l| l.split(',').next())
+        .map(|c| c.trim_matches('"').to_owned())
+        .expect("the person is exported with their label first");
+
+    // A reason that names him, and an unknown id, are refused with exit 2 and change nothing.
+    let o = i.run(&["person", "erase"], &["--id", &id, "--reason", "Kavalenka asked"], &[]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("names the person"), "{}", stderr(&o));
+    let o = i.run(&["person", "erase"], &["--id", "P-000999", "--reason", "r"], &[]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+
+    let o = i.run(
+        &["person", "erase"],
+        &["--id", &id, "--reason", "request of 3 December"],
+        &[],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stdout(&o).contains("erased"), "{}", stdout(&o));
+    let o = i.run(
+        &["person", "erase"],
+        &["--id", &id, "--reason", "request of 3 December"],
+        &[],
+    );
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("erased on") && stderr(&o).contains("already"),
+        "{}",
+        stderr(&o)
+    );
+
+    assert_eq!(figures(), before, "the figures do not change");
+    let o = i.run(&["audit", "verify"], &[], &[]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let o = i.run(&["ledger", "check"], &[], &[]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let after = export("after.csv");
+    assert_names_nobody("the export after the erasure", &after);
+    assert!(after.contains("Piatrou"), "{after}");
+}
