@@ -119,21 +119,8 @@ pub async fn request(
         Ok(a) => a,
         Err(page) => return *page,
     };
-    match state.app.request_erasure(&actor, id).await {
-        Ok(_) => Redirect::to(&format!("/persons/{id}/erase")).into_response(),
-        Err(AppError::BadInput(_)) => {
-            erase_page(
-                &state,
-                &ctx,
-                id,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "erase-request-refused",
-                "",
-            )
-            .await
-        }
-        Err(e) => app_error(&ctx, e),
-    }
+    let result = state.app.request_erasure(&actor, id).await.map(drop);
+    after_step(&state, &ctx, id, result, "erase-request-refused").await
 }
 
 /// A second administrator approves or refuses the waiting request; never the one who asked.
@@ -152,19 +139,16 @@ pub async fn decide(
         "refuse" => false,
         _ => return bad_request(&ctx),
     };
-    match state.app.decide_erasure(&actor, id, approve).await {
+    let result = state.app.decide_erasure(&actor, id, approve).await;
+    after_step(&state, &ctx, id, result, "erase-own-request").await
+}
+
+/// Back to the confirmation page after a step of the two-person rule; a refused step is
+/// explained there by `refused`.
+async fn after_step(state: &AppState, ctx: &Ctx, id: i64, result: Result<(), AppError>, refused: &str) -> Response {
+    match result {
         Ok(()) => Redirect::to(&format!("/persons/{id}/erase")).into_response(),
-        Err(AppError::BadInput(_)) => {
-            erase_page(
-                &state,
-                &ctx,
-                id,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "erase-own-request",
-                "",
-            )
-            .await
-        }
-        Err(e) => app_error(&ctx, e),
+        Err(AppError::BadInput(_)) => erase_page(state, ctx, id, StatusCode::UNPROCESSABLE_ENTITY, refused, "").await,
+        Err(e) => app_error(ctx, e),
     }
 }
