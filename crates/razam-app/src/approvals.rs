@@ -3,7 +3,8 @@
 //! never content; it is used by the export it allows, once, within a day of its approval, in
 //! the same transaction as the export's audit entry. The command line is not held to it: the
 //! operator there holds the data folder and the passphrase, which is more than any approval
-//! could guard (docs/security.md).
+//! could guard (docs/security.md). The erasure of a person is held to the same rule
+//! (`[two_person] deletions`, `crate::erasure`), decided by an account that may erase.
 
 use razam_core::role::Permission;
 use razam_store::AuditObject;
@@ -75,8 +76,9 @@ impl App {
         self.config.two_person_exports && matches!(actor, Actor::Account(_))
     }
 
-    fn approver(&self, actor: &Actor) -> Result<CurrentUser, AppError> {
-        self.require(actor, Permission::Export)?;
+    /// The account that asks for or decides an approval of something `permission` allows.
+    pub(crate) fn approver(&self, actor: &Actor, permission: Permission) -> Result<CurrentUser, AppError> {
+        self.require(actor, permission)?;
         match actor {
             Actor::Account(user) => Ok(user.clone()),
             _ => Err(AppError::BadInput(
@@ -92,18 +94,22 @@ impl App {
         kind: ExportKind,
         format: ExportFormat,
     ) -> Result<ApprovalId, AppError> {
-        let user = self.approver(actor)?;
-        let subject = export_subject(kind, format);
+        self.request_approval(actor, &export_subject(kind, format)).await
+    }
+
+    /// Asks for a second person's approval of `subject`, by an account that may do it.
+    pub(crate) async fn request_approval(&self, actor: &Actor, subject: &str) -> Result<ApprovalId, AppError> {
+        let user = self.approver(actor, permission_for(subject))?;
         let audit = self.event(actor, "approval.request", AuditObject::Created("approval"));
         Ok(self
             .store
-            .request_approval(&subject, user.id, crate::now_ms(), &audit)
+            .request_approval(subject, user.id, crate::now_ms(), &audit)
             .await?)
     }
 
     /// The requests of the last week, newest first, for anyone who may export.
     pub async fn export_approvals(&self, actor: &Actor) -> Result<Vec<ApprovalView>, AppError> {
-        let me = self.approver(actor)?;
+        let me = self.approver(actor, Permission::Export)?;
         let now = crate::now_ms();
         let rows = self.store.approvals_since(now - LISTED_FOR_MS).await?;
         let mut names: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
@@ -136,14 +142,16 @@ impl App {
         Ok(views)
     }
 
-    /// Approves or refuses another account's waiting request. Nobody decides their own.
+    /// Approves or refuses another account's waiting request. Nobody decides their own, and
+    /// only an account that may do what was asked for decides it (an export: `Export`; an
+    /// erasure: `ErasePersons`).
     pub async fn decide_export_approval(&self, actor: &Actor, id: ApprovalId, approve: bool) -> Result<(), AppError> {
-        let me = self.approver(actor)?;
         let row = self
             .store
             .approval(id)
             .await?
             .ok_or(AppError::NotFound("the request"))?;
+        let me = self.approver(actor, permission_for(&row.subject))?;
         if row.requested_by == me.id {
             return Err(AppError::BadInput(
                 "a request is decided by a second person, never by the one who asked".into(),
@@ -163,16 +171,24 @@ impl App {
 
     /// Whether `actor` holds an approved, unused, unexpired approval for `subject`.
     pub(crate) async fn holds_approval(&self, actor: &Actor, subject: &str) -> Result<bool, AppError> {
-        let Actor::Account(user) = actor else {
-            return Ok(false);
-        };
+        Ok(self.latest_request(subject).await?.is_some_and(|(row, state)| {
+            state == ApprovalState::Approved && matches!(actor, Actor::Account(user) if user.id == row.requested_by)
+        }))
+    }
+
+    /// The newest request of the last week for `subject` and where it stands.
+    pub(crate) async fn latest_request(&self, subject: &str) -> Result<Option<(ApprovalRow, ApprovalState)>, AppError> {
         let now = crate::now_ms();
         Ok(self
             .store
             .approvals_since(now - LISTED_FOR_MS)
             .await?
-            .iter()
-            .any(|r| r.subject == subject && r.requested_by == user.id && state(r, now) == ApprovalState::Approved))
+            .into_iter()
+            .find(|r| r.subject == subject)
+            .map(|r| {
+                let st = state(&r, now);
+                (r, st)
+            }))
     }
 
     /// Uses `actor`'s approval for `subject` together with the audit entry of what it allowed;
@@ -195,6 +211,15 @@ impl App {
             Some(_) => Ok(()),
             None => Err(AppError::BadInput(NEEDS_APPROVAL.into())),
         }
+    }
+}
+
+/// The permission an approval of `subject` is asked for and decided under.
+fn permission_for(subject: &str) -> Permission {
+    if subject.starts_with(crate::erasure::SUBJECT_PREFIX) {
+        Permission::ErasePersons
+    } else {
+        Permission::Export
     }
 }
 

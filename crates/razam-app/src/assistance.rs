@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::campaigns::{parse_amount, parse_currency, parse_day};
 use crate::{Actor, App, AppError};
 
-const SEAL_CASE: &str = "assistance.case";
+pub(crate) const SEAL_CASE: &str = "assistance.case";
 const PURPOSE_MAX: usize = 10_000;
 const PERSONS_MAX: usize = 20;
 /// What the store calls a case moved by someone else since it was read.

@@ -106,6 +106,8 @@ impl Limits {
 pub struct TwoPersonFile {
     /// Exports of the whole registry to a file (`/export`).
     pub exports: Option<bool>,
+    /// Deletions of records: the erasure of a person (`/persons/{id}/erase`).
+    pub deletions: Option<bool>,
 }
 
 /// `[login]` in `razam.toml`: failed logins allowed before a name or an address is locked.
@@ -191,6 +193,8 @@ pub struct Config {
     pub limits: Limits,
     /// Whether an account's export waits for a second account's approval.
     pub two_person_exports: bool,
+    /// Whether an account's erasure of a person waits for a second account's approval.
+    pub two_person_deletions: bool,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -311,7 +315,8 @@ impl Config {
             login,
             assistance,
             limits,
-            two_person_exports: file.two_person.and_then(|t| t.exports).unwrap_or(true),
+            two_person_exports: file.two_person.as_ref().and_then(|t| t.exports).unwrap_or(true),
+            two_person_deletions: file.two_person.as_ref().and_then(|t| t.deletions).unwrap_or(true),
         })
     }
 }
@@ -368,7 +373,10 @@ pub fn initial_file(database: &str) -> String {
          # An export of the registry by an account waits until a second account that may export\n\
          # approves it (the two-person rule). Switch off only where one person works alone.\n\
          # [two_person]\n\
-         # exports = true\n"
+         # exports = true\n\
+         # The erasure of a person by an account waits the same way for a second account that\n\
+         # may erase (an administrator): it cannot be undone.\n\
+         # deletions = true\n"
     )
 }
 

@@ -22,7 +22,7 @@ use crate::registry::{EventDetails, EventInput, Identity, PersonInput, PersonVie
 use crate::search::Meet;
 use crate::{Actor, App, AppError};
 
-const SEAL_REPORT: &str = "intake.report";
+pub(crate) const SEAL_REPORT: &str = "intake.report";
 
 /// A report as the reporter gave it: sealed whole, never in the clear.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -15,6 +15,7 @@ pub mod campaigns;
 pub mod config;
 pub mod demo;
 pub mod duplicates;
+pub mod erasure;
 pub mod events_import;
 pub mod evidence;
 pub mod export;

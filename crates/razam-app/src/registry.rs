@@ -18,8 +18,8 @@ pub use razam_store::registry::{EventFilter, PersonFilter, label_for};
 
 pub(crate) const SEAL_IDENTITY: &str = "registry.person.identity";
 pub(crate) const SEAL_DETAILS: &str = "registry.event.details";
-const SEAL_DECISION: &str = "registry.recognition.decision";
-const SEAL_VERSION: &str = "registry.version";
+pub(crate) const SEAL_DECISION: &str = "registry.recognition.decision";
+pub(crate) const SEAL_VERSION: &str = "registry.version";
 
 /// Who a person is: sealed whole, never in the clear.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -102,6 +102,8 @@ pub struct PersonView {
     /// The latest status of the person and of the persons merged into them.
     pub status: Option<(PrisonerStatus, String)>,
     pub merged_into: Option<i64>,
+    /// The day the person was erased: the identity is empty ([`crate::erasure`]).
+    pub erased_on: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -498,6 +500,7 @@ impl App {
                 .as_ref()
                 .and_then(|(s, d)| PrisonerStatus::parse(s).map(|s| (s, d.clone()))),
             merged_into: row.merged_into,
+            erased_on: row.erased_on.clone(),
         })
     }
 

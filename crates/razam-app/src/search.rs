@@ -394,6 +394,32 @@ impl App {
         Ok(ids)
     }
 
+    /// Writes an erasure in one transaction under the registry's write lock, then makes the
+    /// indexes forget the erased persons' names and read the redacted texts again: nothing
+    /// of them is found by search from the moment the erasure is committed.
+    pub(crate) async fn apply_erasure(
+        &self,
+        erasure: &razam_store::erasure::ErasureWrite,
+        audit: &razam_store::AuditEvent,
+        texts: crate::erasure::RedactedTexts,
+    ) -> Result<(), AppError> {
+        let _writes = self.search.writes.lock().await;
+        self.store.erase_person(erasure, audit).await?;
+        self.search.moved();
+        if let Some(ix) = self.search.write().as_mut() {
+            for (id, _) in &erasure.persons {
+                ix.names.remove(*id);
+            }
+            for (id, level, details) in &texts.events {
+                ix.text.insert_event(*id, *level, event_text(details));
+            }
+            for (id, event, level, details) in &texts.sources {
+                ix.text.insert_source(*id, *event, *level, source_text(details));
+            }
+        }
+        Ok(())
+    }
+
     /// Applies the batches `next` gives in one transaction (a long import), then shows what
     /// they wrote to the search index. Returns the number of changes applied.
     pub(crate) async fn apply_batches(

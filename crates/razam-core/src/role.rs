@@ -68,6 +68,10 @@ pub enum Permission {
     /// See the shifts and sign oneself up or off, through the volunteer profile linked to
     /// one's own account; never another volunteer's name.
     SignUpShifts,
+
+    /// Erase a person (a request under data-protection law): anonymise every record naming
+    /// them, keep the ids. Irreversible, so administrators only.
+    ErasePersons,
 }
 
 impl Role {
@@ -138,6 +142,7 @@ impl Role {
             // roles never see donors or volunteers, and volunteers only sign themselves up.
             Permission::ManageStock | Permission::ManageShifts => matches!(self, Role::Admin | Role::Coordinator),
             Permission::SignUpShifts => matches!(self, Role::Volunteer),
+            Permission::ErasePersons => self == Role::Admin,
         }
     }
 }

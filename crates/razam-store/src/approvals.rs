@@ -81,6 +81,31 @@ macro_rules! impl_approval_store {
                     used_at_ms: row.try_get("used_at_ms")?,
                 })
             }
+
+            /// Marks an approved, unused request of `by` for `subject` decided after
+            /// `decided_after_ms` used, inside `tx`; its id, or `None` when there is none. The
+            /// caller's transaction holds what the approval allowed (an export's audit entry,
+            /// an erasure).
+            pub(super) async fn take_approval(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                subject: &str,
+                by: $crate::AccountId,
+                decided_after_ms: i64,
+                at_ms: i64,
+            ) -> Result<Option<i64>, StoreError> {
+                Ok(sqlx::query_scalar(
+                    "UPDATE approvals SET used_at_ms = $1 WHERE id = (\
+                         SELECT id FROM approvals WHERE subject = $2 AND requested_by = $3 AND approved = 1 \
+                         AND used_at_ms IS NULL AND decided_at_ms >= $4 ORDER BY id LIMIT 1\
+                     ) AND used_at_ms IS NULL RETURNING id",
+                )
+                .bind(at_ms)
+                .bind(subject)
+                .bind(by)
+                .bind(decided_after_ms)
+                .fetch_optional(&mut **tx)
+                .await?)
+            }
         }
 
         #[async_trait::async_trait]
@@ -169,18 +194,7 @@ macro_rules! impl_approval_store {
                 audit: &$crate::AuditEvent,
             ) -> Result<Option<$crate::approvals::ApprovalId>, StoreError> {
                 let mut tx = self.begin().await?;
-                let id: Option<i64> = sqlx::query_scalar(
-                    "UPDATE approvals SET used_at_ms = $1 WHERE id = (\
-                         SELECT id FROM approvals WHERE subject = $2 AND requested_by = $3 AND approved = 1 \
-                         AND used_at_ms IS NULL AND decided_at_ms >= $4 ORDER BY id LIMIT 1\
-                     ) AND used_at_ms IS NULL RETURNING id",
-                )
-                .bind(at_ms)
-                .bind(subject)
-                .bind(by)
-                .bind(decided_after_ms)
-                .fetch_optional(&mut *tx)
-                .await?;
+                let id = approval_sql::take_approval(&mut tx, subject, by, decided_after_ms, at_ms).await?;
                 let Some(id) = id else {
                     tx.rollback().await?;
                     return Ok(None);

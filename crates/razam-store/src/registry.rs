@@ -197,6 +197,9 @@ pub struct PersonRow {
     pub status: Option<(String, String)>,
     /// The person this one is merged into, if it is.
     pub merged_into: Option<PersonId>,
+    /// The day (YYYY-MM-DD) the person was erased, if they were: nothing of them is left
+    /// but the id ([`crate::erasure`]).
+    pub erased_on: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -471,7 +474,7 @@ pub(crate) fn person_columns() -> String {
     let g = group_of("p");
     format!(
         "p.id, p.identity_sealed, p.region, p.confidentiality, p.consent_to_publish, p.version, \
-         p.created_at_ms, p.updated_at_ms, p.merged_into, {} AS recognized_on, \
+         p.created_at_ms, p.updated_at_ms, p.merged_into, p.erased_on, {} AS recognized_on, \
          (SELECT s.status || ' ' || s.on_date FROM persons m JOIN prisoner_status s ON s.person_id = m.id \
          WHERE {} = {g}{LATEST_FIRST} AS status",
         recognized_of(&g),
@@ -569,6 +572,7 @@ macro_rules! impl_registry_store {
                     updated_at_ms: row.try_get("updated_at_ms")?,
                     recognized_on: row.try_get("recognized_on")?,
                     merged_into: row.try_get("merged_into")?,
+                    erased_on: row.try_get("erased_on")?,
                     status: status.and_then(|s| s.split_once(' ').map(|(a, b)| (a.to_owned(), b.to_owned()))),
                 })
             }

@@ -36,6 +36,7 @@ use crate::AppState;
 use crate::access::{Access, Route, route};
 
 mod aid;
+mod erasure;
 mod solidarity;
 
 /// The OpenAPI 3.1 document, served as it is written.
@@ -51,8 +52,8 @@ const MAX_LIMIT: i64 = 500;
 pub fn routes() -> Vec<Route> {
     use Access::{May, MayAny, Public};
     use Permission::{
-        ManageCampaigns, ManageLedger, ManageStock, ReadLedger, ReadRegistry, Recognise, RequestAssistance,
-        WriteRegistry,
+        ErasePersons, ManageCampaigns, ManageLedger, ManageStock, ReadLedger, ReadRegistry, Recognise,
+        RequestAssistance, WriteRegistry,
     };
     vec![
         route(Method::GET, "/persons", May(ReadRegistry), get(list_persons)),
@@ -72,6 +73,12 @@ pub fn routes() -> Vec<Route> {
             post(recognise),
         ),
         route(Method::POST, "/persons/{id}/statuses", May(Recognise), post(add_status)),
+        route(
+            Method::POST,
+            "/persons/{id}/erase",
+            May(ErasePersons),
+            post(erasure::erase_person),
+        ),
         route(
             Method::GET,
             "/persons/{id}/duplicates",
@@ -586,6 +593,7 @@ struct PersonOut {
     recognized_on: Option<String>,
     status: Option<StatusOut>,
     merged_into: Option<i64>,
+    erased_on: Option<String>,
 }
 
 fn person_out(v: PersonView) -> PersonOut {
@@ -609,6 +617,7 @@ fn person_out(v: PersonView) -> PersonOut {
             since,
         }),
         merged_into: v.merged_into,
+        erased_on: v.erased_on,
     }
 }
 

@@ -11,6 +11,7 @@ mod assistance;
 mod campaigns;
 mod context;
 mod duplicates;
+mod erasure;
 mod events;
 mod evidence;
 mod export;
@@ -62,8 +63,9 @@ pub struct AppState {
 pub fn page_routes() -> Vec<Route> {
     use Access::{LoggedIn, May, MayAny, PendingLogin, Public};
     use Permission::{
-        Export, ManageAccounts, ManageCampaigns, ManageElections, ManageLedger, ManageShifts, ManageStock, ReadLedger,
-        ReadObservation, ReadRegistry, Recognise, RequestAssistance, ResolveCounts, SubmitCounts, WriteRegistry,
+        ErasePersons, Export, ManageAccounts, ManageCampaigns, ManageElections, ManageLedger, ManageShifts,
+        ManageStock, ReadLedger, ReadObservation, ReadRegistry, Recognise, RequestAssistance, ResolveCounts,
+        SubmitCounts, WriteRegistry,
     };
     vec![
         route(Method::GET, "/", LoggedIn, get(pages::home)),
@@ -204,6 +206,30 @@ pub fn page_routes() -> Vec<Route> {
             "/persons/{id}/statuses",
             May(Recognise),
             post(persons::add_status),
+        ),
+        route(
+            Method::GET,
+            "/persons/{id}/erase",
+            May(ErasePersons),
+            get(erasure::show),
+        ),
+        route(
+            Method::POST,
+            "/persons/{id}/erase",
+            May(ErasePersons),
+            post(erasure::erase),
+        ),
+        route(
+            Method::POST,
+            "/persons/{id}/erase/request",
+            May(ErasePersons),
+            post(erasure::request),
+        ),
+        route(
+            Method::POST,
+            "/persons/{id}/erase/decide",
+            May(ErasePersons),
+            post(erasure::decide),
         ),
         route(Method::GET, "/events", May(ReadRegistry), get(events::list)),
         route(Method::POST, "/events", May(WriteRegistry), post(events::create)),

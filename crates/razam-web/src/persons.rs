@@ -70,11 +70,19 @@ fn status_text(tr: &Tr, status: &Option<(PrisonerStatus, String)>) -> String {
     }
 }
 
+/// A person's name as pages show it; an erased person has none, only the day of the erasure.
+pub fn shown_name(tr: &Tr, p: &PersonView) -> String {
+    match &p.erased_on {
+        Some(day) => tr.t1("person-erased-on", "day", day),
+        None => p.identity.full_name(),
+    }
+}
+
 fn row_view(tr: &Tr, p: &PersonView) -> PersonRowView {
     PersonRowView {
         id: p.id,
         label: p.label.clone(),
-        name: p.identity.full_name(),
+        name: shown_name(tr, p),
         region: region_name(tr, p.region.as_deref()),
         recognized_on: p.recognized_on.clone().unwrap_or_default(),
         status: status_text(tr, &p.status),
@@ -371,6 +379,7 @@ fn probable_duplicate_page(
         recognized_on: None,
         status: None,
         merged_into: None,
+        erased_on: None,
     };
     let mut page = record_form(ctx, "person", None, "", view, "person-probable-duplicate");
     page.matches = match_views(tr, &subject, found);
@@ -518,6 +527,8 @@ struct PersonPageView {
     duplicates: Vec<MatchView>,
     may_write: bool,
     may_recognise: bool,
+    /// Whether the reader may erase the person (administrators), and they are not erased yet.
+    may_erase: bool,
     recognise_form: FormView,
     status_form: FormView,
 }
@@ -688,7 +699,7 @@ async fn person_page(
                 m.merge_id,
                 m.person.id,
                 m.person.label.clone(),
-                m.person.identity.full_name(),
+                shown_name(tr, &m.person),
                 m.merged_by.clone(),
                 utc_minute(m.merged_at_ms),
             )
@@ -705,7 +716,8 @@ async fn person_page(
         }
     }
     let page = PersonPageView {
-        name: p.person.identity.full_name(),
+        name: shown_name(tr, &p.person),
+        may_erase: ctx.may(razam_core::role::Permission::ErasePersons) && p.person.erased_on.is_none(),
         region: region_name(tr, p.person.region.as_deref()),
         level: tr.t(&format!("level-{}", p.person.confidentiality.as_str())),
         timeline: timeline.into_iter().map(|(_, t)| t).collect(),

@@ -7,6 +7,7 @@ mod evidence;
 mod ledger;
 mod link;
 mod observe;
+mod person;
 mod secrets;
 
 use std::path::PathBuf;
@@ -169,6 +170,11 @@ enum Command {
     Observe {
         #[command(subcommand)]
         command: observe::ObserveCommand,
+    },
+    /// One registry person: erase them (a data-protection request).
+    Person {
+        #[command(subcommand)]
+        command: person::PersonCommand,
     },
 }
 
@@ -510,6 +516,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Observe { command } => observe::run(command).await,
         Command::Evidence { command } => evidence::run(command).await,
         Command::Ledger { command } => ledger::run(command).await,
+        Command::Person { command } => person::run(command).await,
         Command::Export {
             what,
             unlock,

@@ -546,3 +546,103 @@ async fn browser_a_volunteer_signs_up_and_a_coordinator_prints_a_shipment_label(
     browser.screenshot("browser-shipment-label.png").await;
     browser.quit().await;
 }
+
+#[tokio::test]
+async fn browser_an_admin_erases_a_person_through_the_confirmation_page_and_the_name_is_gone() {
+    let Some(browser) = Browser::start().await else { return };
+    let app = spawn_app().await;
+    add_user(&app.app, "olga", "Вольга", Role::Admin, "olga-password-1").await;
+    add_user(&app.app, "pavel", "Павел", Role::Admin, "pavel-password-1").await;
+    let cli = razam_app::Actor::Cli;
+    let person = |family: &str, given: &str| razam_app::registry::PersonInput {
+        identity: razam_app::registry::Identity {
+            family_name: family.into(),
+            given_name: given.into(),
+            variants: vec![format!("{family} {given}")],
+            ..Default::default()
+        },
+        region: Some("minsk-city".into()),
+        confidentiality: razam_core::registry::Confidentiality::Internal,
+        consent_to_publish: false,
+    };
+    let ales = app.app.create_person(&cli, &person("Kavalenka", "Ales")).await.unwrap();
+    let ivan = app.app.create_person(&cli, &person("Piatrou", "Ivan")).await.unwrap();
+    let event = razam_app::registry::EventInput {
+        kind: razam_core::registry::EventKind::Detention,
+        date: Some(razam_core::registry::FuzzyDate::parse("2021-03-02").unwrap()),
+        region: Some("minsk-city".into()),
+        arrest_days: Some(15),
+        term_months: None,
+        details: razam_app::registry::EventDetails {
+            description: "Ales Kavalenka and Ivan Piatrou detained at the station".into(),
+            ..Default::default()
+        },
+        confidentiality: razam_core::registry::Confidentiality::Internal,
+        articles: Vec::new(),
+        persons: vec![
+            (ales, razam_core::registry::PersonRole::Victim),
+            (ivan, razam_core::registry::PersonRole::Victim),
+        ],
+    };
+    let detained = app.app.create_event(&cli, &event).await.unwrap();
+    let source = || async {
+        browser
+            .call(reqwest::Method::GET, "/source", Value::Null)
+            .await
+            .to_string()
+    };
+
+    // Olga opens the person, follows "Erase", sees what will go, and asks for approval.
+    log_in_as(&browser, &app, "olga", "olga-password-1").await;
+    browser.goto(&app.url(&format!("/persons/{ales}"))).await;
+    browser
+        .click_to_load(&format!("a[href=\"/persons/{ales}/erase\"]"))
+        .await;
+    assert!(source().await.contains("Kavalenka Ales"), "the preview names what goes");
+    browser.click_to_load("#erase-request").await;
+    assert!(
+        source().await.contains("Waiting for a second administrator"),
+        "the requester waits and has no button to approve her own request"
+    );
+    // Pavel, the second administrator, approves on the same page.
+    let pavel = app.logged_in_client("pavel", "pavel-password-1").await;
+    let (_, page) = app.get(&pavel, &format!("/persons/{ales}/erase")).await;
+    let r = app
+        .post_form(
+            &pavel,
+            &format!("/persons/{ales}/erase/decide"),
+            &page,
+            &[("decision", "approve")],
+        )
+        .await;
+    assert!(r.status().is_success() || r.status().is_redirection(), "{}", r.status());
+
+    // Olga gives the reason, confirms and erases: the person's page says erased, no name.
+    browser.goto(&app.url(&format!("/persons/{ales}/erase"))).await;
+    fill(&browser, "erase-reason", "request of 3 December").await;
+    browser.click("#erase-confirm").await;
+    browser.click_to_load("#erase-submit").await;
+    let today = razam_app::today().to_string();
+    assert_eq!(browser.text("h1").await, format!("P-{ales:06} · erased on {today}"));
+    browser.screenshot("browser-erased-person.png").await;
+
+    // Found nowhere: search, the list, the event, the duplicates queue, the export page.
+    for path in [
+        "/search?q=Piatrou".to_owned(),
+        "/persons".into(),
+        format!("/events/{detained}"),
+        format!("/events/{detained}/history"),
+        "/persons/duplicates".into(),
+        "/export".into(),
+    ] {
+        browser.goto(&app.url(&path)).await;
+        let html = source().await;
+        assert!(!html.contains("Kavalenka") && !html.contains("Ales"), "{path}: {html}");
+    }
+    browser.goto(&app.url("/search?q=Kavalenka")).await;
+    assert!(
+        !source().await.contains(&format!("href=\"/persons/{ales}\"")),
+        "search finds the erased person"
+    );
+    browser.quit().await;
+}

@@ -15,6 +15,7 @@ mod campaigns;
 mod cli;
 mod crash;
 mod duplicates;
+mod erasure;
 mod events_import;
 mod evidence;
 mod export;
