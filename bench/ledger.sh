@@ -38,7 +38,7 @@ trap cleanup EXIT
 
 need_debian_tools sqlite3
 if [[ "$PROFILE" == release ]]; then flag=--release; dir=release; else flag=; dir=debug; fi
-cargo build $flag --locked -q -p razam -p razam-app --example ledger_bench
+cargo build $flag --locked -q -p razam --bin razam -p razam-app --example ledger_bench
 RAZAM="target/$dir/razam"
 BENCH="target/$dir/examples/ledger_bench"
 export RAZAM_PASSPHRASE="ledger bench passphrase, long enough" RAZAM_LOG=warn

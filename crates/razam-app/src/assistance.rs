@@ -106,6 +106,12 @@ fn parse_persons(text: &str) -> Result<Vec<i64>, AppError> {
     Ok(ids)
 }
 
+/// The ledger code of the liability a case's bank payment waits on until the bank statement
+/// shows it leave: `in-transit-a-7k3qx9mz`.
+pub fn in_transit_account_code(case: &CaseRef) -> String {
+    format!("in-transit-{}", case.as_str().to_ascii_lowercase())
+}
+
 /// The ledger code of the expense account of a category in a currency.
 fn expense_account_code(category: Category, currency: Currency) -> String {
     format!(
@@ -258,8 +264,13 @@ impl App {
         self.take_step(actor, reference, action, None).await
     }
 
-    /// Pays an approved case: books the amount from a bank or cash account to the category's
-    /// expense account, in the transaction that marks the case paid.
+    /// Pays an approved case: books the amount to the category's expense account, in the
+    /// transaction that marks the case paid. From cash it leaves the cash account at once.
+    /// From a bank account (one with an IBAN) the money has only been ordered: it is credited
+    /// to the case's `in-transit-…` liability, and the bank statement that shows it leave
+    /// (the case reference in the remittance text, the same amount) clears that liability
+    /// against the bank account (`App::book_statement`). So the bank account's ledger
+    /// balance stays the bank's, and the payment is not booked a second time.
     pub async fn pay_assistance(
         &self,
         actor: &Actor,
@@ -291,6 +302,17 @@ impl App {
                 &format!("Assistance: {} ({currency})", category.as_str()),
             )
             .await?;
+        let bank = self
+            .store
+            .ledger_account(from)
+            .await?
+            .ok_or(AppError::NotFound("the account it is paid from"))?;
+        let case = CaseRef::parse(&row.reference).ok_or(AppError::NotFound("the case"))?;
+        let credited = if bank.is_bank {
+            self.in_transit_account(actor, &case, currency).await?
+        } else {
+            from
+        };
         let transfer = NewLedgerTransfer {
             // One payment per case, however often the request is retried.
             idempotency: self.idempotency(Some(&format!("assistance payment {}", row.reference)))?,
@@ -306,7 +328,7 @@ impl App {
                     amount,
                 },
                 Posting {
-                    account: from,
+                    account: credited,
                     amount: amount.checked_neg().map_err(|e| AppError::BadInput(e.to_string()))?,
                 },
             ],
@@ -317,6 +339,19 @@ impl App {
             created_at_ms: crate::now_ms(),
         };
         self.take_step(actor, reference, CaseAction::Pay, Some(transfer)).await
+    }
+
+    /// The case's in-transit liability, opened on its first use. It may never hold more than
+    /// was paid: a statement cannot clear a payment twice.
+    async fn in_transit_account(&self, actor: &Actor, case: &CaseRef, currency: Currency) -> Result<i64, AppError> {
+        self.solidarity_account(
+            actor,
+            &in_transit_account_code(case),
+            AccountKind::Liability,
+            currency,
+            &format!("In transit: assistance {case}"),
+        )
+        .await
     }
 
     /// Takes the step against the case as it is now. Two people acting at once both read the

@@ -9,6 +9,10 @@
 //! campaign's total over the months is on its own page anyway, so that total is never hidden
 //! here (a forced group). Money out is shown per category (legal aid, parcels to prison, …);
 //! nothing about a case reaches this report but its category, month, currency and amount.
+//!
+//! Aid shipped is a third table: shipments and units per month and item category, under the
+//! same rules (a cell of 1 to 4 shipments is hidden with its units), so that no recipient of
+//! a shipment can be picked out. Every table goes through one function, [`publish_table`].
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -18,6 +22,7 @@ use razam_core::registry::PublicCount;
 use razam_core::transparency::{Cell, Group, suppress};
 use serde::Serialize;
 
+use crate::aid::ShippedSummary;
 use crate::{App, AppError};
 
 /// Which way money went.
@@ -66,12 +71,32 @@ impl ReportRow {
     }
 }
 
+/// One row of aid shipped: a month and item category, or a total. `shipments` and `units` are
+/// `None` when suppressed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AidRow {
+    /// `YYYY-MM`, or `total`.
+    pub month: String,
+    /// An item category (`food`, `clothing`, …), or `total`.
+    pub category: String,
+    pub shipments: Option<i64>,
+    pub units: Option<i64>,
+}
+
+impl AidRow {
+    pub fn suppressed(&self) -> bool {
+        self.units.is_none()
+    }
+}
+
 /// The whole report.
 #[derive(Debug, Clone, Serialize)]
 pub struct TransparencyReport {
     /// The day it was computed (UTC).
     pub as_of: String,
     pub rows: Vec<ReportRow>,
+    /// Aid shipped per month and item category.
+    pub aid: Vec<AidRow>,
 }
 
 /// A cell before suppression: flow, currency, month, line → (count, minor units).
@@ -120,98 +145,164 @@ impl App {
         Ok(TransparencyReport {
             as_of: crate::today().to_string(),
             rows: publish(&cells, &public_lines),
+            aid: publish_aid(&self.aid_shipped_summary().await?),
         })
     }
 }
 
-/// Lays the cells out per flow and currency with their totals and applies the suppression.
+/// One published cell or total of a table: its month (or `total`), its line (or `total`), its
+/// count and its measure, each `None` when suppressed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Published {
+    month: String,
+    line: String,
+    count: Option<i64>,
+    measure: Option<i64>,
+}
+
+/// One table of the report: cells by month and line, each holding a count (payments,
+/// shipments) and a measure (an amount, units). Published with each line's total over the
+/// months, each month's total over the lines and the grand total, under the suppression of
+/// [`razam_core::transparency::suppress`]: whatever the table holds, the same rules. A line
+/// that `forced` names has its total public anyway (a public campaign's page shows it).
+fn publish_table<'a>(
+    entries: impl IntoIterator<Item = (&'a String, &'a String, Cell)>,
+    forced: &dyn Fn(&str) -> bool,
+) -> Vec<Published> {
+    let table: Vec<(&String, &String, Cell)> = entries.into_iter().collect();
+    let months: BTreeSet<&String> = table.iter().map(|(m, _, _)| *m).collect();
+    let lines: BTreeSet<&String> = table.iter().map(|(_, l, _)| *l).collect();
+    let core_cells: Vec<Cell> = table.iter().map(|(_, _, cell)| *cell).collect();
+    let members = |pred: &dyn Fn(&String, &String) -> bool| -> Vec<usize> {
+        table
+            .iter()
+            .enumerate()
+            .filter(|(_, (m, l, _))| pred(m, l))
+            .map(|(i, _)| i)
+            .collect()
+    };
+    // Groups: each line over the months, each month over the lines, everything.
+    let mut groups: Vec<(String, String, Group)> = Vec::new();
+    for line in &lines {
+        groups.push((
+            TOTAL.to_owned(),
+            (*line).clone(),
+            Group {
+                cells: members(&|_, l| l == *line),
+                forced: forced(line),
+            },
+        ));
+    }
+    for month in &months {
+        groups.push((
+            (*month).clone(),
+            TOTAL.to_owned(),
+            Group {
+                cells: members(&|m, _| m == *month),
+                forced: false,
+            },
+        ));
+    }
+    groups.push((
+        TOTAL.to_owned(),
+        TOTAL.to_owned(),
+        Group {
+            cells: (0..table.len()).collect(),
+            forced: false,
+        },
+    ));
+    let plain: Vec<Group> = groups.iter().map(|(_, _, g)| g.clone()).collect();
+    let hidden = suppress(&core_cells, &plain);
+    let published = |month: &str, line: &str, cell: Cell, hide: bool| Published {
+        month: month.to_owned(),
+        line: line.to_owned(),
+        count: (!hide && PublicCount::of(cell.count) != PublicCount::Suppressed).then_some(cell.count),
+        measure: (!hide).then_some(cell.amount),
+    };
+    let mut out = Vec::with_capacity(table.len() + groups.len());
+    for (i, (month, line, cell)) in table.iter().enumerate() {
+        out.push(published(month, line, *cell, hidden.cells[i]));
+    }
+    for (g, (month, line, group)) in groups.iter().enumerate() {
+        let total = group.cells.iter().fold(Cell { count: 0, amount: 0 }, |t, &i| Cell {
+            count: t.count + core_cells[i].count,
+            amount: t.amount + core_cells[i].amount,
+        });
+        out.push(published(month, line, total, hidden.groups[g]));
+    }
+    out
+}
+
+/// Lays the money cells out per flow and currency, one table each.
 fn publish(cells: &Cells, public_lines: &BTreeSet<String>) -> Vec<ReportRow> {
     let tables: BTreeSet<(Flow, String)> = cells.keys().map(|(f, c, _, _)| (*f, c.clone())).collect();
     let mut rows = Vec::new();
     for (flow, currency) in tables {
         let exponent = Currency::parse(&currency).map_or(2, Currency::exponent);
-        let table: Vec<(&String, &String, (i64, i64))> = cells
+        let entries = cells
             .iter()
             .filter(|((f, c, _, _), _)| *f == flow && *c == currency)
-            .map(|((_, _, month, line), v)| (month, line, *v))
-            .collect();
-        let months: BTreeSet<&String> = table.iter().map(|(m, _, _)| *m).collect();
-        let lines: BTreeSet<&String> = table.iter().map(|(_, l, _)| *l).collect();
-        let core_cells: Vec<Cell> = table
-            .iter()
-            .map(|(_, _, (count, amount))| Cell {
-                count: *count,
-                amount: *amount,
-            })
-            .collect();
-        let members = |pred: &dyn Fn(&String, &String) -> bool| -> Vec<usize> {
-            table
-                .iter()
-                .enumerate()
-                .filter(|(_, (m, l, _))| pred(m, l))
-                .map(|(i, _)| i)
-                .collect()
-        };
-        // Groups: each line over the months, each month over the lines, everything.
-        let mut groups: Vec<(String, String, Group)> = Vec::new();
-        for line in &lines {
-            groups.push((
-                TOTAL.to_owned(),
-                (*line).clone(),
-                Group {
-                    cells: members(&|_, l| l == *line),
-                    forced: flow == Flow::In && public_lines.contains(*line),
-                },
-            ));
-        }
-        for month in &months {
-            groups.push((
-                (*month).clone(),
-                TOTAL.to_owned(),
-                Group {
-                    cells: members(&|m, _| m == *month),
-                    forced: false,
-                },
-            ));
-        }
-        groups.push((
-            TOTAL.to_owned(),
-            TOTAL.to_owned(),
-            Group {
-                cells: (0..table.len()).collect(),
-                forced: false,
-            },
-        ));
-        let plain: Vec<Group> = groups.iter().map(|(_, _, g)| g.clone()).collect();
-        let hidden = suppress(&core_cells, &plain);
-        let row = |month: &str, line: &str, count: i64, amount: i64, hide: bool| ReportRow {
-            flow,
-            month: month.to_owned(),
-            line: line.to_owned(),
-            currency: currency.clone(),
-            count: (!hide && PublicCount::of(count) != PublicCount::Suppressed).then_some(count),
-            amount: (!hide).then(|| format_minor(amount, exponent)),
-        };
-        for (i, (month, line, (count, amount))) in table.iter().enumerate() {
-            rows.push(row(month, line, *count, *amount, hidden.cells[i]));
-        }
-        for (g, (month, line, group)) in groups.iter().enumerate() {
-            let (count, amount) = group
-                .cells
-                .iter()
-                .fold((0, 0), |(n, a), &i| (n + core_cells[i].count, a + core_cells[i].amount));
-            rows.push(row(month, line, count, amount, hidden.groups[g]));
+            .map(|((_, _, month, line), (count, amount))| {
+                (
+                    month,
+                    line,
+                    Cell {
+                        count: *count,
+                        amount: *amount,
+                    },
+                )
+            });
+        let forced = |line: &str| flow == Flow::In && public_lines.contains(line);
+        for p in publish_table(entries, &forced) {
+            rows.push(ReportRow {
+                flow,
+                month: p.month,
+                line: p.line,
+                currency: currency.clone(),
+                count: p.count,
+                amount: p.measure.map(|minor| format_minor(minor, exponent)),
+            });
         }
     }
     rows
+}
+
+/// Lays aid shipped out as one table: shipments (the count) and units (the measure) per month
+/// and item category. A shipment holding two categories counts once in each; a total is the
+/// sum of its cells.
+fn publish_aid(summary: &[ShippedSummary]) -> Vec<AidRow> {
+    let cells: Vec<(String, String, Cell)> = summary
+        .iter()
+        .map(|s| {
+            (
+                s.month.clone(),
+                s.category.as_str().to_owned(),
+                Cell {
+                    count: s.shipments,
+                    amount: s.items,
+                },
+            )
+        })
+        .collect();
+    publish_table(cells.iter().map(|(m, l, c)| (m, l, *c)), &|_| false)
+        .into_iter()
+        .map(|p| AidRow {
+            month: p.month,
+            category: p.line,
+            shipments: p.count,
+            units: p.measure,
+        })
+        .collect()
 }
 
 /// The report as CSV; with `hxl`, the HXL hashtag row under the header. The tags (HXL 1.1
 /// dictionary and the attributes HXL tools use): `#date+month`, `#activity+code` for the
 /// campaign, `#sector` for the category of assistance, `#currency`, `#value+income` for
 /// money in and `#value+expenditure` for money out (one of the two per row), `#meta+count`
-/// for the number of payments, as HXL tools name a count, and `#meta+suppressed`. A
-/// suppressed row leaves both numbers empty and says `yes` there.
+/// for the number of payments, as HXL tools name a count, and `#meta+suppressed`. Aid rows
+/// fill the last three columns instead: `#item+type` for the item category,
+/// `#output+shipments+num` and `#output+units+num`. A suppressed row leaves its numbers
+/// empty and says `yes` in `suppressed`.
 pub fn to_csv(report: &TransparencyReport, hxl: bool) -> Result<Vec<u8>, AppError> {
     let mut out = csv::Writer::from_writer(Vec::new());
     let write = |out: &mut csv::Writer<Vec<u8>>, record: &[&str]| {
@@ -229,6 +320,9 @@ pub fn to_csv(report: &TransparencyReport, hxl: bool) -> Result<Vec<u8>, AppErro
             "money_out",
             "payments",
             "suppressed",
+            "item_category",
+            "shipments",
+            "units",
         ],
     )?;
     if hxl {
@@ -243,16 +337,20 @@ pub fn to_csv(report: &TransparencyReport, hxl: bool) -> Result<Vec<u8>, AppErro
                 "#value+expenditure",
                 "#meta+count",
                 "#meta+suppressed",
+                "#item+type",
+                "#output+shipments+num",
+                "#output+units+num",
             ],
         )?;
     }
+    let number = |n: Option<i64>| n.map(|c| c.to_string()).unwrap_or_default();
+    let flag = |suppressed: bool| if suppressed { "yes" } else { "" };
     for r in &report.rows {
         let amount = r.amount.as_deref().unwrap_or("");
         let (campaign, category, money_in, money_out) = match r.flow {
             Flow::In => (r.line.as_str(), "", amount, ""),
             Flow::Out => ("", r.line.as_str(), "", amount),
         };
-        let count = r.count.map(|c| c.to_string()).unwrap_or_default();
         write(
             &mut out,
             &[
@@ -262,8 +360,29 @@ pub fn to_csv(report: &TransparencyReport, hxl: bool) -> Result<Vec<u8>, AppErro
                 &r.currency,
                 money_in,
                 money_out,
-                &count,
-                if r.suppressed() { "yes" } else { "" },
+                &number(r.count),
+                flag(r.suppressed()),
+                "",
+                "",
+                "",
+            ],
+        )?;
+    }
+    for r in &report.aid {
+        write(
+            &mut out,
+            &[
+                &r.month,
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                flag(r.suppressed()),
+                &r.category,
+                &number(r.shipments),
+                &number(r.units),
             ],
         )?;
     }
@@ -309,13 +428,56 @@ mod tests {
                 &cells(&[(Flow::In, "2025-01", "WINTER24", 6, 120_000)]),
                 &BTreeSet::from(["WINTER24".to_owned()]),
             ),
+            aid: publish_aid(&[ShippedSummary {
+                month: "2025-01".into(),
+                category: razam_core::aid::Category::Food,
+                shipments: 7,
+                items: 240,
+            }]),
         };
         let text = String::from_utf8(to_csv(&report, true).unwrap()).unwrap();
         let mut lines = text.lines();
         assert!(lines.next().unwrap().starts_with("month,campaign,category"));
-        assert!(lines.next().unwrap().starts_with("#date+month,#activity+code,#sector,"));
-        assert_eq!(lines.next().unwrap(), "2025-01,WINTER24,,EUR,1200.00,,6,");
+        assert_eq!(
+            lines.next().unwrap(),
+            "#date+month,#activity+code,#sector,#currency,#value+income,#value+expenditure,#meta+count,\
+             #meta+suppressed,#item+type,#output+shipments+num,#output+units+num"
+        );
+        assert_eq!(lines.next().unwrap(), "2025-01,WINTER24,,EUR,1200.00,,6,,,,");
+        let aid: Vec<&str> = text.lines().filter(|l| l.contains(",food,")).collect();
+        assert_eq!(aid, ["2025-01,,,,,,,,food,7,240", "total,,,,,,,,food,7,240"]);
         let plain = String::from_utf8(to_csv(&report, false).unwrap()).unwrap();
         assert!(!plain.contains('#'));
+    }
+
+    #[test]
+    fn one_shipment_in_a_month_shows_neither_itself_nor_a_total_that_gives_it_back() {
+        use razam_core::aid::Category;
+        let shipped = |month: &str, category: Category, shipments: i64, items: i64| ShippedSummary {
+            month: month.into(),
+            category,
+            shipments,
+            items,
+        };
+        let rows = publish_aid(&[
+            shipped("2026-01", Category::Food, 1, 12),
+            shipped("2026-01", Category::Clothing, 8, 70),
+            shipped("2026-02", Category::Food, 6, 50),
+            shipped("2026-02", Category::Clothing, 9, 90),
+        ]);
+        let row = |m: &str, c: &str| rows.iter().find(|r| r.month == m && r.category == c).unwrap();
+        assert_eq!(
+            (row("2026-01", "food").shipments, row("2026-01", "food").units),
+            (None, None)
+        );
+        // The month's, the category's and the grand total would each give the 12 units back.
+        for (m, c) in [("2026-01", TOTAL), (TOTAL, "food"), (TOTAL, TOTAL)] {
+            assert!(row(m, c).suppressed(), "{m} {c}");
+        }
+        assert_eq!(
+            (row("2026-02", "clothing").shipments, row("2026-02", "clothing").units),
+            (Some(9), Some(90))
+        );
+        assert!(rows.iter().all(|r| r.shipments.is_none_or(|n| n >= 5)));
     }
 }

@@ -767,6 +767,7 @@ ledger-booked = Transfers booked
 ledger-pending = Pending (not booked)
 ledger-split = Batch parts split off
 ledger-matched = Matched by reference
+ledger-cleared = Assistance payments cleared (in transit)
 ledger-queued = Queued for reconciliation
 ledger-reversals = Reversals
 ledger-opening = Opening balance booked
@@ -780,6 +781,7 @@ ledger-currency = Currency
 ## Solidarity: campaigns, assistance, the transparency report
 nav-campaigns = Campaigns
 nav-assistance = Assistance
+nav-ledger = Ledger
 nav-transparency = Where the money goes
 camp-title = Campaigns
 camp-intro = Appeals for money to support people persecuted for their views and their families. Every donation and payment is booked in a double-entry ledger.
@@ -883,8 +885,10 @@ transp-total = total
 transp-other-campaigns = other campaigns
 transp-empty = Nothing booked yet.
 transp-aid = Aid shipped
-transp-aid-pending = The summary of in-kind aid shipped will appear here.
-transp-rules = Cells of 1 to 4 payments are suppressed with their amounts; where a published total would give a suppressed cell back, more cells or the total are suppressed too. A public campaign's total is on its own page.
+transp-aid-empty = Nothing shipped yet.
+transp-shipments = Shipments
+transp-units = Units
+transp-rules = Cells of 1 to 4 payments or shipments are suppressed with their amounts or units; where a published total would give a suppressed cell back, more cells or the total are suppressed too. A public campaign's total is on its own page.
 
 ## In-kind aid and volunteers (issue 6)
 nav-aid = Aid

@@ -767,6 +767,7 @@ ledger-booked = Įrašyta pervedimų
 ledger-pending = Laukiantys (neįrašyti)
 ledger-split = Atskirtos paketų dalys
 ledger-matched = Sutapo pagal kodą
+ledger-cleared = Paramos išmokos patvirtintos išrašu
 ledger-queued = Suderinimo eilėje
 ledger-reversals = Atšaukimai
 ledger-opening = Įrašytas pradinis likutis
@@ -780,6 +781,7 @@ ledger-currency = Valiuta
 ## Solidarity: campaigns, assistance, the transparency report
 nav-campaigns = Rinkliavos
 nav-assistance = Pagalba
+nav-ledger = Apskaita
 nav-transparency = Kur eina pinigai
 camp-title = Rinkliavos
 camp-intro = Pinigų rinkliavos žmonėms, persekiojamiems dėl įsitikinimų, ir jų šeimoms paremti. Kiekviena auka ir kiekviena išmoka įrašyta dvejybinio įrašo knygoje.
@@ -883,8 +885,10 @@ transp-total = iš viso
 transp-other-campaigns = kitos rinkliavos
 transp-empty = Dar nieko neįrašyta.
 transp-aid = Išsiųsta pagalba
-transp-aid-pending = Čia bus išsiųstos daiktinės pagalbos suvestinė.
-transp-rules = Langeliai su 1–4 mokėjimais paslėpti kartu su sumomis; jei paskelbta suma leistų atkurti paslėptą langelį, paslepiami ir kiti langeliai arba suma. Viešos rinkliavos suma yra jos puslapyje.
+transp-aid-empty = Dar niekas neišsiųsta.
+transp-shipments = Siuntos
+transp-units = Vienetai
+transp-rules = Langeliai su 1–4 mokėjimais ar siuntomis paslėpti kartu su sumomis ar vienetais; jei paskelbta suma leistų atkurti paslėptą langelį, paslepiami ir kiti langeliai arba suma. Viešos rinkliavos suma yra jos puslapyje.
 
 ## In-kind aid and volunteers (issue 6)
 nav-aid = Pagalba

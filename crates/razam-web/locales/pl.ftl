@@ -767,6 +767,7 @@ ledger-booked = Zaksięgowane przelewy
 ledger-pending = Oczekujące (niezaksięgowane)
 ledger-split = Wydzielone części paczek
 ledger-matched = Dopasowane po kodzie
+ledger-cleared = Wypłaty pomocy potwierdzone wyciągiem
 ledger-queued = W kolejce uzgodnień
 ledger-reversals = Storna
 ledger-opening = Zaksięgowane saldo otwarcia
@@ -780,6 +781,7 @@ ledger-currency = Waluta
 ## Solidarity: campaigns, assistance, the transparency report
 nav-campaigns = Zbiórki
 nav-assistance = Pomoc
+nav-ledger = Księgowość
 nav-transparency = Dokąd idą pieniądze
 camp-title = Zbiórki
 camp-intro = Zbiórki pieniędzy na wsparcie osób prześladowanych za poglądy i ich rodzin. Każda darowizna i każda wypłata są zaksięgowane w księdze podwójnego zapisu.
@@ -883,8 +885,10 @@ transp-total = razem
 transp-other-campaigns = inne zbiórki
 transp-empty = Nic jeszcze nie zaksięgowano.
 transp-aid = Wysłana pomoc
-transp-aid-pending = Tu pojawi się zestawienie wysłanej pomocy rzeczowej.
-transp-rules = Komórki z 1–4 płatnościami są ukryte wraz z kwotami; gdy opublikowana suma pozwoliłaby odtworzyć ukrytą komórkę, ukrywane są też inne komórki lub suma. Suma publicznej zbiórki jest na jej stronie.
+transp-aid-empty = Jeszcze nic nie wysłano.
+transp-shipments = Wysyłki
+transp-units = Sztuki
+transp-rules = Komórki z 1–4 płatnościami lub wysyłkami są ukryte wraz z kwotami lub sztukami; gdy opublikowana suma pozwoliłaby odtworzyć ukrytą komórkę, ukrywane są też inne komórki lub suma. Suma publicznej zbiórki jest na jej stronie.
 
 ## In-kind aid and volunteers (issue 6)
 nav-aid = Pomoc

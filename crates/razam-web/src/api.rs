@@ -166,6 +166,20 @@ pub fn routes() -> Vec<Route> {
         ),
         route(Method::GET, "/ledger/check", May(ReadLedger), get(ledger::check)),
         route(
+            Method::POST,
+            "/ledger/statements",
+            May(ManageLedger),
+            post(ledger::import_statement),
+        )
+        .upload(),
+        route(Method::GET, "/ledger/queue", May(ReadLedger), get(ledger::queue)),
+        route(
+            Method::POST,
+            "/ledger/queue/{id}/resolution",
+            May(ManageLedger),
+            post(ledger::resolve),
+        ),
+        route(
             Method::GET,
             "/campaigns",
             May(ManageCampaigns),
@@ -259,11 +273,18 @@ pub fn routes() -> Vec<Route> {
 
 /// The API's router, to be nested under `/api/v1`.
 pub fn router(state: &AppState) -> Router<AppState> {
+    let upload_bytes = state.app.config().limits.upload_bytes();
     routes()
         .into_iter()
         .fold(Router::new(), |router, r| {
             let guard = axum::middleware::from_fn_with_state((state.clone(), r.access), api_guard);
-            router.route(r.path, r.handler.route_layer(guard))
+            // A statement is a file, not a form: it gets the upload limit (`[limits]`).
+            let handler = if r.upload {
+                r.handler.layer(axum::extract::DefaultBodyLimit::max(upload_bytes))
+            } else {
+                r.handler
+            };
+            router.route(r.path, handler.route_layer(guard))
         })
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)

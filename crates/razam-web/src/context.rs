@@ -153,6 +153,8 @@ pub struct Layout {
     pub may_triage: bool,
     /// Whether assistance cases (/assistance) are in the navigation.
     pub assists: bool,
+    /// Whether the ledger (/ledger) is in the navigation: for those who keep the books.
+    pub keeps_books: bool,
 
     /// Whether the warehouses (/aid) are in the navigation.
     pub manages_stock: bool,
@@ -183,6 +185,7 @@ impl Ctx {
             exports: self.may(Permission::Export),
             may_triage: self.may(Permission::WriteRegistry),
             assists: self.may(Permission::ReadAssistance) || self.may(Permission::RequestAssistance),
+            keeps_books: self.may(Permission::ReadLedger),
 
             manages_stock: self.may(Permission::ManageStock),
             shifts: self.may(Permission::ManageShifts) || self.may(Permission::SignUpShifts),

@@ -1,5 +1,5 @@
 //! `/transparency`, `/transparency.csv` and `/transparency.hxl.csv`: money in by campaign and
-//! out by category per month, public, with small cells suppressed by razam-app before they
+//! out by category per month, and aid shipped per month and item category, public, with small cells suppressed by razam-app before they
 //! get here (the rules: docs/solidarity.md).
 
 use askama::Template;
@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use razam_app::transparency::{Flow, ReportRow, TOTAL, TransparencyReport, to_csv};
+use razam_app::transparency::{AidRow, Flow, ReportRow, TOTAL, TransparencyReport, to_csv};
 
 use crate::AppState;
 use crate::context::{Ctx, Layout};
@@ -26,6 +26,8 @@ struct Page {
     l: Layout,
     as_of: String,
     tables: Vec<Table>,
+    /// Aid shipped: month, item category, shipments, units.
+    aid: Vec<(String, String, String, String)>,
 }
 
 fn tables(tr: &Tr, report: &TransparencyReport) -> Vec<Table> {
@@ -51,12 +53,26 @@ fn tables(tr: &Tr, report: &TransparencyReport) -> Vec<Table> {
     out
 }
 
-fn cells(tr: &Tr, r: &ReportRow) -> (String, String, String, String) {
-    let month = if r.month == TOTAL {
+fn month(tr: &Tr, month: &str) -> String {
+    if month == TOTAL {
         tr.t("transp-total")
     } else {
-        r.month.clone()
+        month.to_owned()
+    }
+}
+
+fn aid_cells(tr: &Tr, r: &AidRow) -> (String, String, String, String) {
+    let category = if r.category == TOTAL {
+        tr.t("transp-total")
+    } else {
+        tr.t(&format!("aid-category-{}", r.category))
     };
+    let shown = |n: Option<i64>| n.map_or_else(|| tr.t("figures-suppressed"), |n| n.to_string());
+    (month(tr, &r.month), category, shown(r.shipments), shown(r.units))
+}
+
+fn cells(tr: &Tr, r: &ReportRow) -> (String, String, String, String) {
+    let month = month(tr, &r.month);
     let line = match (r.flow, r.line.as_str()) {
         (_, TOTAL) => tr.t("transp-total"),
         (Flow::In, razam_app::transparency::OTHER_CAMPAIGNS) => tr.t("transp-other-campaigns"),
@@ -78,6 +94,7 @@ pub async fn page(State(state): State<AppState>, ctx: Ctx) -> Response {
             StatusCode::OK,
             Page {
                 tables: tables(&ctx.tr, &report),
+                aid: report.aid.iter().map(|r| aid_cells(&ctx.tr, r)).collect(),
                 as_of: report.as_of,
                 l: ctx.layout(),
             },

@@ -124,7 +124,7 @@ pub async fn run(command: LedgerCommand) -> anyhow::Result<()> {
             }
             println!(
                 "{}: account …{}{}: {} entries, {} booked as {} transfers ({} split parts, {} matched by reference, \
-                 {} queued for reconciliation, {} reversals), {} pending not booked{}; balance {}",
+                 {} cleared assistance payments, {} queued for reconciliation, {} reversals), {} pending not booked{}; balance {}",
                 r.format,
                 r.iban_tail,
                 if r.account_opened { " (opened)" } else { "" },
@@ -133,6 +133,7 @@ pub async fn run(command: LedgerCommand) -> anyhow::Result<()> {
                 r.booked,
                 r.split,
                 r.matched,
+                r.cleared,
                 r.queued,
                 r.reversals,
                 r.pending,

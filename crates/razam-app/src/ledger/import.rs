@@ -9,7 +9,11 @@
 //! transfer each; a reversal entry reverses the transfer it names (by end-to-end id or bank
 //! reference) where it finds it; foreign-currency details are kept, sealed. An incoming
 //! payment whose remittance text holds one registered reference code goes to that code's
-//! account; every other entry goes to `suspense` and waits in the reconciliation queue.
+//! account. An outgoing payment whose remittance text names an assistance case paid from a
+//! bank account (its reference, `A-…`) for exactly what waits in the case's in-transit
+//! liability clears that liability: the payment was booked as an expense when it was made,
+//! and is not booked or queued again. Every other entry goes to `suspense` and waits in the
+//! reconciliation queue.
 
 use std::collections::HashMap;
 
@@ -41,6 +45,8 @@ pub struct ImportReport {
     pub split: usize,
     /// Incoming payments booked to an account by their reference code.
     pub matched: usize,
+    /// Outgoing assistance payments that cleared their case's in-transit liability.
+    pub cleared: usize,
     /// Payments put into the reconciliation queue.
     pub queued: usize,
     /// Reversal entries booked as reversals of the transfer they name.
@@ -221,6 +227,7 @@ impl App {
             booked: 0,
             split: 0,
             matched: 0,
+            cleared: 0,
             queued: 0,
             reversals: 0,
             opening_booked: None,
@@ -305,13 +312,9 @@ impl App {
             report.opening_booked = Some(Money::from_minor(delta, currency));
         }
         let references = self.store.references().await?;
-        let currencies: HashMap<i64, Option<Currency>> = self
-            .store
-            .ledger_accounts()
-            .await?
-            .into_iter()
-            .map(|a| (a.id, a.currency))
-            .collect();
+        let accounts = self.store.ledger_accounts().await?;
+        let currencies: HashMap<i64, Option<Currency>> = accounts.iter().map(|a| (a.id, a.currency)).collect();
+        let mut in_transit = InTransit::new(self, &accounts, currency).await?;
         let references: Vec<(String, i64)> = references
             .into_iter()
             .filter(|(_, a)| {
@@ -364,12 +367,22 @@ impl App {
                     let matched = (part.amount > 0)
                         .then(|| match_reference(&part.detail.remittance, &references))
                         .flatten();
-                    let counter = match matched {
-                        Some((_, account)) => {
+                    let cleared = if part.amount < 0 {
+                        in_transit.clear(&part.detail.remittance, part.amount)
+                    } else {
+                        None
+                    };
+                    let counter = match (matched, cleared) {
+                        (Some((_, account)), _) => {
                             report.matched += 1;
                             *account
                         }
-                        None => {
+                        (None, Some(account)) => {
+                            transfer.audit_action = "ledger.statement.cleared";
+                            report.cleared += 1;
+                            account
+                        }
+                        (None, None) => {
                             let id = match suspense {
                                 Some(id) => id,
                                 None => {
@@ -451,5 +464,60 @@ impl App {
             }
         }
         Ok(None)
+    }
+}
+
+/// The in-transit liabilities of assistance cases in the statement's currency, with what each
+/// still waits for (a credit, so negative), lowered as this statement's entries clear them.
+struct InTransit {
+    /// Case reference → (account, what waits in minor units).
+    waiting: HashMap<String, (i64, i64)>,
+}
+
+impl InTransit {
+    async fn new(
+        app: &App,
+        accounts: &[razam_store::ledger::LedgerAccountRow],
+        currency: Currency,
+    ) -> Result<InTransit, AppError> {
+        let mut waiting = HashMap::new();
+        for a in accounts.iter().filter(|a| a.currency == Some(currency)) {
+            let Some(case) = a
+                .code
+                .strip_prefix("in-transit-")
+                .and_then(razam_core::assistance::CaseRef::parse)
+            else {
+                continue;
+            };
+            let balance = app.current_balance(a.id, currency).await?;
+            if balance < 0 {
+                waiting.insert(case.as_str().to_owned(), (a.id, balance));
+            }
+        }
+        Ok(InTransit { waiting })
+    }
+
+    /// The in-transit account an outgoing `amount` (negative) clears: the remittance text
+    /// names exactly one case whose liability waits for exactly this amount.
+    fn clear(&mut self, remittance: &str, amount: i64) -> Option<i64> {
+        if self.waiting.is_empty() {
+            return None;
+        }
+        let mut named = remittance
+            .split(|c: char| !(c.is_alphanumeric() || c == '-'))
+            .filter_map(razam_core::assistance::CaseRef::parse)
+            .map(|c| c.as_str().to_owned())
+            .collect::<Vec<_>>();
+        named.sort_unstable();
+        named.dedup();
+        let [case] = named.as_slice() else {
+            return None;
+        };
+        let (account, left) = self.waiting.get_mut(case)?;
+        if *left != amount {
+            return None;
+        }
+        *left = 0;
+        Some(*account)
     }
 }

@@ -1,4 +1,5 @@
-//! `/api/v1/ledger/…`: accounts with balances, transfers, booking, reversal, the check
+//! `/api/v1/ledger/…`: accounts with balances, transfers, booking, reversal, the check,
+//! statement import and the reconciliation queue
 //! ([docs/ledger.md]). Amounts are decimal strings (`"1234.56"`) with their currency, never
 //! JSON numbers, so no client rounds them through a float.
 
@@ -209,5 +210,111 @@ pub(super) async fn check(State(state): State<AppState>, ApiActor(actor): ApiAct
     ok(
         StatusCode::OK,
         json!({ "accounts": c.accounts, "transfers": c.transfers, "postings": c.postings, "problems": c.problems }),
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct StatementQuery {
+    /// The account's IBAN, for a CSV statement (read by its saved mapping).
+    iban: Option<String>,
+}
+
+/// Imports a bank statement sent as the request body: camt.053 XML, or CSV with `?iban=`.
+/// All or nothing, as `razam ledger import-statement`; the answer is the import report.
+pub(super) async fn import_statement(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Query(q): Query<StatementQuery>,
+    body: Bytes,
+) -> ApiResult {
+    let iban = match q.iban.as_deref().map(str::trim).filter(|i| !i.is_empty()) {
+        Some(text) => Some(
+            razam_core::ledger::Iban::parse(text)
+                .map_err(|e| ApiError::from(razam_app::AppError::BadInput(format!("iban: {e}"))))?,
+        ),
+        None => None,
+    };
+    let r = state.app.import_statement(&actor, &body, iban.as_ref()).await?;
+    ok(
+        if r.booked > 0 || r.opening_booked.is_some() {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        },
+        json!({
+            "format": r.format,
+            "iban_tail": r.iban_tail,
+            "account_id": r.account_id,
+            "account_opened": r.account_opened,
+            "already_imported": r.already_imported,
+            "entries": r.entries,
+            "pending": r.pending,
+            "booked": r.booked,
+            "split": r.split,
+            "matched": r.matched,
+            "cleared": r.cleared,
+            "queued": r.queued,
+            "reversals": r.reversals,
+            "opening_booked": r.opening_booked.map(money),
+            "balance": money(r.balance),
+        }),
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct QueueQuery {
+    /// `true` (the default): only payments still waiting.
+    open: Option<bool>,
+}
+
+/// The reconciliation queue: each payment that waits (or, with `?open=false`, waited) in
+/// suspense, with the transfer it was booked as.
+pub(super) async fn queue(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Query(q): Query<QueueQuery>,
+) -> ApiResult {
+    let mut out = Vec::new();
+    for row in state.app.reconciliation_queue(&actor, q.open.unwrap_or(true)).await? {
+        let t = state.app.ledger_transfer(&actor, row.transfer_id).await?;
+        out.push(json!({
+            "transfer_id": row.transfer_id,
+            "suspense_account_id": row.account_id,
+            "resolved_by": row.resolved_by,
+            "transfer": transfer(&t),
+        }));
+    }
+    ok(StatusCode::OK, json!({ "queue": out }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResolveBody {
+    /// The code of the account the payment is booked on to.
+    account: String,
+    #[serde(default)]
+    memo: String,
+}
+
+/// Books a queued payment on to the account named by its code; again, the first answer.
+pub(super) async fn resolve(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    RecordId(id): RecordId,
+    body: Bytes,
+) -> ApiResult {
+    let b: ResolveBody = parse_body(&body)?;
+    let account = state.app.ledger_account_by_code(&actor, b.account.trim()).await?;
+    let booked = state.app.resolve_payment(&actor, id, account.id, &b.memo).await?;
+    let t = state.app.ledger_transfer(&actor, booked.id).await?;
+    ok(
+        if booked.new {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        },
+        transfer(&t),
     )
 }

@@ -724,3 +724,88 @@ async fn the_demo_has_stock_shipments_in_every_state_and_short_shifts() {
     assert!(seen.iter().any(|s| s.mine) && seen.iter().all(|s| s.volunteers.is_empty()));
     app.close().await;
 }
+
+/// Aid shipped in the public report (page, CSV, HXL CSV, JSON): a single shipment to one
+/// recipient shows neither its units nor its recipient anywhere, nor a total that gives them
+/// back; five shipments of a category in a month are shown with their units.
+async fn the_public_report_shows_aid_shipped_and_never_a_single_shipment(app: TestApp) {
+    let a = &app.app;
+    let cli = Actor::Cli;
+    let w = a.create_warehouse(&cli, "Vilnius hall", "Vilnius").await.unwrap();
+    let boots = item(a, "Winter boots", Category::Footwear, None).await;
+    let cans = item(a, "Canned beans", Category::Food, None).await;
+    receive(a, w, boots, 1_000).await;
+    receive(a, w, cans, 1_000).await;
+    let ship = async |item: i64, quantity: i64, case: &str| {
+        let link = RecipientLink {
+            person: None,
+            case: case.into(),
+            notes: String::new(),
+        };
+        let s = a.create_shipment(&cli, Some(link)).await.unwrap();
+        let d = MovementInput::Dispatch {
+            from: w,
+            shipment: s,
+            item,
+            quantity,
+        };
+        a.record_movement(&cli, &d).await.unwrap();
+        assert_eq!(a.advance_shipment(&cli, s).await.unwrap(), ShipmentStatus::Sent);
+    };
+    // One recipient gets one shipment of 37 pairs of boots; five get cans, 11 each.
+    ship(boots, 37, "AC-LONE-001").await;
+    for n in 0..5 {
+        ship(cans, 11, &format!("AC-CANS-{n:03}")).await;
+    }
+    let month = razam_app::today().month_key();
+    let report = a.transparency_report().await.unwrap();
+    let row = |category: &str, month: &str| {
+        report
+            .aid
+            .iter()
+            .find(|r| r.category == category && r.month == month)
+            .unwrap()
+            .clone()
+    };
+    let lone = row("footwear", &month);
+    assert_eq!((lone.shipments, lone.units), (None, None));
+    let food = row("food", &month);
+    assert_eq!((food.shipments, food.units), (Some(5), Some(55)));
+    // The month's, the category's and the grand total would give the 37 back: hidden.
+    for (category, m) in [("total", month.as_str()), ("footwear", "total"), ("total", "total")] {
+        assert!(row(category, m).suppressed(), "{category} {m}");
+    }
+    assert!(report.aid.iter().all(|r| r.shipments.is_none_or(|n| n >= 5)));
+
+    let visitor = crate::helpers::client();
+    for path in [
+        "/transparency",
+        "/transparency.csv",
+        "/transparency.hxl.csv",
+        "/api/v1/transparency",
+    ] {
+        let (status, page) = app.get(&visitor, path).await;
+        assert_eq!(status, 200, "{path}");
+        // The page's own section (a form token elsewhere on it may hold any digits).
+        let body = match (page.find("id=\"aid-shipped\""), page.find("<small>")) {
+            (Some(from), Some(to)) if path == "/transparency" => &page[from..to],
+            _ => page.as_str(),
+        };
+        for secret in ["37", "92", "AC-LONE", "AC-CANS", "R-"] {
+            assert!(!body.contains(secret), "{path} shows {secret}: {body}");
+        }
+        assert!(body.contains("55"), "{path}: {body}");
+    }
+    let (_, hxl) = app.get(&visitor, "/transparency.hxl.csv").await;
+    let tags = hxl.lines().nth(1).unwrap();
+    assert!(
+        tags.ends_with(",#item+type,#output+shipments+num,#output+units+num"),
+        "{tags}"
+    );
+    assert!(hxl.lines().any(|l| l == format!("{month},,,,,,,,food,5,55")), "{hxl}");
+    assert!(
+        hxl.lines().any(|l| l == format!("{month},,,,,,,yes,footwear,,")),
+        "{hxl}"
+    );
+}
+on_both_databases!(the_public_report_shows_aid_shipped_and_never_a_single_shipment);

@@ -501,3 +501,139 @@ async fn simultaneous_steps_count_once_each_and_pay_once(app: TestApp) {
     );
 }
 on_both_databases!(simultaneous_steps_count_once_each_and_pay_once);
+
+/// A case paid from a bank account (one with an IBAN) waits in its in-transit liability; the
+/// bank statement built here, imported with `razam ledger import-statement`, clears it by the
+/// case reference and amount (bank against in-transit, not a second expense, not queued) and
+/// matches a donation by its campaign code; a second debit naming the same case is queued,
+/// since nothing waits any more. Cash stays direct.
+async fn a_bank_payment_waits_in_transit_until_the_statement_clears_it(app: TestApp) {
+    use razam_app::Actor;
+    use razam_app::ledger::AccountSpec;
+    use razam_core::ledger::{AccountKind, AccountRules, Currency, Iban};
+
+    let a = &app.app;
+    let [ales, hanna, maks, volha] = team(&app).await;
+    let iban = "DE89370400440532013000";
+    let bank = a
+        .create_ledger_account(
+            &Actor::Cli,
+            AccountSpec {
+                code: "bank-eur".into(),
+                name: "Main bank account".into(),
+                kind: AccountKind::Asset,
+                currency: Some(Currency::EUR),
+                rules: AccountRules::default(),
+                iban: Some(Iban::parse(iban).unwrap()),
+            },
+        )
+        .await
+        .unwrap();
+    let cash = crate::campaigns::bank(&app, "cash-eur").await;
+    let winter = a
+        .create_campaign(&volha, &crate::campaigns::campaign("WINTER26", "5000", true))
+        .await
+        .unwrap();
+    let p = person(&app).await;
+    let approved = |amount: &'static str| {
+        let (a, ales, hanna, maks) = (a.clone(), ales.clone(), hanna.clone(), maks.clone());
+        async move {
+            let r = a
+                .request_assistance(&ales, &request(&p.to_string(), "legal-aid", amount))
+                .await
+                .unwrap();
+            a.act_on_assistance(&hanna, &r, CaseAction::Review).await.unwrap();
+            a.act_on_assistance(&hanna, &r, CaseAction::Approve).await.unwrap();
+            a.act_on_assistance(&maks, &r, CaseAction::Approve).await.unwrap();
+            r
+        }
+    };
+    let balance = async |code: &str| {
+        let account = a.ledger_account_by_code(&Actor::Cli, code).await.unwrap();
+        account
+            .balances
+            .iter()
+            .map(|m| m.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let by_bank = approved("300").await;
+    let pay = |account: i64| PaymentForm {
+        account: account.to_string(),
+        paid_on: "2026-03-01".into(),
+    };
+    assert_eq!(
+        a.pay_assistance(&volha, &by_bank, &pay(bank)).await.unwrap(),
+        CaseState::Paid
+    );
+    let in_transit = &format!("in-transit-{}", by_bank.to_ascii_lowercase());
+    // Ordered, not yet gone: the bank's ledger balance is still the bank's.
+    assert_eq!(balance("bank-eur").await, "0.00 EUR");
+    assert_eq!(balance(in_transit).await, "-300.00 EUR");
+    assert_eq!(balance("assistance-legal-aid-eur").await, "300.00 EUR");
+
+    // Cash leaves at once: no in-transit account.
+    let by_cash = approved("20").await;
+    a.pay_assistance(&volha, &by_cash, &pay(cash)).await.unwrap();
+    let cash_balance = a.ledger_balance(&Actor::Cli, cash).await.unwrap();
+    assert_eq!(cash_balance.iter().map(|m| m.minor()).sum::<i64>(), -2_000);
+    let cash_transit = format!("in-transit-{}", by_cash.to_ascii_lowercase());
+    assert!(a.ledger_account_by_code(&Actor::Cli, &cash_transit).await.is_err());
+
+    // The bank's statement: the opening balance, a donation naming the campaign, the case's
+    // payment (its reference in lower case, as a bank may write it), an invoice.
+    let statement = crate::ledger::camt053(
+        "S1",
+        iban,
+        100_000,
+        &[
+            (25_000, "Spende WINTER26 danke"),
+            (-30_000, &format!("Hilfe {}", by_bank.to_lowercase())),
+            (-4_000, "Invoice 9"),
+        ],
+    );
+    let file = app.dir.path().join("s1.xml");
+    std::fs::write(&file, statement).unwrap();
+    let (code, out, err) = crate::ledger::ledger_cli(&app, &["import-statement", file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains(
+            "3 entries, 3 booked as 3 transfers (0 split parts, 1 matched by reference, 1 cleared assistance \
+             payments, 1 queued for reconciliation, 0 reversals), 0 pending not booked; opening balance 1000.00 EUR \
+             booked; balance 910.00 EUR"
+        ),
+        "{out}"
+    );
+    // The bank's closing balance, the expense once, nothing left in transit, the donation raised.
+    assert_eq!(balance("bank-eur").await, "910.00 EUR");
+    assert_eq!(balance(in_transit).await, "0.00 EUR");
+    assert_eq!(balance("assistance-legal-aid-eur").await, "320.00 EUR");
+    let raised = a.campaign(&volha, winter.id).await.unwrap();
+    assert_eq!(
+        (raised.raised.to_string().as_str(), raised.donations),
+        ("250.00 EUR", 1)
+    );
+    let queue = a.reconciliation_queue(&Actor::Cli, true).await.unwrap();
+    assert_eq!(queue.len(), 1, "only the invoice waits");
+    let cleared = sql(
+        &app,
+        "SELECT action, object FROM audit_log WHERE action = 'ledger.statement.cleared'",
+    )
+    .await;
+    assert_eq!(cleared.len(), 1, "{cleared:?}");
+
+    // The bank debits the case again: nothing waits in transit any more, so it is queued.
+    let again = crate::ledger::camt053("S2", iban, 91_000, &[(-30_000, &format!("Hilfe {by_bank}"))]);
+    std::fs::write(&file, again).unwrap();
+    let (code, out, err) = crate::ledger::ledger_cli(&app, &["import-statement", file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("0 matched by reference, 0 cleared assistance payments, 1 queued for reconciliation"),
+        "{out}"
+    );
+    assert_eq!(balance("bank-eur").await, "610.00 EUR");
+    assert_eq!(balance(in_transit).await, "0.00 EUR");
+    assert_eq!(a.reconciliation_queue(&Actor::Cli, true).await.unwrap().len(), 2);
+    assert!(a.ledger_check(&Actor::Cli).await.unwrap().problems.is_empty());
+}
+on_both_databases!(a_bank_payment_waits_in_transit_until_the_statement_clears_it);

@@ -646,3 +646,61 @@ async fn browser_an_admin_erases_a_person_through_the_confirmation_page_and_the_
     );
     browser.quit().await;
 }
+
+/// A coordinator reaches the ledger from the navigation, uploads a camt.053 statement (a file
+/// input, a multipart form, no JavaScript), reads the import report, and books the one
+/// payment it could not match to an account from the reconciliation queue's form.
+#[tokio::test]
+async fn browser_a_coordinator_uploads_a_statement_and_resolves_a_queued_payment() {
+    use razam_app::ledger::AccountSpec;
+    use razam_core::ledger::{AccountKind, AccountRules, Currency};
+    let Some(browser) = Browser::start().await else { return };
+    let app = spawn_app().await;
+    let (a, cli) = (&app.app, razam_app::Actor::Cli);
+    let general = a
+        .create_ledger_account(
+            &cli,
+            AccountSpec {
+                code: "donations-general".into(),
+                name: "General donations".into(),
+                kind: AccountKind::Income,
+                currency: Some(Currency::EUR),
+                rules: AccountRules::default(),
+                iban: None,
+            },
+        )
+        .await
+        .unwrap();
+    let statement = crate::ledger::camt053("B1", "DE89370400440532013000", 50_000, &[(8_000, "for the families")]);
+    let file = app.dir.path().join("statement-b1.xml");
+    std::fs::write(&file, statement).unwrap();
+    add_user(a, "volha", "Volha", Role::Coordinator, "volha-password-1").await;
+
+    log_in_as(&browser, &app, "volha", "volha-password-1").await;
+    browser.click_to_load("nav a[href='/ledger']").await;
+    // A file input takes the path typed into it, as a person picking the file.
+    browser.type_into("#statement-file", file.to_str().unwrap()).await;
+    browser.click_to_load("#upload-statement button[type=submit]").await;
+    assert_eq!(browser.text("#queued").await, "1");
+    assert_eq!(browser.text("#balance").await, "580.00 EUR");
+    browser.screenshot("browser-ledger-import.png").await;
+
+    let queue = a.reconciliation_queue(&cli, true).await.unwrap();
+    assert_eq!(queue.len(), 1);
+    let queued = queue[0].transfer_id;
+    browser.goto(&app.url("/ledger")).await;
+    assert!(browser.text("#queue + table").await.contains("for the families"));
+    fill(&browser, &format!("to-{queued}"), "donations-general").await;
+    browser
+        .click_to_load(&format!("form[action='/ledger/queue/{queued}/resolve'] button"))
+        .await;
+    browser.goto(&app.url("/ledger")).await;
+    assert_eq!(browser.text("#queue + p").await, "No payment is waiting.");
+    let balance = a.ledger_balance(&cli, general).await.unwrap();
+    assert_eq!(
+        balance.iter().map(|m| m.to_string()).collect::<Vec<_>>(),
+        ["-80.00 EUR"]
+    );
+    browser.screenshot("browser-ledger-resolved.png").await;
+    browser.quit().await;
+}
