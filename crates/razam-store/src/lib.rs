@@ -7,6 +7,7 @@
 pub mod aid;
 pub mod approvals;
 pub mod campaigns;
+pub mod compartments;
 pub mod evidence;
 pub mod ledger;
 pub mod migrations;
@@ -143,6 +144,7 @@ pub trait Store:
     registry::RegistryStore
     + tokens::TokenStore
     + approvals::ApprovalStore
+    + compartments::CompartmentStore
     + observation::ObservationStore
     + evidence::EvidenceStore
     + ledger::LedgerStore

@@ -68,6 +68,11 @@ pub const SQLITE: &[Migration] = &[
         name: "approvals",
         sql: include_str!("../migrations/sqlite/0012_approvals.sql"),
     },
+    Migration {
+        version: 13,
+        name: "compartments",
+        sql: include_str!("../migrations/sqlite/0013_compartments.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -130,6 +135,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 12,
         name: "approvals",
         sql: include_str!("../migrations/postgres/0012_approvals.sql"),
+    },
+    Migration {
+        version: 13,
+        name: "compartments",
+        sql: include_str!("../migrations/postgres/0013_compartments.sql"),
     },
 ];
 

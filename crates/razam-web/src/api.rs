@@ -19,6 +19,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
+use razam_app::compartments::RecordKind;
 use razam_app::registry::{
     EventDetails, EventFilter, EventInput, EventView, Identity, PersonFilter, PersonInput, PersonView, VersionView,
     normalise_region,
@@ -57,27 +58,30 @@ pub fn routes() -> Vec<Route> {
     vec![
         route(Method::GET, "/persons", May(ReadRegistry), get(list_persons)),
         route(Method::POST, "/persons", May(WriteRegistry), post(create_person)),
-        route(Method::GET, "/persons/{id}", May(ReadRegistry), get(read_person)),
-        route(Method::PUT, "/persons/{id}", May(WriteRegistry), put(update_person)),
+        route(Method::GET, "/persons/{id}", May(ReadRegistry), get(read_person)).names(RecordKind::Person),
+        route(Method::PUT, "/persons/{id}", May(WriteRegistry), put(update_person)).names(RecordKind::Person),
         route(
             Method::GET,
             "/persons/{id}/history",
             May(ReadRegistry),
             get(person_history),
-        ),
+        )
+        .names(RecordKind::Person),
         route(
             Method::POST,
             "/persons/{id}/recognition",
             May(Recognise),
             post(recognise),
-        ),
-        route(Method::POST, "/persons/{id}/statuses", May(Recognise), post(add_status)),
+        )
+        .names(RecordKind::Person),
+        route(Method::POST, "/persons/{id}/statuses", May(Recognise), post(add_status)).names(RecordKind::Person),
         route(
             Method::GET,
             "/persons/{id}/duplicates",
             May(WriteRegistry),
             get(person_duplicates),
-        ),
+        )
+        .names(RecordKind::Person),
         route(Method::GET, "/duplicates", May(WriteRegistry), get(duplicates)),
         route(
             Method::POST,
@@ -86,49 +90,56 @@ pub fn routes() -> Vec<Route> {
             post(mark_distinct),
         ),
         route(Method::POST, "/merges", May(WriteRegistry), post(merge_persons)),
-        route(Method::POST, "/merges/{id}/undo", May(WriteRegistry), post(undo_merge)),
+        route(Method::POST, "/merges/{id}/undo", May(WriteRegistry), post(undo_merge)).names(RecordKind::Merge),
         route(Method::GET, "/events", May(ReadRegistry), get(list_events)),
         route(Method::POST, "/events", May(WriteRegistry), post(create_event)),
-        route(Method::GET, "/events/{id}", May(ReadRegistry), get(read_event)),
-        route(Method::PUT, "/events/{id}", May(WriteRegistry), put(update_event)),
+        route(Method::GET, "/events/{id}", May(ReadRegistry), get(read_event)).names(RecordKind::Event),
+        route(Method::PUT, "/events/{id}", May(WriteRegistry), put(update_event)).names(RecordKind::Event),
         route(
             Method::GET,
             "/events/{id}/history",
             May(ReadRegistry),
             get(event_history),
-        ),
+        )
+        .names(RecordKind::Event),
         route(
             Method::GET,
             "/events/{id}/sources",
             May(ReadRegistry),
             get(list_sources),
-        ),
+        )
+        .names(RecordKind::Event),
         route(
             Method::POST,
             "/events/{id}/sources",
             May(WriteRegistry),
             post(add_source),
-        ),
+        )
+        .names(RecordKind::Event),
         route(Method::GET, "/intake", May(WriteRegistry), get(intake_queue)),
-        route(Method::GET, "/intake/{id}", May(WriteRegistry), get(intake_report)),
+        route(Method::GET, "/intake/{id}", May(WriteRegistry), get(intake_report))
+            .uncompartmented("intake report (names a person only once accepted)"),
         route(
             Method::POST,
             "/intake/{id}/accept",
             May(WriteRegistry),
             post(intake_accept),
-        ),
+        )
+        .uncompartmented("intake report (names a person only once accepted)"),
         route(
             Method::POST,
             "/intake/{id}/merge",
             May(WriteRegistry),
             post(intake_merge),
-        ),
+        )
+        .uncompartmented("intake report (names a person only once accepted)"),
         route(
             Method::POST,
             "/intake/{id}/reject",
             May(WriteRegistry),
             post(intake_reject),
-        ),
+        )
+        .uncompartmented("intake report (names a person only once accepted)"),
         route(Method::GET, "/search", May(ReadRegistry), get(search)),
         route(Method::GET, "/figures", Public, get(crate::figures::json)),
         route(Method::GET, "/ledger/accounts", May(ReadLedger), get(ledger::accounts)),
@@ -137,7 +148,8 @@ pub fn routes() -> Vec<Route> {
             "/ledger/accounts/{id}",
             May(ReadLedger),
             get(ledger::read_account),
-        ),
+        )
+        .uncompartmented("ledger account"),
         route(
             Method::GET,
             "/ledger/transfers",
@@ -150,13 +162,15 @@ pub fn routes() -> Vec<Route> {
             "/ledger/transfers/{id}",
             May(ReadLedger),
             get(ledger::read_transfer),
-        ),
+        )
+        .uncompartmented("ledger transfer"),
         route(
             Method::POST,
             "/ledger/transfers/{id}/reversal",
             May(ManageLedger),
             post(ledger::reverse),
-        ),
+        )
+        .uncompartmented("ledger transfer"),
         route(Method::GET, "/ledger/check", May(ReadLedger), get(ledger::check)),
         route(
             Method::GET,
@@ -175,25 +189,29 @@ pub fn routes() -> Vec<Route> {
             "/campaigns/{code}",
             May(ManageCampaigns),
             get(solidarity::read_campaign),
-        ),
+        )
+        .uncompartmented("campaign"),
         route(
             Method::PUT,
             "/campaigns/{code}",
             May(ManageCampaigns),
             put(solidarity::update_campaign),
-        ),
+        )
+        .uncompartmented("campaign"),
         route(
             Method::GET,
             "/campaigns/{code}/donations",
             May(ManageCampaigns),
             get(solidarity::list_donations),
-        ),
+        )
+        .uncompartmented("campaign"),
         route(
             Method::POST,
             "/campaigns/{code}/donations",
             May(ManageCampaigns),
             post(solidarity::record_donation),
-        ),
+        )
+        .uncompartmented("campaign"),
         route(
             Method::GET,
             "/assistance",
@@ -211,13 +229,15 @@ pub fn routes() -> Vec<Route> {
             "/assistance/{reference}",
             MayAny(crate::access::ASSISTANCE),
             get(solidarity::read_case),
-        ),
+        )
+        .uncompartmented("assistance case (opaque reference, read by its requester or case readers)"),
         route(
             Method::POST,
             "/assistance/{reference}/{action}",
             MayAny(crate::access::ASSISTANCE),
             post(solidarity::step_case),
-        ),
+        )
+        .uncompartmented("assistance case (opaque reference, read by its requester or case readers)"),
         route(Method::GET, "/transparency", Public, get(solidarity::transparency)),
         route(Method::GET, "/aid/stock", May(ManageStock), get(aid::stock)),
         route(Method::GET, "/aid/movements", May(ManageStock), get(aid::movements)),
@@ -239,13 +259,15 @@ pub fn routes() -> Vec<Route> {
             "/shifts/{id}/sign-up",
             MayAny(crate::access::SHIFTS),
             post(aid::sign_up),
-        ),
+        )
+        .uncompartmented("shift"),
         route(
             Method::POST,
             "/shifts/{id}/cancel",
             MayAny(crate::access::SHIFTS),
             post(aid::cancel),
-        ),
+        )
+        .uncompartmented("shift"),
         route(Method::GET, "/openapi.json", Public, get(openapi)),
     ]
 }
@@ -255,7 +277,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
     routes()
         .into_iter()
         .fold(Router::new(), |router, r| {
-            let guard = axum::middleware::from_fn_with_state((state.clone(), r.access), api_guard);
+            let guard = axum::middleware::from_fn_with_state((state.clone(), r.access, r.record), api_guard);
             router.route(r.path, r.handler.route_layer(guard))
         })
         .method_not_allowed_fallback(method_not_allowed)
@@ -431,7 +453,7 @@ struct ResolvedApiUser(CurrentUser);
 /// The route's rule checked before its extractors and handler run: 401 without a live token,
 /// 403 for a role without the permission (the app checks again on every use).
 async fn api_guard(
-    State((state, access)): State<(AppState, Access)>,
+    State((state, access, record)): State<(AppState, Access, crate::access::PathRecord)>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
@@ -445,6 +467,10 @@ async fn api_guard(
     };
     if !access.allows(Some(user.role)) {
         return ApiError::from(AppError::Forbidden).into_response();
+    }
+    let actor = Actor::Account(user.clone());
+    if let Err(e) = crate::access::record_in_sight(&state, &mut parts, &actor, record).await {
+        return ApiError::from(e).into_response();
     }
     parts.extensions.insert(ResolvedApiUser(user));
     next.run(axum::extract::Request::from_parts(parts, body)).await

@@ -99,7 +99,7 @@ pub async fn list(State(state): State<AppState>, ctx: Ctx, Query(q): Query<ListQ
         region: Some(q.region.clone()).filter(|r| !r.is_empty()),
         from,
         to,
-        levels: Vec::new(),
+        ..EventFilter::default()
     };
     let events = match state.app.list_events(&actor, filter, before, PAGE).await {
         Ok(e) => e,

@@ -104,8 +104,8 @@ pub async fn list(State(state): State<AppState>, ctx: Ctx, Query(q): Query<ListQ
     let filter = PersonFilter {
         region: Some(q.region.clone()).filter(|r| !r.is_empty()),
         status,
-        levels: Vec::new(),
         as_of,
+        ..PersonFilter::default()
     };
     let persons = match state.app.list_persons(&actor, filter, before, PAGE).await {
         Ok(p) => p,
@@ -371,6 +371,7 @@ fn probable_duplicate_page(
         recognized_on: None,
         status: None,
         merged_into: None,
+        compartment: None,
     };
     let mut page = record_form(ctx, "person", None, "", view, "person-probable-duplicate");
     page.matches = match_views(tr, &subject, found);
