@@ -332,7 +332,9 @@ impl App {
         for (id, role) in &input.persons {
             let p = self.store.person(*id).await?.ok_or(AppError::NotFound("the person"))?;
             self.may_read(actor, &p.confidentiality)?;
-            self.in_sight(actor, p.compartment)?;
+            // Out of sight is the same as not there.
+            self.in_sight(actor, p.compartment)
+                .map_err(|_| AppError::NotFound("the person"))?;
             persons.push((Target::Existing(*id), role.as_str()));
         }
         Ok(persons)

@@ -476,6 +476,11 @@ async fn api_guard(
     next.run(axum::extract::Request::from_parts(parts, body)).await
 }
 
+/// A field that may be given as null: absent is `None`, null is `Some(None)`.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
+    Option::<i64>::deserialize(d).map(Some)
+}
+
 /// A record id from the path; anything but a positive number is a record that does not exist.
 pub struct RecordId(i64);
 
@@ -518,6 +523,10 @@ struct PersonBody {
     confidentiality: Option<String>,
     #[serde(default)]
     consent_to_publish: bool,
+    /// The compartment's id (one the writer is a member of), or null for none; left out of a
+    /// change, the record stays where it is.
+    #[serde(default, deserialize_with = "present")]
+    compartment: Option<Option<i64>>,
     /// Required when changing a person: the version the change was made against.
     version: Option<i64>,
     // What a read answers besides the fields above: accepted back and ignored, so that a
@@ -612,6 +621,7 @@ struct PersonOut {
     recognized_on: Option<String>,
     status: Option<StatusOut>,
     merged_into: Option<i64>,
+    compartment: Option<i64>,
 }
 
 fn person_out(v: PersonView) -> PersonOut {
@@ -635,6 +645,7 @@ fn person_out(v: PersonView) -> PersonOut {
             since,
         }),
         merged_into: v.merged_into,
+        compartment: v.compartment,
     }
 }
 
@@ -727,12 +738,16 @@ async fn create_person(State(state): State<AppState>, ApiActor(actor): ApiActor,
     if body.version.is_some() {
         p.add("version", "not allowed when creating: a new person starts at version 1");
     }
+    let compartment = body.compartment;
     let input = person_input(body, &mut p);
     p.done()?;
     let Some(input) = input else {
         return Err(ApiError::invalid(BTreeMap::new()));
     };
-    let id = state.app.create_person(&actor, &input).await?;
+    let id = state
+        .app
+        .create_person_in(&actor, &input, compartment.flatten())
+        .await?;
     created_person(&state, &actor, id).await
 }
 
@@ -857,12 +872,16 @@ async fn update_person(
     if version.is_none() {
         p.add("version", "required: the version your change was made against");
     }
+    let compartment = body.compartment;
     let input = person_input(body, &mut p);
     p.done()?;
     let (Some(input), Some(version)) = (input, version) else {
         return Err(ApiError::invalid(BTreeMap::new()));
     };
-    state.app.update_person(&actor, id, version, &input).await?;
+    state
+        .app
+        .update_person_in(&actor, id, version, &input, compartment)
+        .await?;
     let person = state.app.person_page(&actor, id).await?;
     ok(StatusCode::OK, person_detail(person))
 }
@@ -1128,6 +1147,10 @@ struct EventBody {
     articles: Option<Articles>,
     #[serde(default)]
     persons: Vec<EventPerson>,
+    /// The compartment's id (one the writer is a member of), or null for none; left out of a
+    /// change, the record stays where it is.
+    #[serde(default, deserialize_with = "present")]
+    compartment: Option<Option<i64>>,
     version: Option<i64>,
     // Answered by a read; accepted back and ignored (see `PersonBody`).
     #[serde(default, rename = "id")]
@@ -1235,6 +1258,7 @@ struct EventOut {
     version: i64,
     articles: Vec<String>,
     persons: Vec<EventPersonOut>,
+    compartment: Option<i64>,
 }
 
 fn event_out(e: EventView) -> EventOut {
@@ -1259,6 +1283,7 @@ fn event_out(e: EventView) -> EventOut {
             .into_iter()
             .map(|(person_id, label, role)| EventPersonOut { person_id, label, role })
             .collect(),
+        compartment: e.compartment,
     }
 }
 
@@ -1320,12 +1345,17 @@ async fn create_event(State(state): State<AppState>, ApiActor(actor): ApiActor, 
     if body.version.is_some() {
         p.add("version", "not allowed when creating: a new event starts at version 1");
     }
+    let compartment = body.compartment;
     let input = event_input(body, &mut p);
     p.done()?;
     let Some(input) = input else {
         return Err(ApiError::invalid(BTreeMap::new()));
     };
-    let id = state.app.create_event(&actor, &input).await.map_err(persons_field)?;
+    let id = state
+        .app
+        .create_event_in(&actor, &input, compartment.flatten())
+        .await
+        .map_err(persons_field)?;
     let event = state.app.event_page(&actor, id).await?;
     let mut response = ok(StatusCode::CREATED, event_out(event))?;
     if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/events/{id}")) {
@@ -1351,6 +1381,7 @@ async fn update_event(
     if version.is_none() {
         p.add("version", "required: the version your change was made against");
     }
+    let compartment = body.compartment;
     let input = event_input(body, &mut p);
     p.done()?;
     let (Some(input), Some(version)) = (input, version) else {
@@ -1358,7 +1389,7 @@ async fn update_event(
     };
     state
         .app
-        .update_event(&actor, id, version, &input)
+        .update_event_in(&actor, id, version, &input, compartment)
         .await
         .map_err(persons_field)?;
     let event = state.app.event_page(&actor, id).await?;

@@ -9,6 +9,7 @@ mod aid;
 mod api;
 mod assistance;
 mod campaigns;
+mod compartments;
 mod context;
 mod duplicates;
 mod events;
@@ -125,6 +126,25 @@ pub fn page_routes() -> Vec<Route> {
         )
         .uncompartmented("session"),
         route(Method::GET, "/admin/users", May(ManageAccounts), get(pages::users)),
+        route(
+            Method::GET,
+            "/admin/compartments",
+            May(ManageAccounts),
+            get(compartments::page),
+        ),
+        route(
+            Method::POST,
+            "/admin/compartments",
+            May(ManageAccounts),
+            post(compartments::create),
+        ),
+        route(
+            Method::POST,
+            "/admin/compartments/{id}/members",
+            May(ManageAccounts),
+            post(compartments::member),
+        )
+        .uncompartmented("compartment"),
         route(
             Method::POST,
             "/admin/lock",

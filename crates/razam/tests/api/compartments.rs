@@ -278,3 +278,151 @@ async fn a_compartment_hides_its_records_from_everyone_outside_it(app: TestApp) 
     let _ = outsider_id;
 }
 on_both_databases!(a_compartment_hides_its_records_from_everyone_outside_it);
+
+/// The pages and the API: an admin makes a compartment and a member on its page, the member
+/// puts a person into it with the person form (which offers only the member's compartments)
+/// and an event with the API; an outsider gets 404 on both; a change through the API that
+/// leaves the field out keeps the record where it is.
+async fn the_admin_page_the_forms_and_the_api_place_records(app: TestApp) {
+    let (_, admin_pw) = account(&app, "root", Role::Admin).await;
+    let admin = app.logged_in_client("root", &admin_pw).await;
+    let (member_id, member_pw) = account(&app, "vera", Role::Documenter).await;
+    let (_, outsider_pw) = account(&app, "ales", Role::Documenter).await;
+
+    let (status, page) = app.get(&admin, "/admin/compartments").await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    let r = app
+        .post_form(&admin, "/admin/compartments", &page, &[("name", "Юрысты")])
+        .await;
+    assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER);
+    let r = app
+        .post_form(&admin, "/admin/compartments", &page, &[("name", "")])
+        .await;
+    assert_eq!(
+        r.status(),
+        reqwest::StatusCode::UNPROCESSABLE_ENTITY,
+        "an empty name is refused"
+    );
+    assert!(r.text().await.unwrap().contains("A name of 1 to 40 characters"));
+    let legal = a_compartment_id(&app).await;
+    let member = member_id.to_string();
+    let r = app
+        .post_form(
+            &admin,
+            &format!("/admin/compartments/{legal}/members"),
+            &page,
+            &[("account", member.as_str()), ("action", "add")],
+        )
+        .await;
+    assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER);
+    let (_, page) = app.get(&admin, "/admin/compartments").await;
+    assert!(page.contains("Юрысты") && page.contains("Тэст"), "the member is listed");
+
+    // The person form offers the member's compartment, and an outsider's form offers none.
+    let vera = app.logged_in_client("vera", &member_pw).await;
+    let ales = app.logged_in_client("ales", &outsider_pw).await;
+    let (_, form) = app.get(&vera, "/persons/new").await;
+    assert!(form.contains("name=\"compartment\"") && form.contains("Юрысты"));
+    let (_, other) = app.get(&ales, "/persons/new").await;
+    assert!(!other.contains("name=\"compartment\""));
+    let legal_text = legal.to_string();
+    let r = app
+        .post_form(
+            &vera,
+            "/persons",
+            &form,
+            &[
+                ("family_name", "Бабарыка"),
+                ("given_name", "Віктар"),
+                ("confidentiality", "internal"),
+                ("compartment", legal_text.as_str()),
+                ("create_anyway", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER);
+    let at = r.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(app.get(&vera, &at).await.0, reqwest::StatusCode::OK);
+    let (status, body) = app.get(&ales, &at).await;
+    assert_eq!(status, reqwest::StatusCode::NOT_FOUND);
+    assert!(!body.contains("Бабарыка"));
+    // An outsider cannot put a record into it: a clear refusal, nothing written.
+    let (_, form) = app.get(&ales, "/persons/new").await;
+    let r = app
+        .post_form(
+            &ales,
+            "/persons",
+            &form,
+            &[
+                ("family_name", "Лукашэвіч"),
+                ("confidentiality", "internal"),
+                ("compartment", legal_text.as_str()),
+                ("create_anyway", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+    let refused = r.text().await.unwrap();
+    assert!(refused.contains("only put a record into a compartment you are a member of"));
+    assert!(refused.contains("Лукашэвіч"), "the form keeps what was typed");
+    let listed = app
+        .app
+        .list_persons(&Actor::Cli, PersonFilter::default(), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1, "nothing written");
+
+    // The API: the field in and out; a PUT without it keeps the compartment.
+    let token = crate::api::token_for(&app, "vera-api", Role::Documenter).await;
+    let api_id = app
+        .app
+        .list_users(&Actor::Cli)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.username == "vera-api")
+        .unwrap()
+        .id;
+    app.app
+        .set_compartment_member(&Actor::Cli, legal, api_id, true)
+        .await
+        .unwrap();
+    let outsider_token = crate::api::token_for(&app, "ales-api", Role::Documenter).await;
+    let api = crate::helpers::client();
+    let r = api
+        .post(app.url("/api/v1/events"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"kind": "detention", "confidentiality": "internal", "compartment": legal}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::CREATED);
+    let event: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(event["compartment"], legal);
+    let path = format!("/api/v1/events/{}", event["id"]);
+    let mut changed = event.clone();
+    changed.as_object_mut().unwrap().remove("compartment");
+    changed["description"] = "змена".into();
+    let r = api
+        .put(app.url(&path))
+        .bearer_auth(&token)
+        .json(&changed)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
+    let after: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(after["compartment"], legal, "left out, the compartment stays");
+    let r = api
+        .get(app.url(&path))
+        .bearer_auth(&outsider_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::NOT_FOUND);
+}
+on_both_databases!(the_admin_page_the_forms_and_the_api_place_records);
+
+async fn a_compartment_id(app: &TestApp) -> i64 {
+    app.app.own_compartments(&Actor::Cli).await.unwrap()[0].0
+}
