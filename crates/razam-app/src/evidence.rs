@@ -935,6 +935,7 @@ impl App {
     pub async fn case_dossier(&self, actor: &Actor, id: i64) -> Result<CaseDossier, AppError> {
         let (case, items) = self.evidence_case(actor, id).await?;
         let levels = self.readable_levels(actor)?;
+        let scope = self.scope(actor);
         let mut persons = Vec::new();
         let mut events = Vec::new();
         for item in &items {
@@ -942,6 +943,7 @@ impl App {
                 Attachment::Person(p) => {
                     if let Some(row) = self.store.person(p).await?
                         && levels.contains(&row.confidentiality.as_str())
+                        && scope.sees(row.compartment)
                         && !persons.iter().any(|v: &crate::registry::PersonView| v.id == p)
                     {
                         persons.push(self.person_view(&row)?);
@@ -955,6 +957,7 @@ impl App {
             if let Some(e) = event
                 && let Some(row) = self.store.event(e).await?
                 && levels.contains(&row.confidentiality.as_str())
+                && scope.sees(row.compartment)
                 && !events.iter().any(|v: &crate::registry::EventView| v.id == e)
             {
                 events.push(self.event_view(&row)?);

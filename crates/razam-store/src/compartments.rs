@@ -64,7 +64,8 @@ pub trait CompartmentStore: Send + Sync {
         member: bool,
         audit: &AuditEvent,
     ) -> Result<bool, StoreError>;
-    /// The compartment of the person or event an evidence item is attached to.
+    /// The compartment of the person or event an evidence item is attached to (for a source,
+    /// of the event the source is linked to).
     async fn evidence_item_compartment(&self, item: i64) -> Result<Option<CompartmentId>, StoreError>;
 }
 
@@ -165,7 +166,9 @@ macro_rules! impl_compartment_store {
                 item: i64,
             ) -> Result<Option<$crate::compartments::CompartmentId>, StoreError> {
                 let compartment: Option<Option<i64>> = sqlx::query_scalar(
-                    "SELECT COALESCE(p.compartment_id, e.compartment_id) FROM evidence_items i \
+                    "SELECT COALESCE(p.compartment_id, e.compartment_id, \
+                     (SELECT MIN(se.compartment_id) FROM event_sources es JOIN events se ON se.id = es.event_id \
+                     WHERE es.source_id = i.source_id)) FROM evidence_items i \
                      LEFT JOIN persons p ON p.id = i.person_id LEFT JOIN events e ON e.id = i.event_id \
                      WHERE i.id = $1",
                 )

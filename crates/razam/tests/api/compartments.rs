@@ -5,6 +5,7 @@
 
 use razam_app::Actor;
 use razam_app::compartments::RecordKind;
+use razam_app::evidence::{Attachment, Capture};
 use razam_app::export::{ExportFormat, ExportKind};
 use razam_app::registry::{EventDetails, EventFilter, EventInput, Identity, PersonFilter, PersonInput};
 use razam_core::Role;
@@ -205,6 +206,52 @@ async fn a_compartment_hides_its_records_from_everyone_outside_it(app: TestApp) 
             Err(razam_app::AppError::NotFound(_))
         ));
     }
+    // An evidence case lists only the items attached to what the reader sees, a source of a
+    // hidden event included.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("note.txt");
+    std::fs::write(&file, "a note").unwrap();
+    let source = a
+        .add_source(
+            &cli,
+            hidden_event,
+            &razam_app::sources::SourceInput {
+                kind: razam_core::registry::SourceKind::Testimony,
+                details: razam_app::sources::SourceDetails {
+                    title: "Сведка".into(),
+                    ..Default::default()
+                },
+                confidentiality: Confidentiality::Internal,
+            },
+        )
+        .await
+        .unwrap();
+    let mut items = Vec::new();
+    for attachment in [
+        Attachment::Person(open),
+        Attachment::Person(hidden),
+        Attachment::Event(hidden_event),
+        Attachment::Source(source),
+    ] {
+        let item = a
+            .add_evidence_file(
+                &cli,
+                "CASE 1",
+                &file,
+                &Capture::default(),
+                attachment,
+                Confidentiality::Internal,
+            )
+            .await
+            .unwrap();
+        items.push(item.id);
+    }
+    let case = a.evidence_cases(&cli).await.unwrap()[0].id;
+    for (who, expected) in [(&outsider, vec![items[0]]), (&member, items.clone())] {
+        let (_, shown) = a.evidence_case(who, case).await.unwrap();
+        assert_eq!(shown.iter().map(|i| i.id).collect::<Vec<_>>(), expected);
+    }
+
     // The member's view of the open event's page names the hidden person; an outsider's not.
     let seen = a.event_page(&member, hidden_event).await.unwrap();
     assert_eq!(seen.persons.len(), 2);
