@@ -430,10 +430,11 @@ impl App {
     /// The persons of `ids` the actor may read, opened, by id.
     async fn views_of(&self, actor: &Actor, ids: &[i64]) -> Result<HashMap<i64, PersonView>, AppError> {
         let may_read = self.level_reader(actor)?;
+        let scope = self.scope(actor);
         let mut views = HashMap::with_capacity(ids.len());
         for row in self.store.persons_by_ids(ids).await? {
             let view = self.person_view(&row)?;
-            if may_read(view.confidentiality) && view.merged_into.is_none() {
+            if may_read(view.confidentiality) && view.merged_into.is_none() && scope.sees(view.compartment) {
                 views.insert(view.id, view);
             }
         }
@@ -466,7 +467,7 @@ impl App {
             found
         });
         if let Some(found) = from_index {
-            return Ok(found);
+            return self.in_scope(actor, found).await;
         }
         let keys: HashSet<BlockKey> = records.iter().flat_map(blocking_keys).collect();
         let mut found = Vec::new();
@@ -477,7 +478,7 @@ impl App {
             after = last.id;
             for p in page {
                 let level = crate::registry::level(&p.confidentiality)?;
-                if p.merged_into.is_some() || !may_read(level) {
+                if p.merged_into.is_some() || !may_read(level) || !self.scope(actor).sees(p.compartment) {
                     continue;
                 }
                 let identity: Identity = self.open_json(crate::registry::SEAL_IDENTITY, &p.identity_sealed)?;
@@ -491,6 +492,15 @@ impl App {
                 }
             }
         }
+        Ok(found)
+    }
+
+    /// The entries whose persons are in `actor`'s sight: the name index knows levels, not
+    /// compartments, so those in a compartment are looked up and left out here.
+    async fn in_scope(&self, actor: &Actor, mut found: Vec<Entry<i64>>) -> Result<Vec<Entry<i64>>, AppError> {
+        let ids: Vec<i64> = found.iter().map(|e| e.id).collect();
+        let unseen = self.unseen_persons(&self.scope(actor), &ids).await?;
+        found.retain(|e| !unseen.contains(&e.id));
         Ok(found)
     }
 

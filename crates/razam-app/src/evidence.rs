@@ -418,10 +418,12 @@ impl App {
             Attachment::None => Ok(()),
             Attachment::Person(id) => {
                 let row = self.store.person(id).await?.ok_or(AppError::NotFound("the person"))?;
+                self.in_sight(actor, row.compartment)?;
                 self.may_read(actor, &row.confidentiality)
             }
             Attachment::Event(id) => {
                 let row = self.store.event(id).await?.ok_or(AppError::NotFound("the event"))?;
+                self.in_sight(actor, row.compartment)?;
                 self.may_read(actor, &row.confidentiality)
             }
             Attachment::Source(id) => {
@@ -549,9 +551,13 @@ impl App {
     pub async fn evidence_case(&self, actor: &Actor, id: i64) -> Result<(CaseView, Vec<ItemView>), AppError> {
         let levels = self.readable_levels(actor)?;
         let case = self.store.case(id).await?.ok_or(AppError::NotFound("the case"))?;
+        let scope = self.scope(actor);
         let mut items = Vec::new();
         for row in self.store.items_of_case(id).await? {
-            if levels.contains(&row.confidentiality.as_str()) {
+            // An item attached to a record in a compartment out of sight is left out.
+            let in_sight = scope == crate::compartments::Scope::All
+                || scope.sees(self.store.evidence_item_compartment(row.id).await?);
+            if levels.contains(&row.confidentiality.as_str()) && in_sight {
                 items.push(self.item_view(&row)?);
             }
         }
@@ -588,6 +594,7 @@ impl App {
             .item(id)
             .await?
             .ok_or(AppError::NotFound("the evidence item"))?;
+        self.in_sight(actor, self.store.evidence_item_compartment(id).await?)?;
         self.may_read(actor, &row.confidentiality)?;
         Ok(row)
     }
@@ -928,6 +935,7 @@ impl App {
     pub async fn case_dossier(&self, actor: &Actor, id: i64) -> Result<CaseDossier, AppError> {
         let (case, items) = self.evidence_case(actor, id).await?;
         let levels = self.readable_levels(actor)?;
+        let scope = self.scope(actor);
         let mut persons = Vec::new();
         let mut events = Vec::new();
         for item in &items {
@@ -935,6 +943,7 @@ impl App {
                 Attachment::Person(p) => {
                     if let Some(row) = self.store.person(p).await?
                         && levels.contains(&row.confidentiality.as_str())
+                        && scope.sees(row.compartment)
                         && !persons.iter().any(|v: &crate::registry::PersonView| v.id == p)
                     {
                         persons.push(self.person_view(&row)?);
@@ -948,6 +957,7 @@ impl App {
             if let Some(e) = event
                 && let Some(row) = self.store.event(e).await?
                 && levels.contains(&row.confidentiality.as_str())
+                && scope.sees(row.compartment)
                 && !events.iter().any(|v: &crate::registry::EventView| v.id == e)
             {
                 events.push(self.event_view(&row)?);

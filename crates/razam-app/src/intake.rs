@@ -614,6 +614,7 @@ impl App {
         if !self.readable_levels(actor)?.contains(&p.confidentiality.as_str()) {
             return Err(AppError::Forbidden);
         }
+        self.in_sight(actor, p.compartment)?;
         let mut event = event.clone();
         event.kind = EventKind::Detention;
         event.persons = vec![(person, PersonRole::Victim)];
@@ -692,9 +693,12 @@ impl App {
         });
         candidates.sort_unstable_by_key(|c| std::cmp::Reverse(c.0));
         candidates.truncate(CANDIDATES_SHOWN);
+        let scope = self.scope(actor);
         let mut found = Vec::with_capacity(candidates.len());
         for (id, ..) in candidates {
-            if let Some(row) = self.store.person(id).await? {
+            if let Some(row) = self.store.person(id).await?
+                && scope.sees(row.compartment)
+            {
                 found.push(self.person_view(&row)?);
             }
         }

@@ -12,6 +12,7 @@ pub mod audit;
 mod audited_reads;
 pub mod backup;
 pub mod campaigns;
+pub mod compartments;
 pub mod config;
 pub mod demo;
 pub mod duplicates;

@@ -25,6 +25,7 @@ impl App {
     async fn readable_person(&self, actor: &Actor, id: i64) -> Result<PersonRow, AppError> {
         let p = self.store.person(id).await?.ok_or(AppError::NotFound("the person"))?;
         self.may_read(actor, &p.confidentiality)?;
+        self.in_sight(actor, p.compartment)?;
         Ok(p)
     }
 

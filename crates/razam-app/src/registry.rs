@@ -11,6 +11,7 @@ use razam_core::role::Permission;
 use razam_store::registry::{Change, DateParts, EventRow, EventWrite, PersonRow, PersonWrite, RegistryOp, Target};
 use serde::{Deserialize, Serialize};
 
+use crate::compartments::{RecordKind, Scope};
 use crate::{Actor, App, AppError};
 
 /// The list filters and the label scheme, as the pages and the API name them.
@@ -104,6 +105,8 @@ pub struct PersonView {
     pub merged_into: Option<i64>,
     /// The day the person was erased: the identity is empty ([`crate::erasure`]).
     pub erased_on: Option<String>,
+    /// The compartment the person is in, if any (only its members see the person).
+    pub compartment: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -120,6 +123,8 @@ pub struct EventView {
     pub articles: Vec<String>,
     /// (person id, label, role)
     pub persons: Vec<(i64, String, String)>,
+    /// The compartment the event is in, if any (only its members see the event).
+    pub compartment: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -329,19 +334,53 @@ impl App {
         for (id, role) in &input.persons {
             let p = self.store.person(*id).await?.ok_or(AppError::NotFound("the person"))?;
             self.may_read(actor, &p.confidentiality)?;
+            // Out of sight is the same as not there.
+            self.in_sight(actor, p.compartment)
+                .map_err(|_| AppError::NotFound("the person"))?;
             persons.push((Target::Existing(*id), role.as_str()));
         }
         Ok(persons)
     }
 
     pub async fn create_person(&self, actor: &Actor, input: &PersonInput) -> Result<i64, AppError> {
+        self.create_person_in(actor, input, None).await
+    }
+
+    /// Creates a person in `compartment` (one `actor` is a member of), in one transaction.
+    pub async fn create_person_in(
+        &self,
+        actor: &Actor,
+        input: &PersonInput,
+        compartment: Option<i64>,
+    ) -> Result<i64, AppError> {
         self.require(actor, Permission::WriteRegistry)?;
+        let compartment = self.compartment_for_write(actor, compartment).await?;
         let op = RegistryOp::CreatePerson(self.person_write(input)?);
-        let change = Self::change(actor, op, Some("person.create"), Some(self.person_snapshot(input)?));
-        self.apply_single(change).await
+        let mut changes = vec![Self::change(
+            actor,
+            op,
+            Some("person.create"),
+            Some(self.person_snapshot(input)?),
+        )];
+        if compartment.is_some() {
+            changes.push(Self::compartment_change(
+                actor,
+                RecordKind::Person,
+                Target::New(0),
+                compartment,
+            ));
+        }
+        self.first_id(self.apply_changes(&changes).await?)
+    }
+
+    fn first_id(&self, ids: Vec<i64>) -> Result<i64, AppError> {
+        ids.first()
+            .copied()
+            .ok_or_else(|| AppError::Store(razam_store::StoreError::Damaged("a change returned no id".into())))
     }
 
     /// Refused with a conflict when someone saved a newer version since `expected_version`.
+    /// The person stays in its compartment.
     pub async fn update_person(
         &self,
         actor: &Actor,
@@ -349,24 +388,88 @@ impl App {
         expected_version: i64,
         input: &PersonInput,
     ) -> Result<(), AppError> {
+        self.update_person_in(actor, id, expected_version, input, None).await
+    }
+
+    /// [`App::update_person`], moving the person into compartment `to` (`Some(None)`: out of
+    /// any) in the same transaction, audited as `person.compartment`.
+    pub async fn update_person_in(
+        &self,
+        actor: &Actor,
+        id: i64,
+        expected_version: i64,
+        input: &PersonInput,
+        to: Option<Option<i64>>,
+    ) -> Result<(), AppError> {
         self.require(actor, Permission::WriteRegistry)?;
         let existing = self.store.person(id).await?.ok_or(AppError::NotFound("the person"))?;
         self.may_read(actor, &existing.confidentiality)?;
+        self.in_sight(actor, existing.compartment)?;
         let op = RegistryOp::UpdatePerson {
             id: Target::Existing(id),
             expected_version: Some(expected_version),
             person: self.person_write(input)?,
         };
-        let change = Self::change(actor, op, Some("person.update"), Some(self.person_snapshot(input)?));
-        self.apply_single(change).await.map(drop)
+        let mut changes = vec![Self::change(
+            actor,
+            op,
+            Some("person.update"),
+            Some(self.person_snapshot(input)?),
+        )];
+        self.push_move(actor, &mut changes, RecordKind::Person, id, existing.compartment, to)
+            .await?;
+        self.apply_changes(&changes).await.map(drop)
+    }
+
+    /// Adds the move of record `id` from compartment `from` to `to`, if it is one.
+    async fn push_move(
+        &self,
+        actor: &Actor,
+        changes: &mut Vec<Change>,
+        kind: RecordKind,
+        id: i64,
+        from: Option<i64>,
+        to: Option<Option<i64>>,
+    ) -> Result<(), AppError> {
+        if let Some(to) = to {
+            let to = self.compartment_for_write(actor, to).await?;
+            if to != from {
+                changes.push(Self::compartment_change(actor, kind, Target::Existing(id), to));
+            }
+        }
+        Ok(())
     }
 
     pub async fn create_event(&self, actor: &Actor, input: &EventInput) -> Result<i64, AppError> {
+        self.create_event_in(actor, input, None).await
+    }
+
+    /// Creates an event in `compartment` (one `actor` is a member of), in one transaction.
+    pub async fn create_event_in(
+        &self,
+        actor: &Actor,
+        input: &EventInput,
+        compartment: Option<i64>,
+    ) -> Result<i64, AppError> {
         self.require(actor, Permission::WriteRegistry)?;
+        let compartment = self.compartment_for_write(actor, compartment).await?;
         let persons = self.event_persons(actor, input).await?;
         let op = RegistryOp::CreateEvent(self.event_write(input, persons)?);
-        let change = Self::change(actor, op, Some("event.create"), Some(self.event_snapshot(input)?));
-        self.apply_single(change).await
+        let mut changes = vec![Self::change(
+            actor,
+            op,
+            Some("event.create"),
+            Some(self.event_snapshot(input)?),
+        )];
+        if compartment.is_some() {
+            changes.push(Self::compartment_change(
+                actor,
+                RecordKind::Event,
+                Target::New(0),
+                compartment,
+            ));
+        }
+        self.first_id(self.apply_changes(&changes).await?)
     }
 
     pub async fn update_event(
@@ -376,17 +479,38 @@ impl App {
         expected_version: i64,
         input: &EventInput,
     ) -> Result<(), AppError> {
+        self.update_event_in(actor, id, expected_version, input, None).await
+    }
+
+    /// [`App::update_event`], moving the event into compartment `to` (`Some(None)`: out of
+    /// any) in the same transaction, audited as `event.compartment`.
+    pub async fn update_event_in(
+        &self,
+        actor: &Actor,
+        id: i64,
+        expected_version: i64,
+        input: &EventInput,
+        to: Option<Option<i64>>,
+    ) -> Result<(), AppError> {
         self.require(actor, Permission::WriteRegistry)?;
         let existing = self.store.event(id).await?.ok_or(AppError::NotFound("the event"))?;
         self.may_read(actor, &existing.confidentiality)?;
+        self.in_sight(actor, existing.compartment)?;
         let persons = self.event_persons(actor, input).await?;
         let op = RegistryOp::UpdateEvent {
             id: Target::Existing(id),
             expected_version: Some(expected_version),
             event: self.event_write(input, persons)?,
         };
-        let change = Self::change(actor, op, Some("event.update"), Some(self.event_snapshot(input)?));
-        self.apply_single(change).await.map(drop)
+        let mut changes = vec![Self::change(
+            actor,
+            op,
+            Some("event.update"),
+            Some(self.event_snapshot(input)?),
+        )];
+        self.push_move(actor, &mut changes, RecordKind::Event, id, existing.compartment, to)
+            .await?;
+        self.apply_changes(&changes).await.map(drop)
     }
 
     /// Recognises a person as a political prisoner on `on` (or changes the date), and marks
@@ -406,6 +530,7 @@ impl App {
             .await?
             .ok_or(AppError::NotFound("the person"))?;
         self.may_read(actor, &p.confidentiality)?;
+        self.in_sight(actor, p.compartment)?;
         let mut changes = vec![Self::change(
             actor,
             self.recognise_op(Target::Existing(person), on, criteria, reasoning, actor.audit_name())?,
@@ -464,6 +589,7 @@ impl App {
             .await?
             .ok_or(AppError::NotFound("the person"))?;
         self.may_read(actor, &p.confidentiality)?;
+        self.in_sight(actor, p.compartment)?;
         let op = RegistryOp::AddStatus {
             person: Target::Existing(person),
             status: status.as_str(),
@@ -501,6 +627,7 @@ impl App {
                 .and_then(|(s, d)| PrisonerStatus::parse(s).map(|s| (s, d.clone()))),
             merged_into: row.merged_into,
             erased_on: row.erased_on.clone(),
+            compartment: row.compartment,
         })
     }
 
@@ -523,6 +650,7 @@ impl App {
             version: row.version,
             articles: row.articles.clone(),
             persons: row.persons.clone(),
+            compartment: row.compartment,
         })
     }
 
@@ -530,8 +658,10 @@ impl App {
     pub async fn person_page(&self, actor: &Actor, id: i64) -> Result<PersonPage, AppError> {
         let row = self.store.person(id).await?.ok_or(AppError::NotFound("the person"))?;
         self.may_read(actor, &row.confidentiality)?;
+        self.in_sight(actor, row.compartment)?;
         let levels = self.readable_levels(actor)?;
-        let (events, recognition, statuses) = self.records_of(id, &levels).await?;
+        let scope = self.scope(actor);
+        let (events, recognition, statuses) = self.records_of(actor, id, &levels).await?;
         let mut merged_from = Vec::new();
         for merge in self.store.merges_of(id).await? {
             if merge.survivor_id != id || merge.undone_at_ms.is_some() {
@@ -540,10 +670,10 @@ impl App {
             let Some(member) = self.store.person(merge.merged_id).await? else {
                 continue;
             };
-            if !levels.contains(&member.confidentiality.as_str()) {
+            if !levels.contains(&member.confidentiality.as_str()) || !scope.sees(member.compartment) {
                 continue;
             }
-            let (events, recognition, statuses) = self.records_of(member.id, &levels).await?;
+            let (events, recognition, statuses) = self.records_of(actor, member.id, &levels).await?;
             merged_from.push(MergedRecord {
                 merge_id: merge.id,
                 person: self.person_view(&member)?,
@@ -570,14 +700,21 @@ impl App {
         })
     }
 
-    /// A person's own events (of the levels given), recognition and statuses.
-    async fn records_of(&self, id: i64, levels: &[&'static str]) -> Result<OwnRecords, AppError> {
+    /// A person's own events (of the levels given, in `actor`'s sight), recognition and
+    /// statuses.
+    async fn records_of(&self, actor: &Actor, id: i64, levels: &[&'static str]) -> Result<OwnRecords, AppError> {
+        let scope = self.scope(actor);
         let mut events = Vec::new();
         for (event, role) in self.store.events_of_person(id).await? {
-            if levels.contains(&event.confidentiality.as_str()) {
+            if levels.contains(&event.confidentiality.as_str()) && scope.sees(event.compartment) {
                 let role = PersonRole::parse(&role).unwrap_or(PersonRole::Victim);
                 events.push((self.event_view(&event)?, role));
             }
+        }
+        let mut views: Vec<EventView> = events.iter().map(|(e, _)| e.clone()).collect();
+        self.hide_unseen_persons(&scope, &mut views).await?;
+        for ((event, _), seen) in events.iter_mut().zip(views) {
+            *event = seen;
         }
         let recognition = match self.store.recognition(id).await? {
             Some(r) => {
@@ -597,7 +734,10 @@ impl App {
     pub async fn event_page(&self, actor: &Actor, id: i64) -> Result<EventView, AppError> {
         let row = self.store.event(id).await?.ok_or(AppError::NotFound("the event"))?;
         self.may_read(actor, &row.confidentiality)?;
-        let view = self.event_view(&row)?;
+        self.in_sight(actor, row.compartment)?;
+        let mut view = self.event_view(&row)?;
+        self.hide_unseen_persons(&self.scope(actor), std::slice::from_mut(&mut view))
+            .await?;
         self.audit_restricted_reads(actor, "event", restricted_ids([(view.id, view.confidentiality)]))
             .await?;
         Ok(view)
@@ -635,6 +775,7 @@ impl App {
         limit: i64,
     ) -> Result<Vec<PersonView>, AppError> {
         filter.levels = self.readable_levels(actor)?;
+        filter.compartments = self.scope(actor);
         let rows = self.store.list_persons(&filter, before, limit.clamp(1, 500)).await?;
         let views = rows
             .iter()
@@ -657,8 +798,10 @@ impl App {
         limit: i64,
     ) -> Result<Vec<EventView>, AppError> {
         filter.levels = self.readable_levels(actor)?;
+        filter.compartments = self.scope(actor);
         let rows = self.store.list_events(&filter, before, limit.clamp(1, 500)).await?;
-        let views = rows.iter().map(|r| self.event_view(r)).collect::<Result<Vec<_>, _>>()?;
+        let mut views = rows.iter().map(|r| self.event_view(r)).collect::<Result<Vec<_>, _>>()?;
+        self.hide_unseen_persons(&filter.compartments, &mut views).await?;
         self.audit_restricted_reads(
             actor,
             "event",
@@ -670,13 +813,14 @@ impl App {
 
     /// A record's versions, each with what it changed against the one before.
     pub async fn history(&self, actor: &Actor, kind: &str, id: i64) -> Result<Vec<VersionView>, AppError> {
-        let level = match kind {
-            "person" => self.store.person(id).await?.map(|p| p.confidentiality),
-            "event" => self.store.event(id).await?.map(|e| e.confidentiality),
+        let (level, compartment) = match kind {
+            "person" => self.store.person(id).await?.map(|p| (p.confidentiality, p.compartment)),
+            "event" => self.store.event(id).await?.map(|e| (e.confidentiality, e.compartment)),
             _ => None,
         }
         .ok_or(AppError::NotFound("the record"))?;
         self.may_read(actor, &level)?;
+        self.in_sight(actor, compartment)?;
         if level == Confidentiality::Restricted.as_str() {
             self.audit_restricted_reads(actor, kind, vec![id]).await?;
         }
@@ -713,6 +857,24 @@ impl App {
 }
 
 impl App {
+    /// Takes out of events the persons in a compartment out of `scope`: an event page never
+    /// names a person its reader may not see.
+    pub(crate) async fn hide_unseen_persons(&self, scope: &Scope, events: &mut [EventView]) -> Result<(), AppError> {
+        if *scope == Scope::All {
+            return Ok(());
+        }
+        let mut ids: Vec<i64> = events.iter().flat_map(|e| e.persons.iter().map(|p| p.0)).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let unseen = self.unseen_persons(scope, &ids).await?;
+        if !unseen.is_empty() {
+            for event in events.iter_mut() {
+                event.persons.retain(|p| !unseen.contains(&p.0));
+            }
+        }
+        Ok(())
+    }
+
     /// Who made a change, as colleagues know them: an account's display name, else the
     /// audit name (`cli`, `anonymous`, or an account that no longer exists).
     pub(crate) async fn actor_name(&self, audit_name: &str) -> Result<String, AppError> {

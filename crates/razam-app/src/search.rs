@@ -619,6 +619,7 @@ impl App {
             )
         };
         let searched = started.elapsed();
+        let (persons, text) = self.hits_in_scope(actor, persons, text).await?;
         // The audit entry is written while the events shown are opened; the results are
         // returned only once it is durable.
         let entry = self.event(
@@ -654,6 +655,43 @@ impl App {
             events_total: text.total,
             events,
         })
+    }
+
+    /// Takes out the hits in a compartment out of `actor`'s sight (the indexes know levels,
+    /// not compartments), and counts them out of the totals.
+    async fn hits_in_scope(
+        &self,
+        actor: &Actor,
+        mut persons: NameResults,
+        mut text: TextResults,
+    ) -> Result<(NameResults, TextResults), AppError> {
+        let scope = self.scope(actor);
+        if scope == crate::compartments::Scope::All {
+            return Ok((persons, text));
+        }
+        let ids: Vec<i64> = persons.hits.iter().map(|h| h.id).collect();
+        let unseen = self.unseen_persons(&scope, &ids).await?;
+        let before = persons.hits.len();
+        persons.hits.retain(|h| !unseen.contains(&h.id));
+        let hidden = before - persons.hits.len();
+        persons.any = persons.any.saturating_sub(hidden);
+        persons.all = persons.all.saturating_sub(hidden).min(persons.any);
+        let ids: Vec<i64> = text.hits.iter().map(|h| h.event).collect();
+        let unseen: Vec<i64> = if ids.is_empty() {
+            Vec::new()
+        } else {
+            self.store
+                .events_for_list(&ids)
+                .await?
+                .into_iter()
+                .filter(|e| !scope.sees(e.compartment))
+                .map(|e| e.id)
+                .collect()
+        };
+        let before = text.hits.len();
+        text.hits.retain(|h| !unseen.contains(&h.event));
+        text.total = text.total.saturating_sub(before - text.hits.len());
+        Ok((persons, text))
     }
 
     /// The events of text hits with a snippet of what matched, in the hits' order.

@@ -20,6 +20,9 @@ pub struct CurrentUser {
     pub display_name: String,
     pub username: String,
     session: [u8; 32],
+    /// The compartments the account is a member of, read with the session: the records in
+    /// them are the only compartmented ones it sees (`App::scope`).
+    compartments: Vec<i64>,
 }
 
 impl CurrentUser {
@@ -30,6 +33,7 @@ impl CurrentUser {
         display_name: String,
         username: String,
         session: [u8; 32],
+        compartments: Vec<i64>,
     ) -> CurrentUser {
         CurrentUser {
             id,
@@ -38,12 +42,18 @@ impl CurrentUser {
             display_name,
             username,
             session,
+            compartments,
         }
     }
 
     /// The session's hash, to bind a CSRF token to it.
     pub fn session_binding(&self) -> &[u8; 32] {
         &self.session
+    }
+
+    /// The ids of the compartments the account is a member of, ascending.
+    pub fn compartments(&self) -> &[i64] {
+        &self.compartments
     }
 }
 
@@ -203,6 +213,7 @@ impl App {
             display_name: view.display_name,
             username: view.username,
             session: session.token_hash,
+            compartments: self.store.compartments_of(account.id).await?,
         };
         let event = self.event(
             &Actor::Account(user.clone()),
@@ -257,6 +268,7 @@ impl App {
             display_name: view.display_name,
             username: view.username,
             session: hash,
+            compartments: self.store.compartments_of(account.id).await?,
         }))
     }
 

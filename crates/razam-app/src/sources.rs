@@ -44,6 +44,7 @@ impl App {
         self.require(actor, Permission::WriteRegistry)?;
         let row = self.store.event(event).await?.ok_or(AppError::NotFound("the event"))?;
         self.may_read(actor, &row.confidentiality)?;
+        self.in_sight(actor, row.compartment)?;
         if input.details.title.trim().is_empty() {
             return Err(AppError::BadInput("a source needs a title".into()));
         }
@@ -66,6 +67,7 @@ impl App {
     pub async fn event_sources(&self, actor: &Actor, event: i64) -> Result<Vec<SourceView>, AppError> {
         let row = self.store.event(event).await?.ok_or(AppError::NotFound("the event"))?;
         self.may_read(actor, &row.confidentiality)?;
+        self.in_sight(actor, row.compartment)?;
         let levels = self.readable_levels(actor)?;
         let mut out = Vec::new();
         for s in self.store.sources_of_event(event).await? {

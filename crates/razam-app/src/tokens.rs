@@ -180,6 +180,7 @@ impl App {
             view.username,
             // No session: a token request carries no cookie and so no CSRF token to bind.
             hash,
+            self.store.compartments_of(account.id).await?,
         )))
     }
 }

@@ -7,6 +7,7 @@
 pub mod aid;
 pub mod approvals;
 pub mod campaigns;
+pub mod compartments;
 pub mod erasure;
 pub mod evidence;
 pub mod ledger;
@@ -145,6 +146,7 @@ pub trait Store:
     + tokens::TokenStore
     + approvals::ApprovalStore
     + erasure::ErasureStore
+    + compartments::CompartmentStore
     + observation::ObservationStore
     + evidence::EvidenceStore
     + ledger::LedgerStore

@@ -69,6 +69,11 @@ pub const SQLITE: &[Migration] = &[
         sql: include_str!("../migrations/sqlite/0012_approvals.sql"),
     },
     Migration {
+        version: 13,
+        name: "compartments",
+        sql: include_str!("../migrations/sqlite/0013_compartments.sql"),
+    },
+    Migration {
         version: 14,
         name: "person_erasure",
         sql: include_str!("../migrations/sqlite/0014_person_erasure.sql"),
@@ -135,6 +140,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 12,
         name: "approvals",
         sql: include_str!("../migrations/postgres/0012_approvals.sql"),
+    },
+    Migration {
+        version: 13,
+        name: "compartments",
+        sql: include_str!("../migrations/postgres/0013_compartments.sql"),
     },
     Migration {
         version: 14,

@@ -159,6 +159,7 @@ crate::registry::impl_registry_store!(PostgresStore, Postgres);
 crate::tokens::impl_token_store!(PostgresStore, Postgres);
 crate::approvals::impl_approval_store!(PostgresStore, Postgres);
 crate::erasure::impl_erasure_store!(PostgresStore, Postgres);
+crate::compartments::impl_compartment_store!(PostgresStore, Postgres);
 crate::observation::impl_observation_store!(PostgresStore, Postgres);
 crate::evidence::impl_evidence_store!(PostgresStore, Postgres);
 crate::ledger::impl_ledger_store!(PostgresStore, Postgres);

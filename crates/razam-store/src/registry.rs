@@ -6,6 +6,7 @@
 //! snapshot: an import of 100,000 rows and a single form submission take the same path.
 
 use crate::StoreError;
+use crate::compartments::{CompartmentId, Scope};
 
 pub type PersonId = i64;
 pub type EventId = i64;
@@ -126,6 +127,14 @@ pub enum RegistryOp {
         a: PersonId,
         b: PersonId,
     },
+    /// Puts a person or an event (`kind`) into a compartment, or into none. Returns the
+    /// record's id; the audit entry names the record (the compartment is in the caller's
+    /// action, never content).
+    SetCompartment {
+        kind: &'static str,
+        record: Target,
+        compartment: Option<CompartmentId>,
+    },
 }
 
 /// A change, who makes it, the audit action it is recorded under (`None` when an earlier
@@ -154,6 +163,7 @@ impl RegistryOp {
             RegistryOp::CreateIntake { .. } | RegistryOp::DecideIntake { .. } => "intake",
             RegistryOp::MergePersons { .. } | RegistryOp::UndoMerge { .. } => "merge",
             RegistryOp::MarkDistinct { .. } => "person",
+            RegistryOp::SetCompartment { kind, .. } => kind,
         }
     }
 
@@ -200,6 +210,8 @@ pub struct PersonRow {
     /// The day (YYYY-MM-DD) the person was erased, if they were: nothing of them is left
     /// but the id ([`crate::erasure`]).
     pub erased_on: Option<String>,
+    /// The compartment the person is in, if any: only its members see the person.
+    pub compartment: Option<CompartmentId>,
 }
 
 #[derive(Debug, Clone)]
@@ -218,6 +230,8 @@ pub struct EventRow {
     pub articles: Vec<String>,
     /// (person id, label, role)
     pub persons: Vec<(PersonId, String, String)>,
+    /// The compartment the event is in, if any: only its members see the event.
+    pub compartment: Option<CompartmentId>,
 }
 
 #[derive(Debug, Clone)]
@@ -281,6 +295,7 @@ pub struct PersonScan {
     pub confidentiality: String,
     /// The person this one is merged into, if it is.
     pub merged_into: Option<PersonId>,
+    pub compartment: Option<CompartmentId>,
 }
 
 /// An event as the search index reads it.
@@ -289,6 +304,7 @@ pub struct EventScan {
     pub id: EventId,
     pub details_sealed: Vec<u8>,
     pub confidentiality: String,
+    pub compartment: Option<CompartmentId>,
 }
 
 /// A source with the event it is linked to, as the search index reads it.
@@ -316,6 +332,8 @@ pub struct PersonFilter {
     /// `held`, `released` (any ending status), `recognised`, `not_recognised`
     pub status: Option<&'static str>,
     pub levels: Vec<&'static str>,
+    /// The compartments whose persons the reader sees (besides those in none).
+    pub compartments: Scope,
     /// For `held`/`released`: the day the status is taken on.
     pub as_of: Option<String>,
 }
@@ -327,6 +345,8 @@ pub struct EventFilter {
     pub from: Option<String>,
     pub to: Option<String>,
     pub levels: Vec<&'static str>,
+    /// The compartments whose events the reader sees (besides those in none).
+    pub compartments: Scope,
 }
 
 /// Figures counted by the database for the public page.
@@ -474,7 +494,7 @@ pub(crate) fn person_columns() -> String {
     let g = group_of("p");
     format!(
         "p.id, p.identity_sealed, p.region, p.confidentiality, p.consent_to_publish, p.version, \
-         p.created_at_ms, p.updated_at_ms, p.merged_into, p.erased_on, {} AS recognized_on, \
+         p.created_at_ms, p.updated_at_ms, p.merged_into, p.erased_on, p.compartment_id, {} AS recognized_on, \
          (SELECT s.status || ' ' || s.on_date FROM persons m JOIN prisoner_status s ON s.person_id = m.id \
          WHERE {} = {g}{LATEST_FIRST} AS status",
         recognized_of(&g),
@@ -496,7 +516,7 @@ pub(crate) const INTAKE_COLUMNS: &str =
     "id, received_at_ms, report_sealed, state, decided_by, decided_at_ms, person_id";
 
 pub(crate) const EVENT_COLUMNS: &str = "e.id, e.kind, e.date_first, e.date_last, e.date_precision, e.region, \
-     e.arrest_days, e.term_months, e.details_sealed, e.confidentiality, e.version, e.created_at_ms, e.updated_at_ms";
+     e.arrest_days, e.term_months, e.details_sealed, e.confidentiality, e.version, e.created_at_ms, e.updated_at_ms, e.compartment_id";
 
 /// The static name of a stored precision.
 pub(crate) fn precision_name(s: &str) -> &'static str {
@@ -573,6 +593,7 @@ macro_rules! impl_registry_store {
                     recognized_on: row.try_get("recognized_on")?,
                     merged_into: row.try_get("merged_into")?,
                     erased_on: row.try_get("erased_on")?,
+                    compartment: row.try_get("compartment_id")?,
                     status: status.and_then(|s| s.split_once(' ').map(|(a, b)| (a.to_owned(), b.to_owned()))),
                 })
             }
@@ -603,6 +624,7 @@ macro_rules! impl_registry_store {
                     updated_at_ms: row.try_get("updated_at_ms")?,
                     articles: Vec::new(),
                     persons: Vec::new(),
+                    compartment: row.try_get("compartment_id")?,
                 })
             }
 
@@ -1200,6 +1222,33 @@ macro_rules! impl_registry_store {
                             .await?;
                             low
                         }
+                        RegistryOp::SetCompartment {
+                            kind,
+                            record,
+                            compartment,
+                        } => {
+                            created = false;
+                            pending.flush(tx, now).await?;
+                            let id = resolve(*record, &ids)?;
+                            let table = match *kind {
+                                "person" => "persons",
+                                "event" => "events",
+                                other => return Err(StoreError::Damaged(format!("no compartments for {other}"))),
+                            };
+                            let changed = sqlx::query(&format!(
+                                "UPDATE {table} SET compartment_id = $1, updated_at_ms = $2 WHERE id = $3"
+                            ))
+                            .bind(*compartment)
+                            .bind(now)
+                            .bind(id)
+                            .execute(&mut **tx)
+                            .await?
+                            .rows_affected();
+                            if changed == 0 {
+                                return Err(StoreError::NotFound(if table == "persons" { "person" } else { "event" }));
+                            }
+                            id
+                        }
                     };
                     ids.push(id);
                     if let Some(snapshot) = &change.snapshot_sealed {
@@ -1246,10 +1295,29 @@ macro_rules! impl_registry_store {
                 q.push(")");
             }
 
+            /// `AND (column IS NULL OR column IN (…))`: only records in no compartment or in
+            /// one the reader is a member of.
+            pub(super) fn push_compartments(q: &mut sqlx::QueryBuilder<'_, $db>, column: &str, scope: &crate::compartments::Scope) {
+                let crate::compartments::Scope::Only(ids) = scope else {
+                    return;
+                };
+                q.push(" AND (").push(column).push(" IS NULL");
+                if !ids.is_empty() {
+                    q.push(" OR ").push(column).push(" IN (");
+                    let mut sep = q.separated(", ");
+                    for id in ids {
+                        sep.push_bind(*id);
+                    }
+                    q.push(")");
+                }
+                q.push(")");
+            }
+
             pub(super) fn push_person_filter<'a>(q: &mut sqlx::QueryBuilder<'a, $db>, f: &'a PersonFilter) {
                 // Persons merged into another are shown as part of it, never on their own.
                 q.push(" WHERE p.merged_into IS NULL");
                 push_levels(q, "p.confidentiality", &f.levels);
+                push_compartments(q, "p.compartment_id", &f.compartments);
                 if let Some(region) = &f.region {
                     q.push(" AND p.region = ").push_bind(region);
                 }
@@ -1440,6 +1508,7 @@ macro_rules! impl_registry_store {
                     $crate::registry::EVENT_COLUMNS
                 ));
                 registry_sql::push_levels(&mut q, "e.confidentiality", &filter.levels);
+                registry_sql::push_compartments(&mut q, "e.compartment_id", &filter.compartments);
                 if let Some(kind) = filter.kind {
                     q.push(" AND e.kind = ").push_bind(kind);
                 }
@@ -1631,8 +1700,8 @@ macro_rules! impl_registry_store {
                 after: $crate::registry::PersonId,
                 limit: i64,
             ) -> Result<Vec<$crate::registry::PersonScan>, StoreError> {
-                let rows: Vec<(i64, Vec<u8>, Option<String>, String, Option<i64>)> = sqlx::query_as(
-                    "SELECT id, identity_sealed, region, confidentiality, merged_into FROM persons \
+                let rows: Vec<(i64, Vec<u8>, Option<String>, String, Option<i64>, Option<i64>)> = sqlx::query_as(
+                    "SELECT id, identity_sealed, region, confidentiality, merged_into, compartment_id FROM persons \
                      WHERE id > $1 ORDER BY id LIMIT $2",
                 )
                 .bind(after)
@@ -1642,12 +1711,15 @@ macro_rules! impl_registry_store {
                 Ok(rows
                     .into_iter()
                     .map(
-                        |(id, identity_sealed, region, confidentiality, merged_into)| $crate::registry::PersonScan {
-                            id,
-                            identity_sealed,
-                            region,
-                            confidentiality,
-                            merged_into,
+                        |(id, identity_sealed, region, confidentiality, merged_into, compartment)| {
+                            $crate::registry::PersonScan {
+                                id,
+                                identity_sealed,
+                                region,
+                                confidentiality,
+                                merged_into,
+                                compartment,
+                            }
                         },
                     )
                     .collect())
@@ -1658,8 +1730,8 @@ macro_rules! impl_registry_store {
                 after: $crate::registry::EventId,
                 limit: i64,
             ) -> Result<Vec<$crate::registry::EventScan>, StoreError> {
-                let rows: Vec<(i64, Vec<u8>, String)> = sqlx::query_as(
-                    "SELECT id, details_sealed, confidentiality FROM events WHERE id > $1 ORDER BY id LIMIT $2",
+                let rows: Vec<(i64, Vec<u8>, String, Option<i64>)> = sqlx::query_as(
+                    "SELECT id, details_sealed, confidentiality, compartment_id FROM events WHERE id > $1 ORDER BY id LIMIT $2",
                 )
                 .bind(after)
                 .bind(limit)
@@ -1667,10 +1739,11 @@ macro_rules! impl_registry_store {
                 .await?;
                 Ok(rows
                     .into_iter()
-                    .map(|(id, details_sealed, confidentiality)| $crate::registry::EventScan {
+                    .map(|(id, details_sealed, confidentiality, compartment)| $crate::registry::EventScan {
                         id,
                         details_sealed,
                         confidentiality,
+                        compartment,
                     })
                     .collect())
             }

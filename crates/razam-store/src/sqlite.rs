@@ -182,6 +182,7 @@ crate::registry::impl_registry_store!(SqliteStore, Sqlite);
 crate::tokens::impl_token_store!(SqliteStore, Sqlite);
 crate::approvals::impl_approval_store!(SqliteStore, Sqlite);
 crate::erasure::impl_erasure_store!(SqliteStore, Sqlite);
+crate::compartments::impl_compartment_store!(SqliteStore, Sqlite);
 crate::observation::impl_observation_store!(SqliteStore, Sqlite);
 crate::evidence::impl_evidence_store!(SqliteStore, Sqlite);
 crate::ledger::impl_ledger_store!(SqliteStore, Sqlite);

@@ -1012,3 +1012,18 @@ shifts-needs-hint = напр. lang:uk=2 first-aid
 shifts-add-shift = Дадаць змену
 aid-post = Правесці кошт у бухгалтарскай кнізе
 aid-post-hint = Для рэчы з коштам адзінкі: запасы, рэчавыя ахвяраванні, выдадзеная дапамога або спісанні.
+
+# Compartments (need to know)
+compartments-title = Кампартменты
+compartments-help = Запіс у кампартменце бачаць толькі яго ўдзельнікі, адміністратары таксама: дадайце сябе, каб бачыць унутры. Кожная змена тут трапляе ў журнал аўдыту.
+compartments-no-members = Удзельнікаў пакуль няма.
+compartments-remove = Выдаліць
+compartments-account = Уліковы запіс
+compartments-add = Дадаць
+compartments-create = Новы кампартмент
+compartments-name = Назва (кароткая, ніколі не асабістыя даныя)
+record-compartment = Кампартмент
+record-compartment-none = Няма: усе, хто можа чытаць рэестр
+record-compartment-help = Гэты запіс пабачаць толькі ўдзельнікі кампартмента.
+compartments-name-refused = Назва ад 1 да 40 знакаў, якой няма ў іншага кампартмента.
+record-compartment-refused = Запіс можна змясціць толькі ў кампартмент, удзельнікам якога вы з'яўляецеся.

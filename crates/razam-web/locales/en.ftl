@@ -1012,3 +1012,18 @@ shifts-needs-hint = e.g. lang:uk=2 first-aid
 shifts-add-shift = Add the shift
 aid-post = Post the value to the ledger
 aid-post-hint = For an item with a unit value: inventory, in-kind donations, aid given or write-offs.
+
+# Compartments (need to know)
+compartments-title = Compartments
+compartments-help = A record placed in a compartment is seen only by its members, admins included: add yourself to see inside. Every change here is audited.
+compartments-no-members = No members yet.
+compartments-remove = Remove
+compartments-account = Account
+compartments-add = Add
+compartments-create = New compartment
+compartments-name = Name (short, never personal data)
+record-compartment = Compartment
+record-compartment-none = None: everyone who may read the registry
+record-compartment-help = Only members of the compartment will see this record.
+compartments-name-refused = A name of 1 to 40 characters that no other compartment has.
+record-compartment-refused = You can only put a record into a compartment you are a member of.

@@ -1012,3 +1012,18 @@ shifts-needs-hint = pvz. lang:uk=2 first-aid
 shifts-add-shift = Pridėti pamainą
 aid-post = Įrašyti vertę į buhalterijos knygą
 aid-post-hint = Daiktui su vieneto verte: atsargos, daiktinės aukos, suteikta pagalba arba nurašymai.
+
+# Compartments (need to know)
+compartments-title = Skyriai
+compartments-help = Skyriuje esantį įrašą mato tik jo nariai, taip pat ir administratoriai: pridėkite save, kad matytumėte vidų. Kiekvienas pakeitimas čia įrašomas į audito žurnalą.
+compartments-no-members = Narių dar nėra.
+compartments-remove = Pašalinti
+compartments-account = Paskyra
+compartments-add = Pridėti
+compartments-create = Naujas skyrius
+compartments-name = Pavadinimas (trumpas, niekada ne asmens duomenys)
+record-compartment = Skyrius
+record-compartment-none = Nėra: visi, kas gali skaityti registrą
+record-compartment-help = Šį įrašą matys tik skyriaus nariai.
+compartments-name-refused = Pavadinimas nuo 1 iki 40 simbolių, kurio neturi kitas skyrius.
+record-compartment-refused = Įrašą galite įdėti tik į skyrių, kurio narys esate.

@@ -1012,3 +1012,18 @@ shifts-needs-hint = np. lang:uk=2 first-aid
 shifts-add-shift = Dodaj dyżur
 aid-post = Zaksięguj wartość w księdze
 aid-post-hint = Dla artykułu z wartością jednostki: zapasy, darowizny rzeczowe, wydana pomoc lub odpisy.
+
+# Compartments (need to know)
+compartments-title = Przedziały
+compartments-help = Rekord w przedziale widzą tylko jego członkowie, także administratorzy: dodaj siebie, aby widzieć zawartość. Każda zmiana tutaj trafia do dziennika audytu.
+compartments-no-members = Brak członków.
+compartments-remove = Usuń
+compartments-account = Konto
+compartments-add = Dodaj
+compartments-create = Nowy przedział
+compartments-name = Nazwa (krótka, nigdy dane osobowe)
+record-compartment = Przedział
+record-compartment-none = Brak: każdy, kto może czytać rejestr
+record-compartment-help = Ten rekord zobaczą tylko członkowie przedziału.
+compartments-name-refused = Nazwa od 1 do 40 znaków, której nie ma inny przedział.
+record-compartment-refused = Rekord można umieścić tylko w przedziale, którego jesteś członkiem.

@@ -1012,3 +1012,18 @@ shifts-needs-hint = напр. lang:uk=2 first-aid
 shifts-add-shift = Добавить смену
 aid-post = Провести стоимость в бухгалтерской книге
 aid-post-hint = Для предмета со стоимостью единицы: запасы, вещевые пожертвования, выданная помощь или списания.
+
+# Compartments (need to know)
+compartments-title = Компартменты
+compartments-help = Запись в компартменте видят только его участники, администраторы тоже: добавьте себя, чтобы видеть внутри. Каждое изменение здесь попадает в журнал аудита.
+compartments-no-members = Участников пока нет.
+compartments-remove = Удалить
+compartments-account = Учётная запись
+compartments-add = Добавить
+compartments-create = Новый компартмент
+compartments-name = Название (короткое, никогда не персональные данные)
+record-compartment = Компартмент
+record-compartment-none = Нет: все, кто может читать реестр
+record-compartment-help = Эту запись увидят только участники компартмента.
+compartments-name-refused = Название от 1 до 40 символов, которого нет у другого компартмента.
+record-compartment-refused = Запись можно поместить только в компартмент, участником которого вы являетесь.

@@ -1012,3 +1012,18 @@ shifts-needs-hint = напр. lang:uk=2 first-aid
 shifts-add-shift = Додати зміну
 aid-post = Провести вартість у бухгалтерській книзі
 aid-post-hint = Для речі з вартістю одиниці: запаси, речові пожертви, видана допомога або списання.
+
+# Compartments (need to know)
+compartments-title = Компартменти
+compartments-help = Запис у компартменті бачать лише його учасники, адміністратори також: додайте себе, щоб бачити всередині. Кожна зміна тут потрапляє до журналу аудиту.
+compartments-no-members = Учасників поки немає.
+compartments-remove = Вилучити
+compartments-account = Обліковий запис
+compartments-add = Додати
+compartments-create = Новий компартмент
+compartments-name = Назва (коротка, ніколи не персональні дані)
+record-compartment = Компартмент
+record-compartment-none = Немає: усі, хто може читати реєстр
+record-compartment-help = Цей запис побачать лише учасники компартменту.
+compartments-name-refused = Назва від 1 до 40 символів, якої немає в іншого компартменту.
+record-compartment-refused = Запис можна помістити лише в компартмент, учасником якого ви є.

@@ -5,12 +5,18 @@
 //! (`App::require`); this is the first of the two locks, and the one a test can read.
 //!
 //! `api::routes()` is the same for `/api/v1`, where a bearer token stands for the session.
+//!
+//! A route whose path takes a record (`{id}`) also says what the record is ([`PathRecord`]):
+//! for a person, event, merge or evidence item the layer asks the app whether the record is in
+//! the account's sight (compartments) and answers 404 if not, exactly as for a record that
+//! does not exist; a route that leaves it undeclared fails `authz::*`.
 
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
 use axum::routing::MethodRouter;
+use razam_app::compartments::RecordKind;
 use razam_core::Role;
 use razam_core::role::Permission;
 
@@ -70,11 +76,39 @@ pub(crate) const ASSISTANCE: &[Permission] = &[Permission::RequestAssistance, Pe
 /// themselves up.
 pub(crate) const SHIFTS: &[Permission] = &[Permission::ManageShifts, Permission::SignUpShifts];
 
+/// What the record a route's path names (`{id}`) is, for the compartment check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathRecord {
+    /// The path names no record.
+    Nothing,
+    /// A record that can be in a compartment: checked by the layer (404 out of sight).
+    Record(RecordKind),
+    /// A record that is never in a compartment, and what it is (an election, a ledger
+    /// account, an assistance case, …).
+    Uncompartmented(&'static str),
+    /// The path takes a record and the route does not say which: `authz::*` fails on it.
+    Undeclared,
+}
+
+impl PathRecord {
+    /// As docs/authorization.md writes it.
+    pub fn describe(self) -> String {
+        match self {
+            PathRecord::Nothing => String::new(),
+            PathRecord::Record(kind) => format!("{kind:?} (compartments)"),
+            PathRecord::Uncompartmented(what) => what.to_owned(),
+            PathRecord::Undeclared => "undeclared".to_owned(),
+        }
+    }
+}
+
 /// One page route: method, path, its rule and its handler.
 pub struct Route {
     pub method: Method,
     pub path: &'static str,
     pub access: Access,
+    /// What the path's `{…}` names.
+    pub record: PathRecord,
     pub(crate) handler: MethodRouter<AppState>,
     /// Whether the route takes a file upload, up to `[limits] upload_mib` instead of the form
     /// limit.
@@ -87,6 +121,19 @@ impl Route {
         self.upload = true;
         self
     }
+
+    /// Declares the path's record as one that can be in a compartment: the layer answers 404
+    /// when it is out of the account's sight.
+    pub(crate) fn names(mut self, kind: RecordKind) -> Route {
+        self.record = PathRecord::Record(kind);
+        self
+    }
+
+    /// Declares the path's record (`what`) as one that is never in a compartment.
+    pub(crate) fn uncompartmented(mut self, what: &'static str) -> Route {
+        self.record = PathRecord::Uncompartmented(what);
+        self
+    }
 }
 
 /// A route of the table. `handler` is `get(…)` or `post(…)` of the one method given.
@@ -95,6 +142,11 @@ pub(crate) fn route(method: Method, path: &'static str, access: Access, handler:
         method,
         path,
         access,
+        record: if path.contains('{') {
+            PathRecord::Undeclared
+        } else {
+            PathRecord::Nothing
+        },
         handler,
         upload: false,
     }
@@ -102,7 +154,11 @@ pub(crate) fn route(method: Method, path: &'static str, access: Access, handler:
 
 /// The layer in front of every routed handler: the rule checked with the session's account.
 /// The account it found travels on to the handler's [`Ctx`], so the session is read once.
-pub(crate) async fn guard(State((state, access)): State<(AppState, Access)>, request: Request, next: Next) -> Response {
+pub(crate) async fn guard(
+    State((state, access, record)): State<(AppState, Access, PathRecord)>,
+    request: Request,
+    next: Next,
+) -> Response {
     if access == Access::Public {
         return next.run(request).await;
     }
@@ -123,8 +179,34 @@ pub(crate) async fn guard(State((state, access)): State<(AppState, Access)>, req
         Some(user) if !access.allows(Some(user.role)) => {
             return app_error(&ctx, razam_app::AppError::Forbidden);
         }
-        Some(_) => {}
+        Some(user) => {
+            let actor = razam_app::Actor::Account(user.clone());
+            if let Err(e) = record_in_sight(&state, &mut parts, &actor, record).await {
+                return app_error(&ctx, e);
+            }
+        }
     }
     parts.extensions.insert(ResolvedUser(ctx.user));
     next.run(Request::from_parts(parts, body)).await
+}
+
+/// For a route whose path names a record that can be in a compartment: "not found" when the
+/// record is out of `actor`'s sight. A path id that is no number passes (the handler says
+/// "not found" itself).
+pub(crate) async fn record_in_sight(
+    state: &AppState,
+    parts: &mut axum::http::request::Parts,
+    actor: &razam_app::Actor,
+    record: PathRecord,
+) -> Result<(), razam_app::AppError> {
+    let PathRecord::Record(kind) = record else {
+        return Ok(());
+    };
+    let Ok(params) = axum::extract::RawPathParams::from_request_parts(parts, state).await else {
+        return Ok(());
+    };
+    let Some(id) = params.iter().next().and_then(|(_, v)| v.parse::<i64>().ok()) else {
+        return Ok(());
+    };
+    state.app.record_in_sight(actor, kind, id).await
 }

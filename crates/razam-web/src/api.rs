@@ -19,6 +19,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
+use razam_app::compartments::RecordKind;
 use razam_app::registry::{
     EventDetails, EventFilter, EventInput, EventView, Identity, PersonFilter, PersonInput, PersonView, VersionView,
     normalise_region,
@@ -58,33 +59,37 @@ pub fn routes() -> Vec<Route> {
     vec![
         route(Method::GET, "/persons", May(ReadRegistry), get(list_persons)),
         route(Method::POST, "/persons", May(WriteRegistry), post(create_person)),
-        route(Method::GET, "/persons/{id}", May(ReadRegistry), get(read_person)),
-        route(Method::PUT, "/persons/{id}", May(WriteRegistry), put(update_person)),
+        route(Method::GET, "/persons/{id}", May(ReadRegistry), get(read_person)).names(RecordKind::Person),
+        route(Method::PUT, "/persons/{id}", May(WriteRegistry), put(update_person)).names(RecordKind::Person),
         route(
             Method::GET,
             "/persons/{id}/history",
             May(ReadRegistry),
             get(person_history),
-        ),
+        )
+        .names(RecordKind::Person),
         route(
             Method::POST,
             "/persons/{id}/recognition",
             May(Recognise),
             post(recognise),
-        ),
-        route(Method::POST, "/persons/{id}/statuses", May(Recognise), post(add_status)),
+        )
+        .names(RecordKind::Person),
+        route(Method::POST, "/persons/{id}/statuses", May(Recognise), post(add_status)).names(RecordKind::Person),
         route(
             Method::POST,
             "/persons/{id}/erase",
             May(ErasePersons),
             post(erasure::erase_person),
-        ),
+        )
+        .names(RecordKind::Person),
         route(
             Method::GET,
             "/persons/{id}/duplicates",
             May(WriteRegistry),
             get(person_duplicates),
-        ),
+        )
+        .names(RecordKind::Person),
         route(Method::GET, "/duplicates", May(WriteRegistry), get(duplicates)),
         route(
             Method::POST,
@@ -93,49 +98,56 @@ pub fn routes() -> Vec<Route> {
             post(mark_distinct),
         ),
         route(Method::POST, "/merges", May(WriteRegistry), post(merge_persons)),
-        route(Method::POST, "/merges/{id}/undo", May(WriteRegistry), post(undo_merge)),
+        route(Method::POST, "/merges/{id}/undo", May(WriteRegistry), post(undo_merge)).names(RecordKind::Merge),
         route(Method::GET, "/events", May(ReadRegistry), get(list_events)),
         route(Method::POST, "/events", May(WriteRegistry), post(create_event)),
-        route(Method::GET, "/events/{id}", May(ReadRegistry), get(read_event)),
-        route(Method::PUT, "/events/{id}", May(WriteRegistry), put(update_event)),
+        route(Method::GET, "/events/{id}", May(ReadRegistry), get(read_event)).names(RecordKind::Event),
+        route(Method::PUT, "/events/{id}", May(WriteRegistry), put(update_event)).names(RecordKind::Event),
         route(
             Method::GET,
             "/events/{id}/history",
             May(ReadRegistry),
             get(event_history),
-        ),
+        )
+        .names(RecordKind::Event),
         route(
             Method::GET,
             "/events/{id}/sources",
             May(ReadRegistry),
             get(list_sources),
-        ),
+        )
+        .names(RecordKind::Event),
         route(
             Method::POST,
             "/events/{id}/sources",
             May(WriteRegistry),
             post(add_source),
-        ),
+        )
+        .names(RecordKind::Event),
         route(Method::GET, "/intake", May(WriteRegistry), get(intake_queue)),
-        route(Method::GET, "/intake/{id}", May(WriteRegistry), get(intake_report)),
+        route(Method::GET, "/intake/{id}", May(WriteRegistry), get(intake_report))
+            .uncompartmented("intake report (names a person only once accepted)"),
         route(
             Method::POST,
             "/intake/{id}/accept",
             May(WriteRegistry),
             post(intake_accept),
-        ),
+        )
+        .uncompartmented("intake report (names a person only once accepted)"),
         route(
             Method::POST,
             "/intake/{id}/merge",
             May(WriteRegistry),
             post(intake_merge),
-        ),
+        )
+        .uncompartmented("intake report (names a person only once accepted)"),
         route(
             Method::POST,
             "/intake/{id}/reject",
             May(WriteRegistry),
             post(intake_reject),
-        ),
+        )
+        .uncompartmented("intake report (names a person only once accepted)"),
         route(Method::GET, "/search", May(ReadRegistry), get(search)),
         route(Method::GET, "/figures", Public, get(crate::figures::json)),
         route(Method::GET, "/ledger/accounts", May(ReadLedger), get(ledger::accounts)),
@@ -144,7 +156,8 @@ pub fn routes() -> Vec<Route> {
             "/ledger/accounts/{id}",
             May(ReadLedger),
             get(ledger::read_account),
-        ),
+        )
+        .uncompartmented("ledger account"),
         route(
             Method::GET,
             "/ledger/transfers",
@@ -157,13 +170,15 @@ pub fn routes() -> Vec<Route> {
             "/ledger/transfers/{id}",
             May(ReadLedger),
             get(ledger::read_transfer),
-        ),
+        )
+        .uncompartmented("ledger transfer"),
         route(
             Method::POST,
             "/ledger/transfers/{id}/reversal",
             May(ManageLedger),
             post(ledger::reverse),
-        ),
+        )
+        .uncompartmented("ledger transfer"),
         route(Method::GET, "/ledger/check", May(ReadLedger), get(ledger::check)),
         route(
             Method::POST,
@@ -178,7 +193,8 @@ pub fn routes() -> Vec<Route> {
             "/ledger/queue/{id}/resolution",
             May(ManageLedger),
             post(ledger::resolve),
-        ),
+        )
+        .uncompartmented("reconciliation queue entry (a bank entry, no person)"),
         route(
             Method::GET,
             "/campaigns",
@@ -196,25 +212,29 @@ pub fn routes() -> Vec<Route> {
             "/campaigns/{code}",
             May(ManageCampaigns),
             get(solidarity::read_campaign),
-        ),
+        )
+        .uncompartmented("campaign"),
         route(
             Method::PUT,
             "/campaigns/{code}",
             May(ManageCampaigns),
             put(solidarity::update_campaign),
-        ),
+        )
+        .uncompartmented("campaign"),
         route(
             Method::GET,
             "/campaigns/{code}/donations",
             May(ManageCampaigns),
             get(solidarity::list_donations),
-        ),
+        )
+        .uncompartmented("campaign"),
         route(
             Method::POST,
             "/campaigns/{code}/donations",
             May(ManageCampaigns),
             post(solidarity::record_donation),
-        ),
+        )
+        .uncompartmented("campaign"),
         route(
             Method::GET,
             "/assistance",
@@ -232,13 +252,15 @@ pub fn routes() -> Vec<Route> {
             "/assistance/{reference}",
             MayAny(crate::access::ASSISTANCE),
             get(solidarity::read_case),
-        ),
+        )
+        .uncompartmented("assistance case (opaque reference, read by its requester or case readers)"),
         route(
             Method::POST,
             "/assistance/{reference}/{action}",
             MayAny(crate::access::ASSISTANCE),
             post(solidarity::step_case),
-        ),
+        )
+        .uncompartmented("assistance case (opaque reference, read by its requester or case readers)"),
         route(Method::GET, "/transparency", Public, get(solidarity::transparency)),
         route(Method::GET, "/aid/stock", May(ManageStock), get(aid::stock)),
         route(Method::GET, "/aid/movements", May(ManageStock), get(aid::movements)),
@@ -260,13 +282,15 @@ pub fn routes() -> Vec<Route> {
             "/shifts/{id}/sign-up",
             MayAny(crate::access::SHIFTS),
             post(aid::sign_up),
-        ),
+        )
+        .uncompartmented("shift"),
         route(
             Method::POST,
             "/shifts/{id}/cancel",
             MayAny(crate::access::SHIFTS),
             post(aid::cancel),
-        ),
+        )
+        .uncompartmented("shift"),
         route(Method::GET, "/openapi.json", Public, get(openapi)),
     ]
 }
@@ -277,7 +301,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
     routes()
         .into_iter()
         .fold(Router::new(), |router, r| {
-            let guard = axum::middleware::from_fn_with_state((state.clone(), r.access), api_guard);
+            let guard = axum::middleware::from_fn_with_state((state.clone(), r.access, r.record), api_guard);
             // A statement is a file, not a form: it gets the upload limit (`[limits]`).
             let handler = if r.upload {
                 r.handler.layer(axum::extract::DefaultBodyLimit::max(upload_bytes))
@@ -459,7 +483,7 @@ struct ResolvedApiUser(CurrentUser);
 /// The route's rule checked before its extractors and handler run: 401 without a live token,
 /// 403 for a role without the permission (the app checks again on every use).
 async fn api_guard(
-    State((state, access)): State<(AppState, Access)>,
+    State((state, access, record)): State<(AppState, Access, crate::access::PathRecord)>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
@@ -474,8 +498,17 @@ async fn api_guard(
     if !access.allows(Some(user.role)) {
         return ApiError::from(AppError::Forbidden).into_response();
     }
+    let actor = Actor::Account(user.clone());
+    if let Err(e) = crate::access::record_in_sight(&state, &mut parts, &actor, record).await {
+        return ApiError::from(e).into_response();
+    }
     parts.extensions.insert(ResolvedApiUser(user));
     next.run(axum::extract::Request::from_parts(parts, body)).await
+}
+
+/// A field that may be given as null: absent is `None`, null is `Some(None)`.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
+    Option::<i64>::deserialize(d).map(Some)
 }
 
 /// A record id from the path; anything but a positive number is a record that does not exist.
@@ -520,6 +553,10 @@ struct PersonBody {
     confidentiality: Option<String>,
     #[serde(default)]
     consent_to_publish: bool,
+    /// The compartment's id (one the writer is a member of), or null for none; left out of a
+    /// change, the record stays where it is.
+    #[serde(default, deserialize_with = "present")]
+    compartment: Option<Option<i64>>,
     /// Required when changing a person: the version the change was made against.
     version: Option<i64>,
     // What a read answers besides the fields above: accepted back and ignored, so that a
@@ -540,6 +577,8 @@ struct PersonBody {
     _merged_into: Option<IgnoredAny>,
     #[serde(default, rename = "merged_from")]
     _merged_from: Option<IgnoredAny>,
+    #[serde(default, rename = "erased_on")]
+    _erased_on: Option<IgnoredAny>,
     #[serde(default, rename = "statuses")]
     _statuses: Option<IgnoredAny>,
 }
@@ -615,6 +654,7 @@ struct PersonOut {
     status: Option<StatusOut>,
     merged_into: Option<i64>,
     erased_on: Option<String>,
+    compartment: Option<i64>,
 }
 
 fn person_out(v: PersonView) -> PersonOut {
@@ -639,6 +679,7 @@ fn person_out(v: PersonView) -> PersonOut {
         }),
         merged_into: v.merged_into,
         erased_on: v.erased_on,
+        compartment: v.compartment,
     }
 }
 
@@ -731,12 +772,16 @@ async fn create_person(State(state): State<AppState>, ApiActor(actor): ApiActor,
     if body.version.is_some() {
         p.add("version", "not allowed when creating: a new person starts at version 1");
     }
+    let compartment = body.compartment;
     let input = person_input(body, &mut p);
     p.done()?;
     let Some(input) = input else {
         return Err(ApiError::invalid(BTreeMap::new()));
     };
-    let id = state.app.create_person(&actor, &input).await?;
+    let id = state
+        .app
+        .create_person_in(&actor, &input, compartment.flatten())
+        .await?;
     created_person(&state, &actor, id).await
 }
 
@@ -861,12 +906,16 @@ async fn update_person(
     if version.is_none() {
         p.add("version", "required: the version your change was made against");
     }
+    let compartment = body.compartment;
     let input = person_input(body, &mut p);
     p.done()?;
     let (Some(input), Some(version)) = (input, version) else {
         return Err(ApiError::invalid(BTreeMap::new()));
     };
-    state.app.update_person(&actor, id, version, &input).await?;
+    state
+        .app
+        .update_person_in(&actor, id, version, &input, compartment)
+        .await?;
     let person = state.app.person_page(&actor, id).await?;
     ok(StatusCode::OK, person_detail(person))
 }
@@ -1132,6 +1181,10 @@ struct EventBody {
     articles: Option<Articles>,
     #[serde(default)]
     persons: Vec<EventPerson>,
+    /// The compartment's id (one the writer is a member of), or null for none; left out of a
+    /// change, the record stays where it is.
+    #[serde(default, deserialize_with = "present")]
+    compartment: Option<Option<i64>>,
     version: Option<i64>,
     // Answered by a read; accepted back and ignored (see `PersonBody`).
     #[serde(default, rename = "id")]
@@ -1239,6 +1292,7 @@ struct EventOut {
     version: i64,
     articles: Vec<String>,
     persons: Vec<EventPersonOut>,
+    compartment: Option<i64>,
 }
 
 fn event_out(e: EventView) -> EventOut {
@@ -1263,6 +1317,7 @@ fn event_out(e: EventView) -> EventOut {
             .into_iter()
             .map(|(person_id, label, role)| EventPersonOut { person_id, label, role })
             .collect(),
+        compartment: e.compartment,
     }
 }
 
@@ -1324,12 +1379,17 @@ async fn create_event(State(state): State<AppState>, ApiActor(actor): ApiActor, 
     if body.version.is_some() {
         p.add("version", "not allowed when creating: a new event starts at version 1");
     }
+    let compartment = body.compartment;
     let input = event_input(body, &mut p);
     p.done()?;
     let Some(input) = input else {
         return Err(ApiError::invalid(BTreeMap::new()));
     };
-    let id = state.app.create_event(&actor, &input).await.map_err(persons_field)?;
+    let id = state
+        .app
+        .create_event_in(&actor, &input, compartment.flatten())
+        .await
+        .map_err(persons_field)?;
     let event = state.app.event_page(&actor, id).await?;
     let mut response = ok(StatusCode::CREATED, event_out(event))?;
     if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/events/{id}")) {
@@ -1355,6 +1415,7 @@ async fn update_event(
     if version.is_none() {
         p.add("version", "required: the version your change was made against");
     }
+    let compartment = body.compartment;
     let input = event_input(body, &mut p);
     p.done()?;
     let (Some(input), Some(version)) = (input, version) else {
@@ -1362,7 +1423,7 @@ async fn update_event(
     };
     state
         .app
-        .update_event(&actor, id, version, &input)
+        .update_event_in(&actor, id, version, &input, compartment)
         .await
         .map_err(persons_field)?;
     let event = state.app.event_page(&actor, id).await?;

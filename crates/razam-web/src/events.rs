@@ -99,7 +99,7 @@ pub async fn list(State(state): State<AppState>, ctx: Ctx, Query(q): Query<ListQ
         region: Some(q.region.clone()).filter(|r| !r.is_empty()),
         from,
         to,
-        levels: Vec::new(),
+        ..EventFilter::default()
     };
     let events = match state.app.list_events(&actor, filter, before, PAGE).await {
         Ok(e) => e,
@@ -173,6 +173,12 @@ pub struct EventForm {
     description: String,
     #[serde(default)]
     confidentiality: String,
+    /// The compartment's id, or empty for none.
+    #[serde(default)]
+    compartment: String,
+    /// The writer's compartments, offered by the form (not submitted).
+    #[serde(skip)]
+    own_compartments: Vec<(i64, String)>,
 }
 
 const MAX_SHORT: usize = 200;
@@ -233,6 +239,27 @@ impl EventForm {
                 .join("\n"),
             description: e.details.description.clone(),
             confidentiality: e.confidentiality.as_str().to_owned(),
+            compartment: e.compartment.map(|c| c.to_string()).unwrap_or_default(),
+            own_compartments: Vec::new(),
+        }
+    }
+
+    /// Loads the writer's compartments for the form to offer.
+    async fn offer_compartments(&mut self, state: &AppState, actor: &razam_app::Actor) {
+        // Without them the form simply offers none; the app checks every write anyway.
+        self.own_compartments = state.app.own_compartments(actor).await.unwrap_or_default();
+    }
+
+    /// [`EventForm::parse`] and the compartment chosen.
+    fn parse_with_compartment(&self) -> Result<(EventInput, Option<i64>), Vec<FieldError>> {
+        match (self.parse(), crate::forms::parse_compartment(&self.compartment)) {
+            (Ok(input), Ok(compartment)) => Ok((input, compartment)),
+            (Err(mut errors), Err(e)) => {
+                errors.push(e);
+                Err(errors)
+            }
+            (Err(errors), _) => Err(errors),
+            (_, Err(e)) => Err(vec![e]),
         }
     }
 
@@ -375,6 +402,7 @@ impl EventForm {
             Field::new(tr, "confidentiality", "record-level", level, Widget::Select).hint(tr, "record-level-hint"),
             level_options(tr),
         );
+        crate::forms::compartment_field(tr, &mut f, &self.compartment, &self.own_compartments);
         f
     }
 }
@@ -403,10 +431,10 @@ pub struct NewQuery {
     person: Option<i64>,
 }
 
-pub async fn new_form(ctx: Ctx, Query(q): Query<NewQuery>) -> Response {
-    if ctx.user.is_none() {
+pub async fn new_form(State(state): State<AppState>, ctx: Ctx, Query(q): Query<NewQuery>) -> Response {
+    let Some(actor) = ctx.actor() else {
         return to_login();
-    }
+    };
     if !ctx.may(Permission::WriteRegistry) {
         return app_error(&ctx, AppError::Forbidden);
     }
@@ -417,20 +445,31 @@ pub async fn new_form(ctx: Ctx, Query(q): Query<NewQuery>) -> Response {
             .unwrap_or_default(),
         ..EventForm::default()
     };
+    let mut form = form;
+    form.offer_compartments(&state, &actor).await;
     event_form_page(&ctx, StatusCode::OK, &form, None, &[], "")
 }
 
-pub async fn create(State(state): State<AppState>, ctx: Ctx, Form(form): Form<EventForm>) -> Response {
+pub async fn create(State(state): State<AppState>, ctx: Ctx, Form(mut form): Form<EventForm>) -> Response {
     let actor = match form_actor(&state, &ctx, &form.csrf) {
         Ok(a) => a,
         Err(page) => return *page,
     };
-    let input = match form.parse() {
+    form.offer_compartments(&state, &actor).await;
+    let (input, compartment) = match form.parse_with_compartment() {
         Ok(i) => i,
         Err(errors) => return event_form_page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &form, None, &errors, ""),
     };
-    match state.app.create_event(&actor, &input).await {
+    match state.app.create_event_in(&actor, &input, compartment).await {
         Ok(id) => Redirect::to(&format!("/events/{id}")).into_response(),
+        Err(AppError::BadInput(_)) if compartment.is_some() => event_form_page(
+            &ctx,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &form,
+            None,
+            &[crate::forms::compartment_refused()],
+            "",
+        ),
         Err(e) if persons_refused(&e) => event_form_page(
             &ctx,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -451,7 +490,11 @@ pub async fn edit_form(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i
         return app_error(&ctx, AppError::Forbidden);
     }
     match state.app.event_page(&actor, id).await {
-        Ok(e) => event_form_page(&ctx, StatusCode::OK, &EventForm::from_view(&e), Some(id), &[], ""),
+        Ok(e) => {
+            let mut form = EventForm::from_view(&e);
+            form.offer_compartments(&state, &actor).await;
+            event_form_page(&ctx, StatusCode::OK, &form, Some(id), &[], "")
+        }
         Err(e) => app_error(&ctx, e),
     }
 }
@@ -460,23 +503,36 @@ pub async fn update(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<i64>,
-    Form(form): Form<EventForm>,
+    Form(mut form): Form<EventForm>,
 ) -> Response {
     let actor = match form_actor(&state, &ctx, &form.csrf) {
         Ok(a) => a,
         Err(page) => return *page,
     };
+    form.offer_compartments(&state, &actor).await;
     let Ok(version) = form.version.parse::<i64>() else {
         return bad_request(&ctx);
     };
-    let input = match form.parse() {
+    let (input, compartment) = match form.parse_with_compartment() {
         Ok(i) => i,
         Err(errors) => {
             return event_form_page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &form, Some(id), &errors, "");
         }
     };
-    match state.app.update_event(&actor, id, version, &input).await {
+    match state
+        .app
+        .update_event_in(&actor, id, version, &input, Some(compartment))
+        .await
+    {
         Ok(()) => Redirect::to(&format!("/events/{id}")).into_response(),
+        Err(AppError::BadInput(_)) if compartment.is_some() => event_form_page(
+            &ctx,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &form,
+            Some(id),
+            &[crate::forms::compartment_refused()],
+            "",
+        ),
         Err(AppError::Conflict(_)) => event_form_page(&ctx, StatusCode::CONFLICT, &form, Some(id), &[], "form-stale"),
         Err(e) if persons_refused(&e) => event_form_page(
             &ctx,

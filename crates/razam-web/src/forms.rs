@@ -231,6 +231,40 @@ pub fn parse_person_label(text: &str) -> Option<i64> {
     digits.parse::<i64>().ok().filter(|id| *id > 0)
 }
 
+/// The compartment select of a person or event form, offered only to a member of at least
+/// one compartment (`own`: (id, name) of the writer's compartments); `current` is the id as
+/// text, or empty for none.
+pub fn compartment_field(tr: &Tr, form: &mut FormView, current: &str, own: &[(i64, String)]) {
+    if own.is_empty() && current.is_empty() {
+        return;
+    }
+    let mut options = vec![(String::new(), tr.t("record-compartment-none"))];
+    options.extend(own.iter().map(|(id, name)| (id.to_string(), name.clone())));
+    form.select(
+        Field::new(tr, "compartment", "record-compartment", current, Widget::Select)
+            .hint(tr, "record-compartment-help"),
+        options,
+    );
+}
+
+/// The refusal beside the compartment field: not one of the writer's compartments.
+pub fn compartment_refused() -> FieldError {
+    FieldError::new("compartment", "record-compartment-refused")
+}
+
+/// A compartment field's value: empty for none, else the compartment's id. Anything else is
+/// no compartment the writer has, which the app refuses with a clear message.
+pub fn parse_compartment(value: &str) -> Result<Option<i64>, FieldError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    value
+        .parse::<i64>()
+        .map(Some)
+        .map_err(|_| FieldError::new("compartment", "form-choose"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

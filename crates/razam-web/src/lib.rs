@@ -9,6 +9,7 @@ mod aid;
 mod api;
 mod assistance;
 mod campaigns;
+mod compartments;
 mod context;
 mod duplicates;
 mod erasure;
@@ -40,11 +41,12 @@ use axum::http::Method;
 use razam_core::role::Permission;
 
 use crate::access::route;
-pub use crate::access::{Access, Route};
+pub use crate::access::{Access, PathRecord, Route};
 pub use crate::api::routes as api_routes;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use razam_app::App;
+use razam_app::compartments::RecordKind;
 
 use crate::i18n::I18n;
 
@@ -97,7 +99,8 @@ pub fn page_routes() -> Vec<Route> {
             "/account/tokens/{id}/revoke",
             LoggedIn,
             post(tokens::revoke),
-        ),
+        )
+        .uncompartmented("API token"),
         route(
             Method::GET,
             "/account/two-factor",
@@ -122,8 +125,28 @@ pub fn page_routes() -> Vec<Route> {
             "/account/sessions/{handle}/end",
             LoggedIn,
             post(sessions::end_one),
-        ),
+        )
+        .uncompartmented("session"),
         route(Method::GET, "/admin/users", May(ManageAccounts), get(pages::users)),
+        route(
+            Method::GET,
+            "/admin/compartments",
+            May(ManageAccounts),
+            get(compartments::page),
+        ),
+        route(
+            Method::POST,
+            "/admin/compartments",
+            May(ManageAccounts),
+            post(compartments::create),
+        ),
+        route(
+            Method::POST,
+            "/admin/compartments/{id}/members",
+            May(ManageAccounts),
+            post(compartments::member),
+        )
+        .uncompartmented("compartment"),
         route(
             Method::POST,
             "/admin/lock",
@@ -180,112 +203,129 @@ pub fn page_routes() -> Vec<Route> {
             "/persons/merges/{id}/undo",
             May(WriteRegistry),
             post(duplicates::undo),
-        ),
-        route(Method::GET, "/persons/{id}", May(ReadRegistry), get(persons::show)),
-        route(Method::POST, "/persons/{id}", May(WriteRegistry), post(persons::update)),
+        )
+        .names(RecordKind::Merge),
+        route(Method::GET, "/persons/{id}", May(ReadRegistry), get(persons::show)).names(RecordKind::Person),
+        route(Method::POST, "/persons/{id}", May(WriteRegistry), post(persons::update)).names(RecordKind::Person),
         route(
             Method::GET,
             "/persons/{id}/edit",
             May(WriteRegistry),
             get(persons::edit_form),
-        ),
+        )
+        .names(RecordKind::Person),
         route(
             Method::GET,
             "/persons/{id}/history",
             May(ReadRegistry),
             get(persons::history),
-        ),
+        )
+        .names(RecordKind::Person),
         route(
             Method::POST,
             "/persons/{id}/recognition",
             May(Recognise),
             post(persons::recognise),
-        ),
+        )
+        .names(RecordKind::Person),
         route(
             Method::POST,
             "/persons/{id}/statuses",
             May(Recognise),
             post(persons::add_status),
-        ),
+        )
+        .names(RecordKind::Person),
         route(
             Method::GET,
             "/persons/{id}/erase",
             May(ErasePersons),
             get(erasure::show),
-        ),
+        )
+        .names(RecordKind::Person),
         route(
             Method::POST,
             "/persons/{id}/erase",
             May(ErasePersons),
             post(erasure::erase),
-        ),
+        )
+        .names(RecordKind::Person),
         route(
             Method::POST,
             "/persons/{id}/erase/request",
             May(ErasePersons),
             post(erasure::request),
-        ),
+        )
+        .names(RecordKind::Person),
         route(
             Method::POST,
             "/persons/{id}/erase/decide",
             May(ErasePersons),
             post(erasure::decide),
-        ),
+        )
+        .names(RecordKind::Person),
         route(Method::GET, "/events", May(ReadRegistry), get(events::list)),
         route(Method::POST, "/events", May(WriteRegistry), post(events::create)),
         route(Method::GET, "/events/new", May(WriteRegistry), get(events::new_form)),
-        route(Method::GET, "/events/{id}", May(ReadRegistry), get(events::show)),
-        route(Method::POST, "/events/{id}", May(WriteRegistry), post(events::update)),
+        route(Method::GET, "/events/{id}", May(ReadRegistry), get(events::show)).names(RecordKind::Event),
+        route(Method::POST, "/events/{id}", May(WriteRegistry), post(events::update)).names(RecordKind::Event),
         route(
             Method::GET,
             "/events/{id}/edit",
             May(WriteRegistry),
             get(events::edit_form),
-        ),
+        )
+        .names(RecordKind::Event),
         route(
             Method::GET,
             "/events/{id}/history",
             May(ReadRegistry),
             get(events::history),
-        ),
+        )
+        .names(RecordKind::Event),
         route(
             Method::POST,
             "/events/{id}/sources",
             May(WriteRegistry),
             post(events::add_source),
-        ),
+        )
+        .names(RecordKind::Event),
         route(
             Method::GET,
             "/persons/{id}/dossier",
             May(ReadRegistry),
             get(evidence::person_dossier),
-        ),
+        )
+        .names(RecordKind::Person),
         route(Method::GET, "/ledger", May(ReadLedger), get(ledger::index)),
         route(
             Method::GET,
             "/ledger/accounts/{id}",
             May(ReadLedger),
             get(ledger::account),
-        ),
+        )
+        .uncompartmented("ledger account"),
         route(
             Method::GET,
             "/ledger/transfers/{id}",
             May(ReadLedger),
             get(ledger::transfer),
-        ),
+        )
+        .uncompartmented("ledger transfer"),
         route(Method::POST, "/ledger/transfers", May(ManageLedger), post(ledger::book)),
         route(
             Method::POST,
             "/ledger/transfers/{id}/reverse",
             May(ManageLedger),
             post(ledger::reverse),
-        ),
+        )
+        .uncompartmented("ledger transfer"),
         route(
             Method::POST,
             "/ledger/queue/{id}/resolve",
             May(ManageLedger),
             post(ledger::resolve),
-        ),
+        )
+        .uncompartmented("statement line"),
         route(
             Method::POST,
             "/ledger/statements",
@@ -302,25 +342,28 @@ pub fn page_routes() -> Vec<Route> {
             May(ManageCampaigns),
             post(campaigns::create),
         ),
-        route(Method::GET, "/campaigns/{code}", Public, get(campaigns::public)),
+        route(Method::GET, "/campaigns/{code}", Public, get(campaigns::public)).uncompartmented("campaign"),
         route(
             Method::GET,
             "/campaigns/{code}/manage",
             May(ManageCampaigns),
             get(campaigns::manage),
-        ),
+        )
+        .uncompartmented("campaign"),
         route(
             Method::POST,
             "/campaigns/{code}/edit",
             May(ManageCampaigns),
             post(campaigns::update),
-        ),
+        )
+        .uncompartmented("campaign"),
         route(
             Method::POST,
             "/campaigns/{code}/donations",
             May(ManageCampaigns),
             post(campaigns::donate),
-        ),
+        )
+        .uncompartmented("campaign"),
         route(
             Method::GET,
             "/assistance",
@@ -338,13 +381,15 @@ pub fn page_routes() -> Vec<Route> {
             "/assistance/{reference}",
             MayAny(access::ASSISTANCE),
             get(assistance::show),
-        ),
+        )
+        .uncompartmented("assistance case (opaque reference, read by its requester or case readers)"),
         route(
             Method::POST,
             "/assistance/{reference}/{action}",
             MayAny(access::ASSISTANCE),
             post(assistance::step),
-        ),
+        )
+        .uncompartmented("assistance case (opaque reference, read by its requester or case readers)"),
         route(Method::GET, "/transparency", Public, get(transparency::page)),
         route(Method::GET, "/transparency.csv", Public, get(transparency::csv)),
         route(Method::GET, "/transparency.hxl.csv", Public, get(transparency::hxl)),
@@ -371,14 +416,15 @@ pub fn page_routes() -> Vec<Route> {
             May(ManageStock),
             post(aid::create_shipment),
         ),
-        route(Method::GET, "/aid/shipments/{id}", May(ManageStock), get(aid::shipment)),
+        route(Method::GET, "/aid/shipments/{id}", May(ManageStock), get(aid::shipment)).uncompartmented("shipment"),
         route(
             Method::POST,
             "/aid/shipments/{id}/advance",
             May(ManageStock),
             post(aid::advance_shipment),
-        ),
-        route(Method::GET, "/aid/labels/{code}", May(ManageStock), get(aid::label)),
+        )
+        .uncompartmented("shipment"),
+        route(Method::GET, "/aid/labels/{code}", May(ManageStock), get(aid::label)).uncompartmented("shipment label"),
         route(
             Method::GET,
             "/volunteers",
@@ -408,62 +454,71 @@ pub fn page_routes() -> Vec<Route> {
             "/volunteers/shifts/{id}/sign-up",
             MayAny(access::SHIFTS),
             post(volunteers::sign_up),
-        ),
+        )
+        .uncompartmented("shift"),
         route(
             Method::POST,
             "/volunteers/shifts/{id}/cancel",
             MayAny(access::SHIFTS),
             post(volunteers::cancel),
-        ),
+        )
+        .uncompartmented("shift"),
         route(Method::GET, "/evidence", May(ReadRegistry), get(evidence::cases)),
         route(
             Method::GET,
             "/evidence/cases/{id}",
             May(ReadRegistry),
             get(evidence::case),
-        ),
+        )
+        .uncompartmented("evidence case (its items are filtered)"),
         route(
             Method::GET,
             "/evidence/cases/{id}/dossier",
             May(ReadRegistry),
             get(evidence::case_dossier),
-        ),
+        )
+        .uncompartmented("evidence case (its items are filtered)"),
         route(
             Method::GET,
             "/evidence/items/{id}",
             May(ReadRegistry),
             get(evidence::item),
-        ),
+        )
+        .names(RecordKind::EvidenceItem),
         route(
             Method::GET,
             "/evidence/items/{id}/original",
             May(ReadRegistry),
             get(evidence::original),
-        ),
+        )
+        .names(RecordKind::EvidenceItem),
         route(
             Method::GET,
             "/evidence/items/{id}/sharing-copy",
             May(ReadRegistry),
             get(evidence::sharing_copy),
-        ),
+        )
+        .names(RecordKind::EvidenceItem),
         route(Method::GET, "/search", May(ReadRegistry), get(search::page)),
         route(Method::GET, "/figures", Public, get(figures::page)),
         route(Method::GET, "/figures.json", Public, get(figures::json)),
         route(Method::GET, "/export", May(Export), get(export::page)),
-        route(Method::GET, "/export/{file}", May(Export), get(export::download)),
+        route(Method::GET, "/export/{file}", May(Export), get(export::download)).uncompartmented("export file"),
         route(Method::POST, "/export/approvals", May(Export), post(export::ask)),
         route(
             Method::POST,
             "/export/approvals/{id}/approve",
             May(Export),
             post(export::approve),
-        ),
+        )
+        .uncompartmented("approval"),
         route(
             Method::POST,
             "/export/approvals/{id}/refuse",
             May(Export),
             post(export::refuse),
-        ),
+        )
+        .uncompartmented("approval"),
         route(Method::GET, "/observation", Public, get(observation::list)),
         route(
             Method::POST,
@@ -471,37 +526,42 @@ pub fn page_routes() -> Vec<Route> {
             May(ManageElections),
             post(observation::create),
         ),
-        route(Method::GET, "/observation/{id}", Public, get(observation::report)),
+        route(Method::GET, "/observation/{id}", Public, get(observation::report)).uncompartmented("election"),
         route(
             Method::GET,
             "/observation/{id}/report.json",
             Public,
             get(observation::report_json),
-        ),
+        )
+        .uncompartmented("election"),
         route(
             Method::GET,
             "/observation/{id}/work",
             May(ReadObservation),
             get(observation::work),
-        ),
+        )
+        .uncompartmented("election"),
         route(
             Method::POST,
             "/observation/{id}/tolerance",
             May(ManageElections),
             post(observation::set_tolerance),
-        ),
+        )
+        .uncompartmented("election"),
         route(
             Method::POST,
             "/observation/{id}/assign",
             May(ManageElections),
             post(observation::assign),
-        ),
+        )
+        .uncompartmented("election"),
         route(
             Method::POST,
             "/observation/{id}/stations",
             May(ManageElections),
             post(observation::upload_stations),
         )
+        .uncompartmented("election")
         .upload(),
         route(
             Method::POST,
@@ -509,6 +569,7 @@ pub fn page_routes() -> Vec<Route> {
             May(ManageElections),
             post(observation::upload_counts),
         )
+        .uncompartmented("election")
         .upload(),
         route(
             Method::POST,
@@ -516,13 +577,15 @@ pub fn page_routes() -> Vec<Route> {
             May(ManageElections),
             post(observation::upload_protocols),
         )
+        .uncompartmented("election")
         .upload(),
         route(
             Method::POST,
             "/observation/stations/{id}/resolve",
             May(ResolveCounts),
             post(observation::resolve),
-        ),
+        )
+        .uncompartmented("polling station"),
         route(
             Method::GET,
             "/observe",
@@ -534,36 +597,42 @@ pub fn page_routes() -> Vec<Route> {
             "/observe/{station}",
             May(SubmitCounts),
             get(observation::count_form),
-        ),
+        )
+        .uncompartmented("polling station"),
         route(
             Method::POST,
             "/observe/{station}",
             May(SubmitCounts),
             post(observation::submit_count),
-        ),
+        )
+        .uncompartmented("polling station"),
         route(Method::GET, "/report", Public, get(intake::report_form)),
         route(Method::POST, "/report", Public, post(intake::submit)),
         route(Method::GET, "/report/thanks", Public, get(intake::thanks)),
         route(Method::GET, "/triage", May(WriteRegistry), get(intake::queue)),
-        route(Method::GET, "/triage/{id}", May(WriteRegistry), get(intake::report)),
+        route(Method::GET, "/triage/{id}", May(WriteRegistry), get(intake::report))
+            .uncompartmented("intake report (names a person only once accepted)"),
         route(
             Method::POST,
             "/triage/{id}/accept",
             May(WriteRegistry),
             post(intake::accept),
-        ),
+        )
+        .uncompartmented("intake report (names a person only once accepted)"),
         route(
             Method::POST,
             "/triage/{id}/merge",
             May(WriteRegistry),
             post(intake::merge),
-        ),
+        )
+        .uncompartmented("intake report (names a person only once accepted)"),
         route(
             Method::POST,
             "/triage/{id}/reject",
             May(WriteRegistry),
             post(intake::reject),
-        ),
+        )
+        .uncompartmented("intake report (names a person only once accepted)"),
     ]
 }
 
@@ -575,7 +644,7 @@ pub(crate) fn routes(app: Arc<App>, gate: Weak<lock::Gate>, i18n: Arc<I18n>) -> 
     let limits = app.config().limits;
     let state = AppState { app, i18n, gate };
     let pages = page_routes().into_iter().fold(Router::new(), |router, r| {
-        let guard = axum::middleware::from_fn_with_state((state.clone(), r.access), access::guard);
+        let guard = axum::middleware::from_fn_with_state((state.clone(), r.access, r.record), access::guard);
         let handler = if r.upload {
             r.handler.layer(DefaultBodyLimit::max(limits.upload_bytes()))
         } else {

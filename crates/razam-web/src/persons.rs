@@ -112,8 +112,8 @@ pub async fn list(State(state): State<AppState>, ctx: Ctx, Query(q): Query<ListQ
     let filter = PersonFilter {
         region: Some(q.region.clone()).filter(|r| !r.is_empty()),
         status,
-        levels: Vec::new(),
         as_of,
+        ..PersonFilter::default()
     };
     let persons = match state.app.list_persons(&actor, filter, before, PAGE).await {
         Ok(p) => p,
@@ -180,6 +180,12 @@ pub struct PersonForm {
     /// Ticked when the documenter has seen the probable existing persons and creates anyway.
     #[serde(default)]
     create_anyway: Option<String>,
+    /// The compartment's id, or empty for none.
+    #[serde(default)]
+    compartment: String,
+    /// The writer's compartments, offered by the form (not submitted).
+    #[serde(skip)]
+    own_compartments: Vec<(i64, String)>,
 }
 
 const MAX_NAME: usize = 200;
@@ -202,12 +208,18 @@ impl PersonForm {
             confidentiality: p.confidentiality.as_str().to_owned(),
             consent: p.consent_to_publish.then(|| "1".to_owned()),
             create_anyway: None,
+            compartment: p.compartment.map(|c| c.to_string()).unwrap_or_default(),
+            own_compartments: Vec::new(),
         }
     }
 
-    /// The input, or every field that is wrong and why.
-    fn parse(&self) -> Result<PersonInput, Vec<FieldError>> {
+    /// The input and its compartment, or every field that is wrong and why.
+    fn parse(&self) -> Result<(PersonInput, Option<i64>), Vec<FieldError>> {
         let mut errors = Vec::new();
+        let compartment = crate::forms::parse_compartment(&self.compartment).unwrap_or_else(|e| {
+            errors.push(e);
+            None
+        });
         let given = self.given_name.trim();
         let family = self.family_name.trim();
         if given.is_empty() && family.is_empty() {
@@ -244,26 +256,29 @@ impl PersonForm {
             errors.push(FieldError::new("region", "form-too-long"));
         }
         match confidentiality {
-            Some(confidentiality) if errors.is_empty() => Ok(PersonInput {
-                identity: Identity {
-                    given_name: given.to_owned(),
-                    family_name: family.to_owned(),
-                    patronymic: self.patronymic.trim().to_owned(),
-                    variants: self
-                        .variants
-                        .lines()
-                        .map(str::trim)
-                        .filter(|v| !v.is_empty())
-                        .map(str::to_owned)
-                        .collect(),
-                    birth_date: birth.to_owned(),
-                    contacts: self.contacts.trim().to_owned(),
-                    notes: self.notes.trim().to_owned(),
+            Some(confidentiality) if errors.is_empty() => Ok((
+                PersonInput {
+                    identity: Identity {
+                        given_name: given.to_owned(),
+                        family_name: family.to_owned(),
+                        patronymic: self.patronymic.trim().to_owned(),
+                        variants: self
+                            .variants
+                            .lines()
+                            .map(str::trim)
+                            .filter(|v| !v.is_empty())
+                            .map(str::to_owned)
+                            .collect(),
+                        birth_date: birth.to_owned(),
+                        contacts: self.contacts.trim().to_owned(),
+                        notes: self.notes.trim().to_owned(),
+                    },
+                    region,
+                    confidentiality,
+                    consent_to_publish: self.consent.is_some(),
                 },
-                region,
-                confidentiality,
-                consent_to_publish: self.consent.is_some(),
-            }),
+                compartment,
+            )),
             _ => Err(errors),
         }
     }
@@ -321,7 +336,14 @@ impl PersonForm {
             self.consent.clone().unwrap_or_default(),
             Widget::Checkbox,
         ));
+        crate::forms::compartment_field(tr, &mut f, &self.compartment, &self.own_compartments);
         f
+    }
+
+    /// Loads the writer's compartments for the form to offer.
+    async fn offer_compartments(&mut self, state: &AppState, actor: &razam_app::Actor) {
+        // Without them the form simply offers none; the app checks every write anyway.
+        self.own_compartments = state.app.own_compartments(actor).await.unwrap_or_default();
     }
 }
 
@@ -380,6 +402,7 @@ fn probable_duplicate_page(
         status: None,
         merged_into: None,
         erased_on: None,
+        compartment: None,
     };
     let mut page = record_form(ctx, "person", None, "", view, "person-probable-duplicate");
     page.matches = match_views(tr, &subject, found);
@@ -417,22 +440,25 @@ fn record_form(ctx: &Ctx, kind: &str, id: Option<i64>, version: &str, form: Form
     }
 }
 
-pub async fn new_form(ctx: Ctx) -> Response {
-    if ctx.user.is_none() {
+pub async fn new_form(State(state): State<AppState>, ctx: Ctx) -> Response {
+    let Some(actor) = ctx.actor() else {
         return to_login();
-    }
+    };
     if !ctx.may(Permission::WriteRegistry) {
         return app_error(&ctx, AppError::Forbidden);
     }
-    person_form_page(&ctx, StatusCode::OK, &PersonForm::default(), None, &[], "")
+    let mut form = PersonForm::default();
+    form.offer_compartments(&state, &actor).await;
+    person_form_page(&ctx, StatusCode::OK, &form, None, &[], "")
 }
 
-pub async fn create(State(state): State<AppState>, ctx: Ctx, Form(form): Form<PersonForm>) -> Response {
+pub async fn create(State(state): State<AppState>, ctx: Ctx, Form(mut form): Form<PersonForm>) -> Response {
     let actor = match form_actor(&state, &ctx, &form.csrf) {
         Ok(a) => a,
         Err(page) => return *page,
     };
-    let input = match form.parse() {
+    form.offer_compartments(&state, &actor).await;
+    let (input, compartment) = match form.parse() {
         Ok(i) => i,
         Err(errors) => return person_form_page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &form, None, &errors, ""),
     };
@@ -443,8 +469,16 @@ pub async fn create(State(state): State<AppState>, ctx: Ctx, Form(form): Form<Pe
             Err(e) => return app_error(&ctx, e),
         }
     }
-    match state.app.create_person(&actor, &input).await {
+    match state.app.create_person_in(&actor, &input, compartment).await {
         Ok(id) => Redirect::to(&format!("/persons/{id}")).into_response(),
+        Err(AppError::BadInput(_)) if compartment.is_some() => person_form_page(
+            &ctx,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &form,
+            None,
+            &[crate::forms::compartment_refused()],
+            "",
+        ),
         Err(e) => app_error(&ctx, e),
     }
 }
@@ -457,14 +491,11 @@ pub async fn edit_form(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i
         return app_error(&ctx, AppError::Forbidden);
     }
     match state.app.person_page(&actor, id).await {
-        Ok(p) => person_form_page(
-            &ctx,
-            StatusCode::OK,
-            &PersonForm::from_view(&p.person),
-            Some(id),
-            &[],
-            "",
-        ),
+        Ok(p) => {
+            let mut form = PersonForm::from_view(&p.person);
+            form.offer_compartments(&state, &actor).await;
+            person_form_page(&ctx, StatusCode::OK, &form, Some(id), &[], "")
+        }
         Err(e) => app_error(&ctx, e),
     }
 }
@@ -473,23 +504,36 @@ pub async fn update(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<i64>,
-    Form(form): Form<PersonForm>,
+    Form(mut form): Form<PersonForm>,
 ) -> Response {
     let actor = match form_actor(&state, &ctx, &form.csrf) {
         Ok(a) => a,
         Err(page) => return *page,
     };
+    form.offer_compartments(&state, &actor).await;
     let Ok(version) = form.version.parse::<i64>() else {
         return bad_request(&ctx);
     };
-    let input = match form.parse() {
+    let (input, compartment) = match form.parse() {
         Ok(i) => i,
         Err(errors) => {
             return person_form_page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &form, Some(id), &errors, "");
         }
     };
-    match state.app.update_person(&actor, id, version, &input).await {
+    match state
+        .app
+        .update_person_in(&actor, id, version, &input, Some(compartment))
+        .await
+    {
         Ok(()) => Redirect::to(&format!("/persons/{id}")).into_response(),
+        Err(AppError::BadInput(_)) if compartment.is_some() => person_form_page(
+            &ctx,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &form,
+            Some(id),
+            &[crate::forms::compartment_refused()],
+            "",
+        ),
         Err(AppError::Conflict(_)) => person_form_page(&ctx, StatusCode::CONFLICT, &form, Some(id), &[], "form-stale"),
         Err(e) => app_error(&ctx, e),
     }
@@ -904,6 +948,14 @@ mod tests {
         let errors = form.parse().unwrap_err();
         let fields: Vec<_> = errors.iter().map(|e| e.field).collect();
         assert_eq!(fields, ["family_name", "notes", "birth_date", "confidentiality"]);
+        let form = PersonForm {
+            family_name: "Іваноў".into(),
+            confidentiality: "internal".into(),
+            compartment: "legal".into(),
+            ..PersonForm::default()
+        };
+        let fields: Vec<_> = form.parse().unwrap_err().iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["compartment"]);
     }
 
     #[test]
@@ -916,7 +968,8 @@ mod tests {
             consent: Some("1".into()),
             ..PersonForm::default()
         };
-        let input = form.parse().unwrap();
+        let (input, compartment) = form.parse().unwrap();
+        assert_eq!(compartment, None, "no compartment chosen is none");
         assert_eq!(input.identity.family_name, "Іваноў");
         assert_eq!(input.identity.variants, ["Ivanou", "Иванов"]);
         assert_eq!(input.region.as_deref(), Some("gomel"));

@@ -7,12 +7,13 @@
 //! test fails until the document says the same (`RAZAM_BLESS=1` rewrites it after review).
 
 use razam_app::Actor;
+use razam_app::compartments::RecordKind;
 use razam_app::evidence::{Attachment, Capture};
 use razam_app::observation::ElectionForm;
 use razam_app::registry::{EventDetails, EventInput, Identity, PersonInput};
 use razam_core::Role;
 use razam_core::registry::{Confidentiality, EventKind, PersonRole};
-use razam_web::Access;
+use razam_web::{Access, PathRecord};
 use reqwest::StatusCode;
 
 use crate::helpers::{TestApp, add_user, spawn_app};
@@ -100,13 +101,28 @@ enum Answer {
     Through(StatusCode),
 }
 
-async fn call(app: &TestApp, client: &reqwest::Client, method: &reqwest::Method, path: &str) -> Answer {
+/// `path` with each `{…}` segment replaced by `id`.
+fn fill(path: &str, id: i64) -> String {
     let path = path
         .split('/')
-        .map(|seg| if seg.starts_with('{') { "1" } else { seg })
+        .map(|seg| {
+            if seg.starts_with('{') {
+                id.to_string()
+            } else {
+                seg.to_owned()
+            }
+        })
         .collect::<Vec<_>>()
         .join("/");
-    let path = if path.is_empty() { "/".to_owned() } else { path };
+    if path.is_empty() { "/".to_owned() } else { path }
+}
+
+async fn call(app: &TestApp, client: &reqwest::Client, method: &reqwest::Method, path: &str) -> Answer {
+    call_at(app, client, method, &fill(path, 1)).await
+}
+
+async fn call_at(app: &TestApp, client: &reqwest::Client, method: &reqwest::Method, path: &str) -> Answer {
+    let path = path.to_owned();
     let response = client.request(method.clone(), app.url(&path)).send().await.unwrap();
     let status = response.status();
     let location = response
@@ -134,13 +150,15 @@ fn matrix() -> String {
          or this table from the router (`RAZAM_BLESS=1` rewrites it). `✓` = let through to the page,\n\
          `·` = refused (a visitor is sent to the login page, an account gets 403). The app checks\n\
          the same permission again on every use; records also carry a confidentiality level that\n\
-         decides what a page shows (docs/registry.md).\n\n",
+         decides what a page shows (docs/registry.md). `record` says what a path's `{…}` names:\n\
+         one marked (compartments) answers 404 to an account outside its compartment, whatever\n\
+         the role (`authz::a_record_in_a_compartment_is_not_found_by_outsiders_on_every_route`).\n\n",
     );
-    out.push_str("| method | path | rule | visitor |");
+    out.push_str("| method | path | rule | record | visitor |");
     for role in Role::ALL {
         out.push_str(&format!(" {role} |"));
     }
-    out.push_str("\n|---|---|---|---|");
+    out.push_str("\n|---|---|---|---|---|");
     for _ in Role::ALL {
         out.push_str("---|");
     }
@@ -148,10 +166,11 @@ fn matrix() -> String {
     let mark = |ok: bool| if ok { "✓" } else { "·" };
     for r in razam_web::page_routes() {
         out.push_str(&format!(
-            "| {} | `{}` | {} | {} |",
+            "| {} | `{}` | {} | {} | {} |",
             r.method,
             r.path,
             r.access.describe(),
+            r.record.describe(),
             mark(r.access.allows(None))
         ));
         for role in Role::ALL {
@@ -159,21 +178,24 @@ fn matrix() -> String {
         }
         out.push('\n');
     }
-    out.push_str("\n## The API (`/api/v1`, a bearer token of the account)\n\n| method | path | rule | no token |");
+    out.push_str(
+        "\n## The API (`/api/v1`, a bearer token of the account)\n\n| method | path | rule | record | no token |",
+    );
     for role in Role::ALL {
         out.push_str(&format!(" {role} |"));
     }
-    out.push_str("\n|---|---|---|---|");
+    out.push_str("\n|---|---|---|---|---|");
     for _ in Role::ALL {
         out.push_str("---|");
     }
     out.push('\n');
     for r in razam_web::api_routes() {
         out.push_str(&format!(
-            "| {} | `/api/v1{}` | {} | {} |",
+            "| {} | `/api/v1{}` | {} | {} | {} |",
             r.method,
             r.path,
             r.access.describe(),
+            r.record.describe(),
             mark(r.access.allows(None))
         ));
         for role in Role::ALL {
@@ -286,6 +308,202 @@ async fn every_route_answers_each_role_by_its_rule() {
     assert!(
         wrong.is_empty(),
         "{} answers differ from the rules:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}
+
+/// A person (with another merged into it), an event naming it and an evidence item attached
+/// to it, in compartment `compartment` (or in none): the ids a route's `{id}` takes for each
+/// kind of record.
+async fn records_in(app: &TestApp, name: &str, compartment: Option<i64>) -> [(RecordKind, i64); 4] {
+    let a = &app.app;
+    let cli = Actor::Cli;
+    let input = |family: &str| PersonInput {
+        identity: Identity {
+            given_name: "Марфа".into(),
+            family_name: family.into(),
+            ..Identity::default()
+        },
+        region: Some("minsk".into()),
+        confidentiality: Confidentiality::Internal,
+        consent_to_publish: false,
+    };
+    let person = a.create_person_in(&cli, &input(name), compartment).await.unwrap();
+    let twin = a
+        .create_person_in(&cli, &input(&format!("{name}-twin")), compartment)
+        .await
+        .unwrap();
+    let version = |id| async move { a.person_page(&Actor::Cli, id).await.unwrap().person.version };
+    let merge = a
+        .merge_persons(&cli, (person, version(person).await), (twin, version(twin).await))
+        .await
+        .unwrap();
+    let event = EventInput {
+        kind: EventKind::Detention,
+        date: None,
+        region: Some("minsk".into()),
+        arrest_days: None,
+        term_months: None,
+        details: EventDetails::default(),
+        confidentiality: Confidentiality::Internal,
+        articles: Vec::new(),
+        persons: vec![(person, PersonRole::Victim)],
+    };
+    let event = a.create_event_in(&cli, &event, compartment).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("note.txt");
+    std::fs::write(&file, name).unwrap();
+    let item = a
+        .add_evidence_file(
+            &cli,
+            "MATRIX 2",
+            &file,
+            &Capture::default(),
+            Attachment::Person(person),
+            Confidentiality::Internal,
+        )
+        .await
+        .unwrap()
+        .id;
+    [
+        (RecordKind::Person, person),
+        (RecordKind::Event, event),
+        (RecordKind::Merge, merge),
+        (RecordKind::EvidenceItem, item),
+    ]
+}
+
+fn id_of(records: &[(RecordKind, i64); 4], kind: RecordKind) -> i64 {
+    records.iter().find(|(k, _)| *k == kind).map(|(_, id)| *id).unwrap()
+}
+
+async fn account_id(app: &TestApp, username: &str) -> i64 {
+    let users = app.app.list_users(&Actor::Cli).await.unwrap();
+    users.iter().find(|u| u.username == username).unwrap().id
+}
+
+/// The compartment half of the matrix, generated from the same tables: every route whose path
+/// takes a record must say what the record is (a route that does not fails here), and for
+/// every route naming a person, event, merge or evidence item, a record in a compartment
+/// answers 404 to an account of every role outside it — admins included — exactly as a
+/// missing record does, while a member gets what its role gets on the same kind of record in
+/// no compartment. Pages and the API alike.
+#[tokio::test]
+async fn a_record_in_a_compartment_is_not_found_by_outsiders_on_every_route() {
+    let app = spawn_app().await;
+    let mut wrong = Vec::new();
+    let pages = razam_web::page_routes();
+    let api_routes = razam_web::api_routes();
+    for r in pages.iter().chain(api_routes.iter()) {
+        if r.record == PathRecord::Undeclared {
+            wrong.push(format!(
+                "{} {}: takes a record and says nothing of compartments",
+                r.method, r.path
+            ));
+        }
+    }
+    let compartment = app.app.create_compartment(&Actor::Cli, "Matrix").await.unwrap();
+    let plain = records_in(&app, "Адкрытая", None).await;
+    let hidden = records_in(&app, "Схаваная", Some(compartment)).await;
+
+    // Per role: an outsider and a member, each with a session and with an API token.
+    let mut people = Vec::new();
+    for role in Role::ALL {
+        let mut pair = Vec::new();
+        for who in ["outsider", "member"] {
+            let name = format!("{who}-{role}");
+            let password = format!("{name}-password-1");
+            add_user(&app.app, &name, "Matrix", role, &password).await;
+            let id = account_id(&app, &name).await;
+            if who == "member" {
+                app.app
+                    .set_compartment_member(&Actor::Cli, compartment, id, true)
+                    .await
+                    .unwrap();
+            }
+            let client = app.logged_in_client(&name, &password).await;
+            let token = crate::api::token_for(&app, &format!("{name}-api"), role).await;
+            if who == "member" {
+                let api_id = account_id(&app, &format!("{name}-api")).await;
+                app.app
+                    .set_compartment_member(&Actor::Cli, compartment, api_id, true)
+                    .await
+                    .unwrap();
+            }
+            pair.push((client, token));
+        }
+        people.push((role, pair));
+    }
+
+    let mut checked = 0;
+    for r in &pages {
+        let PathRecord::Record(kind) = r.record else { continue };
+        if r.path.starts_with("/logout") {
+            continue;
+        }
+        let (plain_path, hidden_path) = (fill(r.path, id_of(&plain, kind)), fill(r.path, id_of(&hidden, kind)));
+        for (role, pair) in &people {
+            let allowed = r.access.allows(Some(*role));
+            let outsider = call_at(&app, &pair[0].0, &r.method, &hidden_path).await;
+            let expected = if allowed {
+                Answer::Through(StatusCode::NOT_FOUND)
+            } else {
+                Answer::Refused
+            };
+            if outsider != expected {
+                wrong.push(format!(
+                    "{} {hidden_path} as an outsider {role}: {outsider:?}",
+                    r.method
+                ));
+            }
+            let on_plain = call_at(&app, &pair[1].0, &r.method, &plain_path).await;
+            let member = call_at(&app, &pair[1].0, &r.method, &hidden_path).await;
+            if member != on_plain {
+                wrong.push(format!(
+                    "{} {hidden_path} as a member {role}: {member:?}, but {on_plain:?} out of any compartment",
+                    r.method
+                ));
+            }
+            checked += 1;
+        }
+    }
+    let api = crate::helpers::client();
+    let status = |method: &reqwest::Method, path: String, token: &str| {
+        let request = api.request(method.clone(), app.url(&path)).bearer_auth(token);
+        async move { request.send().await.unwrap().status() }
+    };
+    for r in &api_routes {
+        let PathRecord::Record(kind) = r.record else { continue };
+        let plain_path = format!("/api/v1{}", fill(r.path, id_of(&plain, kind)));
+        let hidden_path = format!("/api/v1{}", fill(r.path, id_of(&hidden, kind)));
+        for (role, pair) in &people {
+            let allowed = r.access.allows(Some(*role));
+            let outsider = status(&r.method, hidden_path.clone(), &pair[0].1).await;
+            let expected = if allowed {
+                StatusCode::NOT_FOUND
+            } else {
+                StatusCode::FORBIDDEN
+            };
+            if outsider != expected {
+                wrong.push(format!("{} {hidden_path} as an outsider {role}: {outsider}", r.method));
+            }
+            let on_plain = status(&r.method, plain_path.clone(), &pair[1].1).await;
+            let member = status(&r.method, hidden_path.clone(), &pair[1].1).await;
+            assert!(!member.is_server_error(), "{} {hidden_path}: {member}", r.method);
+            if member != on_plain {
+                wrong.push(format!(
+                    "{} {hidden_path} as a member {role}: {member}, but {on_plain} out of any compartment",
+                    r.method
+                ));
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 100, "every record route was called as each role ({checked})");
+    assert!(
+        wrong.is_empty(),
+        "{} answers leak a compartment:\n{}",
         wrong.len(),
         wrong.join("\n")
     );

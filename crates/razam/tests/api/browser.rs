@@ -704,3 +704,48 @@ async fn browser_a_coordinator_uploads_a_statement_and_resolves_a_queued_payment
     browser.screenshot("browser-ledger-resolved.png").await;
     browser.quit().await;
 }
+
+#[tokio::test]
+async fn browser_an_admin_makes_a_compartment_and_a_member_files_a_person_into_it_with_javascript_off() {
+    let Some(browser) = Browser::start().await else { return };
+    let app = spawn_app().await;
+    add_user(&app.app, "root", "Адмін", Role::Admin, "root-password-1").await;
+    add_user(&app.app, "vera", "Вера", Role::Documenter, "vera-password-1").await;
+    log_in_as(&browser, &app, "root", "root-password-1").await;
+    browser.goto(&app.url("/admin/compartments?lang=en")).await;
+    browser.type_into("#compartment-name", "Legal").await;
+    browser.click_to_load("#create-compartment").await;
+    assert!(browser.text("main").await.contains("Legal"));
+    let vera = app
+        .app
+        .list_users(&razam_app::Actor::Cli)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.username == "vera")
+        .unwrap()
+        .id;
+    let legal = app.app.own_compartments(&razam_app::Actor::Cli).await.unwrap()[0].0;
+    browser
+        .click(&format!("#account-{legal} option[value=\"{vera}\"]"))
+        .await;
+    browser.click_to_load("section form:last-of-type button").await;
+    assert!(browser.text("main").await.contains("Вера"), "the member is listed");
+    browser.screenshot("browser-compartments-en.png").await;
+
+    browser.call(reqwest::Method::DELETE, "/cookie", Value::Null).await;
+    log_in_as(&browser, &app, "vera", "vera-password-1").await;
+    browser.goto(&app.url("/persons/new?lang=en")).await;
+    browser.type_into("#f-family_name", "Бабарыка").await;
+    browser
+        .click(&format!("#f-compartment option[value=\"{legal}\"]"))
+        .await;
+    browser.click_to_load("#record-submit").await;
+    assert!(browser.text("h1").await.contains("Бабарыка"));
+    let persons = app
+        .app
+        .list_persons(&razam_app::Actor::Cli, Default::default(), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(persons[0].compartment, Some(legal), "filed into the compartment");
+}

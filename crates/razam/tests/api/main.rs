@@ -13,6 +13,7 @@ mod assistance;
 mod browser;
 mod campaigns;
 mod cli;
+mod compartments;
 mod crash;
 mod duplicates;
 mod erasure;
