@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use razam_core::registry::Confidentiality;
 use razam_link::{
     Evidence, Model, PersonRecord, PreparedPerson, given_name_group, masculine_surname_key, name_key, normalise,
+    normalise_into,
 };
 
 use crate::duplicates::{self, BlockKey, Born, Entry, MAX_BLOCK};
@@ -137,7 +138,7 @@ impl PreparedNames {
             add(&duplicates::memo(&memo.normalised, field, |f| normalise(f).into()));
         }
         for variant in names.variants {
-            add(&normalise(variant));
+            normalise_into(variant, &mut normalised);
         }
         PreparedNames {
             normalised,
