@@ -334,8 +334,13 @@ pub fn matches_of<K: Copy + Eq + Hash + Ord>(
         .map(|p| (p.id, model.compare_prepared(&me, &PreparedPerson::new(&p.record))))
         .filter(|(_, e)| e.probability >= threshold)
         .collect();
-    found.sort_by(|a, b| b.1.probability.total_cmp(&a.1.probability).then(a.0.cmp(&b.0)));
+    most_likely_first(&mut found);
     found
+}
+
+/// Matches by probability, highest first, then by id.
+pub(crate) fn most_likely_first<K: Ord>(found: &mut [(K, Evidence)]) {
+    found.sort_by(|a, b| b.1.probability.total_cmp(&a.1.probability).then(a.0.cmp(&b.0)));
 }
 
 fn suggest<K: Copy + Ord>(a: &Entry<K>, b: &Entry<K>, evidence: Evidence) -> Candidate<K> {

@@ -2,8 +2,13 @@
 //! count from 1 to 4 is suppressed (see [`PublicCount`]), because a small count in a cell can
 //! point at the people behind it. No one is shown one by one.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use razam_core::registry::{Day, PublicCount, Region};
+use razam_store::{Store, StoreError};
 use serde::Serialize;
+use tokio::sync::{Semaphore, watch};
 
 use crate::{App, AppError};
 
@@ -41,6 +46,9 @@ pub struct Cell {
 #[derive(Debug, Clone, Serialize)]
 pub struct PublicFigures {
     pub as_of: String,
+    /// When these figures were counted (milliseconds since the epoch): a page may show a
+    /// count made before the latest change while the next one is made.
+    pub counted_at_ms: i64,
     pub held: Published,
     pub recognized_total: Published,
     pub detentions_per_month: Vec<Cell>,
@@ -81,57 +89,210 @@ fn cells(rows: impl IntoIterator<Item = (String, i64)>) -> Vec<Cell> {
         .collect()
 }
 
-impl App {
-    /// The public figures on `as_of`. Needs no account: it shows counts only.
-    /// Computed again only when the registry changed since (every change appends to the
-    /// audit chain, whose head is the change mark) or for another day.
-    pub async fn public_figures(&self, as_of: Day) -> Result<PublicFigures, AppError> {
-        let day = as_of.to_string();
-        let mut cache = self.figures.lock().await;
-        let mark = self.store.change_mark().await?;
-        if let Some((cached_day, cached_mark, figures)) = cache.as_ref()
-            && *cached_day == day
-            && *cached_mark == mark
-        {
-            return Ok(figures.clone());
-        }
-        let figures = self.count_public_figures(as_of).await?;
-        *cache = Some((day, mark, figures.clone()));
-        Ok(figures)
-    }
+/// What a recount gives its waiters: the figures and the change mark they were counted at,
+/// or why the count failed.
+type Outcome = Option<Result<Arc<Counted>, String>>;
 
-    async fn count_public_figures(&self, as_of: Day) -> Result<PublicFigures, AppError> {
+struct Counted {
+    mark: i64,
+    figures: PublicFigures,
+}
+
+#[derive(Default)]
+struct DayEntry {
+    counted: Option<Arc<Counted>>,
+    /// The recount under way for this day, if any: at most one per day.
+    running: Option<watch::Receiver<Outcome>>,
+    /// When the entry was last asked for (a tick of the cache), to evict the oldest day.
+    used: u64,
+}
+
+/// The public figures last counted, per day, and the recounts under way.
+///
+/// Counting a million events takes seconds, and the public page is asked far more often
+/// than the registry changes. So a page is answered at once with the last count, and a
+/// change (a new change mark) starts one recount in the background; the next page shows it.
+/// Only a day never counted waits for its count (all askers of that day wait for the one).
+/// Counts of different days run one after another, never side by side.
+#[derive(Default)]
+pub(crate) struct FiguresCache {
+    days: Arc<Mutex<Days>>,
+    one_count: Arc<OneCount>,
+}
+
+#[derive(Default)]
+struct Days {
+    /// Counts lookups, to tell the least recently asked day.
+    tick: u64,
+    entries: HashMap<String, DayEntry>,
+}
+
+struct OneCount(Semaphore);
+
+impl Default for OneCount {
+    fn default() -> Self {
+        OneCount(Semaphore::new(1))
+    }
+}
+
+/// Days kept: today and the dates people ask for; the least recently asked goes first.
+const DAYS_KEPT: usize = 16;
+
+/// What a caller does once the cache has been looked at.
+enum Next {
+    Answer(Arc<Counted>),
+    Wait(watch::Receiver<Outcome>),
+}
+
+fn poisoned() -> AppError {
+    AppError::Store(StoreError::Damaged("the figures cache's lock was poisoned".into()))
+}
+
+impl FiguresCache {
+    /// Looks the day up at change mark `mark`: the figures counted at `mark`; else, when
+    /// `stale` is allowed, the last ones counted; else the recount to wait for. Starts the
+    /// recount when the count is not at `mark` and none runs.
+    fn look(&self, store: &Arc<dyn Store>, as_of: Day, mark: i64, stale: bool) -> Result<Next, AppError> {
+        let mut days = self.days.lock().map_err(|_| poisoned())?;
+        let days = &mut *days;
+        days.tick += 1;
         let day = as_of.to_string();
-        let held = self.store.held_breakdown(&day).await?;
-        let months = self.store.detentions_per_month().await?;
-        let (counts, regions, articles) = (held.counts, held.by_region, held.by_article);
-        let region_name = |r: Option<String>| match r {
-            Some(code) if Region::parse(&code).is_some() => code,
-            Some(_) => "other".to_owned(),
-            None => "unknown".to_owned(),
-        };
-        // Free-text regions are merged into "other" so that no rare spelling stands alone.
-        let mut by_region: Vec<(String, i64)> = Vec::new();
-        for (region, n) in regions {
-            let key = region_name(region);
-            match by_region.iter_mut().find(|(k, _)| *k == key) {
-                Some((_, total)) => *total += n,
-                None => by_region.push((key, n)),
+        if !days.entries.contains_key(&day) && days.entries.len() >= DAYS_KEPT {
+            let oldest = days
+                .entries
+                .iter()
+                .filter(|(_, e)| e.running.is_none())
+                .min_by_key(|(_, e)| e.used)
+                .map(|(d, _)| d.clone());
+            if let Some(oldest) = oldest {
+                days.entries.remove(&oldest);
             }
         }
-        by_region.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        Ok(PublicFigures {
-            as_of: day,
-            held: Published::of(counts.held),
-            recognized_total: Published::of(counts.recognized_total),
-            detentions_per_month: cells(
-                months
-                    .into_iter()
-                    .filter(|(m, _)| m.as_str() <= as_of.month_key().as_str()),
-            ),
-            held_by_region: cells(by_region),
-            held_by_article: cells(articles),
-            definitions: DEFINITIONS,
-        })
+        let entry = days.entries.entry(day.clone()).or_default();
+        entry.used = days.tick;
+        if let Some(counted) = &entry.counted
+            && counted.mark == mark
+        {
+            return Ok(Next::Answer(counted.clone()));
+        }
+        let running = match &entry.running {
+            Some(rx) => rx.clone(),
+            None => {
+                let rx = self.start(store.clone(), as_of, day, mark);
+                entry.running = Some(rx.clone());
+                rx
+            }
+        };
+        match &entry.counted {
+            Some(counted) if stale => Ok(Next::Answer(counted.clone())),
+            _ => Ok(Next::Wait(running)),
+        }
     }
+
+    /// Starts the recount of `day` at `mark` on its own task, so that it ends even when the
+    /// request that started it is dropped; counts run one at a time.
+    fn start(&self, store: Arc<dyn Store>, as_of: Day, day: String, mark: i64) -> watch::Receiver<Outcome> {
+        let (tx, rx) = watch::channel(None);
+        let one_count = self.one_count.clone();
+        let days = self.days.clone();
+        tokio::spawn(async move {
+            let outcome = match one_count.0.acquire().await {
+                Ok(_permit) => count(store.as_ref(), as_of).await.map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            }
+            .map(|figures| Arc::new(Counted { mark, figures }));
+            match &outcome {
+                Ok(_) => tracing::debug!(day = %day, mark, "public figures counted"),
+                Err(e) => tracing::warn!(error = %e, day = %day, "counting the public figures failed"),
+            }
+            if let Ok(mut days) = days.lock()
+                && let Some(entry) = days.entries.get_mut(&day)
+            {
+                entry.running = None;
+                if let Ok(counted) = &outcome {
+                    entry.counted = Some(counted.clone());
+                }
+            }
+            // Nobody waiting is not a failure: the count is kept for the next page.
+            let _ = tx.send(Some(outcome));
+        });
+        rx
+    }
+}
+
+impl App {
+    /// The public figures on `as_of`, answered at once with the day's last count, even when
+    /// the registry changed since: the change starts a recount in the background (one at a
+    /// time) and the figures carry when they were counted. Only a day never counted waits
+    /// for its count. Needs no account: it shows counts only.
+    pub async fn public_figures(&self, as_of: Day) -> Result<PublicFigures, AppError> {
+        self.figures_at(as_of, true).await
+    }
+
+    /// The public figures on `as_of` as counted at the registry's latest change: waits for
+    /// the recount under way, or starts one. What the command line wants, and what a test
+    /// awaits to see a change counted.
+    pub async fn public_figures_recounted(&self, as_of: Day) -> Result<PublicFigures, AppError> {
+        self.figures_at(as_of, false).await
+    }
+
+    async fn figures_at(&self, as_of: Day, stale: bool) -> Result<PublicFigures, AppError> {
+        loop {
+            // The change mark: the newest audit entry that is not a read.
+            let mark = self.store.change_mark().await?;
+            let mut running = match self.figures.look(&self.store, as_of, mark, stale)? {
+                Next::Answer(counted) => return Ok(counted.figures.clone()),
+                Next::Wait(running) => running,
+            };
+            let outcome = running
+                .wait_for(Option::is_some)
+                .await
+                .map_err(|_| AppError::FiguresFailed("the count stopped".into()))?
+                .clone();
+            match outcome {
+                Some(Ok(counted)) if stale || counted.mark == mark => return Ok(counted.figures.clone()),
+                // Counted at an older mark: count again.
+                Some(Ok(_)) | None => continue,
+                Some(Err(e)) => return Err(AppError::FiguresFailed(e)),
+            }
+        }
+    }
+}
+
+/// Counts the public figures on `as_of` from the store.
+async fn count(store: &dyn Store, as_of: Day) -> Result<PublicFigures, AppError> {
+    let counted_at_ms = crate::now_ms();
+    let day = as_of.to_string();
+    let held = store.held_breakdown(&day).await?;
+    let months = store.detentions_per_month().await?;
+    let (counts, regions, articles) = (held.counts, held.by_region, held.by_article);
+    let region_name = |r: Option<String>| match r {
+        Some(code) if Region::parse(&code).is_some() => code,
+        Some(_) => "other".to_owned(),
+        None => "unknown".to_owned(),
+    };
+    // Free-text regions are merged into "other" so that no rare spelling stands alone.
+    let mut by_region: Vec<(String, i64)> = Vec::new();
+    for (region, n) in regions {
+        let key = region_name(region);
+        match by_region.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, total)) => *total += n,
+            None => by_region.push((key, n)),
+        }
+    }
+    by_region.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    Ok(PublicFigures {
+        as_of: day,
+        counted_at_ms,
+        held: Published::of(counts.held),
+        recognized_total: Published::of(counts.recognized_total),
+        detentions_per_month: cells(
+            months
+                .into_iter()
+                .filter(|(m, _)| m.as_str() <= as_of.month_key().as_str()),
+        ),
+        held_by_region: cells(by_region),
+        held_by_article: cells(articles),
+        definitions: DEFINITIONS,
+    })
 }

@@ -157,7 +157,7 @@ impl App {
             pending: Default::default(),
             config,
             dummy_hash,
-            figures: tokio::sync::Mutex::new(None),
+            figures: Default::default(),
             search: crate::search::SearchState::default(),
             observation_forensics: crate::observation::ForensicsCache::default(),
             reads: Default::default(),

@@ -70,11 +70,8 @@ pub struct App {
     login_throttle: throttle::LoginThrottle,
     /// Logins between their password and their second factor, in memory only.
     pending: two_factor::PendingLogins,
-    /// The public figures last computed: for which day, at which change mark, and what they
-    /// were. Counting a million events takes seconds; the public page is asked far more
-    /// often than the registry changes. Held while they are counted, so that a crowd of
-    /// requests waits for one count instead of starting one each.
-    figures: tokio::sync::Mutex<Option<(String, i64, figures::PublicFigures)>>,
+    /// The public figures last counted per day and the recount under way (figures.rs).
+    figures: figures::FiguresCache,
     /// The in-memory search indexes (names and texts are sealed on disk).
     search: search::SearchState,
     /// The forensics of each election's protocols, computed once per import.
@@ -169,6 +166,8 @@ pub enum AppError {
     Archive(String),
     #[error("{0}")]
     Store(StoreError),
+    #[error("counting the public figures failed: {0}")]
+    FiguresFailed(String),
     #[error("the audit entry of this read was not written, so the read is refused: {0}")]
     AuditNotWritten(String),
     #[error("{what}: {source}")]

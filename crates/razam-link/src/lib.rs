@@ -43,5 +43,5 @@ pub use em::Estimate;
 pub use given::given_name_group;
 pub use key::{masculine_surname_key, name_key};
 pub use linker::{LinkError, Linker, Parameters, Progress, Quiet, Report, Settings};
-pub use normalise::normalise;
+pub use normalise::{normalise, normalise_into};
 pub use record::{FieldKind, FieldSpec, Record, Schema};

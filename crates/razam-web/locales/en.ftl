@@ -107,6 +107,7 @@ figures-title = Public figures
 figures-date = Date
 figures-show = Show
 figures-as-of = As of { $date }
+figures-counted-at = Counted { $time }; after a change the next count follows within seconds
 figures-held = Political prisoners held
 figures-def-held = Persons recognised as political prisoners on or before the date and not released, pardoned or deceased on or before it.
 figures-recognized = Recognised in total

@@ -107,6 +107,7 @@ figures-title = Vieši skaičiai
 figures-date = Data
 figures-show = Rodyti
 figures-as-of = { $date } dienai
+figures-counted-at = Suskaičiuota { $time }; po pakeitimo naujas skaičiavimas bus po kelių sekundžių
 figures-held = Kalinami politiniai kaliniai
 figures-def-held = Asmenys, pripažinti politiniais kaliniais tą dieną ar anksčiau ir nepaleisti, nepasigailėti ir nemirę tą dieną ar anksčiau.
 figures-recognized = Iš viso pripažinta

@@ -107,6 +107,7 @@ figures-title = Liczby publiczne
 figures-date = Data
 figures-show = Pokaż
 figures-as-of = Stan na { $date }
+figures-counted-at = Policzono { $time }; po zmianie nowe liczenie pojawi się w ciągu kilku sekund
 figures-held = Więźniowie polityczni w areszcie
 figures-def-held = Osoby uznane za więźniów politycznych tego dnia lub wcześniej i nie zwolnione, nie ułaskawione ani nie zmarłe tego dnia lub wcześniej.
 figures-recognized = Uznanych łącznie

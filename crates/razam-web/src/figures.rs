@@ -31,6 +31,7 @@ fn day(q: &AsOf) -> Result<Day, StatusCode> {
 struct FiguresPage {
     l: Layout,
     f: PublicFigures,
+    counted_at: String,
     held: String,
     recognized: String,
     chart: String,
@@ -61,6 +62,7 @@ pub async fn page(State(state): State<AppState>, ctx: Ctx, Query(q): Query<AsOf>
             .collect::<Vec<_>>()
     };
     let page = FiguresPage {
+        counted_at: crate::forms::utc_minute(f.counted_at_ms),
         held: shown(tr, f.held),
         recognized: shown(tr, f.recognized_total),
         chart: chart(

@@ -9,7 +9,10 @@
 use std::collections::HashMap;
 
 use razam_core::registry::Confidentiality;
-use razam_link::{Evidence, Model, PersonRecord, given_name_group, masculine_surname_key, name_key, normalise};
+use razam_link::{
+    Evidence, Model, PersonRecord, PreparedPerson, given_name_group, masculine_surname_key, name_key, normalise,
+    normalise_into,
+};
 
 use crate::duplicates::{self, BlockKey, Born, Entry, MAX_BLOCK};
 
@@ -135,7 +138,7 @@ impl PreparedNames {
             add(&duplicates::memo(&memo.normalised, field, |f| normalise(f).into()));
         }
         for variant in names.variants {
-            add(&normalise(variant));
+            normalise_into(variant, &mut normalised);
         }
         PreparedNames {
             normalised,
@@ -288,7 +291,14 @@ pub struct NameIndex {
     /// Merged person to survivor, and survivor to the persons merged into it.
     merged_into: HashMap<i64, i64>,
     members: HashMap<i64, Vec<i64>>,
+    /// What a person page's duplicate candidates compare of each slot, prepared the first
+    /// time the slot is a candidate. A slot's names never change (an edit takes a new slot,
+    /// a removal retires it), so nothing here goes stale; at most [`PREPARED_KEPT`] are kept.
+    prepared: std::sync::Mutex<HashMap<u32, std::sync::Arc<PreparedPerson>>>,
 }
+
+/// Prepared candidates kept (about half a kilobyte each); when full the cache starts again.
+const PREPARED_KEPT: usize = 100_000;
 
 /// The year of a fuzzy date's text (`1985`, `1985-03`, `1985-03-02`, `1985-01-01/1986-12-31`).
 fn birth_year(date: &str) -> Option<i16> {
@@ -598,6 +608,10 @@ impl NameIndex {
     /// Forgets a person: their slot is retired and no longer found.
     pub fn remove(&mut self, id: i64) {
         if let Some(slot) = self.slot_of.remove(&id) {
+            self.prepared
+                .get_mut()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .remove(&slot);
             self.meta[slot as usize] = 0;
             self.arena_garbage += self.slots[slot as usize].len as usize;
         }
@@ -909,6 +923,19 @@ impl NameIndex {
         may_read: impl Fn(Confidentiality) -> bool,
         keep: impl Fn(i64) -> bool,
     ) -> Vec<Entry<i64>> {
+        self.block_slots(record, may_read, keep)
+            .into_iter()
+            .map(|s| self.entry(s))
+            .collect()
+    }
+
+    /// The slots of [`Self::sharing_a_block`], in order.
+    fn block_slots(
+        &self,
+        record: &PersonRecord,
+        may_read: impl Fn(Confidentiality) -> bool,
+        keep: impl Fn(i64) -> bool,
+    ) -> Vec<u32> {
         let visible = candidates_visible(may_read);
         // As in the queue, a block larger than MAX_BLOCK (a very common family name) is not
         // compared within: the other keys (given name with birth year) still bring the
@@ -924,15 +951,45 @@ impl NameIndex {
             .collect();
         slots.sort_unstable();
         slots.dedup();
+        slots.retain(|&s| keep(self.slots[s as usize].id));
         slots
-            .into_iter()
-            .filter(|&s| keep(self.slots[s as usize].id))
-            .map(|s| self.entry(s))
-            .collect()
+    }
+
+    /// The prepared persons of `slots`: those kept, the rest prepared (outside the lock)
+    /// and kept.
+    fn prepared_of(&self, slots: &[u32]) -> Vec<std::sync::Arc<PreparedPerson>> {
+        let lock = || self.prepared.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut found: Vec<Option<std::sync::Arc<PreparedPerson>>> = {
+            let kept = lock();
+            slots.iter().map(|s| kept.get(s).cloned()).collect()
+        };
+        let missing: Vec<(usize, std::sync::Arc<PreparedPerson>)> = found
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.is_none())
+            .map(|(i, _)| {
+                (
+                    i,
+                    std::sync::Arc::new(PreparedPerson::new(&self.entry(slots[i]).record)),
+                )
+            })
+            .collect();
+        if !missing.is_empty() {
+            let mut kept = lock();
+            if kept.len() + missing.len() > PREPARED_KEPT {
+                kept.clear();
+            }
+            for (i, p) in missing {
+                kept.insert(slots[i], p.clone());
+                found[i] = Some(p);
+            }
+        }
+        found.into_iter().flatten().collect()
     }
 
     /// The persons a reader may read that `record` probably is, most likely first:
-    /// [`duplicates::matches_of`] over the persons sharing a blocking key with it.
+    /// [`duplicates::matches_of`] over the persons sharing a blocking key with it, each
+    /// prepared once and kept for the next page.
     pub fn matches_of(
         &self,
         record: &PersonRecord,
@@ -941,8 +998,16 @@ impl NameIndex {
         model: &Model,
         threshold: f64,
     ) -> Vec<(i64, Evidence)> {
-        let persons = self.sharing_a_block(record, may_read, keep);
-        duplicates::matches_of(record, &persons, model, threshold)
+        let slots = self.block_slots(record, may_read, keep);
+        let me = PreparedPerson::new(record);
+        let mut found: Vec<(i64, Evidence)> = slots
+            .iter()
+            .zip(self.prepared_of(&slots))
+            .map(|(&s, p)| (self.slots[s as usize].id, model.compare_prepared(&me, &p)))
+            .filter(|(_, e)| e.probability >= threshold)
+            .collect();
+        duplicates::most_likely_first(&mut found);
+        found
     }
 
     /// The duplicate blocks: how many, the heap they hold (part of [`Self::heap_bytes`]),

@@ -15,7 +15,7 @@
 use std::collections::HashMap;
 
 use razam_core::registry::Confidentiality;
-use razam_link::normalise;
+use razam_link::{normalise, normalise_into};
 use rust_stemmers::{Algorithm, Stemmer};
 
 /// Words shorter than this (prepositions like в, у, a) are neither indexed nor asked for.
@@ -64,16 +64,10 @@ pub struct PreparedText(String);
 
 impl PreparedText {
     pub fn of(texts: &[&str]) -> PreparedText {
-        let mut all = String::new();
+        // One buffer for the whole document: the texts normalised straight into it.
+        let mut all = String::with_capacity(texts.iter().map(|t| t.len() + 1).sum());
         for text in texts {
-            let normalised = normalise(text);
-            if normalised.is_empty() {
-                continue;
-            }
-            if !all.is_empty() {
-                all.push(' ');
-            }
-            all.push_str(&normalised);
+            normalise_into(text, &mut all);
         }
         PreparedText(all)
     }

@@ -371,3 +371,60 @@ async fn a_command_line_import_warns_without_building_the_search_index(app: Test
     cli.close().await;
 }
 on_both_databases!(a_command_line_import_warns_without_building_the_search_index);
+
+/// The possible duplicates of a person page come from candidates prepared once and kept
+/// between views; an edit must show on the very next view all the same: a person renamed
+/// away leaves the section, one renamed into the same name enters it.
+async fn a_change_to_a_person_shows_on_the_next_person_page(app: TestApp) {
+    use razam_app::registry::{Identity, PersonInput};
+    use razam_core::registry::Confidentiality;
+    add_user(&app.app, "ales", "Алесь", Role::Documenter, "ales-password-1").await;
+    let c = app.logged_in_client("ales", "ales-password-1").await;
+    let input = |family: &str, given: &str| PersonInput {
+        identity: Identity {
+            family_name: family.into(),
+            given_name: given.into(),
+            birth_date: "1962-09-25".into(),
+            ..Identity::default()
+        },
+        region: None,
+        confidentiality: Confidentiality::Internal,
+        consent_to_publish: false,
+    };
+    let a = &app.app;
+    let first = a.create_person(&Actor::Cli, &input("Бяляцкі", "Алесь")).await.unwrap();
+    let second = a
+        .create_person(&Actor::Cli, &input("Bialiatski", "Aleksandr"))
+        .await
+        .unwrap();
+    let third = a.create_person(&Actor::Cli, &input("Kowalski", "Jan")).await.unwrap();
+    // The ids of the persons the page proposes as possible duplicates.
+    let proposed = |page: &str| -> Vec<i64> {
+        let Some(at) = page.find("id=\"duplicates\"") else {
+            return Vec::new();
+        };
+        page[at..]
+            .split("<h3><a href=\"/persons/")
+            .skip(1)
+            .filter_map(|s| s.split('"').next()?.parse().ok())
+            .collect()
+    };
+    let (status, page) = app.get(&c, &format!("/persons/{first}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(proposed(&page), [second], "{page}");
+    // Viewed again (the candidates now kept), the same.
+    let (_, page) = app.get(&c, &format!("/persons/{first}")).await;
+    assert_eq!(proposed(&page), [second]);
+
+    a.update_person(&Actor::Cli, second, 1, &input("Kowalski", "Jan"))
+        .await
+        .unwrap();
+    a.update_person(&Actor::Cli, third, 1, &input("Бяляцки", "Александр"))
+        .await
+        .unwrap();
+    let (_, page) = app.get(&c, &format!("/persons/{first}")).await;
+    assert_eq!(proposed(&page), [third], "the edits show on the next view: {page}");
+    let (_, page) = app.get(&c, &format!("/persons/{second}")).await;
+    assert!(proposed(&page).is_empty(), "{page}");
+}
+on_both_databases!(a_change_to_a_person_shows_on_the_next_person_page);

@@ -73,3 +73,53 @@ async fn the_public_figures_state_their_date_and_hide_small_counts(app: TestApp)
     assert_eq!(status, 400);
 }
 on_both_databases!(the_public_figures_state_their_date_and_hide_small_counts);
+
+/// The page answers with the day's last count at once; a change starts one recount, which
+/// the next page shows once it is done (awaited here through the app, never by sleeping).
+async fn the_page_answers_with_the_last_count_and_shows_a_change_once_recounted(app: TestApp) {
+    let day = razam_core::registry::Day::parse("2022-01-01").unwrap();
+    app.app
+        .import_prisoners(&Actor::Cli, list().as_bytes(), false)
+        .await
+        .unwrap();
+    let c = client();
+    let first: serde_json::Value = app.get_json(&c, "/figures.json?as_of=2022-01-01").await;
+    assert_eq!(first["held"]["value"], 9, "a day never counted is counted first");
+    let first_at = first["counted_at_ms"]
+        .as_i64()
+        .expect("the figures say when they were counted");
+
+    // A change: one more prisoner held in Minsk.
+    let one_more = "ref,given_name,family_name,patronymic,birth_date,region,detained_on,articles,recognized_on,released_on\n\
+                    m8,Name8,Minsker,,,Minsk,2021-01-18,342,2021-03-01,\n";
+    let report = app
+        .app
+        .import_prisoners(&Actor::Cli, one_more.as_bytes(), false)
+        .await
+        .unwrap();
+    assert!(report.errors.is_empty(), "{report:?}");
+
+    // The next page is answered with the last count, not after a recount...
+    let stale: serde_json::Value = app.get_json(&c, "/figures.json?as_of=2022-01-01").await;
+    assert_eq!(stale["held"]["value"], 9);
+    assert_eq!(stale["counted_at_ms"], first["counted_at_ms"]);
+    // ...while the recount that change started runs; once it is done, pages show it.
+    let recounted = app.app.public_figures_recounted(day).await.unwrap();
+    assert_eq!(recounted.held.value, Some(10));
+    assert_eq!(recounted.held_by_region[0].count.value, Some(8));
+    assert!(recounted.counted_at_ms >= first_at);
+    let after: serde_json::Value = app.get_json(&c, "/figures.json?as_of=2022-01-01").await;
+    assert_eq!(after["held"]["value"], 10);
+    assert_eq!(after["counted_at_ms"].as_i64(), Some(recounted.counted_at_ms));
+    let (status, html) = app.get(&c, "/figures?as_of=2022-01-01&lang=en").await;
+    assert_eq!(status, 200);
+    assert!(html.contains("<strong>10</strong>"), "{html}");
+    assert!(html.contains("id=\"counted-at\">Counted 20"), "{html}");
+
+    // Reads leave the count alone: a search (an audited read) starts no recount.
+    let found = app.app.search(&Actor::Cli, "Minsker", 20).await.unwrap();
+    assert!(found.persons.all > 0);
+    let again = app.app.public_figures_recounted(day).await.unwrap();
+    assert_eq!(again.counted_at_ms, recounted.counted_at_ms);
+}
+on_both_databases!(the_page_answers_with_the_last_count_and_shows_a_change_once_recounted);
