@@ -615,6 +615,8 @@ struct PersonBody {
     _merged_from: Option<IgnoredAny>,
     #[serde(default, rename = "statuses")]
     _statuses: Option<IgnoredAny>,
+    #[serde(default, rename = "erased_on")]
+    _erased_on: Option<IgnoredAny>,
 }
 
 fn confidentiality(p: &mut Problems, level: Option<&str>) -> Option<Confidentiality> {
