@@ -379,6 +379,15 @@ impl App {
         self.store.aid_items().await?.iter().map(item_view).collect()
     }
 
+    /// One catalogue item (the catalogue is small: read whole, as the page reads it).
+    pub async fn aid_item(&self, actor: &Actor, id: i64) -> Result<ItemView, AppError> {
+        let items = self.aid_items(actor).await?;
+        items
+            .into_iter()
+            .find(|i| i.id == id)
+            .ok_or(AppError::NotFound("the item"))
+    }
+
     pub async fn create_warehouse(&self, actor: &Actor, name: &str, place: &str) -> Result<i64, AppError> {
         self.require(actor, Permission::ManageStock)?;
         let name = check_name("warehouse name", name)?;
@@ -403,6 +412,13 @@ impl App {
                 place: w.place,
             })
             .collect())
+    }
+
+    pub async fn warehouse(&self, actor: &Actor, id: i64) -> Result<WarehouseView, AppError> {
+        let all = self.warehouses(actor).await?;
+        all.into_iter()
+            .find(|w| w.id == id)
+            .ok_or(AppError::NotFound("the warehouse"))
     }
 
     /// Every stock level, by warehouse and item name (levels at zero included).

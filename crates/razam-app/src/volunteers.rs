@@ -189,6 +189,13 @@ impl App {
             .collect()
     }
 
+    pub async fn volunteer(&self, actor: &Actor, id: i64) -> Result<VolunteerView, AppError> {
+        let all = self.volunteers(actor).await?;
+        all.into_iter()
+            .find(|v| v.id == id)
+            .ok_or(AppError::NotFound("the volunteer"))
+    }
+
     pub async fn create_place(&self, actor: &Actor, name: &str, description: &str) -> Result<i64, AppError> {
         self.require(actor, Permission::ManageShifts)?;
         let name = check_text("place name", name, true)?;

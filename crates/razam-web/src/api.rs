@@ -39,6 +39,7 @@ use crate::access::{Access, Route, route};
 mod aid;
 mod erasure;
 mod solidarity;
+mod volunteers;
 
 /// The OpenAPI 3.1 document, served as it is written.
 pub const OPENAPI: &str = include_str!("../static/openapi.json");
@@ -53,7 +54,7 @@ const MAX_LIMIT: i64 = 500;
 pub fn routes() -> Vec<Route> {
     use Access::{May, MayAny, Public};
     use Permission::{
-        ErasePersons, ManageCampaigns, ManageLedger, ManageStock, ReadLedger, ReadRegistry, Recognise,
+        ErasePersons, ManageCampaigns, ManageLedger, ManageShifts, ManageStock, ReadLedger, ReadRegistry, Recognise,
         RequestAssistance, WriteRegistry,
     };
     vec![
@@ -190,6 +191,12 @@ pub fn routes() -> Vec<Route> {
         route(Method::GET, "/ledger/queue", May(ReadLedger), get(ledger::queue)),
         route(
             Method::POST,
+            "/ledger/csv-mappings",
+            May(ManageLedger),
+            post(ledger::set_csv_mapping),
+        ),
+        route(
+            Method::POST,
             "/ledger/queue/{id}/resolution",
             May(ManageLedger),
             post(ledger::resolve),
@@ -269,6 +276,75 @@ pub fn routes() -> Vec<Route> {
             "/aid/movements",
             May(ManageStock),
             post(aid::record_movement),
+        ),
+        route(Method::GET, "/aid/items", May(ManageStock), get(aid::items)),
+        route(Method::POST, "/aid/items", May(ManageStock), post(aid::create_item)),
+        route(Method::GET, "/aid/items/{id}", May(ManageStock), get(aid::item)).uncompartmented("catalogue item"),
+        route(Method::GET, "/aid/warehouses", May(ManageStock), get(aid::warehouses)),
+        route(
+            Method::POST,
+            "/aid/warehouses",
+            May(ManageStock),
+            post(aid::create_warehouse),
+        ),
+        route(
+            Method::GET,
+            "/aid/warehouses/{id}",
+            May(ManageStock),
+            get(aid::warehouse),
+        )
+        .uncompartmented("warehouse"),
+        route(Method::GET, "/aid/shipments", May(ManageStock), get(aid::shipments)),
+        route(
+            Method::POST,
+            "/aid/shipments",
+            May(ManageStock),
+            post(aid::create_shipment),
+        ),
+        route(Method::GET, "/aid/shipments/{id}", May(ManageStock), get(aid::shipment)).uncompartmented("shipment"),
+        route(
+            Method::POST,
+            "/aid/shipments/{id}/advance",
+            May(ManageStock),
+            post(aid::advance_shipment),
+        )
+        .uncompartmented("shipment"),
+        route(
+            Method::GET,
+            "/volunteers",
+            May(ManageShifts),
+            get(volunteers::volunteers),
+        ),
+        route(
+            Method::POST,
+            "/volunteers",
+            May(ManageShifts),
+            post(volunteers::create_volunteer),
+        ),
+        route(
+            Method::GET,
+            "/volunteers/{id}",
+            May(ManageShifts),
+            get(volunteers::volunteer),
+        )
+        .uncompartmented("volunteer profile (not a registry record)"),
+        route(
+            Method::GET,
+            "/places",
+            MayAny(crate::access::SHIFTS),
+            get(volunteers::places),
+        ),
+        route(
+            Method::POST,
+            "/places",
+            May(ManageShifts),
+            post(volunteers::create_place),
+        ),
+        route(
+            Method::POST,
+            "/shifts",
+            May(ManageShifts),
+            post(volunteers::create_shift),
         ),
         route(Method::GET, "/shifts", MayAny(crate::access::SHIFTS), get(aid::shifts)),
         route(

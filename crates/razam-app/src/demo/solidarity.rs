@@ -201,6 +201,10 @@ impl App {
             ("evacuation", "1200", "", &[CaseAction::Refuse]),
             ("medical", "150", "", &[CaseAction::Withdraw]),
         ];
+        // The evacuation is paid by bank transfer from the account with an IBAN (the demo
+        // books' `bank-eur`), so the demo shows a payment waiting in its case's in-transit
+        // liability until a statement clears it; the others leave the campaigns' account.
+        let by_bank_transfer = self.ledger_account_by_code(&Actor::Cli, "bank-eur").await?.id;
         for (i, (category, amount, paid_on, steps)) in plan.iter().enumerate() {
             let reference = self
                 .request_assistance(
@@ -227,7 +231,12 @@ impl App {
                             coordinator,
                             &reference,
                             &PaymentForm {
-                                account: bank.to_string(),
+                                account: if *category == "evacuation" {
+                                    by_bank_transfer
+                                } else {
+                                    bank
+                                }
+                                .to_string(),
                                 paid_on: (*paid_on).into(),
                             },
                         )

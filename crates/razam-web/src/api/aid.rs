@@ -5,9 +5,11 @@
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use razam_app::aid::{Donor, MovementInput, MovementView, Valuation};
+use razam_app::aid::{
+    Donor, ItemInput, MovementInput, MovementView, RecipientLink, ShipmentView, Valuation, parse_unit_value,
+};
 use razam_app::volunteers::ShiftView;
-use razam_core::aid::{MovementKind, WriteOffReason, shipment_code};
+use razam_core::aid::{Category, MovementKind, WriteOffReason, shipment_code};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -250,4 +252,183 @@ pub(super) async fn cancel(
     let b = sign_up_body(&body)?;
     state.app.cancel_sign_up(&actor, id, b.volunteer).await?;
     ok(StatusCode::OK, json!({ "shift": id, "signed_up": false }))
+}
+
+// ---- catalogue, warehouses, shipments ----
+
+fn item_out(i: razam_app::aid::ItemView) -> Value {
+    json!({
+        "id": i.id,
+        "name": i.name,
+        "category": i.category.as_str(),
+        "unit": i.unit,
+        "unit_value": i.unit_value.map(|v| json!({ "minor": v.minor(), "currency": v.currency().code() })),
+    })
+}
+
+pub(super) async fn items(State(state): State<AppState>, ApiActor(actor): ApiActor) -> ApiResult {
+    let list = state.app.aid_items(&actor).await?;
+    ok(
+        StatusCode::OK,
+        json!({ "items": list.into_iter().map(item_out).collect::<Vec<_>>() }),
+    )
+}
+
+pub(super) async fn item(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    RecordId(id): RecordId,
+) -> ApiResult {
+    let item = state.app.aid_item(&actor, id).await?;
+    ok(StatusCode::OK, item_out(item))
+}
+
+/// A unit value as a client writes it: a decimal string and a currency code.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UnitValueBody {
+    amount: String,
+    currency: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ItemBody {
+    name: String,
+    category: String,
+    unit: String,
+    #[serde(default)]
+    unit_value: Option<UnitValueBody>,
+}
+
+pub(super) async fn create_item(State(state): State<AppState>, ApiActor(actor): ApiActor, body: Bytes) -> ApiResult {
+    let b: ItemBody = parse_body(&body)?;
+    let mut p = Problems::default();
+    let category = Category::parse(b.category.trim());
+    if category.is_none() {
+        p.add("category", "one of the item categories, such as food or hygiene");
+    }
+    let unit_value = match &b.unit_value {
+        Some(v) => p.check("unit_value", parse_unit_value(&v.amount, &v.currency)),
+        None => None,
+    };
+    p.done()?;
+    let input = ItemInput {
+        name: b.name,
+        category: category.unwrap_or(Category::Other),
+        unit: b.unit,
+        unit_value,
+    };
+    let id = state.app.create_aid_item(&actor, &input).await?;
+    ok(StatusCode::CREATED, json!({ "id": id }))
+}
+
+fn warehouse_out(w: razam_app::aid::WarehouseView) -> Value {
+    json!({ "id": w.id, "name": w.name, "place": w.place })
+}
+
+pub(super) async fn warehouses(State(state): State<AppState>, ApiActor(actor): ApiActor) -> ApiResult {
+    let list = state.app.warehouses(&actor).await?;
+    ok(
+        StatusCode::OK,
+        json!({ "warehouses": list.into_iter().map(warehouse_out).collect::<Vec<_>>() }),
+    )
+}
+
+pub(super) async fn warehouse(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    RecordId(id): RecordId,
+) -> ApiResult {
+    let w = state.app.warehouse(&actor, id).await?;
+    ok(StatusCode::OK, warehouse_out(w))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WarehouseBody {
+    name: String,
+    place: String,
+}
+
+pub(super) async fn create_warehouse(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    body: Bytes,
+) -> ApiResult {
+    let b: WarehouseBody = parse_body(&body)?;
+    let id = state.app.create_warehouse(&actor, &b.name, &b.place).await?;
+    ok(StatusCode::CREATED, json!({ "id": id }))
+}
+
+fn shipment_out(s: ShipmentView) -> Value {
+    json!({
+        "id": s.id,
+        "code": s.code,
+        "recipient": s.recipient,
+        "status": s.status.as_str(),
+        "items": s.items,
+        "created_at_ms": s.created_at_ms,
+        "sent_at_ms": s.sent_at_ms,
+        "delivered_at_ms": s.delivered_at_ms,
+    })
+}
+
+pub(super) async fn shipments(State(state): State<AppState>, ApiActor(actor): ApiActor) -> ApiResult {
+    let list = state.app.shipments(&actor).await?;
+    ok(
+        StatusCode::OK,
+        json!({ "shipments": list.into_iter().map(shipment_out).collect::<Vec<_>>() }),
+    )
+}
+
+pub(super) async fn shipment(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    RecordId(id): RecordId,
+) -> ApiResult {
+    let (s, moves) = state.app.shipment(&actor, id).await?;
+    let mut out = shipment_out(s);
+    out["dispatches"] = moves.into_iter().map(movement_out).collect();
+    ok(StatusCode::OK, out)
+}
+
+/// Who a shipment is for, sealed; the answer names them only by the opaque reference.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShipmentBody {
+    #[serde(default)]
+    person: Option<i64>,
+    #[serde(default)]
+    case: String,
+    #[serde(default)]
+    notes: String,
+}
+
+pub(super) async fn create_shipment(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    body: Bytes,
+) -> ApiResult {
+    let b: ShipmentBody = if body.iter().all(u8::is_ascii_whitespace) {
+        ShipmentBody::default()
+    } else {
+        parse_body(&body)?
+    };
+    let link = RecipientLink {
+        person: b.person,
+        case: b.case,
+        notes: b.notes,
+    };
+    let id = state.app.create_shipment(&actor, Some(link)).await?;
+    ok(StatusCode::CREATED, json!({ "id": id, "code": shipment_code(id) }))
+}
+
+pub(super) async fn advance_shipment(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    RecordId(id): RecordId,
+) -> ApiResult {
+    let status = state.app.advance_shipment(&actor, id).await?;
+    ok(StatusCode::OK, json!({ "id": id, "status": status.as_str() }))
 }

@@ -318,3 +318,28 @@ pub(super) async fn resolve(
         transfer(&t),
     )
 }
+
+/// A bank account's CSV layout: the account by its IBAN, the columns by their header text
+/// (the same mapping `razam ledger csv-mapping` takes).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CsvMappingBody {
+    iban: String,
+    mapping: razam_app::ledger::statement::CsvMapping,
+}
+
+pub(super) async fn set_csv_mapping(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    body: Bytes,
+) -> ApiResult {
+    let b: CsvMappingBody = parse_body(&body)?;
+    let mut p = Problems::default();
+    let iban = p.check("iban", razam_core::ledger::Iban::parse(&b.iban));
+    p.done()?;
+    let Some(iban) = iban else {
+        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "no IBAN"));
+    };
+    state.app.set_csv_mapping(&actor, &iban, &b.mapping).await?;
+    ok(StatusCode::OK, json!({ "iban_tail": iban.tail(), "saved": true }))
+}

@@ -791,6 +791,19 @@ async fn the_demo_books_balance_and_pass_the_check() {
         .await
         .unwrap();
     assert_eq!(eur.code, "bank-eur");
+    // The evacuation was paid from the account with an IBAN: it waits in transit (the bank's
+    // balance above unchanged until a statement shows it leave).
+    let cases = app.assistance_cases(&Actor::Cli).await.unwrap();
+    let evacuation = cases
+        .iter()
+        .find(|c| c.transfer_id.is_some() && c.amount.to_string() == "950.00 EUR")
+        .unwrap();
+    let in_transit = format!("in-transit-{}", evacuation.reference.to_ascii_lowercase());
+    let waiting = app.ledger_account_by_code(&Actor::Cli, &in_transit).await.unwrap();
+    assert_eq!(
+        waiting.balances.iter().map(|m| m.to_string()).collect::<Vec<_>>(),
+        ["-950.00 EUR"]
+    );
     let check = app.ledger_check(&Actor::Cli).await.unwrap();
     assert!(check.problems.is_empty(), "{:?}", check.problems);
     // The demo books' 10 transfers, then the solidarity demo's 143 donations (140 to the big

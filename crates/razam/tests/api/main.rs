@@ -39,5 +39,6 @@ mod sealing;
 mod search;
 mod sessions;
 mod shell;
+mod solidarity_api;
 mod two_factor;
 mod volunteers;
