@@ -78,6 +78,11 @@ pub const SQLITE: &[Migration] = &[
         name: "person_erasure",
         sql: include_str!("../migrations/sqlite/0014_person_erasure.sql"),
     },
+    Migration {
+        version: 15,
+        name: "change_mark_index",
+        sql: include_str!("../migrations/sqlite/0015_change_mark_index.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -151,6 +156,11 @@ pub const POSTGRES: &[Migration] = &[
         name: "person_erasure",
         sql: include_str!("../migrations/postgres/0014_person_erasure.sql"),
     },
+    Migration {
+        version: 15,
+        name: "change_mark_index",
+        sql: include_str!("../migrations/postgres/0015_change_mark_index.sql"),
+    },
 ];
 
 /// The newest schema version this build knows; both databases always share it.
@@ -169,5 +179,43 @@ mod tests {
         for (i, m) in SQLITE.iter().enumerate() {
             assert_eq!(m.version, i as i64 + 1, "versions are 1, 2, 3, … without gaps");
         }
+    }
+
+    #[test]
+    fn the_change_mark_index_has_the_change_mark_query_s_where_clause() {
+        for ms in [SQLITE, POSTGRES] {
+            let newest = ms
+                .iter()
+                .rev()
+                .find(|m| m.sql.contains("INDEX audit_log_changes"))
+                .expect("a migration makes the index");
+            let sql: String = newest.sql.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert!(
+                sql.contains(&format!("WHERE {};", crate::registry::CHANGE_ENTRIES)),
+                "{}: {sql}",
+                newest.name
+            );
+        }
+    }
+
+    /// The planner reads the change mark through the index rather than walking the log.
+    #[tokio::test]
+    async fn the_change_mark_is_read_through_its_index() {
+        use sqlx::Connection;
+        let mut db = sqlx::SqliteConnection::connect("sqlite::memory:").await.unwrap();
+        for m in &SQLITE[..1] {
+            sqlx::raw_sql(m.sql).execute(&mut db).await.unwrap();
+        }
+        let index = SQLITE.iter().find(|m| m.name == "change_mark_index").unwrap();
+        sqlx::raw_sql(index.sql).execute(&mut db).await.unwrap();
+        let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(&format!(
+            "EXPLAIN QUERY PLAN SELECT seq FROM audit_log WHERE {} ORDER BY seq DESC LIMIT 1",
+            crate::registry::CHANGE_ENTRIES
+        ))
+        .fetch_all(&mut db)
+        .await
+        .unwrap();
+        let detail: Vec<&str> = plan.iter().map(|p| p.3.as_str()).collect();
+        assert!(detail.iter().any(|d| d.contains("audit_log_changes")), "{detail:?}");
     }
 }

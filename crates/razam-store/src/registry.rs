@@ -544,6 +544,11 @@ pub fn label_for(id: i64) -> String {
     format!("P-{id:06}")
 }
 
+/// The audit entries that are changes, for the change mark: every action but the reads. The
+/// partial index `audit_log_changes` (migration 0015) has this same WHERE clause; a new read
+/// action goes here and into a new migration that makes the index again.
+pub const CHANGE_ENTRIES: &str = "action NOT IN ('person.read', 'registry.search', 'intake.read', 'restricted.read')";
+
 /// Implements [`RegistryStore`] for a store type over one sqlx database. The store must have
 /// `begin()` (a write transaction that serialises writers), `reader()` (a pool for reads),
 /// `link` (the audit chain's link function), `reserve_ids(tx, table, n)` (ids for new rows)
@@ -1822,12 +1827,12 @@ macro_rules! impl_registry_store {
             async fn change_mark(&self) -> Result<i64, StoreError> {
                 // The newest entry that is not a read: reads (person pages, searches, reports
                 // opened in triage) append entries too, and must not make every figure be
-                // counted again. Walks the chain back from its head past the reads only.
-                Ok(sqlx::query_scalar(
-                    "SELECT COALESCE((SELECT seq FROM audit_log \
-                     WHERE action NOT IN ('person.read', 'registry.search', 'intake.read', 'restricted.read') \
-                     ORDER BY seq DESC LIMIT 1), 0)",
-                )
+                // counted again. Read through the partial index `audit_log_changes`
+                // (migration 0015), whose WHERE clause is this one: no walk past the reads.
+                Ok(sqlx::query_scalar(&format!(
+                    "SELECT COALESCE((SELECT seq FROM audit_log WHERE {} ORDER BY seq DESC LIMIT 1), 0)",
+                    $crate::registry::CHANGE_ENTRIES
+                ))
                 .fetch_one(self.reader())
                 .await?)
             }
