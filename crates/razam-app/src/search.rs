@@ -607,6 +607,7 @@ impl App {
         }
         let started = std::time::Instant::now();
         self.catch_up_search().await?;
+        let (hidden_persons, hidden_events) = self.out_of_sight(actor).await?;
         let caught_up = started.elapsed();
         let (persons, text) = {
             let guard = self.search.read();
@@ -614,12 +615,11 @@ impl App {
                 return Err(AppError::NotFound("the search index"));
             };
             (
-                ix.names.search(query, may_read, limit),
-                ix.text.search(query, may_read, limit),
+                ix.names.search_hiding(query, may_read, &hidden_persons, limit),
+                ix.text.search_hiding(query, may_read, &hidden_events, limit),
             )
         };
         let searched = started.elapsed();
-        let (persons, text) = self.hits_in_scope(actor, persons, text).await?;
         // The audit entry is written while the events shown are opened; the results are
         // returned only once it is durable.
         let entry = self.event(
@@ -657,41 +657,26 @@ impl App {
         })
     }
 
-    /// Takes out the hits in a compartment out of `actor`'s sight (the indexes know levels,
-    /// not compartments), and counts them out of the totals.
-    async fn hits_in_scope(
+    /// The persons and the events in a compartment out of `actor`'s sight: the indexes know
+    /// levels, not compartments, so a search leaves these out of its hits and its counts alike
+    /// (a count that took them in would tell an outsider they exist).
+    async fn out_of_sight(
         &self,
         actor: &Actor,
-        mut persons: NameResults,
-        mut text: TextResults,
-    ) -> Result<(NameResults, TextResults), AppError> {
+    ) -> Result<(std::collections::HashSet<i64>, std::collections::HashSet<i64>), AppError> {
         let scope = self.scope(actor);
         if scope == crate::compartments::Scope::All {
-            return Ok((persons, text));
+            return Ok(Default::default());
         }
-        let ids: Vec<i64> = persons.hits.iter().map(|h| h.id).collect();
-        let unseen = self.unseen_persons(&scope, &ids).await?;
-        let before = persons.hits.len();
-        persons.hits.retain(|h| !unseen.contains(&h.id));
-        let hidden = before - persons.hits.len();
-        persons.any = persons.any.saturating_sub(hidden);
-        persons.all = persons.all.saturating_sub(hidden).min(persons.any);
-        let ids: Vec<i64> = text.hits.iter().map(|h| h.event).collect();
-        let unseen: Vec<i64> = if ids.is_empty() {
-            Vec::new()
-        } else {
-            self.store
-                .events_for_list(&ids)
-                .await?
+        let (persons, events) = self.store.compartmented_records().await?;
+        let unseen = |records: Vec<(i64, razam_store::compartments::CompartmentId)>| {
+            records
                 .into_iter()
-                .filter(|e| !scope.sees(e.compartment))
-                .map(|e| e.id)
+                .filter(|(_, c)| !scope.sees(Some(*c)))
+                .map(|(id, _)| id)
                 .collect()
         };
-        let before = text.hits.len();
-        text.hits.retain(|h| !unseen.contains(&h.event));
-        text.total = text.total.saturating_sub(before - text.hits.len());
-        Ok((persons, text))
+        Ok((unseen(persons), unseen(events)))
     }
 
     /// The events of text hits with a snippet of what matched, in the hits' order.

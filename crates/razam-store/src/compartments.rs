@@ -67,6 +67,10 @@ pub trait CompartmentStore: Send + Sync {
     /// The compartment of the person or event an evidence item is attached to (for a source,
     /// of the event the source is linked to).
     async fn evidence_item_compartment(&self, item: i64) -> Result<Option<CompartmentId>, StoreError>;
+    /// Every person and every event in a compartment, each with it: `(persons, events)`.
+    /// Read through the partial indexes of migration 0016 (few records are in one).
+    async fn compartmented_records(&self)
+    -> Result<(Vec<(i64, CompartmentId)>, Vec<(i64, CompartmentId)>), StoreError>;
 }
 
 macro_rules! impl_compartment_store {
@@ -176,6 +180,28 @@ macro_rules! impl_compartment_store {
                 .fetch_optional(self.reader())
                 .await?;
                 Ok(compartment.flatten())
+            }
+
+            async fn compartmented_records(
+                &self,
+            ) -> Result<
+                (
+                    Vec<(i64, $crate::compartments::CompartmentId)>,
+                    Vec<(i64, $crate::compartments::CompartmentId)>,
+                ),
+                StoreError,
+            > {
+                let persons = sqlx::query_as(
+                    "SELECT id, compartment_id FROM persons WHERE compartment_id IS NOT NULL",
+                )
+                .fetch_all(self.reader())
+                .await?;
+                let events = sqlx::query_as(
+                    "SELECT id, compartment_id FROM events WHERE compartment_id IS NOT NULL",
+                )
+                .fetch_all(self.reader())
+                .await?;
+                Ok((persons, events))
             }
         }
     };

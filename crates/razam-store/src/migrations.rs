@@ -83,6 +83,11 @@ pub const SQLITE: &[Migration] = &[
         name: "change_mark_index",
         sql: include_str!("../migrations/sqlite/0015_change_mark_index.sql"),
     },
+    Migration {
+        version: 16,
+        name: "compartmented_records",
+        sql: include_str!("../migrations/sqlite/0016_compartmented_records.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -160,6 +165,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 15,
         name: "change_mark_index",
         sql: include_str!("../migrations/postgres/0015_change_mark_index.sql"),
+    },
+    Migration {
+        version: 16,
+        name: "compartmented_records",
+        sql: include_str!("../migrations/postgres/0016_compartmented_records.sql"),
     },
 ];
 

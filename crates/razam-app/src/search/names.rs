@@ -6,7 +6,7 @@
 //! live in one shared text arena, and posting lists are `u32` slots in ascending order. An edit
 //! retires the old slot and appends a new one, so every list stays sorted without searching it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use razam_core::registry::Confidentiality;
 use razam_link::{
@@ -728,6 +728,18 @@ impl NameIndex {
     /// key, same given-name group, other gender), then in id order. Only persons whose level
     /// `may_read` allows are counted or returned.
     pub fn search(&self, query: &str, may_read: impl Fn(Confidentiality) -> bool, limit: usize) -> NameResults {
+        self.search_hiding(query, may_read, &HashSet::new(), limit)
+    }
+
+    /// [`NameIndex::search`] leaving out, from the hits and the counts alike, the persons in
+    /// `hidden` (those in a compartment out of the reader's sight).
+    pub fn search_hiding(
+        &self,
+        query: &str,
+        may_read: impl Fn(Confidentiality) -> bool,
+        hidden: &HashSet<i64>,
+        limit: usize,
+    ) -> NameResults {
         let words = query_words(query);
         let qs: Vec<QueryWord> = words.iter().map(|w| self.query_word(w)).collect();
         let mut candidates: Vec<Candidate> = Vec::new();
@@ -742,6 +754,7 @@ impl NameIndex {
         let mut ranked: Vec<u64> = candidates
             .iter()
             .filter(|c| visible[usize::from(self.meta[c.slot as usize])])
+            .filter(|c| hidden.is_empty() || !hidden.contains(&self.slots[c.slot as usize].id))
             .map(|c| (u64::from(u8::MAX - c.matched) << 56) | (u64::from(u16::MAX - c.score) << 32) | u64::from(c.slot))
             .collect();
         let any = ranked.len();

@@ -12,7 +12,7 @@
 //! document. An edit retires the document's slot and appends a new one, so posting lists stay
 //! sorted without being searched.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use razam_core::registry::Confidentiality;
 use razam_link::{normalise, normalise_into};
@@ -245,6 +245,18 @@ impl TextIndex {
     /// Events whose details, or one of whose sources, hold every term of the query, newest
     /// first. A source counts only when the reader may read both it and its event.
     pub fn search(&self, query: &str, may_read: impl Fn(Confidentiality) -> bool, limit: usize) -> TextResults {
+        self.search_hiding(query, may_read, &HashSet::new(), limit)
+    }
+
+    /// [`TextIndex::search`] leaving out, from the hits and the count alike, the events in
+    /// `hidden` (those in a compartment out of the reader's sight) and their sources.
+    pub fn search_hiding(
+        &self,
+        query: &str,
+        may_read: impl Fn(Confidentiality) -> bool,
+        hidden: &HashSet<i64>,
+        limit: usize,
+    ) -> TextResults {
         let terms = query_terms(query);
         let mut lists: Vec<&[u32]> = Vec::with_capacity(terms.len());
         for t in &terms {
@@ -287,9 +299,13 @@ impl TextIndex {
                 continue;
             }
             match d.origin {
-                Origin::Event => own.push(d.id),
+                Origin::Event => {
+                    if !hidden.contains(&d.id) {
+                        own.push(d.id);
+                    }
+                }
                 Origin::Source { event } => {
-                    if self.event_level(event).is_some_and(readable) {
+                    if self.event_level(event).is_some_and(readable) && !hidden.contains(&event) {
                         via.push((event, d.id));
                     }
                 }

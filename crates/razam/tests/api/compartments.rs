@@ -91,6 +91,17 @@ async fn sight(
     let events = a.list_events(who, EventFilter::default(), None, 100).await.unwrap();
     let by_name = a.search(who, name, 50).await.unwrap();
     let by_word = a.search(who, word, 50).await.unwrap();
+    // A page of one counts what a page of fifty counts: the hidden matches beyond the page
+    // are out of the count too.
+    let one = a.search(who, name, 1).await.unwrap();
+    assert_eq!(
+        one.persons.any, by_name.persons.any,
+        "a page of one counts a hidden person"
+    );
+    assert_eq!(
+        one.persons.all, by_name.persons.all,
+        "a page of one counts a hidden person"
+    );
     assert_eq!(
         by_name.persons.any,
         by_name.persons.hits.len(),
