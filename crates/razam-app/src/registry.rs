@@ -757,11 +757,10 @@ impl App {
         if ids.is_empty() {
             return Ok(());
         }
-        let list: Vec<String> = ids.iter().map(i64::to_string).collect();
         self.audit_read(self.event(
             actor,
             RESTRICTED_READ,
-            razam_store::AuditObject::Named(format!("{kind}:{}", list.join(","))),
+            razam_store::AuditObject::Named(format!("{kind}:{}", id_list(&ids))),
         ))
         .await
     }
@@ -899,6 +898,11 @@ pub(crate) fn restricted_ids(records: impl IntoIterator<Item = (i64, Confidentia
         .filter(|(_, level)| *level == Confidentiality::Restricted)
         .map(|(id, _)| id)
         .collect()
+}
+
+/// Ids as an audit entry names them: `3,17,42`.
+pub(crate) fn id_list(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
 pub(crate) fn date_parts(d: FuzzyDate) -> DateParts {

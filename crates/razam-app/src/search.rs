@@ -205,8 +205,7 @@ fn search_entry(persons: &NameResults, text: &TextResults) -> String {
     let restricted_events: Vec<i64> = text.hits.iter().filter(|h| h.restricted).map(|h| h.event).collect();
     for (kind, ids) in [("persons", restricted_persons), ("events", restricted_events)] {
         if !ids.is_empty() {
-            let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
-            entry.push_str(&format!("; restricted {kind}:{}", ids.join(",")));
+            entry.push_str(&format!("; restricted {kind}:{}", crate::registry::id_list(&ids)));
         }
     }
     entry

@@ -191,17 +191,17 @@ macro_rules! impl_compartment_store {
                 ),
                 StoreError,
             > {
-                let persons = sqlx::query_as(
-                    "SELECT id, compartment_id FROM persons WHERE compartment_id IS NOT NULL",
+                // One round trip for both: every logged-in search asks this first.
+                let rows: Vec<(bool, i64, i64)> = sqlx::query_as(
+                    "SELECT TRUE, id, compartment_id FROM persons WHERE compartment_id IS NOT NULL \
+                     UNION ALL \
+                     SELECT FALSE, id, compartment_id FROM events WHERE compartment_id IS NOT NULL",
                 )
                 .fetch_all(self.reader())
                 .await?;
-                let events = sqlx::query_as(
-                    "SELECT id, compartment_id FROM events WHERE compartment_id IS NOT NULL",
-                )
-                .fetch_all(self.reader())
-                .await?;
-                Ok((persons, events))
+                let (persons, events): (Vec<_>, Vec<_>) = rows.into_iter().partition(|(person, _, _)| *person);
+                let pairs = |rows: Vec<(bool, i64, i64)>| rows.into_iter().map(|(_, id, c)| (id, c)).collect();
+                Ok((pairs(persons), pairs(events)))
             }
         }
     };
