@@ -37,6 +37,12 @@
 # Knobs: BENCH_PERSONS=100000 BENCH_EVENTS=1000000 BENCH_SEED=20261202 BENCH_SECONDS=30
 #        BENCH_KIND_SECONDS=10 BENCH_MAX=200000 BENCH_DATABASES="sqlite postgres"
 #        BENCH_BIN=path BENCH_WORK=/tmp/scale BENCH_PORT=18291
+#        BENCH_KINDS="figures person persons events search post" (the kinds run alone)
+#        BENCH_PERF="mix person": `perf record -g` of the server during those kinds' runs
+#        (reports in BENCH_WORK/perf-DB-KIND.txt)
+# Besides latency and req/s, each row gives the server's CPU per answer (user + system ticks
+# from /proc/PID/stat over the run, divided by the answers): a figure the machine's load moves
+# far less than wall-clock ones.
 # Sizes for a quick check: BENCH_PERSONS=2000 BENCH_EVENTS=20000 BENCH_SECONDS=3 BENCH_KIND_SECONDS=2
 set -euo pipefail
 
@@ -52,6 +58,8 @@ SECONDS_RUN="${BENCH_SECONDS:-30}"
 KIND_SECONDS="${BENCH_KIND_SECONDS:-10}"
 MAX="${BENCH_MAX:-200000}"
 DATABASES="${BENCH_DATABASES:-sqlite postgres}"
+KINDS="${BENCH_KINDS:-figures person persons events search post}"
+PERF="${BENCH_PERF:-}"
 BIN="${BENCH_BIN:-$ROOT/target/release/razam}"
 WORK="${BENCH_WORK:-/tmp/scale}"
 PORT="${BENCH_PORT:-18291}"
@@ -94,14 +102,33 @@ echo "- wrk: $(wrk --version 2>&1 | head -n 1 | awk '{ print $2 }')"
 echo "- size: $PERSONS persons, about $EVENTS events, seed $SEED"
 echo
 
-# run_wrk LABEL CONNECTIONS SECONDS KIND: sets W_P50 W_P95 W_P99 (ms), W_RPS, W_N, W_BAD.
+# cpu_ticks PID: user + system clock ticks the process has used so far (of all its threads).
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+TICKS_PER_S="$(getconf CLK_TCK)"
+
+# run_wrk LABEL CONNECTIONS SECONDS KIND: sets W_P50 W_P95 W_P99 (ms), W_RPS, W_N, W_BAD,
+# W_CPU (the server's CPU ms per answer) and W_LOAD (the load average at the start).
 run_wrk() {
     local label="$1" conns="$2" secs="$3" kind="$4" out
     local args=(-t2 "-c$conns" --timeout 10s -s "$ROOT/bench/load.lua" -H "Cookie: $COOKIE")
     export LOAD_KIND="$kind" LOAD_PERSONS="$PERSONS" LOAD_EVENTS="$EVENTS" LOAD_CSRF="$CSRF" \
         LOAD_QUERIES="$TMP/queries.txt" LOAD_MAX="$MAX"
     LOAD_MAX=2000 timeout 30 wrk -d2s "${args[@]}" "$URL" >/dev/null || die "warm-up of $label failed"
+    W_LOAD="$(cut -d' ' -f1 /proc/loadavg)"
+    local c0 c1 perf_pid=""
+    c0="$(cpu_ticks "$RAZAM_PID")"
+    if [[ " $PERF " == *" $kind "* ]]; then
+        perf record -g -o "$WORK/perf-${label// /-}.data" -p "$RAZAM_PID" -- sleep "$secs" >/dev/null 2>&1 &
+        perf_pid=$!
+    fi
     out="$(timeout $((secs + 30)) wrk -d"${secs}s" "${args[@]}" "$URL")" || die "wrk for $label failed"
+    c1="$(cpu_ticks "$RAZAM_PID")"
+    if [[ -n "$perf_pid" ]]; then
+        wait "$perf_pid" || true
+        perf report -i "$WORK/perf-${label// /-}.data" --no-children --percent-limit 0.7 --stdio \
+            >"$WORK/perf-${label// /-}.txt" 2>/dev/null || true
+        log "$label: perf report in $WORK/perf-${label// /-}.txt"
+    fi
     W_P50="$(awk '/^p50/ { print $2 }' <<<"$out")"
     W_P95="$(awk '/^p95/ { print $2 }' <<<"$out")"
     W_P99="$(awk '/^p99/ { print $2 }' <<<"$out")"
@@ -115,7 +142,8 @@ run_wrk() {
         W_BAD="$W_BAD ($(awk '/^bad/ { $1 = ""; $2 = ""; print }' <<<"$out" | xargs), socket $socket)"
         sed 's/\x1b\[[0-9;]*m//g' "$TMP/serve.log" | grep -iE 'error|warn' | tail -n 3 >&2 || true
     fi
-    log "$label: p50 $W_P50 ms, p95 $W_P95 ms, p99 $W_P99 ms, $W_RPS req/s, $W_N answers, errors $W_BAD"
+    W_CPU="$(awk -v t=$((c1 - c0)) -v hz="$TICKS_PER_S" -v n="$W_N" 'BEGIN { printf "%.2f", n ? t * 1000 / hz / n : 0 }')"
+    log "$label: p50 $W_P50 ms, p95 $W_P95 ms, p99 $W_P99 ms, $W_RPS req/s, $W_N answers, errors $W_BAD, server CPU $W_CPU ms per answer (load average $W_LOAD)"
 }
 
 bench_database() {
@@ -202,12 +230,12 @@ EOF
     CSRF="$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$CSRF")"
 
     declare -gA ROWS
-    for kind in figures person persons events search post; do
+    for kind in $KINDS; do
         run_wrk "$db $kind" 8 "$KIND_SECONDS" "$kind"
-        ROWS[$db-$kind]="$W_P50 / $W_P95 / $W_P99 ms | $W_RPS/s | $W_N | $W_BAD"
+        ROWS[$db-$kind]="$W_P50 / $W_P95 / $W_P99 ms | $W_RPS/s | $W_N | $W_BAD | $W_CPU ms | $W_LOAD"
     done
     run_wrk "$db mix" 16 "$SECONDS_RUN" mix
-    ROWS[$db-mix]="$W_P50 / $W_P95 / $W_P99 ms | $W_RPS/s | $W_N | $W_BAD"
+    ROWS[$db-mix]="$W_P50 / $W_P95 / $W_P99 ms | $W_RPS/s | $W_N | $W_BAD | $W_CPU ms | $W_LOAD"
     RSS_PEAK="$(awk '/^VmHWM:/ { printf "%.0f", $2 / 1024 }' "/proc/$RAZAM_PID/status")"
     stop_pid "$RAZAM_PID"
     RAZAM_PID=""
@@ -225,9 +253,9 @@ EOF
     echo "| database size after generation and earlier runs' posts | $size_mib MiB |"
     echo "| \`razam serve\` start to first answer (unlock, indexes) / RSS then / peak after the runs | $READY s / $RSS_READY MiB / $RSS_PEAK MiB |"
     echo
-    echo "| requests | p50 / p95 / p99 | req/s | answers | errors |"
-    echo "|---|---|---|---|---|"
-    for kind in figures person persons events search post; do
+    echo "| requests | p50 / p95 / p99 | req/s | answers | errors | server CPU per answer | load average at start |"
+    echo "|---|---|---|---|---|---|---|"
+    for kind in $KINDS; do
         echo "| $kind (wrk -t2 -c8 -d${KIND_SECONDS}s) | ${ROWS[$db-$kind]} |"
     done
     echo "| **mix** (wrk -t2 -c16 -d${SECONDS_RUN}s) | ${ROWS[$db-mix]} |"

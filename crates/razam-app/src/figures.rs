@@ -3,6 +3,7 @@
 //! point at the people behind it. No one is shown one by one.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use razam_core::registry::{Day, PublicCount, Region};
@@ -105,6 +106,10 @@ struct DayEntry {
     running: Option<watch::Receiver<Outcome>>,
     /// When the entry was last asked for (a tick of the cache), to evict the oldest day.
     used: u64,
+    /// The page clock when the count was last known to be at the change mark (counted, or
+    /// the mark read and found unchanged): pages read the mark again only
+    /// [`RECOUNT_EVERY_MS`] later.
+    checked_ms: i64,
 }
 
 /// The public figures last counted, per day, and the recounts under way.
@@ -114,10 +119,29 @@ struct DayEntry {
 /// change (a new change mark) starts one recount in the background; the next page shows it.
 /// Only a day never counted waits for its count (all askers of that day wait for the one).
 /// Counts of different days run one after another, never side by side.
+///
+/// Under steady writes the mark moves with nearly every request, and recounting at each
+/// move kept a count running all the time (half a second of CPU each at a million events).
+/// So a page reads the change mark at most once every [`RECOUNT_EVERY_MS`] per day, and
+/// starts a recount only once the day's last count is that old; until then it shows that
+/// count, whose time it states.
 #[derive(Default)]
 pub(crate) struct FiguresCache {
     days: Arc<Mutex<Days>>,
     one_count: Arc<OneCount>,
+    /// Counts started since the instance opened (what tests and the bench look at).
+    started: AtomicU64,
+}
+
+/// How old a day's count must be before a page starts the next one after a change.
+pub const RECOUNT_EVERY_MS: i64 = 10_000;
+
+/// What a caller accepts: the figures at the latest change, or the last ones counted (as a
+/// page does), which the clock's `now_ms` decides when to count again.
+#[derive(Clone, Copy)]
+enum Want {
+    Latest,
+    LastCounted { now_ms: i64 },
 }
 
 #[derive(Default)]
@@ -149,10 +173,27 @@ fn poisoned() -> AppError {
 }
 
 impl FiguresCache {
+    /// The day's count when it was known to be at the change mark less than
+    /// [`RECOUNT_EVERY_MS`] before `now_ms`: a page answers it without reading the mark.
+    fn recent(&self, as_of: Day, now_ms: i64) -> Result<Option<Arc<Counted>>, AppError> {
+        let mut days = self.days.lock().map_err(|_| poisoned())?;
+        let days = &mut *days;
+        days.tick += 1;
+        let Some(entry) = days.entries.get_mut(&as_of.to_string()) else {
+            return Ok(None);
+        };
+        entry.used = days.tick;
+        Ok(entry
+            .counted
+            .clone()
+            .filter(|_| now_ms < entry.checked_ms.saturating_add(RECOUNT_EVERY_MS)))
+    }
+
     /// Looks the day up at change mark `mark`: the figures counted at `mark`; else, when
-    /// `stale` is allowed, the last ones counted; else the recount to wait for. Starts the
-    /// recount when the count is not at `mark` and none runs.
-    fn look(&self, store: &Arc<dyn Store>, as_of: Day, mark: i64, stale: bool) -> Result<Next, AppError> {
+    /// the last count will do, that count; else the recount to wait for. Starts the recount
+    /// when the count is not at `mark` and none runs (a page gets here only once the count
+    /// is [`RECOUNT_EVERY_MS`] old: [`FiguresCache::recent`]).
+    fn look(&self, store: &Arc<dyn Store>, as_of: Day, mark: i64, want: Want) -> Result<Next, AppError> {
         let mut days = self.days.lock().map_err(|_| poisoned())?;
         let days = &mut *days;
         days.tick += 1;
@@ -173,31 +214,50 @@ impl FiguresCache {
         if let Some(counted) = &entry.counted
             && counted.mark == mark
         {
+            if let Want::LastCounted { now_ms } = want {
+                entry.checked_ms = entry.checked_ms.max(now_ms);
+            }
             return Ok(Next::Answer(counted.clone()));
         }
         let running = match &entry.running {
             Some(rx) => rx.clone(),
             None => {
-                let rx = self.start(store.clone(), as_of, day, mark);
+                let counted_at_ms = match want {
+                    Want::LastCounted { now_ms } => now_ms,
+                    Want::Latest => crate::now_ms(),
+                };
+                let rx = self.start(store.clone(), as_of, day, mark, counted_at_ms);
                 entry.running = Some(rx.clone());
                 rx
             }
         };
-        match &entry.counted {
-            Some(counted) if stale => Ok(Next::Answer(counted.clone())),
+        match (&entry.counted, want) {
+            (Some(counted), Want::LastCounted { .. }) => Ok(Next::Answer(counted.clone())),
             _ => Ok(Next::Wait(running)),
         }
     }
 
     /// Starts the recount of `day` at `mark` on its own task, so that it ends even when the
     /// request that started it is dropped; counts run one at a time.
-    fn start(&self, store: Arc<dyn Store>, as_of: Day, day: String, mark: i64) -> watch::Receiver<Outcome> {
+    /// `counted_at_ms` is the time the figures will state: the clock of the page that
+    /// started the count.
+    fn start(
+        &self,
+        store: Arc<dyn Store>,
+        as_of: Day,
+        day: String,
+        mark: i64,
+        counted_at_ms: i64,
+    ) -> watch::Receiver<Outcome> {
+        self.started.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = watch::channel(None);
         let one_count = self.one_count.clone();
         let days = self.days.clone();
         tokio::spawn(async move {
             let outcome = match one_count.0.acquire().await {
-                Ok(_permit) => count(store.as_ref(), as_of).await.map_err(|e| e.to_string()),
+                Ok(_permit) => count(store.as_ref(), as_of, counted_at_ms)
+                    .await
+                    .map_err(|e| e.to_string()),
                 Err(e) => Err(e.to_string()),
             }
             .map(|figures| Arc::new(Counted { mark, figures }));
@@ -211,6 +271,7 @@ impl FiguresCache {
                 entry.running = None;
                 if let Ok(counted) = &outcome {
                     entry.counted = Some(counted.clone());
+                    entry.checked_ms = counted_at_ms;
                 }
             }
             // Nobody waiting is not a failure: the count is kept for the next page.
@@ -223,24 +284,44 @@ impl FiguresCache {
 impl App {
     /// The public figures on `as_of`, answered at once with the day's last count, even when
     /// the registry changed since: the change starts a recount in the background (one at a
-    /// time) and the figures carry when they were counted. Only a day never counted waits
-    /// for its count. Needs no account: it shows counts only.
+    /// time, and only once the last count is [`RECOUNT_EVERY_MS`] old) and the figures carry
+    /// when they were counted. Only a day never counted waits for its count. Needs no
+    /// account: it shows counts only.
     pub async fn public_figures(&self, as_of: Day) -> Result<PublicFigures, AppError> {
-        self.figures_at(as_of, true).await
+        self.public_figures_at_clock(as_of, crate::now_ms()).await
+    }
+
+    /// [`App::public_figures`] with the clock read by the caller (milliseconds since the
+    /// epoch): what decides whether the last count is old enough to count again, and the
+    /// time a count started now states. Tests move this clock instead of sleeping.
+    pub async fn public_figures_at_clock(&self, as_of: Day, now_ms: i64) -> Result<PublicFigures, AppError> {
+        self.figures_at(as_of, Want::LastCounted { now_ms }).await
     }
 
     /// The public figures on `as_of` as counted at the registry's latest change: waits for
     /// the recount under way, or starts one. What the command line wants, and what a test
     /// awaits to see a change counted.
     pub async fn public_figures_recounted(&self, as_of: Day) -> Result<PublicFigures, AppError> {
-        self.figures_at(as_of, false).await
+        self.figures_at(as_of, Want::Latest).await
     }
 
-    async fn figures_at(&self, as_of: Day, stale: bool) -> Result<PublicFigures, AppError> {
+    /// How many counts of the public figures were started since the instance opened: tests
+    /// see from it whether a page started one.
+    pub fn public_figures_counts_started(&self) -> u64 {
+        self.figures.started.load(Ordering::Relaxed)
+    }
+
+    async fn figures_at(&self, as_of: Day, want: Want) -> Result<PublicFigures, AppError> {
+        let stale = matches!(want, Want::LastCounted { .. });
+        if let Want::LastCounted { now_ms } = want
+            && let Some(counted) = self.figures.recent(as_of, now_ms)?
+        {
+            return Ok(counted.figures.clone());
+        }
         loop {
             // The change mark: the newest audit entry that is not a read.
             let mark = self.store.change_mark().await?;
-            let mut running = match self.figures.look(&self.store, as_of, mark, stale)? {
+            let mut running = match self.figures.look(&self.store, as_of, mark, want)? {
                 Next::Answer(counted) => return Ok(counted.figures.clone()),
                 Next::Wait(running) => running,
             };
@@ -260,8 +341,7 @@ impl App {
 }
 
 /// Counts the public figures on `as_of` from the store.
-async fn count(store: &dyn Store, as_of: Day) -> Result<PublicFigures, AppError> {
-    let counted_at_ms = crate::now_ms();
+async fn count(store: &dyn Store, as_of: Day, counted_at_ms: i64) -> Result<PublicFigures, AppError> {
     let day = as_of.to_string();
     let held = store.held_breakdown(&day).await?;
     let months = store.detentions_per_month().await?;

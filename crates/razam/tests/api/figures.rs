@@ -123,3 +123,62 @@ async fn the_page_answers_with_the_last_count_and_shows_a_change_once_recounted(
     assert_eq!(again.counted_at_ms, recounted.counted_at_ms);
 }
 on_both_databases!(the_page_answers_with_the_last_count_and_shows_a_change_once_recounted);
+
+/// Under steady writes the figures are counted at most once every `RECOUNT_EVERY_MS`: a page
+/// within that time of the last count shows it and starts nothing, the first page after it
+/// starts the recount, and once that is done the change shows on the next page. The clock is
+/// the app's argument, moved here instead of slept.
+async fn a_change_is_recounted_at_most_once_in_the_interval_and_then_shown(app: TestApp) {
+    use razam_app::figures::RECOUNT_EVERY_MS;
+    let day = razam_core::registry::Day::parse("2022-01-01").unwrap();
+    let a = &app.app;
+    a.import_prisoners(&Actor::Cli, list().as_bytes(), false).await.unwrap();
+    let t = razam_app::now_ms();
+    let first = a.public_figures_at_clock(day, t).await.unwrap();
+    assert_eq!(first.held.value, Some(9), "a day never counted is counted first");
+    assert_eq!(
+        first.counted_at_ms, t,
+        "the count states the clock of the page that started it"
+    );
+    let counts = a.public_figures_counts_started();
+
+    // Writes, one after another, each moving the change mark.
+    for i in 1..=3 {
+        let row = format!(
+            "ref,given_name,family_name,patronymic,birth_date,region,detained_on,articles,recognized_on,released_on\n\
+             n{i},Name{i},Newer,,,Minsk,2021-01-2{i},342,2021-03-01,\n"
+        );
+        let report = a.import_prisoners(&Actor::Cli, row.as_bytes(), false).await.unwrap();
+        assert!(report.errors.is_empty(), "{report:?}");
+        // Pages within the interval: the last count, and no recount started.
+        for ms in [1, RECOUNT_EVERY_MS / 2, RECOUNT_EVERY_MS - 1] {
+            let page = a.public_figures_at_clock(day, t + ms).await.unwrap();
+            assert_eq!(page.held.value, Some(9));
+            assert_eq!(page.counted_at_ms, t);
+        }
+    }
+    assert_eq!(
+        a.public_figures_counts_started(),
+        counts,
+        "no recount within the interval"
+    );
+
+    // The first page after the interval still answers at once with the last count, and
+    // starts one recount; the pages while it runs start no other.
+    let later = t + RECOUNT_EVERY_MS;
+    let page = a.public_figures_at_clock(day, later).await.unwrap();
+    assert_eq!((page.held.value, page.counted_at_ms), (Some(9), t));
+    let _ = a.public_figures_at_clock(day, later + 1).await.unwrap();
+    let recounted = a.public_figures_recounted(day).await.unwrap();
+    assert_eq!(a.public_figures_counts_started(), counts + 1, "one recount");
+    assert_eq!(recounted.held.value, Some(12), "all three changes counted");
+    assert_eq!(recounted.counted_at_ms, later);
+    // The next page shows the change.
+    let next = a.public_figures_at_clock(day, later + 2).await.unwrap();
+    assert_eq!(next.held.value, Some(12));
+    assert_eq!(next.counted_at_ms, recounted.counted_at_ms);
+    let c = client();
+    let json: serde_json::Value = app.get_json(&c, "/figures.json?as_of=2022-01-01").await;
+    assert_eq!(json["held"]["value"], 12);
+}
+on_both_databases!(a_change_is_recounted_at_most_once_in_the_interval_and_then_shown);
