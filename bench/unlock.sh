@@ -9,7 +9,7 @@
 #      CPU and peak RSS are kept and printed with the folder's size).
 #   2. For each binary of BENCH_BINS (default target/release/razam), BENCH_RUNS times (default
 #      3): `razam serve` on loopback, timed from the start of the process to the first answer
-#      of /healthz (the server answers only once the indexes are built); the index build's
+#      of /healthz (the server answers only once the indexes are built or loaded); the index build's
 #      own time from the "search index ready" log line; CPU (user + system) and RSS when
 #      ready from /proc, peak RSS (VmHWM).
 #   The first run of each binary starts without the search indexes' sealed snapshot
