@@ -1082,6 +1082,16 @@ macro_rules! impl_registry_store {
                 let mut pending = Pending::default();
                 let mut ids = Vec::with_capacity(changes.len());
                 for change in changes {
+                    // An edit raises its record's version only with its snapshot, and what is
+                    // computed from versions (the search snapshot's `RegistryMark`) must see
+                    // every edit: one without is refused.
+                    if matches!(change.op, RegistryOp::UpdatePerson { .. } | RegistryOp::UpdateEvent { .. })
+                        && change.snapshot_sealed.is_none()
+                    {
+                        return Err(StoreError::Damaged(
+                            "an edit of a person or an event without its version snapshot".into(),
+                        ));
+                    }
                     // A record created with a snapshot starts at version 1, else at 0.
                     let first_version = i64::from(change.snapshot_sealed.is_some());
                     let mut created = true;
