@@ -9,9 +9,13 @@
 #      CPU and peak RSS are kept and printed with the folder's size).
 #   2. For each binary of BENCH_BINS (default target/release/razam), BENCH_RUNS times (default
 #      3): `razam serve` on loopback, timed from the start of the process to the first answer
-#      of /healthz (the server answers only once the indexes are built); the index build's
+#      of /healthz (the server answers only once the indexes are built or loaded); the index build's
 #      own time from the "search index ready" log line; CPU (user + system) and RSS when
 #      ready from /proc, peak RSS (VmHWM).
+#   The first run of each binary starts without the search indexes' sealed snapshot
+#   (DATA/search.sealed is removed): it builds the indexes from every record and seals the
+#   snapshot (its own time from the "search snapshot sealed" line); the later runs load that
+#   snapshot and read only what is newer ("index from": built or snapshot).
 #   With BENCH_PERF=1 the last run of the first binary is recorded by `perf record -g` and
 #   the top of `perf report` is printed (where the time goes).
 #
@@ -72,8 +76,8 @@ machine_header
 echo "- load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "- data: $(sed -n 's/.*persons=\([0-9]*\) events=\([0-9]*\) recognised=\([0-9]*\).*/\1 persons, \2 events, \3 recognised/p' "$DATA.line"), $(du -sm "$DATA" | awk '{ print $1 }') MiB; generated in $G_WALL s wall, $G_CPU s CPU, $G_RSS MiB peak"
 echo
-echo "| binary | run | start to ready | index build (log) | CPU until ready | RSS ready / peak | load average |"
-echo "|---|---|---|---|---|---|---|"
+echo "| binary | run | index from | start to ready | index ready (log) | snapshot sealed (log) | CPU until ready | RSS ready / peak | load average |"
+echo "|---|---|---|---|---|---|---|---|---|"
 
 URL="http://127.0.0.1:$PORT"
 first=1
@@ -82,6 +86,9 @@ for bin in $BINS; do
         prefix=()
         if [[ "${BENCH_PERF:-0}" == 1 && $first == 1 && $run == "$RUNS" ]]; then
             prefix=(perf record -g -F 499 -o "$TMP/perf.data" --)
+        fi
+        if [[ $run == 1 ]]; then
+            rm -f "$DATA/search.sealed"
         fi
         t0="$(now_ns)"
         RAZAM_LOG=info "${prefix[@]}" "$bin" serve --data "$DATA" --listen "127.0.0.1:$PORT" </dev/null >"$TMP/serve.log" 2>&1 &
@@ -99,8 +106,15 @@ for bin in $BINS; do
         cpu="$(awk -v t="$(getconf CLK_TCK)" '{ printf "%.1f", ($14 + $15) / t }' "/proc/$pid/stat")"
         rss="$(awk '/^VmRSS:/ { printf "%.0f", $2 / 1024 }' "/proc/$pid/status")"
         peak="$(awk '/^VmHWM:/ { printf "%.0f", $2 / 1024 }' "/proc/$pid/status")"
-        build="$(sed 's/\x1b\[[0-9;]*m//g' "$TMP/serve.log" | grep -m1 'search index ready' | sed -n 's/.* ms=\([0-9]*\).*/\1/p')"
-        echo "| \`$bin\` | $run | $(secs "$t0" "$t1") s | $(awk -v m="${build:-0}" 'BEGIN { printf "%.2f", m / 1000 }') s | $cpu s | $rss / $peak MiB | $(cut -d' ' -f1 /proc/loadavg) |"
+        plain_log="$(sed 's/\x1b\[[0-9;]*m//g' "$TMP/serve.log")"
+        ready_line="$(grep -m1 'search index ready' <<<"$plain_log" || true)"
+        build="$(sed -n 's/.* ms=\([0-9]*\).*/\1/p' <<<"$ready_line")"
+        from="built"
+        [[ "$ready_line" == *from_snapshot=true* ]] && from="snapshot"
+        sealed="$(grep -m1 'search snapshot sealed' <<<"$plain_log" | sed -n 's/.* ms=\([0-9]*\).*/\1/p' || true)"
+        sealed_s="–"
+        [[ -n "$sealed" ]] && sealed_s="$(awk -v m="$sealed" 'BEGIN { printf "%.2f s", m / 1000 }')"
+        echo "| \`$bin\` | $run | $from | $(secs "$t0" "$t1") s | $(awk -v m="${build:-0}" 'BEGIN { printf "%.2f", m / 1000 }') s | $sealed_s | $cpu s | $rss / $peak MiB | $(cut -d' ' -f1 /proc/loadavg) |"
         kill -INT "$RAZAM_PID" 2>/dev/null || true
         wait "$RAZAM_PID" 2>/dev/null || true
         RAZAM_PID=""

@@ -82,6 +82,15 @@ impl Born {
         }
     }
 
+    /// Year, month and day as the name index's snapshot keeps them.
+    pub(crate) fn parts(self) -> (u16, u8, u8) {
+        (self.year, self.month, self.day)
+    }
+
+    pub(crate) fn from_parts((year, month, day): (u16, u8, u8)) -> Born {
+        Born { year, month, day }
+    }
+
     /// The text razam-link reads: `YYYY-MM-DD`, `YYYY-MM`, `YYYY` or empty.
     pub fn text(self) -> String {
         match (self.year, self.month, self.day) {

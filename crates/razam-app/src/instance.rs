@@ -143,6 +143,7 @@ impl App {
             backup: data_key.derive("razam 2026 backup v1"),
             recovery_codes: data_key.derive("razam 2026 recovery codes v1"),
             evidence: data_key.derive("razam 2026 evidence files v1"),
+            search_snapshot: data_key.derive("razam 2026 search snapshot v1"),
             signing: ed25519_dalek::SigningKey::from_bytes(&data_key.derive("razam 2026 evidence signing v1")),
             key_id,
             data: data_key,

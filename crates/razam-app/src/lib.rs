@@ -91,6 +91,8 @@ struct Keys {
     recovery_codes: Zeroizing<[u8; 32]>,
     /// Seals evidence files (one stream per file).
     evidence: Zeroizing<[u8; 32]>,
+    /// Seals the search indexes' snapshot (search/snapshot.rs).
+    search_snapshot: Zeroizing<[u8; 32]>,
     /// Signs evidence packages; derived from the data key, so kept in the vault with it.
     signing: ed25519_dalek::SigningKey,
     key_id: String,

@@ -11,6 +11,7 @@
 //! persons and events found, never the words asked for.
 
 mod names;
+mod snapshot;
 mod text;
 
 use std::future::Future;
@@ -19,7 +20,9 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use rayon::prelude::*;
 use razam_core::registry::{Confidentiality, EventKind, FuzzyDate};
-use razam_store::registry::{Change, EventScan, PersonScan, RegistryHighs, RegistryOp, SourceScan, Target};
+use razam_store::registry::{
+    Change, EventScan, PersonScan, RegistryHighs, RegistryMark, RegistryOp, SourceScan, Target,
+};
 use razam_store::{AuditObject, Store, StoreError};
 
 pub use names::{Meet, NameHit, NameIndex, NameMemo, NameResults, PersonNames, PreparedNames, Reason};
@@ -43,6 +46,8 @@ struct Indexes {
     text: TextIndex,
     /// The highest ids indexed: records above them were made by someone else.
     highs: RegistryHighs,
+    /// Loaded from the sealed snapshot rather than built from the records.
+    from_snapshot: bool,
 }
 
 /// The duplicates queue as last computed: the generation, the levels it was computed for,
@@ -80,6 +85,74 @@ impl SearchState {
 
     fn write(&self) -> RwLockWriteGuard<'_, Option<Indexes>> {
         self.indexes.write().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The start of a snapshot's plain tables, before its version.
+const SNAPSHOT_MAGIC: &[u8; 8] = b"razamsix";
+
+impl Indexes {
+    /// The snapshot's plain tables: the mark the indexes were built at, then both indexes.
+    fn encode(&self, mark: &RegistryMark) -> Vec<u8> {
+        let mut e = snapshot::Encoder::default();
+        e.buf.extend_from_slice(SNAPSHOT_MAGIC);
+        e.u32(snapshot::VERSION);
+        let h = &mark.highs;
+        for v in [
+            h.persons,
+            h.events,
+            h.sources,
+            mark.persons,
+            mark.events,
+            mark.sources,
+            mark.person_versions,
+            mark.event_versions,
+            mark.merges,
+            mark.undone_merges,
+            mark.erased,
+        ] {
+            e.i64(v);
+        }
+        self.names.encode(&mut e);
+        self.text.encode(&mut e);
+        e.buf
+    }
+
+    /// Reads what [`Indexes::encode`] wrote. The indexes cover the mark's highs: what lies
+    /// above them is read from the store by the catch-up.
+    fn decode(bytes: &[u8]) -> Result<(RegistryMark, Indexes), snapshot::Refused> {
+        let mut d = snapshot::Decoder::new(bytes);
+        if &d.fixed::<8>()? != SNAPSHOT_MAGIC || d.u32()? != snapshot::VERSION {
+            return Err(snapshot::Refused::Damaged("not a snapshot of this version"));
+        }
+        let highs = RegistryHighs {
+            persons: d.i64()?,
+            events: d.i64()?,
+            sources: d.i64()?,
+        };
+        let mark = RegistryMark {
+            highs,
+            persons: d.i64()?,
+            events: d.i64()?,
+            sources: d.i64()?,
+            person_versions: d.i64()?,
+            event_versions: d.i64()?,
+            merges: d.i64()?,
+            undone_merges: d.i64()?,
+            erased: d.i64()?,
+        };
+        let names = NameIndex::decode(&mut d)?;
+        let text = TextIndex::decode(&mut d)?;
+        d.finished()?;
+        Ok((
+            mark,
+            Indexes {
+                names,
+                text,
+                highs,
+                from_snapshot: true,
+            },
+        ))
     }
 }
 
@@ -294,6 +367,9 @@ pub struct SearchStats {
     pub sources: usize,
     /// An estimate of the memory the indexes hold.
     pub heap_bytes: usize,
+    /// The indexes were loaded from the sealed snapshot (and caught up), not built from
+    /// every record.
+    pub from_snapshot: bool,
 }
 
 impl App {
@@ -403,6 +479,9 @@ impl App {
         texts: crate::erasure::RedactedTexts,
     ) -> Result<(), AppError> {
         let _writes = self.search.writes.lock().await;
+        // Before the erasure commits: a snapshot taken earlier holds the names being erased,
+        // sealed, and none may stay behind (a failed erasure only costs the next start a build).
+        snapshot::remove(&self.snapshot_path()).map_err(AppError::io("removing the search snapshot"))?;
         self.store.erase_person(erasure, audit).await?;
         self.search.moved();
         if let Some(ix) = self.search.write().as_mut() {
@@ -471,6 +550,7 @@ impl App {
                     events,
                     sources,
                     heap_bytes: ix.names.heap_bytes() + ix.text.heap_bytes(),
+                    from_snapshot: ix.from_snapshot,
                 }
             }
             None => SearchStats::default(),
@@ -486,9 +566,21 @@ impl App {
         let _writes = self.search.writes.lock().await;
         let started = std::time::Instant::now();
         if !self.search_built() {
-            // Built whole, off the lock, then put in place: nothing searches a half-built index.
-            let built = self.build_indexes().await?;
-            *self.search.write() = Some(built);
+            // Loaded or built whole, off the lock, then put in place: nothing searches a
+            // half-built index.
+            let ready = match self.load_snapshot().await {
+                Some(loaded) => loaded,
+                None => {
+                    // The mark before the build: a change made meanwhile by another process
+                    // leaves the snapshot stale, and the next start builds again.
+                    let highs = self.store.registry_highs().await?;
+                    let mark = self.store.registry_mark(highs).await?;
+                    let mut built = self.build_indexes().await?;
+                    built = self.write_snapshot(built, mark).await?;
+                    built
+                }
+            };
+            *self.search.write() = Some(ready);
         }
         let from = match self.search.read().as_ref() {
             Some(ix) => ix.highs,
@@ -520,10 +612,88 @@ impl App {
             events = stats.events,
             sources = stats.sources,
             heap_mib = stats.heap_bytes / (1024 * 1024),
+            from_snapshot = stats.from_snapshot,
             ms = started.elapsed().as_millis() as u64,
             "search index ready"
         );
         Ok(())
+    }
+
+    fn snapshot_path(&self) -> std::path::PathBuf {
+        self.config.data_dir.join(snapshot::FILE)
+    }
+
+    /// The indexes from the sealed snapshot, if there is one and it still holds: it decrypts
+    /// and decodes, and no record up to its highs has changed since it was taken (the
+    /// store's [`RegistryMark`] of those records is the one it keeps). The records above
+    /// its highs are the catch-up's to read. Otherwise `None`, with the reason logged: the
+    /// caller builds from the records.
+    async fn load_snapshot(&self) -> Option<Indexes> {
+        let path = self.snapshot_path();
+        if !path.exists() {
+            tracing::info!("no search snapshot: building the indexes from the records");
+            return None;
+        }
+        let started = std::time::Instant::now();
+        let key = self.keys.search_snapshot.clone();
+        let opened = tokio::task::spawn_blocking(move || Indexes::decode(&snapshot::read(&path, &key)?)).await;
+        let (mark, indexes) = match opened {
+            Ok(Ok(loaded)) => loaded,
+            Ok(Err(reason)) => {
+                tracing::warn!(%reason, "the search snapshot is refused: building the indexes from the records");
+                return None;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "reading the search snapshot failed: building the indexes from the records");
+                return None;
+            }
+        };
+        let now = match self.store.registry_mark(mark.highs).await {
+            Ok(now) => now,
+            Err(e) => {
+                tracing::error!(error = %e, "the registry's mark does not read: building the indexes from the records");
+                return None;
+            }
+        };
+        if now != mark {
+            tracing::info!(
+                "the search snapshot is older than a change to the records it holds: building the indexes from the records"
+            );
+            return None;
+        }
+        tracing::info!(
+            ms = started.elapsed().as_millis() as u64,
+            "search snapshot loaded; reading the records created since"
+        );
+        Some(indexes)
+    }
+
+    /// Seals the indexes just built into the snapshot, with the mark taken before the build,
+    /// and gives them back. Runs under the registry's write lock, so that no write of this
+    /// process (an erasure above all) falls between the build and the file. A snapshot that
+    /// cannot be written is logged: the next start builds again.
+    async fn write_snapshot(&self, built: Indexes, mark: RegistryMark) -> Result<Indexes, AppError> {
+        let path = self.snapshot_path();
+        let key = self.keys.search_snapshot.clone();
+        let started = std::time::Instant::now();
+        let (built, written) = tokio::task::spawn_blocking(move || {
+            let plain = built.encode(&mark);
+            let written = snapshot::write(&path, &key, &plain).map(|()| plain.len());
+            (built, written)
+        })
+        .await
+        .map_err(|e| AppError::Store(StoreError::Damaged(e.to_string())))?;
+        match written {
+            Ok(bytes) => tracing::info!(
+                mib = bytes / (1024 * 1024),
+                ms = started.elapsed().as_millis() as u64,
+                "search snapshot sealed"
+            ),
+            Err(e) => {
+                tracing::error!(error = %e, "the search snapshot could not be written; the next start builds again")
+            }
+        }
+        Ok(built)
     }
 
     /// Builds both indexes from every stored record, on two tasks: persons into the name
@@ -562,6 +732,7 @@ impl App {
                 events: texts.highs.events,
                 sources: texts.highs.sources,
             },
+            from_snapshot: false,
         })
     }
 

@@ -325,6 +325,24 @@ pub struct RegistryHighs {
     pub sources: i64,
 }
 
+/// What the registry holds up to some highs, summed so that any change to those records moves
+/// it: their numbers, the sums of the persons' and events' versions (every edit, import update
+/// and erasure raises a version), the merges and undone merges, the erased persons. Versions
+/// and these counts only ever grow, so an equal mark means no record up to the highs changed.
+/// The search index's sealed snapshot keeps one and is trusted only while it still holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RegistryMark {
+    pub highs: RegistryHighs,
+    pub persons: i64,
+    pub events: i64,
+    pub sources: i64,
+    pub person_versions: i64,
+    pub event_versions: i64,
+    pub merges: i64,
+    pub undone_merges: i64,
+    pub erased: i64,
+}
+
 /// Which persons a list shows. Confidentiality levels are those the reader may see.
 #[derive(Debug, Clone, Default)]
 pub struct PersonFilter {
@@ -444,6 +462,8 @@ pub trait RegistryStore: Send + Sync {
     /// Sources with `id > after` and the event each is linked to, ascending, at most `limit`.
     async fn scan_sources(&self, after: i64, limit: i64) -> Result<Vec<SourceScan>, StoreError>;
     async fn registry_highs(&self) -> Result<RegistryHighs, StoreError>;
+    /// The [`RegistryMark`] of the records up to `highs`.
+    async fn registry_mark(&self, highs: RegistryHighs) -> Result<RegistryMark, StoreError>;
     /// The events of these ids that exist, in no particular order, as a list of results shows
     /// them: one query, without their persons and articles (`persons` and `articles` empty).
     async fn events_for_list(&self, ids: &[EventId]) -> Result<Vec<EventRow>, StoreError>;
@@ -1062,6 +1082,16 @@ macro_rules! impl_registry_store {
                 let mut pending = Pending::default();
                 let mut ids = Vec::with_capacity(changes.len());
                 for change in changes {
+                    // An edit raises its record's version only with its snapshot, and what is
+                    // computed from versions (the search snapshot's `RegistryMark`) must see
+                    // every edit: one without is refused.
+                    if matches!(change.op, RegistryOp::UpdatePerson { .. } | RegistryOp::UpdateEvent { .. })
+                        && change.snapshot_sealed.is_none()
+                    {
+                        return Err(StoreError::Damaged(
+                            "an edit of a person or an event without its version snapshot".into(),
+                        ));
+                    }
                     // A record created with a snapshot starts at version 1, else at 0.
                     let first_version = i64::from(change.snapshot_sealed.is_some());
                     let mut created = true;
@@ -1785,6 +1815,49 @@ macro_rules! impl_registry_store {
                     persons,
                     events,
                     sources,
+                })
+            }
+
+            async fn registry_mark(
+                &self,
+                highs: $crate::registry::RegistryHighs,
+            ) -> Result<$crate::registry::RegistryMark, StoreError> {
+                // One statement, so that every part is of one moment. SUM of a BIGINT is a
+                // NUMERIC on PostgreSQL: cast back (the same words work on SQLite).
+                let (persons, person_versions, events, event_versions, sources, merges, undone_merges, erased): (
+                    i64,
+                    i64,
+                    i64,
+                    i64,
+                    i64,
+                    i64,
+                    i64,
+                    i64,
+                ) = sqlx::query_as(
+                    "SELECT (SELECT COUNT(*) FROM persons WHERE id <= $1), \
+                     (SELECT CAST(COALESCE(SUM(version), 0) AS BIGINT) FROM persons WHERE id <= $1), \
+                     (SELECT COUNT(*) FROM events WHERE id <= $2), \
+                     (SELECT CAST(COALESCE(SUM(version), 0) AS BIGINT) FROM events WHERE id <= $2), \
+                     (SELECT COUNT(*) FROM sources WHERE id <= $3), \
+                     (SELECT COUNT(*) FROM person_merges), \
+                     (SELECT COUNT(undone_at_ms) FROM person_merges), \
+                     (SELECT COUNT(*) FROM persons WHERE erased_on IS NOT NULL)",
+                )
+                .bind(highs.persons)
+                .bind(highs.events)
+                .bind(highs.sources)
+                .fetch_one(self.reader())
+                .await?;
+                Ok($crate::registry::RegistryMark {
+                    highs,
+                    persons,
+                    events,
+                    sources,
+                    person_versions,
+                    event_versions,
+                    merges,
+                    undone_merges,
+                    erased,
                 })
             }
 

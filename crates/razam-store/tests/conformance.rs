@@ -572,3 +572,98 @@ async fn postgres_tells_the_evidence_story() {
         evidence_story(store).await;
     }
 }
+
+/// The registry's mark moves with every change to the records up to its highs (an edit, a
+/// merge, its undoing) and not with records above them; an edit without its version
+/// snapshot, which would not move it, is refused.
+async fn mark_story(store: Arc<dyn Store>) {
+    use razam_store::registry::{Change, PersonWrite, RegistryOp, Target};
+    store.migrate().await.unwrap();
+    let write = |sealed: u8| PersonWrite {
+        identity_sealed: vec![sealed; 40],
+        ref_lookup: None,
+        region: None,
+        confidentiality: "internal",
+        consent_to_publish: false,
+        import_digest: None,
+    };
+    let change = |op, snapshot: Option<u8>| Change {
+        op,
+        actor: "cli".into(),
+        audit: Some("person.test"),
+        snapshot_sealed: snapshot.map(|s| vec![s; 40]),
+    };
+    let ids = store
+        .apply(&[
+            change(RegistryOp::CreatePerson(write(1)), Some(1)),
+            change(RegistryOp::CreatePerson(write(2)), Some(2)),
+        ])
+        .await
+        .unwrap();
+    let highs = store.registry_highs().await.unwrap();
+    let first = store.registry_mark(highs).await.unwrap();
+    assert_eq!((first.persons, first.person_versions, first.merges), (2, 2, 0));
+
+    // A person above the highs leaves the mark of those highs as it was.
+    store
+        .apply(&[change(RegistryOp::CreatePerson(write(3)), Some(3))])
+        .await
+        .unwrap();
+    assert_eq!(store.registry_mark(highs).await.unwrap(), first);
+
+    let edit = |snapshot| {
+        change(
+            RegistryOp::UpdatePerson {
+                id: Target::Existing(ids[0]),
+                expected_version: None,
+                person: write(9),
+            },
+            snapshot,
+        )
+    };
+    let refused = store.apply(&[edit(None)]).await;
+    assert!(matches!(refused, Err(StoreError::Damaged(_))), "{refused:?}");
+    assert_eq!(
+        store.registry_mark(highs).await.unwrap(),
+        first,
+        "nothing of it was written"
+    );
+    store.apply(&[edit(Some(9))]).await.unwrap();
+    let edited = store.registry_mark(highs).await.unwrap();
+    assert_eq!(edited.person_versions, first.person_versions + 1);
+
+    let merge = store
+        .apply(&[change(
+            RegistryOp::MergePersons {
+                survivor: ids[0],
+                merged: ids[1],
+                survivor_version: 2,
+                merged_version: 1,
+            },
+            None,
+        )])
+        .await
+        .unwrap()[0];
+    let merged = store.registry_mark(highs).await.unwrap();
+    assert_eq!((merged.merges, merged.undone_merges), (1, 0));
+    store
+        .apply(&[change(RegistryOp::UndoMerge { merge }, None)])
+        .await
+        .unwrap();
+    let undone = store.registry_mark(highs).await.unwrap();
+    assert_eq!((undone.merges, undone.undone_merges), (1, 1));
+    assert_ne!(undone, merged);
+}
+
+#[tokio::test]
+async fn sqlite_tells_the_mark_story() {
+    let (store, _dir) = sqlite().await;
+    mark_story(store).await;
+}
+
+#[tokio::test]
+async fn postgres_tells_the_mark_story() {
+    if let Some(store) = postgres().await {
+        mark_story(store).await;
+    }
+}

@@ -14,6 +14,7 @@ use razam_link::{
     normalise_into,
 };
 
+use super::snapshot::{Decoder, Encoder, Refused};
 use crate::duplicates::{self, BlockKey, Born, Entry, MAX_BLOCK};
 
 /// How one word of a query met a word of a person's names, weakest first.
@@ -269,7 +270,7 @@ pub struct NameIndex {
     words: HashMap<Box<str>, u32>,
     word_keys: Vec<WordKeys>,
     keys: HashMap<Box<str>, u32>,
-    groups: HashMap<&'static str, u32>,
+    groups: HashMap<Box<str>, u32>,
     /// Persons per word, per key, per masculine key of a feminine surname, per given-name group.
     by_word: Vec<Vec<u32>>,
     by_key: Vec<Vec<u32>>,
@@ -461,7 +462,7 @@ impl NameIndex {
                 Some(&id) => id,
                 None => {
                     let id = self.by_group.len() as u32;
-                    self.groups.insert(g, id);
+                    self.groups.insert(g.into(), id);
                     self.by_group.push(Vec::new());
                     id
                 }
@@ -1045,6 +1046,195 @@ impl NameIndex {
             + self.by_block.iter().map(|l| l.capacity() * 4).sum::<usize>()
             + self.blocks.capacity() * (std::mem::size_of::<(BlockKey, u32)>() + 1)
             + keys
+    }
+
+    /// Writes the index's tables for the sealed snapshot (what is derived from them, the
+    /// maps from ids to slots and from regions to their numbers, is rebuilt when read).
+    pub(crate) fn encode(&self, e: &mut Encoder) {
+        e.dense_keys(self.words.iter().map(|(k, &v)| (&**k, v)), self.word_keys.len());
+        for k in &self.word_keys {
+            e.u32(k.key);
+            e.u32(k.masc);
+            e.u32(k.group);
+        }
+        e.dense_keys(self.keys.iter().map(|(k, &v)| (&**k, v)), self.by_key.len());
+        e.dense_keys(self.groups.iter().map(|(k, &v)| (&**k, v)), self.by_group.len());
+        e.len(self.slots.len());
+        for s in &self.slots {
+            e.i64(s.id);
+            e.u32(s.start);
+            e.u32(s.len);
+            e.u16(s.birth_year as u16);
+            e.u16(s.region);
+            let (year, month, day) = s.born.parts();
+            e.u16(year);
+            e.u8(month);
+            e.u8(day);
+        }
+        e.bytes(&self.meta);
+        for lists in [&self.by_word, &self.by_key, &self.by_masc, &self.by_group] {
+            e.lists(lists);
+        }
+        e.str(&self.arena);
+        e.len(self.arena_garbage);
+        e.len(self.regions.len());
+        for r in &self.regions {
+            e.str(r);
+        }
+        let mut blocks: Vec<Option<&BlockKey>> = vec![None; self.by_block.len()];
+        for (k, &b) in &self.blocks {
+            if let Some(slot) = blocks.get_mut(b as usize) {
+                *slot = Some(k);
+            }
+        }
+        e.len(blocks.len());
+        for k in blocks {
+            match k {
+                Some(BlockKey::Family(s)) => {
+                    e.u8(0);
+                    e.str(s);
+                }
+                Some(BlockKey::Masculine(s)) => {
+                    e.u8(1);
+                    e.str(s);
+                }
+                Some(BlockKey::GivenYear(s, year)) => {
+                    e.u8(2);
+                    e.str(s);
+                    e.u16(*year);
+                }
+                None => e.u8(3),
+            }
+        }
+        e.lists(&self.by_block);
+        e.len(self.merged_into.len());
+        for (&merged, &survivor) in &self.merged_into {
+            e.i64(merged);
+            e.i64(survivor);
+        }
+        e.len(self.members.len());
+        for (&survivor, merged) in &self.members {
+            e.i64(survivor);
+            e.len(merged.len());
+            for &m in merged {
+                e.i64(m);
+            }
+        }
+    }
+
+    /// Reads what [`Self::encode`] wrote, checking that every number points inside its table
+    /// (a slot's names inside the arena, a posting at a slot, a word at its keys).
+    pub(crate) fn decode(d: &mut Decoder<'_>) -> Result<NameIndex, Refused> {
+        let words = d.dense_keys()?;
+        let mut word_keys = Vec::with_capacity(words.len());
+        for _ in 0..words.len() {
+            word_keys.push(WordKeys {
+                key: d.u32()?,
+                masc: d.u32()?,
+                group: d.u32()?,
+            });
+        }
+        let keys = d.dense_keys()?;
+        let groups = d.dense_keys()?;
+        let n = d.len()?;
+        let mut slots = Vec::with_capacity(n);
+        for _ in 0..n {
+            slots.push(Slot {
+                id: d.i64()?,
+                start: d.u32()?,
+                len: d.u32()?,
+                birth_year: d.u16()? as i16,
+                region: d.u16()?,
+                born: Born::from_parts((d.u16()?, d.u8()?, d.u8()?)),
+            });
+        }
+        let meta = d.bytes()?.to_vec();
+        let (by_word, by_key, by_masc, by_group) = (d.lists(n)?, d.lists(n)?, d.lists(n)?, d.lists(n)?);
+        let arena = d.str()?.to_owned();
+        let arena_garbage = d.len()?;
+        let mut regions: Vec<Box<str>> = Vec::new();
+        for _ in 0..d.len()? {
+            regions.push(d.str()?.into());
+        }
+        let mut blocks = HashMap::new();
+        let n_blocks = d.len()?;
+        for b in 0..n_blocks {
+            let key = match d.u8()? {
+                0 => BlockKey::Family(d.str()?.into()),
+                1 => BlockKey::Masculine(d.str()?.into()),
+                2 => BlockKey::GivenYear(d.str()?.into(), d.u16()?),
+                3 => continue,
+                _ => return Err(Refused::Damaged("a blocking key of no kind")),
+            };
+            blocks.insert(key, b as u32);
+        }
+        let by_block = d.lists(n)?;
+        let mut merged_into = HashMap::new();
+        for _ in 0..d.len()? {
+            merged_into.insert(d.i64()?, d.i64()?);
+        }
+        let mut members = HashMap::new();
+        for _ in 0..d.len()? {
+            let survivor = d.i64()?;
+            let mut merged = Vec::new();
+            for _ in 0..d.len()? {
+                merged.push(d.i64()?);
+            }
+            members.insert(survivor, merged);
+        }
+        let within = |id: u32, len: usize| id == NONE || (id as usize) < len;
+        let consistent = meta.len() == n
+            && by_word.len() == words.len()
+            && by_key.len() == keys.len()
+            && by_masc.len() == keys.len()
+            && by_group.len() == groups.len()
+            && by_block.len() == n_blocks
+            && word_keys
+                .iter()
+                .all(|k| within(k.key, keys.len()) && within(k.masc, keys.len()) && within(k.group, groups.len()))
+            && slots.iter().all(|s| {
+                let end = s.start as usize + s.len as usize;
+                end <= arena.len()
+                    && arena.is_char_boundary(s.start as usize)
+                    && arena.is_char_boundary(end)
+                    && usize::from(s.region) <= regions.len()
+            });
+        if !consistent {
+            return Err(Refused::Damaged("the name index's tables do not agree"));
+        }
+        let mut slot_of = HashMap::with_capacity(n);
+        for (i, (s, m)) in slots.iter().zip(&meta).enumerate() {
+            if m & LIVE != 0 {
+                slot_of.insert(s.id, i as u32);
+            }
+        }
+        let region_ids = regions
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.clone(), i as u16 + 1))
+            .collect();
+        Ok(NameIndex {
+            words,
+            word_keys,
+            keys,
+            groups,
+            by_word,
+            by_key,
+            by_masc,
+            by_group,
+            slots,
+            meta,
+            slot_of,
+            arena,
+            arena_garbage,
+            regions,
+            region_ids,
+            blocks,
+            by_block,
+            merged_into,
+            members,
+            prepared: Default::default(),
+        })
     }
 
     /// An estimate of the heap the index holds, in bytes (capacities, not just lengths).

@@ -18,6 +18,8 @@ use razam_core::registry::Confidentiality;
 use razam_link::{normalise, normalise_into};
 use rust_stemmers::{Algorithm, Stemmer};
 
+use super::snapshot::{Decoder, Encoder, Refused};
+
 /// Words shorter than this (prepositions like в, у, a) are neither indexed nor asked for.
 const MIN_WORD_CHARS: usize = 2;
 /// Words of a query beyond this many are ignored.
@@ -346,6 +348,87 @@ impl TextIndex {
             }
         }
         TextResults { terms, total, hits }
+    }
+
+    /// Writes the index's tables for the sealed snapshot (the maps from ids to documents are
+    /// rebuilt from the live documents when read).
+    pub(crate) fn encode(&self, e: &mut Encoder) {
+        e.dense_keys(self.terms.iter().map(|(k, &v)| (&**k, v)), self.postings.len());
+        e.len(self.word_terms.len());
+        for (word, &term) in &self.word_terms {
+            e.str(word);
+            e.u32(term);
+        }
+        e.lists(&self.postings);
+        e.len(self.docs.len());
+        for d in &self.docs {
+            e.i64(d.id);
+            match d.origin {
+                Origin::Event => e.u8(0),
+                Origin::Source { event } => {
+                    e.u8(1);
+                    e.i64(event);
+                }
+            }
+            e.u8(Confidentiality::ALL.iter().position(|l| *l == d.level).unwrap_or(0) as u8);
+            e.u8(u8::from(d.live));
+        }
+    }
+
+    /// Reads what [`Self::encode`] wrote, checking that every posting is a document and every
+    /// word's term a term.
+    pub(crate) fn decode(d: &mut Decoder<'_>) -> Result<TextIndex, Refused> {
+        let terms = d.dense_keys()?;
+        let n_words = d.len()?;
+        let mut word_terms = HashMap::with_capacity(n_words);
+        for _ in 0..n_words {
+            let word: Box<str> = d.str()?.into();
+            let term = d.u32()?;
+            if term as usize >= terms.len() {
+                return Err(Refused::Damaged("a word of no term"));
+            }
+            word_terms.insert(word, term);
+        }
+        // The documents come after the postings: their count bounds the postings once read.
+        let postings = d.lists(u32::MAX as usize)?;
+        let n = d.len()?;
+        let mut docs = Vec::with_capacity(n);
+        let (mut events, mut sources) = (HashMap::new(), HashMap::new());
+        for slot in 0..n {
+            let id = d.i64()?;
+            let origin = match d.u8()? {
+                0 => Origin::Event,
+                1 => Origin::Source { event: d.i64()? },
+                _ => return Err(Refused::Damaged("a document of no kind")),
+            };
+            let level = *Confidentiality::ALL
+                .get(usize::from(d.u8()?))
+                .ok_or(Refused::Damaged("a level of no kind"))?;
+            let live = d.u8()? != 0;
+            if live {
+                match origin {
+                    Origin::Event => events.insert(id, slot as u32),
+                    Origin::Source { .. } => sources.insert(id, slot as u32),
+                };
+            }
+            docs.push(Doc {
+                id,
+                origin,
+                level,
+                live,
+            });
+        }
+        if postings.len() != terms.len() || postings.iter().flatten().any(|&s| s as usize >= n) {
+            return Err(Refused::Damaged("the text index's tables do not agree"));
+        }
+        Ok(TextIndex {
+            terms,
+            word_terms,
+            postings,
+            docs,
+            events,
+            sources,
+        })
     }
 
     /// An estimate of the heap the index holds, in bytes.

@@ -37,6 +37,7 @@ mod registry;
 mod registry_pages;
 mod sealing;
 mod search;
+mod search_snapshot;
 mod sessions;
 mod shell;
 mod solidarity_api;

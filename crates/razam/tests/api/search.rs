@@ -21,7 +21,7 @@ async fn actor(app: &TestApp, username: &str, role: Role) -> Actor {
     Actor::Account(app.app.log_in(username, &password, None).await.unwrap().user)
 }
 
-fn person(family: &str, given: &str, patronymic: &str, level: Confidentiality) -> PersonInput {
+pub(crate) fn person(family: &str, given: &str, patronymic: &str, level: Confidentiality) -> PersonInput {
     PersonInput {
         identity: Identity {
             given_name: given.into(),
@@ -38,7 +38,7 @@ fn person(family: &str, given: &str, patronymic: &str, level: Confidentiality) -
     }
 }
 
-fn event(description: &str, person: i64, level: Confidentiality) -> EventInput {
+pub(crate) fn event(description: &str, person: i64, level: Confidentiality) -> EventInput {
     EventInput {
         kind: EventKind::Detention,
         date: Some(FuzzyDate::parse("2021-03-02").unwrap()),
