@@ -134,6 +134,40 @@ pub(crate) fn within_one_edit(a: &[char], b: &[char]) -> bool {
     }
 }
 
+/// Whether two texts differ by one edit (as [`within_one_edit`]) and are both at least
+/// `min_chars` characters long; equal texts are not "one edit apart". Works on the strings
+/// without copying them: the common prefix and suffix are skipped and what is left must be
+/// at most one character on each side, or two swapped neighbours.
+pub(crate) fn one_edit_apart(a: &str, b: &str, min_chars: usize) -> bool {
+    if a == b || a.len().abs_diff(b.len()) > 4 {
+        return false;
+    }
+    let (na, nb) = (a.chars().count(), b.chars().count());
+    if na.min(nb) < min_chars || na.abs_diff(nb) > 1 {
+        return false;
+    }
+    let prefix = a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count();
+    let room = na.min(nb) - prefix;
+    let suffix = a
+        .chars()
+        .rev()
+        .zip(b.chars().rev())
+        .take(room)
+        .take_while(|(x, y)| x == y)
+        .count();
+    let (ma, mb) = (na - prefix - suffix, nb - prefix - suffix);
+    if ma <= 1 && mb <= 1 {
+        return true;
+    }
+    if ma == 2 && mb == 2 {
+        let mut x = a.chars().skip(prefix);
+        let mut y = b.chars().skip(prefix);
+        let (x0, x1, y0, y1) = (x.next(), x.next(), y.next(), y.next());
+        return x0 == y1 && x1 == y0;
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -162,7 +196,37 @@ mod tests {
         }
     }
 
+    #[test]
+    fn one_edit_apart_on_text() {
+        for (a, b, expected) in [
+            ("john", "nohn", true),
+            ("william", "eilliam", true),
+            ("middleton", "middlet9n", true),
+            ("chappell", "chapell", true),
+            ("alexsandr", "aleksandr", true),
+            ("aliaksandr", "aliaksnadr", true),
+            ("кацярына", "кацярна", true),
+            ("john", "john", false),
+            ("joe", "koe", false),
+            ("mark", "mary", true),
+            ("aleksandr", "aleksey", false),
+            ("ab", "abc", false),
+        ] {
+            assert_eq!(one_edit_apart(a, b, 4), expected, "{a} {b}");
+            assert_eq!(one_edit_apart(b, a, 4), expected, "{b} {a}");
+        }
+    }
+
     proptest! {
+        /// The string form agrees with `within_one_edit` on characters, above the length floor.
+        #[test]
+        fn one_edit_apart_agrees_with_within_one_edit(a in "[abcй]{0,7}", b in "[abcй]{0,7}", floor in 0usize..5) {
+            let expected = a != b
+                && a.chars().count().min(b.chars().count()) >= floor
+                && within_one_edit(&chars(&a), &chars(&b));
+            prop_assert_eq!(one_edit_apart(&a, &b, floor), expected);
+        }
+
         /// The bounded test agrees with strsim's Jaro–Winkler at any bound.
         #[test]
         fn jaro_winkler_agrees_with_strsim(a in "[abcdeсшаі]{0,12}", b in "[abcdeсшаі]{0,12}", bound in 0.5f64..1.0) {
