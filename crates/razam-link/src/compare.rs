@@ -10,7 +10,7 @@
 //! [`Model::default`]); the linkage engine estimates `m` and `u` from the data itself.
 
 use crate::date::PartialDate;
-use crate::sim::{Profile, jaro_winkler_at_least, within_one_edit};
+use crate::sim::{Profile, jaro_winkler_at_least, one_edit_apart, within_one_edit};
 use crate::{given_name_group, masculine_surname_key, name_key, normalise};
 
 /// One person as the registry or a CSV row gives it. Empty strings mean "not known".
@@ -214,17 +214,25 @@ impl Model {
                 (&a.text, &a.key),
                 (&b.text, &b.key),
                 || equivalent,
-                || jaro_winkler_at_least(&a.profile, &b.profile, SIMILAR),
+                || names_similar((&a.text, &a.profile), (&b.text, &b.profile)),
             )
         };
+        // Given names and patronymics may be initials.
+        let initial_or_name = |a: &PreparedValue, b: &PreparedValue, equivalent: bool| {
+            if a.text != b.text && initials_fit(&a.text, &b.text) {
+                Agreement::Missing
+            } else {
+                name(a, b, equivalent)
+            }
+        };
         let levels = [
-            name(
+            initial_or_name(
                 &a.given,
                 &b.given,
                 a.given_group.is_some() && a.given_group == b.given_group,
             ),
             name(&a.family, &b.family, a.family_masculine == b.family_masculine),
-            name(&a.patronymic, &b.patronymic, a.patronymic_stem == b.patronymic_stem),
+            initial_or_name(&a.patronymic, &b.patronymic, a.patronymic_stem == b.patronymic_stem),
             compare_dates(a.birth_date, b.birth_date),
             name(
                 &a.birth_place,
@@ -335,9 +343,29 @@ impl PreparedName {
 /// Jaro–Winkler similarity at or above which two keys count as `Similar`.
 pub const SIMILAR: f64 = 0.88;
 
-/// Whether two keys are `Similar`: Jaro–Winkler at least [`SIMILAR`].
-fn similar(a: &str, b: &str) -> bool {
-    jaro_winkler_at_least(&Profile::new(a), &Profile::new(b), SIMILAR)
+/// Whether one of two different normalised names is written as initials (`m`, `h m`) that
+/// fit the other (`michael`, `henry m`): the same first letter. An initial tells too little
+/// to weigh either way, so such a pair counts as the name unknown (`Missing`), not as two
+/// different names.
+pub(crate) fn initials_fit(a: &str, b: &str) -> bool {
+    let initials = |t: &str| t.split(' ').all(|w| w.chars().nth(1).is_none());
+    (initials(a) || initials(b)) && a.chars().next().is_some() && a.chars().next() == b.chars().next()
+}
+
+/// Names of at least this many letters one edit apart in their normalised text are `Similar`.
+pub(crate) const TYPO_MIN_CHARS: usize = 4;
+
+/// Whether two names or places are `Similar`: Jaro–Winkler of their keys at least
+/// [`SIMILAR`], or their normalised texts one edit apart (a letter dropped, added, changed or
+/// two swapped) and at least [`TYPO_MIN_CHARS`] long. The key folds letters by sound, so one
+/// typed letter can change several key symbols (`nohn` / `john`, `eilliam` / `william`); the
+/// text sees it as the one slip it is.
+pub(crate) fn names_similar((a_text, a_key): (&str, &Profile), (b_text, b_key): (&str, &Profile)) -> bool {
+    jaro_winkler_at_least(a_key, b_key, SIMILAR) || one_edit_apart(a_text, b_text, TYPO_MIN_CHARS)
+}
+
+fn similar(a: &PreparedName, b: &PreparedName) -> bool {
+    names_similar((&a.text, &Profile::new(&a.key)), (&b.text, &Profile::new(&b.key)))
 }
 
 /// The levels of a name or place: Missing, Exact (same text), SameKey, then Equivalent when
@@ -369,11 +397,14 @@ fn forms(name: &PreparedName) -> (&str, &str) {
 
 /// Given names: the levels of the table on [`Agreement`].
 pub fn compare_given_names(a: &PreparedName, b: &PreparedName) -> Agreement {
+    if a.text != b.text && initials_fit(&a.text, &b.text) {
+        return Agreement::Missing;
+    }
     graded(
         forms(a),
         forms(b),
         || given_name_group(&a.key).is_some_and(|group| given_name_group(&b.key) == Some(group)),
-        || similar(&a.key, &b.key),
+        || similar(a, b),
     )
 }
 
@@ -383,7 +414,7 @@ pub fn compare_family_names(a: &PreparedName, b: &PreparedName) -> Agreement {
         forms(a),
         forms(b),
         || masculine_surname_key(&a.key) == masculine_surname_key(&b.key),
-        || similar(&a.key, &b.key),
+        || similar(a, b),
     )
 }
 
@@ -405,11 +436,14 @@ pub(crate) fn patronymic_stem(key: &str) -> &str {
 
 /// Patronymics: the levels of the table on [`Agreement`].
 pub fn compare_patronymics(a: &PreparedName, b: &PreparedName) -> Agreement {
+    if a.text != b.text && initials_fit(&a.text, &b.text) {
+        return Agreement::Missing;
+    }
     graded(
         forms(a),
         forms(b),
         || patronymic_stem(&a.key) == patronymic_stem(&b.key),
-        || similar(&a.key, &b.key),
+        || similar(a, b),
     )
 }
 
@@ -423,7 +457,7 @@ pub fn compare_dates(a: PartialDate, b: PartialDate) -> Agreement {
     }
     let same_year = a.year == b.year;
     let full = a.day != 0 && b.day != 0;
-    if same_year && (a.month == 0 || b.month == 0 || (a.month == b.month && (a.day == 0 || b.day == 0))) {
+    if same_year && (a.year_only() || b.year_only() || (a.month == b.month && (a.day == 0 || b.day == 0))) {
         return Agreement::SameKey;
     }
     if full && same_year && a.month == b.day && a.day == b.month {
@@ -443,12 +477,7 @@ pub(crate) fn words_within(a: &str, b: &str) -> bool {
 
 /// Places: the levels of the table on [`Agreement`].
 pub fn compare_places(a: &PreparedName, b: &PreparedName) -> Agreement {
-    graded(
-        forms(a),
-        forms(b),
-        || words_within(&a.key, &b.key),
-        || similar(&a.key, &b.key),
-    )
+    graded(forms(a), forms(b), || words_within(&a.key, &b.key), || similar(a, b))
 }
 
 /// Other text (postcode, address, identity number…), given trimmed lower-case texts and the
@@ -523,6 +552,52 @@ mod tests {
         );
         assert_eq!(compare_given_names(&name("Ihar"), &name("Volha")), Agreement::Different);
         assert_eq!(compare_given_names(&name(""), &name("Volha")), Agreement::Missing);
+    }
+
+    #[test]
+    fn a_typo_the_key_magnifies_is_still_similar() {
+        // One typed letter changes more than one key symbol; the text is one edit apart.
+        assert_eq!(compare_given_names(&name("Nohn"), &name("John")), Agreement::Similar);
+        assert_eq!(
+            compare_given_names(&name("Eilliam"), &name("William")),
+            Agreement::Similar
+        );
+        assert_eq!(
+            compare_family_names(&name("Middlet9n"), &name("Middleton")),
+            Agreement::Similar
+        );
+        assert_eq!(
+            compare_family_names(&name("Ціханоўсаая"), &name("Ціханоўская")),
+            Agreement::Similar
+        );
+        // Three letters are too few to call one edit a typo.
+        assert_eq!(compare_given_names(&name("Ada"), &name("Qda")), Agreement::Different);
+        assert_eq!(compare_given_names(&name("Ян"), &name("Ян")), Agreement::Exact);
+    }
+
+    #[test]
+    fn an_initial_that_fits_counts_as_unknown() {
+        assert_eq!(
+            compare_given_names(&name("A."), &name("Aliaksandr")),
+            Agreement::Missing
+        );
+        assert_eq!(compare_given_names(&name("С. Г."), &name("Сяргей")), Agreement::Missing);
+        assert_eq!(compare_given_names(&name("Сяргей"), &name("С.")), Agreement::Missing);
+        assert_eq!(
+            compare_patronymics(&name("Г."), &name("Георгіеўна")),
+            Agreement::Missing
+        );
+        // An initial that does not fit is another name; two equal initials are equal.
+        assert_eq!(
+            compare_given_names(&name("Ю."), &name("Аляксандр")),
+            Agreement::Different
+        );
+        assert_eq!(compare_given_names(&name("A."), &name("a")), Agreement::Exact);
+        // Family names are never initials.
+        assert_eq!(
+            compare_family_names(&name("Б."), &name("Бяляцкі")),
+            Agreement::Different
+        );
     }
 
     #[test]
@@ -605,6 +680,11 @@ mod tests {
         );
         assert_eq!(compare_dates(date("1990"), date("1991")), Agreement::Different);
         assert_eq!(compare_dates(date(""), date("1991")), Agreement::Missing);
+        // A month of 00 before a day is a typo, one digit away (records keep it, leniently).
+        let typo = PartialDate::parse_lenient("1795-00-01").expect("lenient");
+        assert_eq!(compare_dates(typo, date("1795-01-01")), Agreement::Similar);
+        assert_eq!(compare_dates(typo, date("1795")), Agreement::SameKey);
+        assert_eq!(compare_dates(typo, date("1796-02-01")), Agreement::Different);
         assert_eq!(compare_dates(date("soon"), date("1991")), Agreement::Missing);
     }
 

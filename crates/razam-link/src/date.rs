@@ -33,12 +33,22 @@ impl PartialDate {
     /// empty cell included). Impossible months and days (13, 32) are refused; the day is not
     /// checked against the month's length.
     pub fn parse(text: &str) -> Option<PartialDate> {
-        PartialDate::parse_lenient(text).filter(|d| d.month <= 12 && d.day <= 31)
+        PartialDate::read(text, false).filter(|d| d.month <= 12 && d.day <= 31)
+    }
+
+    /// Whether only the year is known (no month and no day).
+    pub(crate) fn year_only(self) -> bool {
+        self.month == 0 && self.day == 0
     }
 
     /// Parses like [`PartialDate::parse`] but keeps a month or day that cannot be (`1856-86-18`,
-    /// a typo in a record): it still compares as a date one digit away from the right one.
+    /// and a month of `00` before a day, `1795-00-01`: typos in a record): it still compares
+    /// as a date one digit away from the right one.
     pub fn parse_lenient(text: &str) -> Option<PartialDate> {
+        PartialDate::read(text, true)
+    }
+
+    fn read(text: &str, lenient: bool) -> Option<PartialDate> {
         let text = text.trim();
         let bytes = text.as_bytes();
         let digits = |range: std::ops::Range<usize>| -> Option<u16> {
@@ -59,7 +69,7 @@ impl PartialDate {
             }
             _ => return None,
         };
-        if year == 0 || (day != 0 && month == 0) {
+        if year == 0 || (day != 0 && month == 0 && !lenient) {
             return None;
         }
         Some(PartialDate {
@@ -107,7 +117,7 @@ impl std::fmt::Display for PartialDate {
             return Ok(());
         }
         write!(f, "{:04}", self.year)?;
-        if self.month != 0 {
+        if self.month != 0 || self.day != 0 {
             write!(f, "-{:02}", self.month)?;
             if self.day != 0 {
                 write!(f, "-{:02}", self.day)?;
@@ -155,6 +165,15 @@ mod tests {
     fn lenient_parsing_keeps_impossible_months_and_prints_back() {
         assert_eq!(PartialDate::parse_lenient("1856-86-18"), d(1856, 86, 18));
         assert_eq!(PartialDate::parse("1856-86-18"), None);
+        // A month of 00 before a day is a typo too (a day without a month is not a precision).
+        assert_eq!(PartialDate::parse_lenient("1795-00-01"), d(1795, 0, 1));
+        assert_eq!(PartialDate::parse("1795-00-01"), None);
+        assert_eq!(
+            PartialDate::parse_lenient("1795-00-01")
+                .map(|d| d.to_string())
+                .as_deref(),
+            Some("1795-00-01")
+        );
         for text in ["1990-05-12", "1990-05", "1990"] {
             assert_eq!(PartialDate::parse_or_none(text).to_string(), text);
         }

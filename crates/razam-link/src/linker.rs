@@ -22,11 +22,11 @@ use rayon::prelude::*;
 use crate::block::{BlockLimits, Fields, Index, Rule, RuleCount, choose_cap, pack, unpack};
 use crate::cluster::{UnionFind, average_linkage, smallest_ids};
 use crate::compare::{
-    Agreement, LevelProbabilities, SIMILAR, compare_dates, graded, probability_of_weight, text_level, words_within,
+    Agreement, LevelProbabilities, compare_dates, graded, initials_fit, names_similar, probability_of_weight,
+    text_level, words_within,
 };
 use crate::em::{Estimate, LEVELS, RulePatterns, estimate_by_rule, level_of, levels, random_pairs, u_from_vectors};
 use crate::record::{Column, FieldKind, Record, Schema};
-use crate::sim::jaro_winkler_at_least;
 
 /// Errors of the engine: all of them bad input.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -778,11 +778,21 @@ pub(crate) fn compare_records(columns: &[Column], fields: &Fields, a: usize, b: 
         return gamma;
     }
     let word = columns[given].key_of(lone);
-    if word.is_empty() || word != columns[family].key_of(other) {
+    if word.is_empty() {
         return gamma;
     }
+    let level = if word == columns[family].key_of(other) {
+        Agreement::SameKey
+    } else if names_similar(
+        columns[given].text_and_profile(lone),
+        columns[family].text_and_profile(other),
+    ) {
+        Agreement::Similar
+    } else {
+        return gamma;
+    };
     let clear = !(0xfu64 << (4 * given) | 0xfu64 << (4 * family));
-    gamma & clear | (Agreement::Missing as u64) << (4 * given) | (Agreement::SameKey as u64) << (4 * family)
+    gamma & clear | (Agreement::Missing as u64) << (4 * given) | (level as u64) << (4 * family)
 }
 
 /// The level of one field for records `a` and `b`.
@@ -795,14 +805,13 @@ fn field_level(column: &Column, a: usize, b: usize) -> Agreement {
         return Agreement::Exact;
     }
     let (pa, pb) = (column.values[va as usize], column.values[vb as usize]);
+    if matches!(column.kind, FieldKind::GivenName | FieldKind::Patronymic)
+        && initials_fit(column.texts.get(va), column.texts.get(vb))
+    {
+        return Agreement::Missing;
+    }
     let forms = |v: u32, key: u32| (column.texts.get(v), column.keys.get(key));
-    let similar = || {
-        jaro_winkler_at_least(
-            &column.profiles[pa.key as usize],
-            &column.profiles[pb.key as usize],
-            SIMILAR,
-        )
-    };
+    let similar = || names_similar(column.text_and_profile(a), column.text_and_profile(b));
     match column.kind {
         FieldKind::Date => compare_dates(pa.date, pb.date),
         FieldKind::Text => text_level(

@@ -258,6 +258,13 @@ impl Column {
         self.keys.get(self.values[value as usize].key)
     }
 
+    /// A record's normalised text and the similarity profile of its key (names and places).
+    pub(crate) fn text_and_profile(&self, record: usize) -> (&str, &Profile) {
+        let value = self.ids.get(record).copied().unwrap_or(0);
+        let key = self.values[value as usize].key as usize;
+        (self.texts.get(value), &self.profiles[key])
+    }
+
     /// The prepared value of a record.
     pub(crate) fn value(&self, record: usize) -> Value {
         self.values[self.ids.get(record).copied().unwrap_or(0) as usize]

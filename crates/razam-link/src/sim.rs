@@ -134,6 +134,48 @@ pub(crate) fn within_one_edit(a: &[char], b: &[char]) -> bool {
     }
 }
 
+/// Whether two texts differ by one edit (as [`within_one_edit`]) and are both at least
+/// `min_chars` characters long; equal texts are not "one edit apart". Works on the bytes of
+/// the strings without copying or counting them (it runs for most pairs compared): the common
+/// prefix and suffix are skipped, and what is left must be at most one character on each
+/// side, or two swapped neighbours. Most different names differ in their first and last
+/// letters, so this ends after a byte or two.
+pub(crate) fn one_edit_apart(a: &str, b: &str, min_chars: usize) -> bool {
+    let (x, y) = (a.as_bytes(), b.as_bytes());
+    // A character is at most four bytes, so the middles below are at most eight.
+    if x == y || x.len().abs_diff(y.len()) > 4 {
+        return false;
+    }
+    let mut prefix = x.iter().zip(y).take_while(|(p, q)| p == q).count();
+    while !a.is_char_boundary(prefix) || !b.is_char_boundary(prefix) {
+        prefix -= 1;
+    }
+    let room = x.len().min(y.len()) - prefix;
+    let mut suffix = x
+        .iter()
+        .rev()
+        .zip(y.iter().rev())
+        .take(room)
+        .take_while(|(p, q)| p == q)
+        .count();
+    while !a.is_char_boundary(x.len() - suffix) || !b.is_char_boundary(y.len() - suffix) {
+        suffix -= 1;
+    }
+    let (ma, mb) = (&a[prefix..x.len() - suffix], &b[prefix..y.len() - suffix]);
+    if ma.len() > 8 || mb.len() > 8 {
+        return false;
+    }
+    let (mut ca, mut cb) = (ma.chars(), mb.chars());
+    let one_edit = match (ca.next(), ca.next(), ca.next(), cb.next(), cb.next(), cb.next()) {
+        // At most one character left on each side: a substitution, insertion or deletion.
+        (_, None, _, _, None, _) => true,
+        // Two on each side, swapped.
+        (Some(p0), Some(p1), None, Some(q0), Some(q1), None) => p0 == q1 && p1 == q0,
+        _ => false,
+    };
+    one_edit && a.chars().count().min(b.chars().count()) >= min_chars
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -162,7 +204,37 @@ mod tests {
         }
     }
 
+    #[test]
+    fn one_edit_apart_on_text() {
+        for (a, b, expected) in [
+            ("john", "nohn", true),
+            ("william", "eilliam", true),
+            ("middleton", "middlet9n", true),
+            ("chappell", "chapell", true),
+            ("alexsandr", "aleksandr", true),
+            ("aliaksandr", "aliaksnadr", true),
+            ("кацярына", "кацярна", true),
+            ("john", "john", false),
+            ("joe", "koe", false),
+            ("mark", "mary", true),
+            ("aleksandr", "aleksey", false),
+            ("ab", "abc", false),
+        ] {
+            assert_eq!(one_edit_apart(a, b, 4), expected, "{a} {b}");
+            assert_eq!(one_edit_apart(b, a, 4), expected, "{b} {a}");
+        }
+    }
+
     proptest! {
+        /// The string form agrees with `within_one_edit` on characters, above the length floor.
+        #[test]
+        fn one_edit_apart_agrees_with_within_one_edit(a in "[abcйў😀]{0,7}", b in "[abcйў😀]{0,7}", floor in 0usize..5) {
+            let expected = a != b
+                && a.chars().count().min(b.chars().count()) >= floor
+                && within_one_edit(&chars(&a), &chars(&b));
+            prop_assert_eq!(one_edit_apart(&a, &b, floor), expected);
+        }
+
         /// The bounded test agrees with strsim's Jaro–Winkler at any bound.
         #[test]
         fn jaro_winkler_agrees_with_strsim(a in "[abcdeсшаі]{0,12}", b in "[abcdeсшаі]{0,12}", bound in 0.5f64..1.0) {

@@ -37,6 +37,9 @@ fn a_lone_word_meets_the_family_name_not_the_given_name() {
         record("c", ["charles", "hammond", "1853-01-01", "swansea"]),
         record("d", ["charles", "", "", "swansea"]),
         record("e", ["mary", "porter", "1901-05-05", "donegal"]),
+        record("f", ["chaderton", "", "", "moston"]),
+        record("g", ["william", "chadertn", "1540-01-01", "moston"]),
+        record("h", ["ward", "", "", "moston"]),
     ];
     // Some filler so that the estimates have pairs to work on.
     for i in 0..200 {
@@ -62,6 +65,12 @@ fn a_lone_word_meets_the_family_name_not_the_given_name() {
     assert_eq!(levels(2, 3)[..2], [Agreement::Exact, Agreement::Missing]);
     // Two records with family names are compared field by field as ever.
     assert_eq!(levels(0, 4)[..2], [Agreement::Different, Agreement::Exact]);
+    // A lone word a typo away from the other's family name: the family name is Similar.
+    assert_eq!(levels(5, 6)[..2], [Agreement::Missing, Agreement::Similar]);
+    assert_eq!(levels(6, 5)[..2], [Agreement::Missing, Agreement::Similar]);
+    // A short word is not taken for a typo of a longer name, nor a word far from it.
+    assert_eq!(levels(7, 6)[..2], [Agreement::Different, Agreement::Missing]);
+    assert_eq!(levels(5, 0)[..2], [Agreement::Different, Agreement::Missing]);
     // And the family-name weight of porter alone is a real one (its term frequency is the
     // other record's), not a missing field's.
     let weight = linker.explain(1, 0).expect("explain")[1].1;
