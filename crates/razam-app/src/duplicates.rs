@@ -598,13 +598,7 @@ impl App {
         let mut distinct: HashSet<i64> = HashSet::new();
         if let Some(id) = except {
             distinct.insert(id);
-            distinct.extend(self.store.distinct_pairs().await?.into_iter().filter_map(|(a, b)| {
-                match (a == id, b == id) {
-                    (true, _) => Some(b),
-                    (_, true) => Some(a),
-                    _ => None,
-                }
-            }));
+            distinct.extend(self.store.distinct_from(id).await?);
         }
         let record = person_record(identity);
         let found = self

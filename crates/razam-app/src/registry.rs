@@ -602,13 +602,7 @@ impl App {
 
     /// A person's status history, oldest first.
     pub(crate) async fn statuses(&self, person: i64) -> Result<Vec<(PrisonerStatus, String)>, AppError> {
-        Ok(self
-            .store
-            .statuses_of(person)
-            .await?
-            .into_iter()
-            .filter_map(|s| PrisonerStatus::parse(&s.status).map(|st| (st, s.on_date)))
-            .collect())
+        Ok(status_views(self.store.statuses_of(person).await?))
     }
 
     pub(crate) fn person_view(&self, row: &PersonRow) -> Result<PersonView, AppError> {
@@ -716,7 +710,8 @@ impl App {
         for ((event, _), seen) in events.iter_mut().zip(views) {
             *event = seen;
         }
-        let recognition = match self.store.recognition(id).await? {
+        let (recognition, statuses) = self.store.standing_of(id).await?;
+        let recognition = match recognition {
             Some(r) => {
                 let decision: Decision = self.open_json(SEAL_DECISION, &r.decision_sealed)?;
                 Some(RecognitionView {
@@ -728,7 +723,7 @@ impl App {
             }
             None => None,
         };
-        Ok((events, recognition, self.statuses(id).await?))
+        Ok((events, recognition, status_views(statuses)))
     }
 
     pub async fn event_page(&self, actor: &Actor, id: i64) -> Result<EventView, AppError> {
@@ -885,6 +880,13 @@ impl App {
             None => Ok(audit_name.to_owned()),
         }
     }
+}
+
+/// Stored statuses as pages show them, oldest first (an unknown status is left out).
+fn status_views(rows: Vec<razam_store::registry::StatusRow>) -> Vec<(PrisonerStatus, String)> {
+    rows.into_iter()
+        .filter_map(|s| PrisonerStatus::parse(&s.status).map(|st| (st, s.on_date)))
+        .collect()
 }
 
 /// The audit action of a read of restricted records shown in a list, an event page, a history

@@ -244,16 +244,19 @@ impl App {
             return Ok(None);
         }
         let hash = token_hash(token);
-        let Some(session) = self.store.session_by_token_hash(&hash).await? else {
+        // One statement: the session, its account and its compartments.
+        let Some(razam_store::SessionAccount {
+            session,
+            account,
+            compartments,
+        }) = self.store.session_with_account(&hash).await?
+        else {
             return Ok(None);
         };
         let now = crate::now_ms();
         if session.expires_at_ms <= now {
             return Ok(None);
         }
-        let Some(account) = self.store.account_by_id(session.account_id).await? else {
-            return Ok(None);
-        };
         if account.disabled {
             return Ok(None);
         }
@@ -268,7 +271,7 @@ impl App {
             display_name: view.display_name,
             username: view.username,
             session: hash,
-            compartments: self.store.compartments_of(account.id).await?,
+            compartments,
         }))
     }
 

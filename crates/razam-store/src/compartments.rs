@@ -19,6 +19,24 @@ pub struct CompartmentRow {
     pub members: Vec<AccountId>,
 }
 
+/// Compartment ids aggregated into one text column (`1,4,7`), in ascending order; none is
+/// an empty list. A cell that is not such a list is an error, never a smaller list.
+pub(crate) fn id_list(cell: Option<String>) -> Result<Vec<CompartmentId>, StoreError> {
+    let mut ids = cell
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            part.trim()
+                .parse::<CompartmentId>()
+                .map_err(|_| StoreError::Damaged(format!("a compartment id list holds {part:?}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    ids.sort_unstable();
+    Ok(ids)
+}
+
 /// Which compartments' records a reader sees, besides the records in none. The default sees
 /// only records in no compartment: a filter built without a scope shows less, never more.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -69,6 +69,14 @@ pub struct SessionRow {
     pub agent: String,
 }
 
+/// A session as each request checks it: the session, its account, the account's compartments.
+#[derive(Debug, Clone)]
+pub struct SessionAccount {
+    pub session: SessionRow,
+    pub account: AccountRow,
+    pub compartments: Vec<compartments::CompartmentId>,
+}
+
 /// The audit entry a state change appends, in the same transaction.
 #[derive(Debug, Clone)]
 pub struct AuditEvent {
@@ -179,6 +187,9 @@ pub trait Store:
 
     async fn create_session(&self, session: &SessionRow, audit: &AuditEvent) -> Result<(), StoreError>;
     async fn session_by_token_hash(&self, token_hash: &[u8; 32]) -> Result<Option<SessionRow>, StoreError>;
+    /// The session, its account and the account's compartments in one statement: the check
+    /// every request makes. `None` when either row is missing.
+    async fn session_with_account(&self, token_hash: &[u8; 32]) -> Result<Option<SessionAccount>, StoreError>;
     async fn delete_session(&self, token_hash: &[u8; 32], audit: &AuditEvent) -> Result<(), StoreError>;
     /// Ends every session of an account; returns how many there were.
     async fn delete_sessions_of(&self, id: AccountId, audit: &AuditEvent) -> Result<u64, StoreError>;

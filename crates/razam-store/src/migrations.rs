@@ -88,6 +88,11 @@ pub const SQLITE: &[Migration] = &[
         name: "compartmented_records",
         sql: include_str!("../migrations/sqlite/0016_compartmented_records.sql"),
     },
+    Migration {
+        version: 17,
+        name: "distinct_persons_by_high",
+        sql: include_str!("../migrations/sqlite/0017_distinct_persons_by_high.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -170,6 +175,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 16,
         name: "compartmented_records",
         sql: include_str!("../migrations/postgres/0016_compartmented_records.sql"),
+    },
+    Migration {
+        version: 17,
+        name: "distinct_persons_by_high",
+        sql: include_str!("../migrations/postgres/0017_distinct_persons_by_high.sql"),
     },
 ];
 

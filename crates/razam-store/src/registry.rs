@@ -428,6 +428,9 @@ pub trait RegistryStore: Send + Sync {
 
     async fn recognition(&self, person: PersonId) -> Result<Option<RecognitionRow>, StoreError>;
     async fn statuses_of(&self, person: PersonId) -> Result<Vec<StatusRow>, StoreError>;
+    /// A person's recognition and status history (oldest first) in one statement: what a
+    /// person page shows of their standing.
+    async fn standing_of(&self, person: PersonId) -> Result<(Option<RecognitionRow>, Vec<StatusRow>), StoreError>;
     /// Every recognition (person, day) and every status entry: the input of time series.
     async fn prisoner_history(&self) -> Result<(Vec<(PersonId, String)>, Vec<StatusRow>), StoreError>;
     async fn held_counts(&self, as_of: &str) -> Result<HeldCounts, StoreError>;
@@ -452,6 +455,8 @@ pub trait RegistryStore: Send + Sync {
     async fn merge(&self, id: MergeId) -> Result<Option<MergeRow>, StoreError>;
     /// Every pair recorded as "not the same person", lower id first.
     async fn distinct_pairs(&self) -> Result<Vec<(PersonId, PersonId)>, StoreError>;
+    /// The persons recorded as "not the same person" as `person`, in ascending order.
+    async fn distinct_from(&self, person: PersonId) -> Result<Vec<PersonId>, StoreError>;
     /// Oldest first: reports in `state`.
     async fn intake_queue(&self, state: &str, limit: i64) -> Result<Vec<IntakeRow>, StoreError>;
 
@@ -663,28 +668,28 @@ macro_rules! impl_registry_store {
                 }
                 let ids: Vec<String> = events.iter().map(|e| e.id.to_string()).collect();
                 let list = ids.join(",");
-                let articles = sqlx::query(&format!(
-                    "SELECT event_id, article FROM event_articles WHERE event_id IN ({list}) ORDER BY event_id, article"
-                ))
-                .fetch_all(exec)
-                .await?;
-                let persons = sqlx::query(&format!(
-                    "SELECT event_id, person_id, role FROM event_persons WHERE event_id IN ({list}) \
-                     ORDER BY event_id, role, person_id"
+                // Articles and persons in one statement (one round trip): `part` tells them
+                // apart, and the order keeps each part's own (article; role, person).
+                let rows = sqlx::query(&format!(
+                    "SELECT event_id, 'a' AS part, article AS value, 0 AS person_id FROM event_articles \
+                     WHERE event_id IN ({list}) \
+                     UNION ALL SELECT event_id, 'p' AS part, role AS value, person_id FROM event_persons \
+                     WHERE event_id IN ({list}) ORDER BY event_id, part, value, person_id"
                 ))
                 .fetch_all(exec)
                 .await?;
                 let at: std::collections::HashMap<i64, usize> =
                     events.iter().enumerate().map(|(i, e)| (e.id, i)).collect();
-                for row in &articles {
-                    if let Some(&i) = at.get(&row.try_get::<i64, _>("event_id")?) {
-                        events[i].articles.push(row.try_get("article")?);
-                    }
-                }
-                for row in &persons {
-                    if let Some(&i) = at.get(&row.try_get::<i64, _>("event_id")?) {
+                for row in &rows {
+                    let Some(&i) = at.get(&row.try_get::<i64, _>("event_id")?) else {
+                        continue;
+                    };
+                    let value: String = row.try_get("value")?;
+                    if row.try_get::<String, _>("part")? == "a" {
+                        events[i].articles.push(value);
+                    } else {
                         let person: i64 = row.try_get("person_id")?;
-                        events[i].persons.push((person, label_for(person), row.try_get("role")?));
+                        events[i].persons.push((person, label_for(person), value));
                     }
                 }
                 Ok(())
@@ -1611,6 +1616,53 @@ macro_rules! impl_registry_store {
                     .collect())
             }
 
+            async fn standing_of(
+                &self,
+                person: $crate::registry::PersonId,
+            ) -> Result<
+                (
+                    Option<$crate::registry::RecognitionRow>,
+                    Vec<$crate::registry::StatusRow>,
+                ),
+                StoreError,
+            > {
+                use sqlx::Row;
+                // The recognition ('r', at most one) and the statuses ('s') as rows of one
+                // shape; `second` is the status's day, so the order is the statuses' own.
+                let rows = sqlx::query(
+                    "SELECT 'r' AS part, recognized_on AS first, reviewer AS second, decision_sealed AS sealed, \
+                     decided_at_ms AS at_ms, 0 AS id FROM recognitions WHERE person_id = $1 \
+                     UNION ALL SELECT 's' AS part, status AS first, on_date AS second, NULL AS sealed, \
+                     0 AS at_ms, id FROM prisoner_status WHERE person_id = $1 \
+                     ORDER BY part, second, id",
+                )
+                .bind(person)
+                .fetch_all(self.reader())
+                .await?;
+                let mut recognition = None;
+                let mut statuses = Vec::new();
+                for row in &rows {
+                    let first: String = row.try_get("first")?;
+                    let second: String = row.try_get("second")?;
+                    if row.try_get::<String, _>("part")? == "r" {
+                        recognition = Some($crate::registry::RecognitionRow {
+                            person_id: person,
+                            recognized_on: first,
+                            decision_sealed: row.try_get::<Option<Vec<u8>>, _>("sealed")?.unwrap_or_default(),
+                            reviewer: second,
+                            decided_at_ms: row.try_get("at_ms")?,
+                        });
+                    } else {
+                        statuses.push($crate::registry::StatusRow {
+                            person_id: person,
+                            status: first,
+                            on_date: second,
+                        });
+                    }
+                }
+                Ok((recognition, statuses))
+            }
+
             async fn prisoner_history(
                 &self,
             ) -> Result<
@@ -1970,6 +2022,19 @@ macro_rules! impl_registry_store {
                         .fetch_all(self.reader())
                         .await?,
                 )
+            }
+
+            async fn distinct_from(
+                &self,
+                person: $crate::registry::PersonId,
+            ) -> Result<Vec<$crate::registry::PersonId>, StoreError> {
+                Ok(sqlx::query_scalar(
+                    "SELECT high_id FROM distinct_persons WHERE low_id = $1 \
+                     UNION SELECT low_id FROM distinct_persons WHERE high_id = $1 ORDER BY 1",
+                )
+                .bind(person)
+                .fetch_all(self.reader())
+                .await?)
             }
 
             async fn intake(

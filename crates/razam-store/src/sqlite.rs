@@ -18,8 +18,8 @@ use sqlx::{Executor, Row, Sqlite, Transaction};
 
 use crate::migrations;
 use crate::{
-    AccountId, AccountRow, AuditEvent, NewAccount, SessionRow, Store, StoreError, StoredAudit, audit_object, hash32,
-    parse_locale, parse_role,
+    AccountId, AccountRow, AuditEvent, NewAccount, SessionAccount, SessionRow, Store, StoreError, StoredAudit,
+    audit_object, hash32, parse_locale, parse_role,
 };
 
 pub struct SqliteStore {
@@ -388,6 +388,35 @@ impl Store for SqliteStore {
         .fetch_optional(&self.read)
         .await?;
         row.as_ref().map(session_from_row).transpose()
+    }
+
+    async fn session_with_account(&self, token_hash: &[u8; 32]) -> Result<Option<SessionAccount>, StoreError> {
+        // The compartments as one list of ids (group_concat), so that the check is one statement.
+        let row = sqlx::query(
+            "SELECT s.token_hash, s.account_id, s.created_at_ms AS session_created_at_ms, s.expires_at_ms, \
+             s.last_seen_ms, s.agent, a.id, a.username_sealed, a.display_name_sealed, a.email_sealed, \
+             a.password_hash, a.role, a.locale, a.disabled, a.created_at_ms, \
+             (SELECT group_concat(m.compartment_id) FROM compartment_members m WHERE m.account_id = a.id) AS compartments \
+             FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = ?",
+        )
+        .bind(&token_hash[..])
+        .fetch_optional(&self.read)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        Ok(Some(SessionAccount {
+            session: SessionRow {
+                token_hash: hash32(row.try_get("token_hash")?, "a session hash")?,
+                account_id: row.try_get("account_id")?,
+                created_at_ms: row.try_get("session_created_at_ms")?,
+                expires_at_ms: row.try_get("expires_at_ms")?,
+                last_seen_ms: row.try_get("last_seen_ms")?,
+                agent: row.try_get("agent")?,
+            },
+            account: account_from_row(&row)?,
+            compartments: crate::compartments::id_list(row.try_get("compartments")?)?,
+        }))
     }
 
     async fn delete_session(&self, token_hash: &[u8; 32], audit: &AuditEvent) -> Result<(), StoreError> {

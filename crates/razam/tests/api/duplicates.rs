@@ -372,25 +372,27 @@ async fn a_command_line_import_warns_without_building_the_search_index(app: Test
 }
 on_both_databases!(a_command_line_import_warns_without_building_the_search_index);
 
+/// An internal person born on the day both tests' namesakes share.
+fn input(family: &str, given: &str) -> razam_app::registry::PersonInput {
+    razam_app::registry::PersonInput {
+        identity: razam_app::registry::Identity {
+            family_name: family.into(),
+            given_name: given.into(),
+            birth_date: "1962-09-25".into(),
+            ..Default::default()
+        },
+        region: None,
+        confidentiality: razam_core::registry::Confidentiality::Internal,
+        consent_to_publish: false,
+    }
+}
+
 /// The possible duplicates of a person page come from candidates prepared once and kept
 /// between views; an edit must show on the very next view all the same: a person renamed
 /// away leaves the section, one renamed into the same name enters it.
 async fn a_change_to_a_person_shows_on_the_next_person_page(app: TestApp) {
-    use razam_app::registry::{Identity, PersonInput};
-    use razam_core::registry::Confidentiality;
     add_user(&app.app, "ales", "Алесь", Role::Documenter, "ales-password-1").await;
     let c = app.logged_in_client("ales", "ales-password-1").await;
-    let input = |family: &str, given: &str| PersonInput {
-        identity: Identity {
-            family_name: family.into(),
-            given_name: given.into(),
-            birth_date: "1962-09-25".into(),
-            ..Identity::default()
-        },
-        region: None,
-        confidentiality: Confidentiality::Internal,
-        consent_to_publish: false,
-    };
     let a = &app.app;
     let first = a.create_person(&Actor::Cli, &input("Бяляцкі", "Алесь")).await.unwrap();
     let second = a
@@ -428,3 +430,91 @@ async fn a_change_to_a_person_shows_on_the_next_person_page(app: TestApp) {
     assert!(proposed(&page).is_empty(), "{page}");
 }
 on_both_databases!(a_change_to_a_person_shows_on_the_next_person_page);
+
+/// A person page reads its "not the same person" pairs, recognition and statuses in batched
+/// statements, and each request reads its session, account and compartments in one: every
+/// change shows on the very next view, whichever side of a pair the person is on.
+async fn batched_reads_show_each_change_on_the_next_view(app: TestApp) {
+    use razam_app::compartments::RecordKind;
+    use razam_core::registry::PrisonerStatus;
+    add_user(&app.app, "ales", "Алесь", Role::Documenter, "ales-password-1").await;
+    let c = app.logged_in_client("ales", "ales-password-1").await;
+    let a = &app.app;
+    let low = a.create_person(&Actor::Cli, &input("Бяляцкі", "Алесь")).await.unwrap();
+    let middle = a
+        .create_person(&Actor::Cli, &input("Bialiatski", "Aleksandr"))
+        .await
+        .unwrap();
+    let high = a
+        .create_person(&Actor::Cli, &input("Бяляцки", "Александр"))
+        .await
+        .unwrap();
+    let proposed = |page: &str| -> Vec<i64> {
+        let Some(at) = page.find("id=\"duplicates\"") else {
+            return Vec::new();
+        };
+        let mut ids: Vec<i64> = page[at..]
+            .split("<h3><a href=\"/persons/")
+            .skip(1)
+            .filter_map(|s| s.split('"').next()?.parse().ok())
+            .collect();
+        ids.sort_unstable();
+        ids
+    };
+    let page = |id: i64| {
+        let (app, c) = (&app, &c);
+        async move { app.get(c, &format!("/persons/{id}?lang=en")).await }
+    };
+    let (status, view) = page(middle).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(proposed(&view), [low, high], "{view}");
+
+    // `middle` is the higher id of one pair and the lower of the other.
+    a.mark_distinct(&Actor::Cli, low, middle).await.unwrap();
+    let (_, view) = page(middle).await;
+    assert_eq!(proposed(&view), [high], "the pair where it is the higher id");
+    a.mark_distinct(&Actor::Cli, high, middle).await.unwrap();
+    let (_, view) = page(middle).await;
+    assert!(proposed(&view).is_empty(), "{view}");
+    let (_, view) = page(low).await;
+    assert_eq!(proposed(&view), [high], "other persons' pairs do not hide candidates");
+
+    // The recognition and each status show on the next view, in order.
+    assert!(!view.contains("2021-04-01") && !view.contains("2022-01-01"), "{view}");
+    a.recognise(
+        &Actor::Cli,
+        low,
+        Day::parse("2021-04-01").unwrap(),
+        "Guidelines 3.b",
+        "",
+    )
+    .await
+    .unwrap();
+    let (_, view) = page(low).await;
+    assert!(view.contains("2021-04-01") && view.contains("Guidelines 3.b"), "{view}");
+    a.add_status(
+        &Actor::Cli,
+        low,
+        PrisonerStatus::Released,
+        Day::parse("2022-01-01").unwrap(),
+    )
+    .await
+    .unwrap();
+    let (_, view) = page(low).await;
+    let (held, released) = (view.find("2021-04-01").unwrap(), view.rfind("2022-01-01").unwrap());
+    assert!(held < released, "the statuses oldest first: {view}");
+
+    // The session's compartments are read on every request: joining and leaving show at once.
+    let cell = a.create_compartment(&Actor::Cli, "Юрысты").await.unwrap();
+    a.move_to_compartment(&Actor::Cli, RecordKind::Person, high, Some(cell))
+        .await
+        .unwrap();
+    assert_eq!(page(high).await.0, StatusCode::NOT_FOUND);
+    let users = a.list_users(&Actor::Cli).await.unwrap();
+    let ales = users.iter().find(|u| u.username == "ales").unwrap().id;
+    a.set_compartment_member(&Actor::Cli, cell, ales, true).await.unwrap();
+    assert_eq!(page(high).await.0, StatusCode::OK);
+    a.set_compartment_member(&Actor::Cli, cell, ales, false).await.unwrap();
+    assert_eq!(page(high).await.0, StatusCode::NOT_FOUND);
+}
+on_both_databases!(batched_reads_show_each_change_on_the_next_view);
