@@ -18,7 +18,7 @@
 #      estimate of its heap comes from the "search index ready" log line; the server's RSS is
 #      read from /proc after it is ready and its peak (VmHWM) after the runs.
 #   4. Latency with wrk (bench/latency.lua, LAT_PATHS: a random query of the kind per request),
-#      `wrk -t2 -c8 -dBENCH_SECONDS` after a 2 s warm-up, logged in as the reviewer, for:
+#      `wrk -t2 -cBENCH_CONNECTIONS -dBENCH_SECONDS` (8 connections unless told) after a 2 s warm-up, logged in as the reviewer, for:
 #        - latin:    "Family Given" romanised (Lasyshouski Aliaksandr) of the persons' names;
 #        - cyrillic: "Family Given" in the other Cyrillic spelling (Ласышовский Александр);
 #        - given:    "Given Family", the given name in the other language's romanisation;
@@ -41,7 +41,7 @@
 # pip, installed here if missing; that needs root).
 #
 # Run:   bench/search.sh
-# Knobs: BENCH_PERSONS=1000000 BENCH_EVENTS=300000 BENCH_SEED=20260401 BENCH_SECONDS=10
+# Knobs: BENCH_PERSONS=1000000 BENCH_EVENTS=300000 BENCH_SEED=20260401 BENCH_SECONDS=10 BENCH_CONNECTIONS=8
 #        BENCH_BIN=path BENCH_CACHE=dir BENCH_PORT=18191 BENCH_REF_PORT=18192
 #        BENCH_REFERENCE=0 leaves the FTS5 reference out (a second binary in the same session)
 # Sizes for a quick check: BENCH_PERSONS=20000 BENCH_EVENTS=5000 BENCH_SECONDS=2
@@ -56,6 +56,10 @@ PERSONS="${BENCH_PERSONS:-1000000}"
 EVENTS="${BENCH_EVENTS:-300000}"
 SEED="${BENCH_SEED:-20260401}"
 SECONDS_RUN="${BENCH_SECONDS:-10}"
+# Connections kept open by wrk: 8 saturates the two cores (throughput, latency under queueing);
+# 1 is one person searching at a time (the latency a documenter sees).
+CONNECTIONS="${BENCH_CONNECTIONS:-8}"
+THREADS=$((CONNECTIONS < 2 ? 1 : 2))
 PORT="${BENCH_PORT:-18191}"
 REF_PORT="${BENCH_REF_PORT:-18192}"
 BIN="${BENCH_BIN:-$ROOT/target/release/razam}"
@@ -107,7 +111,7 @@ percentiles() {
 measure() {
     local label="$1" paths="$2" url="$3" cookie="${4:-}" out
     export LAT_PATHS="$paths"
-    local args=(-t2 -c8 --timeout 30s -s "$ROOT/bench/latency.lua")
+    local args=(-t"$THREADS" -c"$CONNECTIONS" --timeout 30s -s "$ROOT/bench/latency.lua")
     [[ -n "$cookie" ]] && args+=(-H "Cookie: $cookie")
     timeout 30 wrk -d2s "${args[@]}" "$url" >/dev/null || die "warm-up of $label failed"
     out="$(timeout $((SECONDS_RUN + 20)) wrk -d"${SECONDS_RUN}s" "${args[@]}" "$url")" ||
@@ -330,7 +334,7 @@ echo "| server RSS when ready / peak after the runs | $RSS_READY MiB / $RSS_PEAK
 echo "| latin queries with the birth year whose person is on the first page (of 200) | Razam $FOUND, FTS5 trigram $REF_FOUND |"
 echo "| FTS5 reference: build (Python, plaintext) / size | $REF_BUILD s / $REF_MIB MiB |"
 echo
-echo "## /search latency (wrk -t2 -c8 -d${SECONDS_RUN}s; p50 / p95, requests/s; ratio = p95 Razam / p95 FTS5 via Datasette)"
+echo "## /search latency (wrk -t$THREADS -c$CONNECTIONS -d${SECONDS_RUN}s; p50 / p95, requests/s; ratio = p95 Razam / p95 FTS5 via Datasette)"
 echo
 echo "| queries | Razam /search | FTS5 trigram via Datasette | ratio | FTS5 raw query p50 / p95 (no HTTP) | Razam in memory p50 / p95 (no HTTP, no audit) | Razam audit write p50 / p95 |"
 echo "|---|---|---|---|---|---|---|"
