@@ -40,6 +40,8 @@
 #        BENCH_KINDS="figures person persons events search post" (the kinds run alone)
 #        BENCH_PERF="mix person": `perf record -g` of the server during those kinds' runs
 #        (reports in BENCH_WORK/perf-DB-KIND.txt)
+#        BENCH_COUNT=1: `perf stat` of the server during every run: its task switches per
+#        answer (steadier than CPU time when comparing two binaries)
 # Besides latency and req/s, each row gives the server's CPU per answer (user + system ticks
 # from /proc/PID/stat over the run, divided by the answers): a figure the machine's load moves
 # far less than wall-clock ones.
@@ -60,6 +62,7 @@ MAX="${BENCH_MAX:-200000}"
 DATABASES="${BENCH_DATABASES:-sqlite postgres}"
 KINDS="${BENCH_KINDS:-figures person persons events search post}"
 PERF="${BENCH_PERF:-}"
+COUNT="${BENCH_COUNT:-}"
 BIN="${BENCH_BIN:-$ROOT/target/release/razam}"
 WORK="${BENCH_WORK:-/tmp/scale}"
 PORT="${BENCH_PORT:-18291}"
@@ -115,8 +118,12 @@ run_wrk() {
         LOAD_QUERIES="$TMP/queries.txt" LOAD_MAX="$MAX"
     LOAD_MAX=2000 timeout 30 wrk -d2s "${args[@]}" "$URL" >/dev/null || die "warm-up of $label failed"
     W_LOAD="$(cut -d' ' -f1 /proc/loadavg)"
-    local c0 c1 perf_pid=""
+    local c0 c1 perf_pid="" stat_pid=""
     c0="$(cpu_ticks "$RAZAM_PID")"
+    if [[ -n "$COUNT" ]]; then
+        perf stat -x, -e context-switches -o "$TMP/stat.csv" -p "$RAZAM_PID" -- sleep "$secs" &
+        stat_pid=$!
+    fi
     if [[ " $PERF " == *" $kind "* ]]; then
         perf record -g -o "$WORK/perf-${label// /-}.data" -p "$RAZAM_PID" -- sleep "$secs" >/dev/null 2>&1 &
         perf_pid=$!
@@ -144,6 +151,13 @@ run_wrk() {
     fi
     W_CPU="$(awk -v t=$((c1 - c0)) -v hz="$TICKS_PER_S" -v n="$W_N" 'BEGIN { printf "%.2f", n ? t * 1000 / hz / n : 0 }')"
     log "$label: p50 $W_P50 ms, p95 $W_P95 ms, p99 $W_P99 ms, $W_RPS req/s, $W_N answers, errors $W_BAD, server CPU $W_CPU ms per answer (load average $W_LOAD)"
+    if [[ -n "$stat_pid" ]]; then
+        # perf stat counts over the same seconds as wrk (it may end a moment after wrk did):
+        # the server's task switches per answer, a figure the machine's load hardly moves.
+        wait "$stat_pid" || true
+        log "$label: $(awk -F, -v n="$W_N" '$3 == "context-switches" { c = $1 }
+            END { printf "%.1f task switches per answer", n ? c / n : 0 }' "$TMP/stat.csv")"
+    fi
 }
 
 bench_database() {

@@ -229,7 +229,7 @@ macro_rules! impl_aid_store {
             ) -> Result<Vec<MovementRow>, StoreError> {
                 let rows = sqlx::query(&format!("SELECT {MOVEMENT_COLUMNS} FROM aid_movements WHERE {condition}"))
                     .bind(value)
-                    .fetch_all(store.reader())
+                    .fetch_all(&mut *store.reader().await?)
                     .await?;
                 rows.iter().map(movement_from).collect()
             }
@@ -309,7 +309,7 @@ macro_rules! impl_aid_store {
                 let rows = sqlx::query(
                     "SELECT id, name, category, unit, unit_value_minor, currency FROM aid_items ORDER BY category, name",
                 )
-                .fetch_all(self.reader())
+                .fetch_all(&mut *self.reader().await?)
                 .await?;
                 rows.iter()
                     .map(|row| {
@@ -350,7 +350,7 @@ macro_rules! impl_aid_store {
             async fn warehouses(&self) -> Result<Vec<$crate::aid::WarehouseRow>, StoreError> {
                 use sqlx::Row;
                 let rows = sqlx::query("SELECT id, name, place FROM aid_warehouses ORDER BY name")
-                    .fetch_all(self.reader())
+                    .fetch_all(&mut *self.reader().await?)
                     .await?;
                 rows.iter()
                     .map(|row| {
@@ -367,7 +367,7 @@ macro_rules! impl_aid_store {
                 let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
                     "SELECT warehouse_id, item_id, quantity FROM aid_stock ORDER BY warehouse_id, item_id",
                 )
-                .fetch_all(self.reader())
+                .fetch_all(&mut *self.reader().await?)
                 .await?;
                 Ok(rows
                     .into_iter()
@@ -484,7 +484,7 @@ macro_rules! impl_aid_store {
                     "SELECT {} FROM aid_shipments ORDER BY id DESC",
                     $crate::aid::SHIPMENT_COLUMNS
                 ))
-                .fetch_all(self.reader())
+                .fetch_all(&mut *self.reader().await?)
                 .await?;
                 rows.iter().map(aid_sql::shipment_from).collect()
             }
@@ -495,7 +495,7 @@ macro_rules! impl_aid_store {
                     $crate::aid::SHIPMENT_COLUMNS
                 ))
                 .bind(id)
-                .fetch_optional(self.reader())
+                .fetch_optional(&mut *self.reader().await?)
                 .await?;
                 row.as_ref().map(aid_sql::shipment_from).transpose()
             }
@@ -535,7 +535,7 @@ macro_rules! impl_aid_store {
                      JOIN aid_shipments s ON s.id = m.shipment_id JOIN aid_items i ON i.id = m.item_id \
                      WHERE m.kind = 'dispatch' AND s.status IN ('sent', 'delivered') AND s.sent_at_ms IS NOT NULL",
                 )
-                .fetch_all(self.reader())
+                .fetch_all(&mut *self.reader().await?)
                 .await?;
                 Ok(rows
                     .into_iter()

@@ -140,7 +140,7 @@ macro_rules! impl_approval_store {
                     $crate::approvals::APPROVAL_COLUMNS
                 ))
                 .bind(id)
-                .fetch_optional(self.reader())
+                .fetch_optional(&mut *self.reader().await?)
                 .await?;
                 row.as_ref().map(approval_sql::approval_from).transpose()
             }
@@ -151,7 +151,7 @@ macro_rules! impl_approval_store {
                     $crate::approvals::APPROVAL_COLUMNS
                 ))
                 .bind(since_ms)
-                .fetch_all(self.reader())
+                .fetch_all(&mut *self.reader().await?)
                 .await?;
                 rows.iter().map(approval_sql::approval_from).collect()
             }

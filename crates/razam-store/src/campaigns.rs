@@ -264,7 +264,7 @@ macro_rules! impl_campaign_store {
                 if let Some(id) = id {
                     query = query.bind(id);
                 }
-                let rows = query.fetch_all(store.reader()).await?;
+                let rows = query.fetch_all(&mut *store.reader().await?).await?;
                 rows.iter().map(case_from).collect()
             }
         }
@@ -340,7 +340,7 @@ macro_rules! impl_campaign_store {
             ) -> Result<Option<$crate::campaigns::CampaignRow>, StoreError> {
                 let row = sqlx::query(&format!("{} WHERE c.id = $1", $crate::campaigns::CAMPAIGN_SELECT))
                     .bind(id)
-                    .fetch_optional(self.reader())
+                    .fetch_optional(&mut *self.reader().await?)
                     .await?;
                 row.as_ref().map(campaign_sql::campaign_from).transpose()
             }
@@ -348,14 +348,14 @@ macro_rules! impl_campaign_store {
             async fn campaign_by_code(&self, code: &str) -> Result<Option<$crate::campaigns::CampaignRow>, StoreError> {
                 let row = sqlx::query(&format!("{} WHERE c.code = $1", $crate::campaigns::CAMPAIGN_SELECT))
                     .bind(code)
-                    .fetch_optional(self.reader())
+                    .fetch_optional(&mut *self.reader().await?)
                     .await?;
                 row.as_ref().map(campaign_sql::campaign_from).transpose()
             }
 
             async fn campaigns(&self) -> Result<Vec<$crate::campaigns::CampaignRow>, StoreError> {
                 let rows = sqlx::query(&format!("{} ORDER BY c.id DESC", $crate::campaigns::CAMPAIGN_SELECT))
-                    .fetch_all(self.reader())
+                    .fetch_all(&mut *self.reader().await?)
                     .await?;
                 rows.iter().map(campaign_sql::campaign_from).collect()
             }
@@ -407,7 +407,7 @@ macro_rules! impl_campaign_store {
                 )
                 .bind(campaign)
                 .bind(false)
-                .fetch_all(self.reader())
+                .fetch_all(&mut *self.reader().await?)
                 .await?;
                 rows.iter()
                     .map(|row| {
@@ -436,7 +436,7 @@ macro_rules! impl_campaign_store {
                          GROUP BY SUBSTR(t.booked_on, 1, 7), p.currency ORDER BY 1, 2",
                     )
                     .bind(account)
-                    .fetch_all(self.reader())
+                    .fetch_all(&mut *self.reader().await?)
                     .await?;
                     for row in &rows {
                         out.push($crate::campaigns::FlowRow {
@@ -517,7 +517,7 @@ macro_rules! impl_campaign_store {
                     "SELECT seq, action, actor, at_ms FROM assistance_steps WHERE case_id = $1 ORDER BY seq",
                 )
                 .bind(id)
-                .fetch_all(self.reader())
+                .fetch_all(&mut *self.reader().await?)
                 .await?;
                 rows.iter()
                     .map(|row| {

@@ -117,12 +117,12 @@ macro_rules! impl_compartment_store {
             async fn compartments(&self) -> Result<Vec<$crate::compartments::CompartmentRow>, StoreError> {
                 use sqlx::Row;
                 let rows = sqlx::query("SELECT id, name, created_at_ms FROM compartments ORDER BY name")
-                    .fetch_all(self.reader())
+                    .fetch_all(&mut *self.reader().await?)
                     .await?;
                 let members: Vec<(i64, i64)> = sqlx::query_as(
                     "SELECT compartment_id, account_id FROM compartment_members ORDER BY compartment_id, account_id",
                 )
-                .fetch_all(self.reader())
+                .fetch_all(&mut *self.reader().await?)
                 .await?;
                 rows.iter()
                     .map(|row| {
@@ -149,7 +149,7 @@ macro_rules! impl_compartment_store {
                     "SELECT compartment_id FROM compartment_members WHERE account_id = $1 ORDER BY compartment_id",
                 )
                 .bind(account)
-                .fetch_all(self.reader())
+                .fetch_all(&mut *self.reader().await?)
                 .await?)
             }
 
@@ -195,7 +195,7 @@ macro_rules! impl_compartment_store {
                      WHERE i.id = $1",
                 )
                 .bind(item)
-                .fetch_optional(self.reader())
+                .fetch_optional(&mut *self.reader().await?)
                 .await?;
                 Ok(compartment.flatten())
             }
@@ -215,7 +215,7 @@ macro_rules! impl_compartment_store {
                      UNION ALL \
                      SELECT FALSE, id, compartment_id FROM events WHERE compartment_id IS NOT NULL",
                 )
-                .fetch_all(self.reader())
+                .fetch_all(&mut *self.reader().await?)
                 .await?;
                 let (persons, events): (Vec<_>, Vec<_>) = rows.into_iter().partition(|(person, _, _)| *person);
                 let pairs = |rows: Vec<(bool, i64, i64)>| rows.into_iter().map(|(_, id, c)| (id, c)).collect();

@@ -179,8 +179,8 @@ macro_rules! impl_erasure_store {
         #[async_trait::async_trait]
         impl $crate::erasure::ErasureStore for $store {
             async fn erasure_scope(&self, root: i64) -> Result<$crate::erasure::ErasureScope, StoreError> {
-                let persons = erasure_sql::members(self.reader(), root).await?;
-                let events = erasure_sql::linked_events(self.reader(), &persons).await?;
+                let persons = erasure_sql::members(&mut *self.reader().await?, root).await?;
+                let events = erasure_sql::linked_events(&mut *self.reader().await?, &persons).await?;
                 let mut q = sqlx::QueryBuilder::<$db>::new(format!(
                     "SELECT {} FROM intake_reports WHERE person_id IN (",
                     $crate::registry::INTAKE_COLUMNS
@@ -192,7 +192,7 @@ macro_rules! impl_erasure_store {
                 q.push(") ORDER BY id");
                 let intakes = q
                     .build_query_as::<(i64, i64, Vec<u8>, String, Option<String>, Option<i64>, Option<i64>)>()
-                    .fetch_all(self.reader())
+                    .fetch_all(&mut *self.reader().await?)
                     .await?
                     .into_iter()
                     .map(intake_from)

@@ -228,7 +228,7 @@ macro_rules! impl_evidence_store {
                     ITEM_COLUMNS
                 ))
                 .bind(id)
-                .fetch_all(store.reader())
+                .fetch_all(&mut *store.reader().await?)
                 .await?;
                 rows.iter().map(item_from).collect()
             }
@@ -270,7 +270,7 @@ macro_rules! impl_evidence_store {
                     $crate::evidence::CASE_SELECT
                 ))
                 .bind(&lookup[..])
-                .fetch_optional(self.reader())
+                .fetch_optional(&mut *self.reader().await?)
                 .await?;
                 row.as_ref().map(evidence_sql::case_from).transpose()
             }
@@ -281,14 +281,14 @@ macro_rules! impl_evidence_store {
             ) -> Result<Option<$crate::evidence::CaseRow>, StoreError> {
                 let row = sqlx::query(&format!("{} WHERE c.id = $1", $crate::evidence::CASE_SELECT))
                     .bind(id)
-                    .fetch_optional(self.reader())
+                    .fetch_optional(&mut *self.reader().await?)
                     .await?;
                 row.as_ref().map(evidence_sql::case_from).transpose()
             }
 
             async fn cases(&self) -> Result<Vec<$crate::evidence::CaseRow>, StoreError> {
                 let rows = sqlx::query(&format!("{} ORDER BY c.id", $crate::evidence::CASE_SELECT))
-                    .fetch_all(self.reader())
+                    .fetch_all(&mut *self.reader().await?)
                     .await?;
                 rows.iter().map(evidence_sql::case_from).collect()
             }
@@ -407,7 +407,7 @@ macro_rules! impl_evidence_store {
                 Ok(
                     sqlx::query_scalar("SELECT sealed FROM evidence_transfers WHERE ref = $1")
                         .bind(reference)
-                        .fetch_optional(self.reader())
+                        .fetch_optional(&mut *self.reader().await?)
                         .await?,
                 )
             }
@@ -421,7 +421,7 @@ macro_rules! impl_evidence_store {
                      WHERE item_id = $1 ORDER BY seq",
                 )
                 .bind(item)
-                .fetch_all(self.reader())
+                .fetch_all(&mut *self.reader().await?)
                 .await?;
                 rows.iter()
                     .map(|row| {

@@ -755,7 +755,7 @@ macro_rules! impl_ledger_store {
             ) -> Result<Option<$crate::ledger::LedgerAccountRow>, StoreError> {
                 let row = sqlx::query(&format!("{} WHERE id = $1", $crate::ledger::ACCOUNT_SELECT))
                     .bind(id)
-                    .fetch_optional(self.reader())
+                    .fetch_optional(&mut *self.reader().await?)
                     .await?;
                 row.as_ref().map(ledger_sql::account_from).transpose()
             }
@@ -766,7 +766,7 @@ macro_rules! impl_ledger_store {
             ) -> Result<Option<$crate::ledger::LedgerAccountRow>, StoreError> {
                 let row = sqlx::query(&format!("{} WHERE code = $1", $crate::ledger::ACCOUNT_SELECT))
                     .bind(code)
-                    .fetch_optional(self.reader())
+                    .fetch_optional(&mut *self.reader().await?)
                     .await?;
                 row.as_ref().map(ledger_sql::account_from).transpose()
             }
@@ -777,14 +777,14 @@ macro_rules! impl_ledger_store {
             ) -> Result<Option<$crate::ledger::LedgerAccountRow>, StoreError> {
                 let row = sqlx::query(&format!("{} WHERE iban_lookup = $1", $crate::ledger::ACCOUNT_SELECT))
                     .bind(&lookup[..])
-                    .fetch_optional(self.reader())
+                    .fetch_optional(&mut *self.reader().await?)
                     .await?;
                 row.as_ref().map(ledger_sql::account_from).transpose()
             }
 
             async fn ledger_accounts(&self) -> Result<Vec<$crate::ledger::LedgerAccountRow>, StoreError> {
                 let rows = sqlx::query(&format!("{} ORDER BY id", $crate::ledger::ACCOUNT_SELECT))
-                    .fetch_all(self.reader())
+                    .fetch_all(&mut *self.reader().await?)
                     .await?;
                 rows.iter().map(ledger_sql::account_from).collect()
             }
@@ -799,7 +799,7 @@ macro_rules! impl_ledger_store {
                      WHERE $1 IS NULL OR account_id = $1 ORDER BY account_id, currency",
                 )
                 .bind(account)
-                .fetch_all(self.reader())
+                .fetch_all(&mut *self.reader().await?)
                 .await?;
                 rows.iter()
                     .map(|row| {
@@ -863,7 +863,7 @@ macro_rules! impl_ledger_store {
             async fn statement_by_digest(&self, digest: &[u8; 32]) -> Result<Option<(i64, i64)>, StoreError> {
                 Ok(sqlx::query_as("SELECT id, entries FROM ledger_statements WHERE digest = $1")
                     .bind(&digest[..])
-                    .fetch_optional(self.reader())
+                    .fetch_optional(&mut *self.reader().await?)
                     .await?)
             }
 
@@ -871,7 +871,7 @@ macro_rules! impl_ledger_store {
                 let found: Option<i64> =
                     sqlx::query_scalar("SELECT id FROM ledger_statements WHERE account_id = $1 LIMIT 1")
                         .bind(account)
-                        .fetch_optional(self.reader())
+                        .fetch_optional(&mut *self.reader().await?)
                         .await?;
                 Ok(found.is_some())
             }
@@ -882,11 +882,11 @@ macro_rules! impl_ledger_store {
             ) -> Result<Option<$crate::ledger::TransferRow>, StoreError> {
                 let row = sqlx::query(&format!("{} WHERE t.id = $1", $crate::ledger::TRANSFER_SELECT))
                     .bind(id)
-                    .fetch_optional(self.reader())
+                    .fetch_optional(&mut *self.reader().await?)
                     .await?;
                 let Some(row) = row else { return Ok(None) };
                 let transfer = ledger_sql::transfer_from(&row)?;
-                let mut conn = self.reader().acquire().await?;
+                let mut conn = self.reader().await?;
                 Ok(ledger_sql::with_postings(&mut conn, vec![transfer])
                     .await?
                     .into_iter()
@@ -904,10 +904,10 @@ macro_rules! impl_ledger_store {
                 ))
                 .bind(before.unwrap_or(i64::MAX))
                 .bind(limit)
-                .fetch_all(self.reader())
+                .fetch_all(&mut *self.reader().await?)
                 .await?;
                 let transfers = rows.iter().map(ledger_sql::transfer_from).collect::<Result<Vec<_>, _>>()?;
-                let mut conn = self.reader().acquire().await?;
+                let mut conn = self.reader().await?;
                 ledger_sql::with_postings(&mut conn, transfers).await
             }
 
@@ -924,7 +924,7 @@ macro_rules! impl_ledger_store {
                 )
                 .bind(account)
                 .bind(limit)
-                .fetch_all(self.reader())
+                .fetch_all(&mut *self.reader().await?)
                 .await?;
                 rows.iter()
                     .map(|row| {
@@ -950,7 +950,7 @@ macro_rules! impl_ledger_store {
                      WHERE resolved_by IS NULL OR NOT $1 ORDER BY transfer_id",
                 )
                 .bind(open_only)
-                .fetch_all(self.reader())
+                .fetch_all(&mut *self.reader().await?)
                 .await?;
                 Ok(rows
                     .into_iter()
@@ -996,7 +996,7 @@ macro_rules! impl_ledger_store {
             async fn references(&self) -> Result<Vec<(String, $crate::ledger::LedgerAccountId)>, StoreError> {
                 Ok(
                     sqlx::query_as("SELECT code, account_id FROM ledger_references ORDER BY code")
-                        .fetch_all(self.reader())
+                        .fetch_all(&mut *self.reader().await?)
                         .await?,
                 )
             }
@@ -1028,14 +1028,15 @@ macro_rules! impl_ledger_store {
                 Ok(
                     sqlx::query_scalar("SELECT mapping FROM ledger_csv_mappings WHERE account_id = $1")
                         .bind(account)
-                        .fetch_optional(self.reader())
+                        .fetch_optional(&mut *self.reader().await?)
                         .await?,
                 )
             }
 
             async fn ledger_check(&self) -> Result<$crate::ledger::LedgerCheckRow, StoreError> {
                 // One read transaction, so every query sees the same ledger.
-                let mut tx = self.reader().begin().await?;
+                let mut conn = self.reader().await?;
+                let mut tx = sqlx::Connection::begin(&mut *conn).await?;
                 if !<$store>::READ_SNAPSHOT.is_empty() {
                     sqlx::query(<$store>::READ_SNAPSHOT).execute(&mut *tx).await?;
                 }

@@ -14,6 +14,7 @@ pub mod ledger;
 pub mod migrations;
 pub mod observation;
 mod postgres;
+mod readers;
 pub mod registry;
 pub mod security;
 mod sqlite;

@@ -317,7 +317,7 @@ macro_rules! impl_observation_store {
                 let rows: Vec<(i64, String, i64, i64, i64)> = sqlx::query_as(
                     "SELECT id, name, round, tolerance_pct, created_at_ms FROM elections ORDER BY id DESC",
                 )
-                .fetch_all(self.reader())
+                .fetch_all(&mut *self.reader().await?)
                 .await?;
                 let mut out = Vec::with_capacity(rows.len());
                 for (id, name, round, tolerance_pct, created_at_ms) in rows {
@@ -327,7 +327,7 @@ macro_rules! impl_observation_store {
                         round,
                         tolerance_pct,
                         created_at_ms,
-                        days: observation_sql::days_of(self.reader(), id).await?,
+                        days: observation_sql::days_of(&mut *self.reader().await?, id).await?,
                     });
                 }
                 Ok(out)
@@ -341,7 +341,7 @@ macro_rules! impl_observation_store {
                     "SELECT name, round, tolerance_pct, created_at_ms FROM elections WHERE id = $1",
                 )
                 .bind(id)
-                .fetch_optional(self.reader())
+                .fetch_optional(&mut *self.reader().await?)
                 .await?;
                 let Some((name, round, tolerance_pct, created_at_ms)) = row else {
                     return Ok(None);
@@ -352,7 +352,7 @@ macro_rules! impl_observation_store {
                     round,
                     tolerance_pct,
                     created_at_ms,
-                    days: observation_sql::days_of(self.reader(), id).await?,
+                    days: observation_sql::days_of(&mut *self.reader().await?, id).await?,
                 }))
             }
 
@@ -424,7 +424,7 @@ macro_rules! impl_observation_store {
                     $crate::observation::STATION_COLUMNS
                 ))
                 .bind(election)
-                .fetch_all(self.reader())
+                .fetch_all(&mut *self.reader().await?)
                 .await?;
                 rows.iter().map(observation_sql::station_from).collect()
             }
@@ -438,7 +438,7 @@ macro_rules! impl_observation_store {
                     $crate::observation::STATION_COLUMNS
                 ))
                 .bind(id)
-                .fetch_optional(self.reader())
+                .fetch_optional(&mut *self.reader().await?)
                 .await?;
                 row.as_ref().map(observation_sql::station_from).transpose()
             }
@@ -480,7 +480,7 @@ macro_rules! impl_observation_store {
                      ORDER BY a.station_id, a.account_id",
                 )
                 .bind(election)
-                .fetch_all(self.reader())
+                .fetch_all(&mut *self.reader().await?)
                 .await?)
             }
 
@@ -494,7 +494,7 @@ macro_rules! impl_observation_store {
                     $crate::observation::STATION_COLUMNS
                 ))
                 .bind(account)
-                .fetch_all(self.reader())
+                .fetch_all(&mut *self.reader().await?)
                 .await?;
                 rows.iter().map(observation_sql::station_from).collect()
             }
@@ -543,7 +543,7 @@ macro_rules! impl_observation_store {
                     $crate::observation::COUNT_COLUMNS
                 ))
                 .bind(election)
-                .fetch_all(self.reader())
+                .fetch_all(&mut *self.reader().await?)
                 .await?;
                 rows.iter().map(observation_sql::count_from).collect()
             }
@@ -583,7 +583,7 @@ macro_rules! impl_observation_store {
                      JOIN polling_stations s ON s.id = r.station_id WHERE s.election_id = $1 ORDER BY r.id",
                 )
                 .bind(election)
-                .fetch_all(self.reader())
+                .fetch_all(&mut *self.reader().await?)
                 .await?;
                 Ok(rows
                     .into_iter()
@@ -685,7 +685,7 @@ macro_rules! impl_observation_store {
                      FROM protocol_imports WHERE election_id = $1",
                 )
                 .bind(election)
-                .fetch_optional(self.reader())
+                .fetch_optional(&mut *self.reader().await?)
                 .await?;
                 Ok(row.map(
                     |(id, format, rows, skipped, candidates, imported_by, imported_at_ms)| {
@@ -722,7 +722,7 @@ macro_rules! impl_observation_store {
                     .bind(election)
                     .bind(after)
                     .bind($crate::observation::PAGE)
-                    .fetch_all(self.reader())
+                    .fetch_all(&mut *self.reader().await?)
                     .await?;
                     for row in &rows {
                         out.push(observation_sql::protocol_from(row)?);

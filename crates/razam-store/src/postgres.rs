@@ -80,8 +80,10 @@ impl PostgresStore {
     /// What makes a read transaction see one snapshot (see `impl_ledger_store!`).
     const READ_SNAPSHOT: &'static str = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY";
 
-    fn reader(&self) -> &PgPool {
-        &self.pool
+    /// A connection for reads (the pool's, checked on the way out: a restarted server's
+    /// dropped connections are replaced here rather than failing a statement).
+    async fn reader(&self) -> Result<sqlx::pool::PoolConnection<Postgres>, StoreError> {
+        Ok(self.pool.acquire().await?)
     }
 
     async fn begin(&self) -> Result<Transaction<'static, Postgres>, StoreError> {

@@ -590,7 +590,7 @@ macro_rules! impl_registry_store {
 
             /// The rows `select` (which ends in `IN (`) gives for `ids`, 500 ids per statement.
             pub(super) async fn rows_by_ids(
-                pool: &sqlx::Pool<$db>,
+                conn: &mut <$db as sqlx::Database>::Connection,
                 select: &str,
                 ids: &[i64],
             ) -> Result<Vec<DbRow>, StoreError> {
@@ -602,7 +602,7 @@ macro_rules! impl_registry_store {
                         list.push_bind(*id);
                     }
                     q.push(")");
-                    rows.extend(q.build().fetch_all(pool).await?);
+                    rows.extend(q.build().fetch_all(&mut *conn).await?);
                 }
                 Ok(rows)
             }
@@ -659,10 +659,10 @@ macro_rules! impl_registry_store {
             }
 
             /// Fills in the articles and persons of events.
-            pub(super) async fn complete_events<'c, E>(exec: E, events: &mut [EventRow]) -> Result<(), StoreError>
-            where
-                E: sqlx::Executor<'c, Database = $db> + Copy,
-            {
+            pub(super) async fn complete_events(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                events: &mut [EventRow],
+            ) -> Result<(), StoreError> {
                 if events.is_empty() {
                     return Ok(());
                 }
@@ -676,7 +676,7 @@ macro_rules! impl_registry_store {
                      UNION ALL SELECT event_id, 'p' AS part, role AS value, person_id FROM event_persons \
                      WHERE event_id IN ({list}) ORDER BY event_id, part, value, person_id"
                 ))
-                .fetch_all(exec)
+                .fetch_all(conn)
                 .await?;
                 let at: std::collections::HashMap<i64, usize> =
                     events.iter().enumerate().map(|(i, e)| (e.id, i)).collect();
@@ -1419,7 +1419,7 @@ macro_rules! impl_registry_store {
                     $crate::registry::person_columns()
                 ))
                 .bind(id)
-                .fetch_optional(self.reader())
+                .fetch_optional(&mut *self.reader().await?)
                 .await?;
                 row.as_ref().map(registry_sql::person_from).transpose()
             }
@@ -1432,7 +1432,7 @@ macro_rules! impl_registry_store {
                     "SELECT {} FROM persons p WHERE p.id IN (",
                     $crate::registry::person_columns()
                 );
-                let rows = registry_sql::rows_by_ids(self.reader(), &select, ids).await?;
+                let rows = registry_sql::rows_by_ids(&mut *self.reader().await?, &select, ids).await?;
                 rows.iter().map(registry_sql::person_from).collect()
             }
 
@@ -1440,7 +1440,7 @@ macro_rules! impl_registry_store {
                 let rows: Vec<(Vec<u8>, i64, Option<Vec<u8>>)> = sqlx::query_as(
                     "SELECT ref_lookup, id, import_digest FROM persons WHERE ref_lookup IS NOT NULL",
                 )
-                .fetch_all(self.reader())
+                .fetch_all(&mut *self.reader().await?)
                 .await?;
                 rows.into_iter()
                     .map(|(h, person, digest)| {
@@ -1468,13 +1468,13 @@ macro_rules! impl_registry_store {
                     q.push(" AND p.id < ").push_bind(before);
                 }
                 q.push(" ORDER BY p.id DESC LIMIT ").push_bind(limit);
-                let rows = q.build().fetch_all(self.reader()).await?;
+                let rows = q.build().fetch_all(&mut *self.reader().await?).await?;
                 rows.iter().map(registry_sql::person_from).collect()
             }
 
             async fn count_persons(&self) -> Result<i64, StoreError> {
                 Ok(sqlx::query_scalar("SELECT COUNT(*) FROM persons")
-                    .fetch_one(self.reader())
+                    .fetch_one(&mut *self.reader().await?)
                     .await?)
             }
 
@@ -1487,11 +1487,11 @@ macro_rules! impl_registry_store {
                     $crate::registry::EVENT_COLUMNS
                 ))
                 .bind(id)
-                .fetch_optional(self.reader())
+                .fetch_optional(&mut *self.reader().await?)
                 .await?;
                 let Some(row) = row else { return Ok(None) };
                 let mut events = vec![registry_sql::event_from(&row)?];
-                registry_sql::complete_events(self.reader(), &mut events).await?;
+                registry_sql::complete_events(&mut *self.reader().await?, &mut events).await?;
                 Ok(events.pop())
             }
 
@@ -1504,7 +1504,7 @@ macro_rules! impl_registry_store {
                         list.push_bind(&d[..]);
                     }
                     q.push(")");
-                    let rows: Vec<(Vec<u8>,)> = q.build_query_as().fetch_all(self.reader()).await?;
+                    let rows: Vec<(Vec<u8>,)> = q.build_query_as().fetch_all(&mut *self.reader().await?).await?;
                     for (d,) in rows {
                         known.push(crate::hash32(d, "an import digest")?);
                     }
@@ -1523,13 +1523,13 @@ macro_rules! impl_registry_store {
                     $crate::registry::EVENT_COLUMNS
                 ))
                 .bind(person)
-                .fetch_all(self.reader())
+                .fetch_all(&mut *self.reader().await?)
                 .await?;
                 let mut events = rows
                     .iter()
                     .map(registry_sql::event_from)
                     .collect::<Result<Vec<_>, _>>()?;
-                registry_sql::complete_events(self.reader(), &mut events).await?;
+                registry_sql::complete_events(&mut *self.reader().await?, &mut events).await?;
                 let roles = rows
                     .iter()
                     .map(|r| r.try_get::<String, _>("role"))
@@ -1565,12 +1565,12 @@ macro_rules! impl_registry_store {
                     q.push(" AND e.id < ").push_bind(before);
                 }
                 q.push(" ORDER BY e.id DESC LIMIT ").push_bind(limit);
-                let rows = q.build().fetch_all(self.reader()).await?;
+                let rows = q.build().fetch_all(&mut *self.reader().await?).await?;
                 let mut events = rows
                     .iter()
                     .map(registry_sql::event_from)
                     .collect::<Result<Vec<_>, _>>()?;
-                registry_sql::complete_events(self.reader(), &mut events).await?;
+                registry_sql::complete_events(&mut *self.reader().await?, &mut events).await?;
                 Ok(events)
             }
 
@@ -1583,7 +1583,7 @@ macro_rules! impl_registry_store {
                      WHERE person_id = $1",
                 )
                 .bind(person)
-                .fetch_optional(self.reader())
+                .fetch_optional(&mut *self.reader().await?)
                 .await?;
                 Ok(row.map(
                     |(recognized_on, decision_sealed, reviewer, decided_at_ms)| $crate::registry::RecognitionRow {
@@ -1604,7 +1604,7 @@ macro_rules! impl_registry_store {
                     "SELECT status, on_date FROM prisoner_status WHERE person_id = $1 ORDER BY on_date, id",
                 )
                 .bind(person)
-                .fetch_all(self.reader())
+                .fetch_all(&mut *self.reader().await?)
                 .await?;
                 Ok(rows
                     .into_iter()
@@ -1637,7 +1637,7 @@ macro_rules! impl_registry_store {
                      ORDER BY part, second, id",
                 )
                 .bind(person)
-                .fetch_all(self.reader())
+                .fetch_all(&mut *self.reader().await?)
                 .await?;
                 let mut recognition = None;
                 let mut statuses = Vec::new();
@@ -1674,12 +1674,12 @@ macro_rules! impl_registry_store {
             > {
                 let recognitions: Vec<(i64, String)> =
                     sqlx::query_as("SELECT person_id, recognized_on FROM recognitions ORDER BY person_id")
-                        .fetch_all(self.reader())
+                        .fetch_all(&mut *self.reader().await?)
                         .await?;
                 let statuses: Vec<(i64, String, String)> = sqlx::query_as(
                     "SELECT person_id, status, on_date FROM prisoner_status ORDER BY person_id, on_date, id",
                 )
-                .fetch_all(self.reader())
+                .fetch_all(&mut *self.reader().await?)
                 .await?;
                 Ok((
                     recognitions,
@@ -1701,7 +1701,7 @@ macro_rules! impl_registry_store {
                     $crate::registry::group_recognitions()
                 ))
                 .bind(as_of)
-                .fetch_one(self.reader())
+                .fetch_one(&mut *self.reader().await?)
                 .await?;
                 Ok($crate::registry::HeldCounts {
                     held,
@@ -1729,7 +1729,7 @@ macro_rules! impl_registry_store {
                     member = $crate::registry::group_of("m"),
                 ))
                 .bind(as_of)
-                .fetch_all(self.reader())
+                .fetch_all(&mut *self.reader().await?)
                 .await?;
                 let mut out = $crate::registry::HeldBreakdown::default();
                 for (part, key, n) in rows {
@@ -1753,7 +1753,7 @@ macro_rules! impl_registry_store {
                      AND substr(date_first, 1, 7) = substr(date_last, 1, 7) \
                      GROUP BY substr(date_first, 1, 7) ORDER BY month",
                 )
-                .fetch_all(self.reader())
+                .fetch_all(&mut *self.reader().await?)
                 .await?)
             }
 
@@ -1767,7 +1767,7 @@ macro_rules! impl_registry_store {
                      JOIN event_sources es ON es.source_id = s.id WHERE es.event_id = $1 ORDER BY s.id",
                 )
                 .bind(event)
-                .fetch_all(self.reader())
+                .fetch_all(&mut *self.reader().await?)
                 .await?;
                 rows.iter()
                     .map(|r| {
@@ -1793,7 +1793,7 @@ macro_rules! impl_registry_store {
                 )
                 .bind(after)
                 .bind(limit)
-                .fetch_all(self.reader())
+                .fetch_all(&mut *self.reader().await?)
                 .await?;
                 Ok(rows
                     .into_iter()
@@ -1822,7 +1822,7 @@ macro_rules! impl_registry_store {
                 )
                 .bind(after)
                 .bind(limit)
-                .fetch_all(self.reader())
+                .fetch_all(&mut *self.reader().await?)
                 .await?;
                 Ok(rows
                     .into_iter()
@@ -1843,7 +1843,7 @@ macro_rules! impl_registry_store {
                 )
                 .bind(after)
                 .bind(limit)
-                .fetch_all(self.reader())
+                .fetch_all(&mut *self.reader().await?)
                 .await?;
                 Ok(rows
                     .into_iter()
@@ -1861,7 +1861,7 @@ macro_rules! impl_registry_store {
                     "SELECT (SELECT COALESCE(MAX(id), 0) FROM persons), (SELECT COALESCE(MAX(id), 0) FROM events), \
                      (SELECT COALESCE(MAX(id), 0) FROM sources)",
                 )
-                .fetch_one(self.reader())
+                .fetch_one(&mut *self.reader().await?)
                 .await?;
                 Ok($crate::registry::RegistryHighs {
                     persons,
@@ -1898,7 +1898,7 @@ macro_rules! impl_registry_store {
                 .bind(highs.persons)
                 .bind(highs.events)
                 .bind(highs.sources)
-                .fetch_one(self.reader())
+                .fetch_one(&mut *self.reader().await?)
                 .await?;
                 Ok($crate::registry::RegistryMark {
                     highs,
@@ -1921,7 +1921,7 @@ macro_rules! impl_registry_store {
                     "SELECT {} FROM events e WHERE e.id IN (",
                     $crate::registry::EVENT_COLUMNS
                 );
-                let rows = registry_sql::rows_by_ids(self.reader(), &select, ids).await?;
+                let rows = registry_sql::rows_by_ids(&mut *self.reader().await?, &select, ids).await?;
                 rows.iter().map(registry_sql::event_from).collect()
             }
 
@@ -1932,7 +1932,7 @@ macro_rules! impl_registry_store {
                 use sqlx::Row;
                 let select = "SELECT s.id, es.event_id, s.kind, s.sealed, s.confidentiality, s.created_at_ms \
                               FROM sources s JOIN event_sources es ON es.source_id = s.id WHERE s.id IN (";
-                let rows = registry_sql::rows_by_ids(self.reader(), select, ids).await?;
+                let rows = registry_sql::rows_by_ids(&mut *self.reader().await?, select, ids).await?;
                 rows.iter()
                     .map(|r| {
                         Ok((
@@ -1958,7 +1958,7 @@ macro_rules! impl_registry_store {
                     "SELECT COALESCE((SELECT seq FROM audit_log WHERE {} ORDER BY seq DESC LIMIT 1), 0)",
                     $crate::registry::CHANGE_ENTRIES
                 ))
-                .fetch_one(self.reader())
+                .fetch_one(&mut *self.reader().await?)
                 .await?)
             }
 
@@ -1973,7 +1973,7 @@ macro_rules! impl_registry_store {
                 )
                 .bind(kind)
                 .bind(record)
-                .fetch_all(self.reader())
+                .fetch_all(&mut *self.reader().await?)
                 .await?;
                 Ok(rows
                     .into_iter()
@@ -1995,7 +1995,7 @@ macro_rules! impl_registry_store {
                     $crate::registry::MERGE_COLUMNS
                 ))
                 .bind(person)
-                .fetch_all(self.reader())
+                .fetch_all(&mut *self.reader().await?)
                 .await?;
                 Ok(rows.into_iter().map(merge_from).collect())
             }
@@ -2009,7 +2009,7 @@ macro_rules! impl_registry_store {
                     $crate::registry::MERGE_COLUMNS
                 ))
                 .bind(id)
-                .fetch_optional(self.reader())
+                .fetch_optional(&mut *self.reader().await?)
                 .await?;
                 Ok(row.map(merge_from))
             }
@@ -2019,7 +2019,7 @@ macro_rules! impl_registry_store {
             ) -> Result<Vec<($crate::registry::PersonId, $crate::registry::PersonId)>, StoreError> {
                 Ok(
                     sqlx::query_as("SELECT low_id, high_id FROM distinct_persons ORDER BY low_id, high_id")
-                        .fetch_all(self.reader())
+                        .fetch_all(&mut *self.reader().await?)
                         .await?,
                 )
             }
@@ -2033,7 +2033,7 @@ macro_rules! impl_registry_store {
                      UNION SELECT low_id FROM distinct_persons WHERE high_id = $1 ORDER BY 1",
                 )
                 .bind(person)
-                .fetch_all(self.reader())
+                .fetch_all(&mut *self.reader().await?)
                 .await?)
             }
 
@@ -2046,7 +2046,7 @@ macro_rules! impl_registry_store {
                         &format!("SELECT {} FROM intake_reports WHERE id = $1", $crate::registry::INTAKE_COLUMNS),
                     )
                     .bind(id)
-                    .fetch_optional(self.reader())
+                    .fetch_optional(&mut *self.reader().await?)
                     .await?;
                 Ok(row.map(intake_from))
             }
@@ -2065,7 +2065,7 @@ macro_rules! impl_registry_store {
                     )
                     .bind(state)
                     .bind(limit)
-                    .fetch_all(self.reader())
+                    .fetch_all(&mut *self.reader().await?)
                     .await?;
                 Ok(rows.into_iter().map(intake_from).collect())
             }

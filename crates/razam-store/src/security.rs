@@ -111,7 +111,7 @@ macro_rules! impl_security_store {
                 ))
                 .bind(account)
                 .bind($crate::now_ms())
-                .fetch_all(self.reader())
+                .fetch_all(&mut *self.reader().await?)
                 .await?;
                 rows.iter().map(session_from_row).collect()
             }
@@ -162,7 +162,7 @@ macro_rules! impl_security_store {
                      FROM account_totp WHERE account_id = $1",
                 )
                 .bind(account)
-                .fetch_optional(self.reader())
+                .fetch_optional(&mut *self.reader().await?)
                 .await?;
                 row.as_ref().map(security_sql::totp_from).transpose()
             }
@@ -286,7 +286,7 @@ macro_rules! impl_security_store {
                     "SELECT COUNT(*) FROM recovery_codes WHERE account_id = $1 AND used_at_ms IS NULL",
                 )
                 .bind(account)
-                .fetch_one(self.reader())
+                .fetch_one(&mut *self.reader().await?)
                 .await?)
             }
 
@@ -306,7 +306,7 @@ macro_rules! impl_security_store {
 
             async fn totp_required_roles(&self) -> Result<Vec<razam_core::Role>, StoreError> {
                 let names: Vec<String> = sqlx::query_scalar("SELECT role FROM totp_required_roles ORDER BY role")
-                    .fetch_all(self.reader())
+                    .fetch_all(&mut *self.reader().await?)
                     .await?;
                 names.iter().map(|n| parse_role(n)).collect()
             }

@@ -1,7 +1,7 @@
 //! The SQLite store: the embedded default, one file in the data folder.
 //!
 //! One writer connection (SQLite allows one writer at a time; queuing in the pool is cheaper
-//! than busy retries) and a few readers, WAL, foreign keys on, temporary tables in memory so
+//! than busy retries) and four readers (`readers`: no pings), WAL, foreign keys on, temporary tables in memory so
 //! nothing spills into temp files, `secure_delete` so freed pages are zeroed, and
 //! `synchronous = FULL` so an acknowledged write survives a power cut.
 
@@ -17,6 +17,7 @@ use sqlx::sqlite::{
 use sqlx::{Executor, Row, Sqlite, Transaction};
 
 use crate::migrations;
+use crate::readers::{Reader, Readers};
 use crate::{
     AccountId, AccountRow, AuditEvent, NewAccount, SessionAccount, SessionRow, Store, StoreError, StoredAudit,
     audit_object, hash32, parse_locale, parse_role,
@@ -24,7 +25,7 @@ use crate::{
 
 pub struct SqliteStore {
     write: SqlitePool,
-    read: SqlitePool,
+    read: Readers,
     link: Arc<dyn ChainLink>,
 }
 
@@ -56,6 +57,7 @@ impl SqliteStore {
             .pragma("secure_delete", "on");
         let write = SqlitePoolOptions::new()
             .max_connections(1)
+            .test_before_acquire(false)
             .connect_with(
                 options
                     .clone()
@@ -64,11 +66,7 @@ impl SqliteStore {
             )
             .await
             .map_err(classify)?;
-        let read = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
-            .await
-            .map_err(classify)?;
+        let read = Readers::new(options, 4);
         let store = SqliteStore { write, read, link };
         let found = store.schema_version().await?;
         if found > migrations::latest() {
@@ -107,8 +105,9 @@ impl SqliteStore {
     /// What makes a read transaction see one snapshot (see `impl_ledger_store!`).
     const READ_SNAPSHOT: &'static str = "";
 
-    fn reader(&self) -> &SqlitePool {
-        &self.read
+    /// A connection for reads (see `readers`).
+    async fn reader(&self) -> Result<Reader<'_>, StoreError> {
+        self.read.get().await
     }
 
     async fn begin(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
@@ -192,7 +191,7 @@ crate::volunteers::impl_volunteer_store!(SqliteStore, Sqlite);
 crate::security::impl_security_store!(SqliteStore, Sqlite);
 
 /// Tells a damaged or foreign file from other failures.
-fn classify(e: sqlx::Error) -> StoreError {
+pub(crate) fn classify(e: sqlx::Error) -> StoreError {
     if let Some(db) = e.as_database_error() {
         // SQLITE_CORRUPT (11) and SQLITE_NOTADB (26), with or without extended codes.
         if let Some(code) = db.code().and_then(|c| c.parse::<i64>().ok())
@@ -244,7 +243,7 @@ impl Store for SqliteStore {
 
     async fn schema_version(&self) -> Result<i64, StoreError> {
         let tables: Vec<String> = sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table'")
-            .fetch_all(&self.read)
+            .fetch_all(&mut *self.reader().await?)
             .await
             .map_err(classify)?;
         if !tables.iter().any(|t| t == "razam_schema") {
@@ -255,7 +254,7 @@ impl Store for SqliteStore {
             };
         }
         let version: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM razam_schema")
-            .fetch_one(&self.read)
+            .fetch_one(&mut *self.reader().await?)
             .await
             .map_err(classify)?;
         Ok(version.unwrap_or(0))
@@ -313,7 +312,7 @@ impl Store for SqliteStore {
             "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE username_lookup = ?"
         ))
         .bind(&lookup[..])
-        .fetch_optional(&self.read)
+        .fetch_optional(&mut *self.reader().await?)
         .await?;
         row.as_ref().map(account_from_row).transpose()
     }
@@ -321,21 +320,21 @@ impl Store for SqliteStore {
     async fn account_by_id(&self, id: AccountId) -> Result<Option<AccountRow>, StoreError> {
         let row = sqlx::query(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = ?"))
             .bind(id)
-            .fetch_optional(&self.read)
+            .fetch_optional(&mut *self.reader().await?)
             .await?;
         row.as_ref().map(account_from_row).transpose()
     }
 
     async fn list_accounts(&self) -> Result<Vec<AccountRow>, StoreError> {
         let rows = sqlx::query(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts ORDER BY id"))
-            .fetch_all(&self.read)
+            .fetch_all(&mut *self.reader().await?)
             .await?;
         rows.iter().map(account_from_row).collect()
     }
 
     async fn count_accounts(&self) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM accounts")
-            .fetch_one(&self.read)
+            .fetch_one(&mut *self.reader().await?)
             .await?)
     }
 
@@ -385,7 +384,7 @@ impl Store for SqliteStore {
              WHERE token_hash = ?",
         )
         .bind(&token_hash[..])
-        .fetch_optional(&self.read)
+        .fetch_optional(&mut *self.reader().await?)
         .await?;
         row.as_ref().map(session_from_row).transpose()
     }
@@ -400,7 +399,7 @@ impl Store for SqliteStore {
              FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = ?",
         )
         .bind(&token_hash[..])
-        .fetch_optional(&self.read)
+        .fetch_optional(&mut *self.reader().await?)
         .await?;
         let Some(row) = row else {
             return Ok(None);
@@ -476,7 +475,7 @@ impl Store for SqliteStore {
         )
         .bind(after_seq)
         .bind(limit)
-        .fetch_all(&self.read)
+        .fetch_all(&mut *self.reader().await?)
         .await?;
         rows.iter()
             .map(|row| {
@@ -504,7 +503,10 @@ impl Store for SqliteStore {
         let target = path
             .to_str()
             .ok_or(StoreError::Unsupported("sqlite", "a snapshot path that is not UTF-8"))?;
-        sqlx::query("VACUUM INTO ?").bind(target).execute(&self.read).await?;
+        sqlx::query("VACUUM INTO ?")
+            .bind(target)
+            .execute(&mut *self.reader().await?)
+            .await?;
         Ok(())
     }
 }

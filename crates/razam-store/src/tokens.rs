@@ -103,7 +103,7 @@ macro_rules! impl_token_store {
                     $crate::tokens::TOKEN_COLUMNS
                 ))
                 .bind(&token_hash[..])
-                .fetch_optional(self.reader())
+                .fetch_optional(&mut *self.reader().await?)
                 .await?;
                 row.as_ref().map(token_sql::token_from).transpose()
             }
@@ -114,7 +114,7 @@ macro_rules! impl_token_store {
                     $crate::tokens::TOKEN_COLUMNS
                 ))
                 .bind(id)
-                .fetch_optional(self.reader())
+                .fetch_optional(&mut *self.reader().await?)
                 .await?;
                 row.as_ref().map(token_sql::token_from).transpose()
             }
@@ -125,7 +125,7 @@ macro_rules! impl_token_store {
                     $crate::tokens::TOKEN_COLUMNS
                 ))
                 .bind(account)
-                .fetch_all(self.reader())
+                .fetch_all(&mut *self.reader().await?)
                 .await?;
                 rows.iter().map(token_sql::token_from).collect()
             }

@@ -152,7 +152,7 @@ macro_rules! impl_volunteer_store {
                     "SELECT id, sealed, skills, account_id FROM volunteers WHERE {condition} ORDER BY id"
                 ))
                 .bind(value)
-                .fetch_all(store.reader())
+                .fetch_all(&mut *store.reader().await?)
                 .await?;
                 rows.iter().map(volunteer_from).collect()
             }
@@ -251,7 +251,7 @@ macro_rules! impl_volunteer_store {
             async fn places(&self) -> Result<Vec<$crate::volunteers::PlaceRow>, StoreError> {
                 let rows: Vec<(i64, String, String)> =
                     sqlx::query_as("SELECT id, name, description FROM volunteer_places ORDER BY name")
-                        .fetch_all(self.reader())
+                        .fetch_all(&mut *self.reader().await?)
                         .await?;
                 Ok(rows
                     .into_iter()
@@ -298,7 +298,7 @@ macro_rules! impl_volunteer_store {
                 ))
                 .bind(from_ms)
                 .bind(to_ms)
-                .fetch_all(self.reader())
+                .fetch_all(&mut *self.reader().await?)
                 .await?;
                 rows.iter().map(volunteer_sql::shift_from).collect()
             }
@@ -309,7 +309,7 @@ macro_rules! impl_volunteer_store {
                     $crate::volunteers::SHIFT_COLUMNS
                 ))
                 .bind(id)
-                .fetch_optional(self.reader())
+                .fetch_optional(&mut *self.reader().await?)
                 .await?;
                 row.as_ref().map(volunteer_sql::shift_from).transpose()
             }
@@ -322,7 +322,7 @@ macro_rules! impl_volunteer_store {
                         "SELECT shift_id, volunteer_id FROM shift_signups WHERE shift_id IN ({list}) \
                          ORDER BY shift_id, at_ms, volunteer_id"
                     ))
-                    .fetch_all(self.reader())
+                    .fetch_all(&mut *self.reader().await?)
                     .await?;
                     out.extend(
                         rows.into_iter()
