@@ -880,13 +880,13 @@ macro_rules! impl_ledger_store {
                 &self,
                 id: $crate::ledger::TransferId,
             ) -> Result<Option<$crate::ledger::TransferRow>, StoreError> {
+                let mut conn = self.reader().await?;
                 let row = sqlx::query(&format!("{} WHERE t.id = $1", $crate::ledger::TRANSFER_SELECT))
                     .bind(id)
-                    .fetch_optional(&mut *self.reader().await?)
+                    .fetch_optional(&mut *conn)
                     .await?;
                 let Some(row) = row else { return Ok(None) };
                 let transfer = ledger_sql::transfer_from(&row)?;
-                let mut conn = self.reader().await?;
                 Ok(ledger_sql::with_postings(&mut conn, vec![transfer])
                     .await?
                     .into_iter()
@@ -898,16 +898,16 @@ macro_rules! impl_ledger_store {
                 before: Option<$crate::ledger::TransferId>,
                 limit: i64,
             ) -> Result<Vec<$crate::ledger::TransferRow>, StoreError> {
+                let mut conn = self.reader().await?;
                 let rows = sqlx::query(&format!(
                     "{} WHERE t.id < $1 ORDER BY t.id DESC LIMIT $2",
                     $crate::ledger::TRANSFER_SELECT
                 ))
                 .bind(before.unwrap_or(i64::MAX))
                 .bind(limit)
-                .fetch_all(&mut *self.reader().await?)
+                .fetch_all(&mut *conn)
                 .await?;
                 let transfers = rows.iter().map(ledger_sql::transfer_from).collect::<Result<Vec<_>, _>>()?;
-                let mut conn = self.reader().await?;
                 ledger_sql::with_postings(&mut conn, transfers).await
             }
 
