@@ -16,6 +16,11 @@
 #   (DATA/search.sealed is removed): it builds the indexes from every record and seals the
 #   snapshot (its own time from the "search snapshot sealed" line); the later runs load that
 #   snapshot and read only what is newer ("index from": built or snapshot).
+#   3. Then, per binary, a restart after an edit: start (from the snapshot), log in as the
+#      demo documenter and save event 1's edit form with a new description (bench/form_fields.py
+#      sends the form back as the server gave it), stop with SIGINT (timed: the close seals the
+#      changed indexes), and start again: row "after the edit" (from the snapshot when the
+#      close sealed, else built). The edits accumulate in the data folder (fictional data).
 #   With BENCH_PERF=1 the last run of the first binary is recorded by `perf record -g` and
 #   the top of `perf report` is printed (where the time goes).
 #
@@ -80,47 +85,101 @@ echo "| binary | run | index from | start to ready | index ready (log) | snapsho
 echo "|---|---|---|---|---|---|---|---|---|"
 
 URL="http://127.0.0.1:$PORT"
+
+# start BIN LABEL [PERF]: starts `razam serve`, waits for its first answer, prints the row;
+# the server is left running (RAZAM_PID).
+start() {
+    local bin="$1" label="$2" perf="${3:-0}" prefix=() t0 t1 pid cpu rss peak plain_log ready_line build from sealed sealed_s
+    if [[ "$perf" == 1 ]]; then
+        prefix=(perf record -g -F 499 -o "$TMP/perf.data" --)
+    fi
+    t0="$(now_ns)"
+    RAZAM_LOG=info "${prefix[@]}" "$bin" serve --data "$DATA" --listen "127.0.0.1:$PORT" </dev/null >"$TMP/serve.log" 2>&1 &
+    RAZAM_PID=$!
+    for _ in $(seq 12000); do
+        curl -fs -o /dev/null "$URL/healthz" && break
+        kill -0 "$RAZAM_PID" 2>/dev/null || { tail "$TMP/serve.log" >&2; die "razam serve stopped"; }
+        sleep 0.01
+    done
+    t1="$(now_ns)"
+    pid="$RAZAM_PID"
+    if ((${#prefix[@]})); then
+        pid="$(pgrep -P "$RAZAM_PID" | head -n 1 || echo "$RAZAM_PID")"
+    fi
+    cpu="$(awk -v t="$(getconf CLK_TCK)" '{ printf "%.1f", ($14 + $15) / t }' "/proc/$pid/stat")"
+    rss="$(awk '/^VmRSS:/ { printf "%.0f", $2 / 1024 }' "/proc/$pid/status")"
+    peak="$(awk '/^VmHWM:/ { printf "%.0f", $2 / 1024 }' "/proc/$pid/status")"
+    plain_log="$(sed 's/\x1b\[[0-9;]*m//g' "$TMP/serve.log")"
+    ready_line="$(grep -m1 'search index ready' <<<"$plain_log" || true)"
+    build="$(sed -n 's/.* ms=\([0-9]*\).*/\1/p' <<<"$ready_line")"
+    from="built"
+    [[ "$ready_line" == *from_snapshot=true* ]] && from="snapshot"
+    sealed="$(grep -m1 'search snapshot sealed' <<<"$plain_log" | sed -n 's/.* ms=\([0-9]*\).*/\1/p' || true)"
+    sealed_s="–"
+    [[ -n "$sealed" ]] && sealed_s="$(awk -v m="$sealed" 'BEGIN { printf "%.2f s", m / 1000 }')"
+    echo "| \`$bin\` | $label | $from | $(secs "$t0" "$t1") s | $(awk -v m="${build:-0}" 'BEGIN { printf "%.2f", m / 1000 }') s | $sealed_s | $cpu s | $rss / $peak MiB | $(cut -d' ' -f1 /proc/loadavg) |"
+}
+
+# stop: SIGINT to the server, waits for it to exit; sets STOP_S (seconds) and STOP_SEALED.
+stop() {
+    local t0 t1
+    t0="$(now_ns)"
+    kill -INT "$RAZAM_PID" 2>/dev/null || true
+    wait "$RAZAM_PID" 2>/dev/null || true
+    t1="$(now_ns)"
+    RAZAM_PID=""
+    STOP_S="$(secs "$t0" "$t1")"
+    STOP_SEALED="no"
+    if [[ "$(sed 's/\x1b\[[0-9;]*m//g' "$TMP/serve.log" | grep -c 'search snapshot sealed')" -gt 0 ]]; then
+        STOP_SEALED="yes"
+    fi
+}
+
+# edit: logs in as the demo documenter and saves the form of event 1 through the server
+# with its description changed (an edit of a record the snapshot holds).
+edit() {
+    local jar="$TMP/cookies" csrf
+    rm -f "$jar"
+    csrf="$(curl -fs -c "$jar" -b "$jar" "$URL/login" | grep -o 'name="csrf" value="[^"]*"' | head -n 1 | sed 's/.*value="//; s/"$//')"
+    curl -fs -o /dev/null -c "$jar" -b "$jar" --data-urlencode "csrf=$csrf" \
+        --data-urlencode "username=ales" --data-urlencode "password=demo-password-ales" "$URL/login"
+    local code
+    code="$(curl -fs -b "$jar" "$URL/events/1/edit" | python3 "$ROOT/bench/form_fields.py" /events/1 \
+        description="edited by bench/unlock.sh at $(date -u +%FT%TZ)" |
+        curl -s -o /dev/null -w '%{http_code}' -b "$jar" -H 'Content-Type: application/x-www-form-urlencoded' \
+            --data-binary @- "$URL/events/1")"
+    [[ "$code" == 303 ]] || die "the edit of event 1 answered $code"
+}
+
 first=1
+EDITS=()
 for bin in $BINS; do
     for run in $(seq "$RUNS"); do
-        prefix=()
-        if [[ "${BENCH_PERF:-0}" == 1 && $first == 1 && $run == "$RUNS" ]]; then
-            prefix=(perf record -g -F 499 -o "$TMP/perf.data" --)
-        fi
         if [[ $run == 1 ]]; then
             rm -f "$DATA/search.sealed"
         fi
-        t0="$(now_ns)"
-        RAZAM_LOG=info "${prefix[@]}" "$bin" serve --data "$DATA" --listen "127.0.0.1:$PORT" </dev/null >"$TMP/serve.log" 2>&1 &
-        RAZAM_PID=$!
-        for _ in $(seq 12000); do
-            curl -fs -o /dev/null "$URL/healthz" && break
-            kill -0 "$RAZAM_PID" 2>/dev/null || { tail "$TMP/serve.log" >&2; die "razam serve stopped"; }
-            sleep 0.01
-        done
-        t1="$(now_ns)"
-        pid="$RAZAM_PID"
-        if ((${#prefix[@]})); then
-            pid="$(pgrep -P "$RAZAM_PID" | head -n 1 || echo "$RAZAM_PID")"
-        fi
-        cpu="$(awk -v t="$(getconf CLK_TCK)" '{ printf "%.1f", ($14 + $15) / t }' "/proc/$pid/stat")"
-        rss="$(awk '/^VmRSS:/ { printf "%.0f", $2 / 1024 }' "/proc/$pid/status")"
-        peak="$(awk '/^VmHWM:/ { printf "%.0f", $2 / 1024 }' "/proc/$pid/status")"
-        plain_log="$(sed 's/\x1b\[[0-9;]*m//g' "$TMP/serve.log")"
-        ready_line="$(grep -m1 'search index ready' <<<"$plain_log" || true)"
-        build="$(sed -n 's/.* ms=\([0-9]*\).*/\1/p' <<<"$ready_line")"
-        from="built"
-        [[ "$ready_line" == *from_snapshot=true* ]] && from="snapshot"
-        sealed="$(grep -m1 'search snapshot sealed' <<<"$plain_log" | sed -n 's/.* ms=\([0-9]*\).*/\1/p' || true)"
-        sealed_s="–"
-        [[ -n "$sealed" ]] && sealed_s="$(awk -v m="$sealed" 'BEGIN { printf "%.2f s", m / 1000 }')"
-        echo "| \`$bin\` | $run | $from | $(secs "$t0" "$t1") s | $(awk -v m="${build:-0}" 'BEGIN { printf "%.2f", m / 1000 }') s | $sealed_s | $cpu s | $rss / $peak MiB | $(cut -d' ' -f1 /proc/loadavg) |"
-        kill -INT "$RAZAM_PID" 2>/dev/null || true
-        wait "$RAZAM_PID" 2>/dev/null || true
-        RAZAM_PID=""
+        perf=0
+        [[ "${BENCH_PERF:-0}" == 1 && $first == 1 && $run == "$RUNS" ]] && perf=1
+        start "$bin" "$run" "$perf"
+        stop
     done
+    # A restart after an edit made through this server: sealed again at its close (or not,
+    # and the next start builds).
+    start "$bin" "edit" >/dev/null
+    edit
+    stop
+    EDITS+=("| \`$bin\` | $STOP_S s | $STOP_SEALED |")
+    start "$bin" "after the edit"
+    stop
     first=0
 done
+
+echo
+echo "Stop after an edit of event 1 made through the server (\`edit\` above: SIGINT to exit):"
+echo
+echo "| binary | stop (SIGINT to exit) | sealed at close |"
+echo "|---|---|---|"
+printf '%s\n' "${EDITS[@]}"
 
 if [[ -f "$TMP/perf.data" ]]; then
     echo

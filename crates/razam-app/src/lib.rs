@@ -271,8 +271,11 @@ impl App {
 }
 
 impl App {
-    /// Closes the database cleanly (SQLite folds its WAL back into the database file).
+    /// Seals the search indexes if they changed and only this process wrote the registry
+    /// meanwhile (`seal_search`), then closes the database cleanly (SQLite folds its
+    /// WAL back into the database file).
     pub async fn close(&self) {
+        self.seal_search().await;
         self.store.close().await;
     }
 }

@@ -1,11 +1,13 @@
 //! Search: one box that finds persons by any spelling of their names, and events by the words
 //! of their details and sources.
 //!
-//! The names and texts are sealed on disk, so the indexes live in memory only: built from the
-//! store when the instance is unlocked (the server builds them before it answers), kept current
-//! by every registry write this process makes (one hook, [`App::apply_changes`] and
+//! The names and texts are sealed on disk, so the indexes live in memory: built from the store
+//! when the instance is unlocked (the server builds them before it answers), kept current by
+//! every registry write this process makes (one hook, [`App::apply_changes`] and
 //! [`App::apply_batches`]), and caught up with records another process created (a command-line
-//! import while the server runs) before each search. Nothing of them is ever written to disk.
+//! import while the server runs) before each search. On disk they exist only sealed, as the
+//! snapshot (`search.sealed`, written after a build and at close when they changed) that the
+//! next start loads instead of building while the registry's mark says it still holds.
 //!
 //! A search is a read of sealed data: it is audited like opening a person, with the number of
 //! persons and events found, never the words asked for.
@@ -48,6 +50,13 @@ struct Indexes {
     highs: RegistryHighs,
     /// Loaded from the sealed snapshot rather than built from the records.
     from_snapshot: bool,
+    /// The registry generation (`RegistryStore::registry_generation`) these indexes are
+    /// known to show every record at: read before they were built or loaded, and raised by
+    /// one with each write of this process. `None` once another process wrote the registry
+    /// (or a step could not be accounted for): from then on they are not sealed at close.
+    generation: Option<i64>,
+    /// Changed since the snapshot on disk was written or loaded.
+    unsealed: bool,
 }
 
 /// The duplicates queue as last computed: the generation, the levels it was computed for,
@@ -151,6 +160,9 @@ impl Indexes {
                 text,
                 highs,
                 from_snapshot: true,
+                // Set by the caller, which read it before the mark.
+                generation: None,
+                unsealed: false,
             },
         ))
     }
@@ -437,6 +449,10 @@ impl App {
                     Ok(None) => tracing::error!(merge = *merge, "an undone merge is not stored"),
                     Err(e) => tracing::error!(error = %e, merge = *merge, "an undone merge does not read"),
                 }
+                if merged.is_none() {
+                    // The index is wrong until a build: never sealed as it is.
+                    self.untrack_search();
+                }
             }
         }
     }
@@ -454,6 +470,75 @@ impl App {
         self.search.read().is_some()
     }
 
+    /// After a registry write of this process, under the registry's write lock: the
+    /// generation must be one above the indexes' own, or another process wrote in between.
+    async fn count_own_write(&self) {
+        let now = self.store.registry_generation().await;
+        if let Some(ix) = self.search.write().as_mut() {
+            ix.unsealed = true;
+            ix.generation = match (ix.generation, &now) {
+                (Some(known), Ok(now)) if *now == known + 1 => Some(*now),
+                _ => None,
+            };
+        }
+        if let Err(e) = now {
+            tracing::warn!(error = %e, "the registry generation does not read: the search index will not be sealed at close");
+        }
+    }
+
+    /// The indexes may differ from the records in a way nothing here tracks: not sealed.
+    fn untrack_search(&self) {
+        if let Some(ix) = self.search.write().as_mut() {
+            ix.generation = None;
+        }
+    }
+
+    /// At close: seals the indexes into the snapshot when they changed since it was written
+    /// and every registry write since they were read was this process's own, so that the
+    /// next start loads them instead of building (issue 9: a restart after edits at
+    /// 1,000,000 persons). Another process's write, or a generation that moved, leaves the
+    /// snapshot as it is (stale: the next start builds). Errors are logged, never raised:
+    /// the records are safe whatever happens to the snapshot.
+    pub(crate) async fn seal_search(&self) {
+        let _writes = self.search.writes.lock().await;
+        let (highs, generation) = match self.search.read().as_ref() {
+            Some(ix) if ix.unsealed => match ix.generation {
+                Some(g) => (ix.highs, g),
+                None => {
+                    tracing::info!(
+                        "the registry was written by another process meanwhile: the search index is not sealed, the next start builds it"
+                    );
+                    return;
+                }
+            },
+            _ => return,
+        };
+        // The mark, then the generation: unchanged means no write fell before the mark.
+        let mark = self.store.registry_mark(highs).await;
+        let now = self.store.registry_generation().await;
+        let mark = match (mark, now) {
+            (Ok(mark), Ok(now)) if now == generation => mark,
+            (Ok(_), Ok(_)) => {
+                tracing::info!(
+                    "the registry was written by another process meanwhile: the search index is not sealed, the next start builds it"
+                );
+                return;
+            }
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::error!(error = %e, "the registry's mark does not read: the search index is not sealed");
+                return;
+            }
+        };
+        let Some(ix) = self.search.write().take() else { return };
+        match self.write_snapshot(ix, mark).await {
+            Ok(mut ix) => {
+                ix.unsealed = false;
+                *self.search.write() = Some(ix);
+            }
+            Err(e) => tracing::error!(error = %e, "sealing the search index failed"),
+        }
+    }
+
     /// Applies one batch of changes in one transaction, and shows them to the search index.
     /// Every registry write of the app goes through here or [`App::apply_batches`].
     pub(crate) async fn apply_changes(&self, changes: &[Change]) -> Result<Vec<i64>, AppError> {
@@ -465,6 +550,7 @@ impl App {
             self.stage(changes, &ids, &mut staged);
             self.look_up_unmerged(&mut staged).await;
             self.index_staged(staged);
+            self.count_own_write().await;
         }
         Ok(ids)
     }
@@ -484,6 +570,9 @@ impl App {
         snapshot::remove(&self.snapshot_path()).map_err(AppError::io("removing the search snapshot"))?;
         self.store.erase_person(erasure, audit).await?;
         self.search.moved();
+        if self.search_built() {
+            self.count_own_write().await;
+        }
         if let Some(ix) = self.search.write().as_mut() {
             for (id, _) in &erasure.persons {
                 ix.names.remove(*id);
@@ -530,6 +619,9 @@ impl App {
         // Only now, after the commit: a failed import leaves the index as it was.
         self.look_up_unmerged(&mut staged).await;
         self.index_staged(staged);
+        if indexing {
+            self.count_own_write().await;
+        }
         Ok(applied)
     }
 
@@ -571,11 +663,14 @@ impl App {
             let ready = match self.load_snapshot().await {
                 Some(loaded) => loaded,
                 None => {
-                    // The mark before the build: a change made meanwhile by another process
-                    // leaves the snapshot stale, and the next start builds again.
+                    // The generation and mark before the build: a change made meanwhile by
+                    // another process leaves the snapshot stale, and the next start builds
+                    // again; it moves the generation too, so the close seals nothing.
+                    let generation = self.store.registry_generation().await?;
                     let highs = self.store.registry_highs().await?;
                     let mark = self.store.registry_mark(highs).await?;
                     let mut built = self.build_indexes().await?;
+                    built.generation = Some(generation);
                     built = self.write_snapshot(built, mark).await?;
                     built
                 }
@@ -586,20 +681,26 @@ impl App {
             Some(ix) => ix.highs,
             None => return Err(AppError::NotFound("the search index")),
         };
-        self.scan_pages(from.persons, |store, after| {
-            Box::pin(async move { store.scan_persons(after, BUILD_PAGE).await })
-        })
-        .await?;
-        self.scan_pages(from.events, |store, after| {
-            Box::pin(async move { store.scan_events(after, BUILD_PAGE).await })
-        })
-        .await?;
-        self.scan_pages(from.sources, |store, after| {
-            Box::pin(async move { store.scan_sources(after, BUILD_PAGE).await })
-        })
-        .await?;
+        let found = self
+            .scan_pages(from.persons, |store, after| {
+                Box::pin(async move { store.scan_persons(after, BUILD_PAGE).await })
+            })
+            .await?
+            + self
+                .scan_pages(from.events, |store, after| {
+                    Box::pin(async move { store.scan_events(after, BUILD_PAGE).await })
+                })
+                .await?
+            + self
+                .scan_pages(from.sources, |store, after| {
+                    Box::pin(async move { store.scan_sources(after, BUILD_PAGE).await })
+                })
+                .await?;
         self.search.moved();
         if let Some(ix) = self.search.write().as_mut() {
+            // Records made by another process: read on top, sealed at close only if that
+            // process wrote before the generation was read (at start).
+            ix.unsealed |= found > 0;
             // Ids above the last record read but within the stored highs (rolled-back
             // reservations) hold nothing; remember the highs so they are not read again.
             ix.highs.persons = ix.highs.persons.max(stored.persons);
@@ -648,6 +749,14 @@ impl App {
                 return None;
             }
         };
+        // The generation before the mark: a write after it moves the generation.
+        let generation = match self.store.registry_generation().await {
+            Ok(generation) => generation,
+            Err(e) => {
+                tracing::error!(error = %e, "the registry generation does not read: building the indexes from the records");
+                return None;
+            }
+        };
         let now = match self.store.registry_mark(mark.highs).await {
             Ok(now) => now,
             Err(e) => {
@@ -665,13 +774,17 @@ impl App {
             ms = started.elapsed().as_millis() as u64,
             "search snapshot loaded; reading the records created since"
         );
-        Some(indexes)
+        Some(Indexes {
+            generation: Some(generation),
+            ..indexes
+        })
     }
 
-    /// Seals the indexes just built into the snapshot, with the mark taken before the build,
-    /// and gives them back. Runs under the registry's write lock, so that no write of this
-    /// process (an erasure above all) falls between the build and the file. A snapshot that
-    /// cannot be written is logged: the next start builds again.
+    /// Seals the indexes into the snapshot, with the mark they show the records at (taken
+    /// before a build, or at close), and gives them back. Runs under the registry's write
+    /// lock, so that no write of this process (an erasure above all) falls between the mark
+    /// and the file. A snapshot that cannot be written is logged: the next start builds
+    /// again.
     async fn write_snapshot(&self, built: Indexes, mark: RegistryMark) -> Result<Indexes, AppError> {
         let path = self.snapshot_path();
         let key = self.keys.search_snapshot.clone();
@@ -733,6 +846,9 @@ impl App {
                 sources: texts.highs.sources,
             },
             from_snapshot: false,
+            // Set by the caller, which read it before the build.
+            generation: None,
+            unsealed: false,
         })
     }
 
@@ -743,7 +859,8 @@ impl App {
         &self,
         mut after: i64,
         fetch: impl Fn(Arc<dyn Store>, i64) -> PageFuture<T>,
-    ) -> Result<(), AppError> {
+    ) -> Result<usize, AppError> {
+        let mut read = 0;
         let memo = NameMemo::default();
         let mut next = tokio::spawn(fetch(self.store.clone(), after));
         loop {
@@ -752,6 +869,7 @@ impl App {
                 .map_err(|e| AppError::Store(StoreError::Damaged(e.to_string())))??;
             let Some(last) = page.last() else { break };
             after = last.id();
+            read += page.len();
             next = tokio::spawn(fetch(self.store.clone(), after));
             let staged = page
                 .into_iter()
@@ -762,7 +880,7 @@ impl App {
                 .collect();
             self.index_staged(staged);
         }
-        Ok(())
+        Ok(read)
     }
 
     /// Persons whose names meet the query in any script or spelling, and events whose

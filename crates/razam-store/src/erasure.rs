@@ -210,6 +210,7 @@ macro_rules! impl_erasure_store {
                 audit: &$crate::AuditEvent,
             ) -> Result<(), StoreError> {
                 let mut tx = self.begin().await?;
+                sqlx::query($crate::registry::RAISE_GENERATION).execute(&mut *tx).await?;
                 erasure_sql::check_unmoved(&mut tx, e).await?;
                 if let Some(approval) = &e.approval
                     && approval_sql::take_approval(

@@ -93,6 +93,11 @@ pub const SQLITE: &[Migration] = &[
         name: "distinct_persons_by_high",
         sql: include_str!("../migrations/sqlite/0017_distinct_persons_by_high.sql"),
     },
+    Migration {
+        version: 18,
+        name: "registry_generation",
+        sql: include_str!("../migrations/sqlite/0018_registry_generation.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -180,6 +185,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 17,
         name: "distinct_persons_by_high",
         sql: include_str!("../migrations/postgres/0017_distinct_persons_by_high.sql"),
+    },
+    Migration {
+        version: 18,
+        name: "registry_generation",
+        sql: include_str!("../migrations/postgres/0018_registry_generation.sql"),
     },
 ];
 

@@ -467,6 +467,8 @@ pub trait RegistryStore: Send + Sync {
     /// Sources with `id > after` and the event each is linked to, ascending, at most `limit`.
     async fn scan_sources(&self, after: i64, limit: i64) -> Result<Vec<SourceScan>, StoreError>;
     async fn registry_highs(&self) -> Result<RegistryHighs, StoreError>;
+    /// How many transactions have written the registry, by any process ([`RAISE_GENERATION`]).
+    async fn registry_generation(&self) -> Result<i64, StoreError>;
     /// The [`RegistryMark`] of the records up to `highs`.
     async fn registry_mark(&self, highs: RegistryHighs) -> Result<RegistryMark, StoreError>;
     /// The events of these ids that exist, in no particular order, as a list of results shows
@@ -475,6 +477,11 @@ pub trait RegistryStore: Send + Sync {
     /// The sources of these ids that exist, each with the event it is linked to.
     async fn sources_by_ids(&self, ids: &[i64]) -> Result<Vec<(EventId, SourceRow)>, StoreError>;
 }
+
+/// Raises the registry generation by one: the first statement of every transaction that
+/// writes the registry (migration 0018). It also takes the registry's write lock on
+/// PostgreSQL, so that such transactions follow one another.
+pub(crate) const RAISE_GENERATION: &str = "UPDATE registry_generation SET n = n + 1 WHERE id = 1";
 
 /// The group a person row `p` belongs to: the person it is merged into, else itself. Written
 /// as the expression index `persons_by_group` (migration 0005) says it, so that it is used.
@@ -1389,6 +1396,7 @@ macro_rules! impl_registry_store {
         impl $crate::registry::RegistryStore for $store {
             async fn apply(&self, changes: &[$crate::registry::Change]) -> Result<Vec<i64>, StoreError> {
                 let mut tx = self.begin().await?;
+                sqlx::query($crate::registry::RAISE_GENERATION).execute(&mut *tx).await?;
                 let ids = registry_sql::apply_batch(self, &mut tx, changes).await?;
                 tx.commit().await?;
                 Ok(ids)
@@ -1400,6 +1408,7 @@ macro_rules! impl_registry_store {
                 applied: &mut (dyn for<'c> FnMut(&'c [$crate::registry::Change], &'c [i64]) + Send),
             ) -> Result<usize, StoreError> {
                 let mut tx = self.begin().await?;
+                sqlx::query($crate::registry::RAISE_GENERATION).execute(&mut *tx).await?;
                 let mut count = 0;
                 while let Some(batch) = next()? {
                     let ids = registry_sql::apply_batch(self, &mut tx, &batch).await?;
@@ -1868,6 +1877,12 @@ macro_rules! impl_registry_store {
                     events,
                     sources,
                 })
+            }
+
+            async fn registry_generation(&self) -> Result<i64, StoreError> {
+                Ok(sqlx::query_scalar("SELECT n FROM registry_generation WHERE id = 1")
+                    .fetch_one(&mut *self.reader().await?)
+                    .await?)
             }
 
             async fn registry_mark(

@@ -575,7 +575,8 @@ async fn postgres_tells_the_evidence_story() {
 
 /// The registry's mark moves with every change to the records up to its highs (an edit, a
 /// merge, its undoing) and not with records above them; an edit without its version
-/// snapshot, which would not move it, is refused.
+/// snapshot, which would not move it, is refused. The registry generation counts every
+/// committed registry transaction once, and none rolled back.
 async fn mark_story(store: Arc<dyn Store>) {
     use razam_store::registry::{Change, PersonWrite, RegistryOp, Target};
     store.migrate().await.unwrap();
@@ -603,6 +604,7 @@ async fn mark_story(store: Arc<dyn Store>) {
     let highs = store.registry_highs().await.unwrap();
     let first = store.registry_mark(highs).await.unwrap();
     assert_eq!((first.persons, first.person_versions, first.merges), (2, 2, 0));
+    assert_eq!(store.registry_generation().await.unwrap(), 1, "one transaction so far");
 
     // A person above the highs leaves the mark of those highs as it was.
     store
@@ -627,6 +629,11 @@ async fn mark_story(store: Arc<dyn Store>) {
         store.registry_mark(highs).await.unwrap(),
         first,
         "nothing of it was written"
+    );
+    assert_eq!(
+        store.registry_generation().await.unwrap(),
+        2,
+        "the refused edit's transaction did not count"
     );
     store.apply(&[edit(Some(9))]).await.unwrap();
     let edited = store.registry_mark(highs).await.unwrap();
@@ -653,6 +660,30 @@ async fn mark_story(store: Arc<dyn Store>) {
     let undone = store.registry_mark(highs).await.unwrap();
     assert_eq!((undone.merges, undone.undone_merges), (1, 1));
     assert_ne!(undone, merged);
+    assert_eq!(store.registry_generation().await.unwrap(), 5);
+
+    // A long import counts once, however many batches it gives; one undone by an error not.
+    let mut batches = vec![
+        vec![change(RegistryOp::CreatePerson(write(4)), Some(4))],
+        vec![change(RegistryOp::CreatePerson(write(5)), Some(5))],
+    ]
+    .into_iter();
+    let applied = store
+        .apply_batches(&mut || Ok(batches.next()), &mut |_, _| {})
+        .await
+        .unwrap();
+    assert_eq!(applied, 2);
+    assert_eq!(store.registry_generation().await.unwrap(), 6);
+    let mut failing = vec![
+        Ok(Some(vec![change(RegistryOp::CreatePerson(write(6)), Some(6))])),
+        Err(StoreError::Damaged("the file ends early".into())),
+    ]
+    .into_iter();
+    let refused = store
+        .apply_batches(&mut || failing.next().unwrap_or(Ok(None)), &mut |_, _| {})
+        .await;
+    assert!(refused.is_err());
+    assert_eq!(store.registry_generation().await.unwrap(), 6);
 }
 
 #[tokio::test]

@@ -1,7 +1,8 @@
 //! The search indexes' sealed snapshot: loaded at the next start instead of opening every
 //! record again, it answers as a fresh build does, catches up with the records made since,
-//! gives way to a build after any change to the records it holds (an edit, a merge, an
-//! erasure), after damage, or under another key, and holds no name in the clear.
+//! is sealed again at close after the server's own writes, gives way to a build after any
+//! change to the records it holds made elsewhere (an edit, a merge, an erasure), after
+//! damage, or under another key, and holds no name in the clear.
 
 use razam_app::config::{Config, Overrides};
 use razam_app::registry::PersonInput;
@@ -179,18 +180,28 @@ async fn restart(data: &std::path::Path) -> (App, bool) {
     (a, stats.from_snapshot)
 }
 
-/// Stops the server, whose snapshot is of the empty registry it started with (the records
-/// were added while it ran), and starts once more: that start builds from the records and
-/// seals a snapshot holding them. Returns the answers of that build.
+/// Stops the server, which seals its indexes at close (the records were added while it ran,
+/// on top of the empty registry it built at start), and checks that the next start loads them
+/// and answers as the server did. Then removes the snapshot and starts once more: that start
+/// builds from the records, answers the same, and seals a snapshot holding them. Returns the
+/// answers of that build.
 async fn settle(app: TestApp) -> (tempfile::TempDir, std::path::PathBuf, Vec<String>) {
+    let running = answers(&app.app).await;
     let data = app.data_dir();
     let dir = app.stop().await;
     let (a, loaded) = restart(&data).await;
-    assert!(
-        !loaded,
-        "the snapshot of the empty registry is refused (a merge was made since)"
+    assert!(loaded, "the server sealed its changed indexes at close");
+    assert_eq!(
+        answers(&a).await,
+        running,
+        "the sealed indexes answer as the running ones did"
     );
+    a.close().await;
+    std::fs::remove_file(data.join(SNAPSHOT)).unwrap();
+    let (a, loaded) = restart(&data).await;
+    assert!(!loaded, "no snapshot: the start builds");
     let built = answers(&a).await;
+    assert_eq!(built, running, "a build answers as the running index did");
     a.close().await;
     (dir, data, built)
 }
@@ -381,3 +392,90 @@ async fn a_damaged_or_foreign_snapshot_is_refused_and_the_indexes_built() {
     a.close().await;
     drop(dir);
 }
+
+async fn own_edits_merges_imports_and_erasures_are_sealed_at_close_and_answer_as_a_build(app: TestApp) {
+    let (p1, _, merge) = fill(&app.app).await;
+    let (dir, data, _) = settle(app).await;
+    let (a, loaded) = restart(&data).await;
+    assert!(loaded);
+    let cli = Actor::Cli;
+    a.update_person(
+        &cli,
+        p1,
+        1,
+        &person("Перамененая", "Ефрасіння", "1984-05-02", &[], Confidentiality::Internal),
+    )
+    .await
+    .unwrap();
+    a.undo_merge(&cli, merge).await.unwrap();
+    let csv = "ref,given_name,family_name,patronymic,birth_date,region,detained_on,articles,recognized_on,released_on\n\
+               PP-1,Ігар,Лосік,,1992,Мінск,2020-06-25,342,2020-07-01,\n";
+    a.import_prisoners(&cli, csv.as_bytes(), false).await.unwrap();
+    let erased = a
+        .create_person(
+            &cli,
+            &person("Навасадская", "Зміцер", "", &["Novy"], Confidentiality::Internal),
+        )
+        .await
+        .unwrap();
+    a.erase_person(&cli, erased, "request by letter").await.unwrap();
+    assert!(!data.join(SNAPSHOT).exists(), "the erasure removed the snapshot");
+    let running = answers(&a).await;
+    a.close().await;
+    assert!(data.join(SNAPSHOT).exists(), "the close sealed the indexes again");
+
+    let (a, loaded) = restart(&data).await;
+    assert!(loaded, "the server's own writes since the snapshot leave it loadable");
+    assert_eq!(answers(&a).await, running);
+    let ids = |r: SearchResults| r.persons.hits.iter().map(|h| h.id).collect::<Vec<_>>();
+    assert_eq!(ids(a.search(&cli, "Перамененая", 50).await.unwrap()), vec![p1]);
+    assert_eq!(a.search(&cli, "Losik 1992", 50).await.unwrap().persons.all, 1);
+    for q in ["Навасадская", "Зміцер Новы"] {
+        assert!(!ids(a.search(&cli, q, 50).await.unwrap()).contains(&erased), "{q}");
+    }
+    a.close().await;
+
+    // A build from the records agrees with what was sealed.
+    std::fs::remove_file(data.join(SNAPSHOT)).unwrap();
+    let (a, loaded) = restart(&data).await;
+    assert!(!loaded);
+    assert_eq!(answers(&a).await, running);
+    a.close().await;
+    drop(dir);
+}
+on_both_databases!(own_edits_merges_imports_and_erasures_are_sealed_at_close_and_answer_as_a_build);
+
+async fn an_edit_by_another_process_while_the_server_runs_is_not_sealed_over(app: TestApp) {
+    let (p1, _, _) = fill(&app.app).await;
+    let (dir, data, _) = settle(app).await;
+    let (a, loaded) = restart(&data).await;
+    assert!(loaded);
+    // A command edits a person the running indexes hold (they do not see it), then the
+    // server makes a write of its own, which would have it seal at close.
+    let other = reopen(&data).await;
+    other
+        .update_person(
+            &Actor::Cli,
+            p1,
+            1,
+            &person("Перамененая", "Ефрасіння", "1984-05-02", &[], Confidentiality::Internal),
+        )
+        .await
+        .unwrap();
+    other.close().await;
+    a.create_person(
+        &Actor::Cli,
+        &person("Навасадская", "Зміцер", "", &[], Confidentiality::Internal),
+    )
+    .await
+    .unwrap();
+    a.close().await;
+
+    let (a, loaded) = restart(&data).await;
+    assert!(!loaded, "indexes that missed another process's edit were not sealed");
+    let r = a.search(&Actor::Cli, "Перамененая", 50).await.unwrap();
+    assert_eq!(r.persons.hits.iter().map(|h| h.id).collect::<Vec<_>>(), vec![p1]);
+    a.close().await;
+    drop(dir);
+}
+on_both_databases!(an_edit_by_another_process_while_the_server_runs_is_not_sealed_over);
