@@ -434,7 +434,12 @@ impl App {
                 })(),
                 _ => continue,
             };
-            out.extend(left_out(staged, change.op.kind(), id));
+            let opened = left_out(staged, change.op.kind(), id);
+            if opened.is_none() {
+                // The index lacks this change: never sealed as it is.
+                self.untrack_search();
+            }
+            out.extend(opened);
         }
     }
 
@@ -502,16 +507,27 @@ impl App {
     pub(crate) async fn seal_search(&self) {
         let _writes = self.search.writes.lock().await;
         let (highs, generation) = match self.search.read().as_ref() {
-            Some(ix) if ix.unsealed => match ix.generation {
-                Some(g) => (ix.highs, g),
-                None => {
-                    tracing::info!(
-                        "the registry was written by another process meanwhile: the search index is not sealed, the next start builds it"
-                    );
-                    return;
-                }
-            },
+            Some(Indexes {
+                unsealed: true,
+                highs,
+                generation: Some(g),
+                ..
+            }) => (*highs, *g),
+            Some(Indexes { unsealed: true, .. }) => {
+                tracing::info!(
+                    "the search index changed in a way it cannot vouch for (another process's write, an erasure): not sealed, the next start builds it"
+                );
+                return;
+            }
             _ => return,
+        };
+        // From the check to the rename: an erasure (of any process) waits, or is seen.
+        let _snapshot = match snapshot::lock(&self.config.data_dir).await {
+            Ok(lock) => lock,
+            Err(e) => {
+                tracing::error!(error = %e, "the search snapshot cannot be locked: the search index is not sealed");
+                return;
+            }
         };
         // The mark, then the generation: unchanged means no write fell before the mark.
         let mark = self.store.registry_mark(highs).await;
@@ -565,14 +581,19 @@ impl App {
         texts: crate::erasure::RedactedTexts,
     ) -> Result<(), AppError> {
         let _writes = self.search.writes.lock().await;
-        // Before the erasure commits: a snapshot taken earlier holds the names being erased,
-        // sealed, and none may stay behind (a failed erasure only costs the next start a build).
+        // Before the erasure commits, and under the snapshot's lock until it has: a snapshot
+        // taken earlier holds the names being erased, sealed, and none may stay behind or be
+        // written meanwhile by another process (a failed erasure only costs the next start a
+        // build).
+        let _snapshot = snapshot::lock(&self.config.data_dir)
+            .await
+            .map_err(AppError::io("locking the search snapshot"))?;
         snapshot::remove(&self.snapshot_path()).map_err(AppError::io("removing the search snapshot"))?;
         self.store.erase_person(erasure, audit).await?;
         self.search.moved();
-        if self.search_built() {
-            self.count_own_write().await;
-        }
+        // The indexes only mark the erased names dead (their bytes stay until a build): never
+        // sealed again from memory, the next start builds.
+        self.untrack_search();
         if let Some(ix) = self.search.write().as_mut() {
             for (id, _) in &erasure.persons {
                 ix.names.remove(*id);
@@ -671,7 +692,20 @@ impl App {
                     let mark = self.store.registry_mark(highs).await?;
                     let mut built = self.build_indexes().await?;
                     built.generation = Some(generation);
-                    built = self.write_snapshot(built, mark).await?;
+                    // Sealed only if nothing was written during the build (an erasure of
+                    // another process above all), checked under the snapshot's lock.
+                    match snapshot::lock(&self.config.data_dir).await {
+                        Ok(_snapshot) => {
+                            if self.store.registry_generation().await? == generation {
+                                built = self.write_snapshot(built, mark).await?;
+                            } else {
+                                tracing::info!(
+                                    "the registry was written during the build: no snapshot, the next start builds again"
+                                );
+                            }
+                        }
+                        Err(e) => tracing::error!(error = %e, "the search snapshot cannot be locked: not written"),
+                    }
                     built
                 }
             };

@@ -479,8 +479,9 @@ pub trait RegistryStore: Send + Sync {
 }
 
 /// Raises the registry generation by one: the first statement of every transaction that
-/// writes the registry (migration 0018). It also takes the registry's write lock on
-/// PostgreSQL, so that such transactions follow one another.
+/// writes the registry (migration 0018). Such transactions already follow one another (SQLite's
+/// `BEGIN IMMEDIATE`, PostgreSQL's lock on the audit log taken by `begin`), so it waits for
+/// nothing.
 pub(crate) const RAISE_GENERATION: &str = "UPDATE registry_generation SET n = n + 1 WHERE id = 1";
 
 /// The group a person row `p` belongs to: the person it is merged into, else itself. Written

@@ -25,6 +25,8 @@ pub(crate) const VERSION: u32 = 1;
 
 /// The snapshot's file name in the data folder.
 pub(crate) const FILE: &str = "search.sealed";
+/// The lock file next to it ([`lock`]); it holds nothing.
+pub(crate) const LOCK_FILE: &str = "search.lock";
 
 /// Bound to every chunk of the stream with the version.
 pub(crate) fn aad() -> Vec<u8> {
@@ -63,6 +65,27 @@ pub(crate) fn write(path: &Path, key: &[u8; 32], plain: &[u8]) -> std::io::Resul
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// The snapshot's lock: held by whoever writes the snapshot (from the check that the indexes
+/// are current to the rename) and by an erasure (from removing the snapshot to its commit),
+/// so that no snapshot holding an erased person is written after the erasure removed the
+/// last one, by this process or another. Released when the file is dropped.
+pub(crate) async fn lock(folder: &Path) -> std::io::Result<File> {
+    let path = folder.join(LOCK_FILE);
+    tokio::task::spawn_blocking(move || {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(path)?;
+        file.lock()?;
+        Ok(file)
+    })
+    .await
+    .map_err(std::io::Error::other)?
 }
 
 /// Opens the snapshot at `path`: its plain tables, once every chunk has decrypted.
