@@ -60,6 +60,36 @@ pub fn parse_name(name: &str) -> Result<String, AppError> {
     Ok(name.to_owned())
 }
 
+/// The person or event row [`App::record_in_sight`] read to check a record, handed on with
+/// the request to the page that shows it (as the session's account is), so that the page
+/// does not read the same row again a moment later. Empty for other kinds.
+#[derive(Debug, Clone, Default)]
+pub struct Checked(Option<CheckedRow>);
+
+#[derive(Debug, Clone)]
+enum CheckedRow {
+    Person(razam_store::registry::PersonRow),
+    Event(razam_store::registry::EventRow),
+}
+
+impl Checked {
+    /// The person row of `id`, if that is what was checked.
+    pub(crate) fn person(self, id: i64) -> Option<razam_store::registry::PersonRow> {
+        match self.0 {
+            Some(CheckedRow::Person(row)) if row.id == id => Some(row),
+            _ => None,
+        }
+    }
+
+    /// The event row of `id`, if that is what was checked.
+    pub(crate) fn event(self, id: i64) -> Option<razam_store::registry::EventRow> {
+        match self.0 {
+            Some(CheckedRow::Event(row)) if row.id == id => Some(row),
+            _ => None,
+        }
+    }
+}
+
 impl App {
     /// The compartments whose records `actor` sees besides those in none: the command line
     /// (which holds the key) sees all, an account its own, a visitor none.
@@ -82,24 +112,37 @@ impl App {
     }
 
     /// `Ok` when the record `id` of `kind` is in sight of `actor`, or does not exist (its
-    /// handler then says so); "not found" when it is in a compartment `actor` is not in.
-    pub async fn record_in_sight(&self, actor: &Actor, kind: RecordKind, id: i64) -> Result<(), AppError> {
-        let compartments = match kind {
-            RecordKind::Person => vec![self.store.person(id).await?.and_then(|p| p.compartment)],
-            RecordKind::Event => vec![self.store.event(id).await?.and_then(|e| e.compartment)],
-            RecordKind::EvidenceItem => vec![self.store.evidence_item_compartment(id).await?],
+    /// handler then says so), with the person or event row read to tell; "not found" when it
+    /// is in a compartment `actor` is not in.
+    pub async fn record_in_sight(&self, actor: &Actor, kind: RecordKind, id: i64) -> Result<Checked, AppError> {
+        let (compartments, checked) = match kind {
+            RecordKind::Person => {
+                let row = self.store.person(id).await?;
+                let compartment = row.as_ref().and_then(|p| p.compartment);
+                (vec![compartment], Checked(row.map(CheckedRow::Person)))
+            }
+            RecordKind::Event => {
+                let row = self.store.event(id).await?;
+                let compartment = row.as_ref().and_then(|e| e.compartment);
+                (vec![compartment], Checked(row.map(CheckedRow::Event)))
+            }
+            RecordKind::EvidenceItem => (
+                vec![self.store.evidence_item_compartment(id).await?],
+                Checked::default(),
+            ),
             RecordKind::Merge => match self.store.merge(id).await? {
-                None => Vec::new(),
+                None => (Vec::new(), Checked::default()),
                 Some(m) => {
                     let mut both = Vec::with_capacity(2);
                     for person in [m.survivor_id, m.merged_id] {
                         both.push(self.store.person(person).await?.and_then(|p| p.compartment));
                     }
-                    both
+                    (both, Checked::default())
                 }
             },
         };
-        compartments.into_iter().try_for_each(|c| self.in_sight(actor, c))
+        compartments.into_iter().try_for_each(|c| self.in_sight(actor, c))?;
+        Ok(checked)
     }
 
     /// Those of the persons `ids` that are in a compartment out of `scope`.
@@ -270,5 +313,40 @@ impl App {
         self.apply_single(Self::compartment_change(actor, kind, Target::Existing(id), to))
             .await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn person(id: i64) -> razam_store::registry::PersonRow {
+        razam_store::registry::PersonRow {
+            id,
+            label: format!("P-{id:06}"),
+            identity_sealed: Vec::new(),
+            region: None,
+            confidentiality: "internal".into(),
+            consent_to_publish: false,
+            version: 1,
+            created_at_ms: 0,
+            updated_at_ms: 0,
+            recognized_on: None,
+            status: None,
+            merged_into: None,
+            erased_on: None,
+            compartment: None,
+        }
+    }
+
+    /// A page takes the checked row only when it is the record it shows: the same kind and
+    /// the same id; anything else is read again.
+    #[test]
+    fn a_checked_row_serves_only_its_own_record() {
+        let checked = Checked(Some(CheckedRow::Person(person(5))));
+        assert_eq!(checked.clone().person(5).map(|p| p.id), Some(5));
+        assert!(checked.clone().person(6).is_none(), "another person");
+        assert!(checked.event(5).is_none(), "an event of the same id");
+        assert!(Checked::default().person(5).is_none());
     }
 }

@@ -11,7 +11,7 @@ use razam_core::role::Permission;
 use razam_store::registry::{Change, DateParts, EventRow, EventWrite, PersonRow, PersonWrite, RegistryOp, Target};
 use serde::{Deserialize, Serialize};
 
-use crate::compartments::{RecordKind, Scope};
+use crate::compartments::{Checked, RecordKind, Scope};
 use crate::{Actor, App, AppError};
 
 /// The list filters and the label scheme, as the pages and the API name them.
@@ -650,7 +650,15 @@ impl App {
 
     /// The person page. Reading a person's identity is recorded in the audit log.
     pub async fn person_page(&self, actor: &Actor, id: i64) -> Result<PersonPage, AppError> {
-        let row = self.store.person(id).await?.ok_or(AppError::NotFound("the person"))?;
+        self.person_page_checked(actor, id, Checked::default()).await
+    }
+
+    /// [`App::person_page`], with the row its route's check read, if it did.
+    pub async fn person_page_checked(&self, actor: &Actor, id: i64, checked: Checked) -> Result<PersonPage, AppError> {
+        let row = match checked.person(id) {
+            Some(row) => row,
+            None => self.store.person(id).await?.ok_or(AppError::NotFound("the person"))?,
+        };
         self.may_read(actor, &row.confidentiality)?;
         self.in_sight(actor, row.compartment)?;
         let levels = self.readable_levels(actor)?;
@@ -727,7 +735,15 @@ impl App {
     }
 
     pub async fn event_page(&self, actor: &Actor, id: i64) -> Result<EventView, AppError> {
-        let row = self.store.event(id).await?.ok_or(AppError::NotFound("the event"))?;
+        self.event_page_checked(actor, id, Checked::default()).await
+    }
+
+    /// [`App::event_page`], with the row its route's check read, if it did.
+    pub async fn event_page_checked(&self, actor: &Actor, id: i64, checked: Checked) -> Result<EventView, AppError> {
+        let row = match checked.event(id) {
+            Some(row) => row,
+            None => self.store.event(id).await?.ok_or(AppError::NotFound("the event"))?,
+        };
         self.may_read(actor, &row.confidentiality)?;
         self.in_sight(actor, row.compartment)?;
         let mut view = self.event_view(&row)?;

@@ -181,8 +181,13 @@ pub(crate) async fn guard(
         }
         Some(user) => {
             let actor = razam_app::Actor::Account(user.clone());
-            if let Err(e) = record_in_sight(&state, &mut parts, &actor, record).await {
-                return app_error(&ctx, e);
+            match record_in_sight(&state, &mut parts, &actor, record).await {
+                // Only a GET's page shows the row as read here: a POST may change it first.
+                Ok(checked) if parts.method == axum::http::Method::GET => {
+                    parts.extensions.insert(checked);
+                }
+                Ok(_) => {}
+                Err(e) => return app_error(&ctx, e),
             }
         }
     }
@@ -191,22 +196,22 @@ pub(crate) async fn guard(
 }
 
 /// For a route whose path names a record that can be in a compartment: "not found" when the
-/// record is out of `actor`'s sight. A path id that is no number passes (the handler says
-/// "not found" itself).
+/// record is out of `actor`'s sight, else the row read to tell. A path id that is no number
+/// passes (the handler says "not found" itself).
 pub(crate) async fn record_in_sight(
     state: &AppState,
     parts: &mut axum::http::request::Parts,
     actor: &razam_app::Actor,
     record: PathRecord,
-) -> Result<(), razam_app::AppError> {
+) -> Result<razam_app::compartments::Checked, razam_app::AppError> {
     let PathRecord::Record(kind) = record else {
-        return Ok(());
+        return Ok(Default::default());
     };
     let Ok(params) = axum::extract::RawPathParams::from_request_parts(parts, state).await else {
-        return Ok(());
+        return Ok(Default::default());
     };
     let Some(id) = params.iter().next().and_then(|(_, v)| v.parse::<i64>().ok()) else {
-        return Ok(());
+        return Ok(Default::default());
     };
     state.app.record_in_sight(actor, kind, id).await
 }

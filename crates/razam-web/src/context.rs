@@ -75,6 +75,9 @@ pub struct Ctx {
     pub path: String,
     pub pre: Option<String>,
     pub csrf: String,
+    /// The person or event row the access layer read to check that the path's record is in
+    /// sight, on a GET (`access::guard`); the page passes it on instead of reading it again.
+    pub checked: razam_app::compartments::Checked,
 }
 
 impl FromRequestParts<AppState> for Ctx {
@@ -128,6 +131,10 @@ impl FromRequestParts<AppState> for Ctx {
             path: parts.uri.path().to_owned(),
             pre,
             csrf,
+            checked: parts
+                .extensions
+                .remove::<razam_app::compartments::Checked>()
+                .unwrap_or_default(),
         })
     }
 }

@@ -663,7 +663,7 @@ async fn event_page(
     let Some(actor) = ctx.actor() else {
         return to_login();
     };
-    let e = match state.app.event_page(&actor, id).await {
+    let e = match state.app.event_page_checked(&actor, id, ctx.checked.clone()).await {
         Ok(e) => e,
         Err(err) => return app_error(ctx, err),
     };

@@ -663,7 +663,7 @@ async fn person_page(
     let Some(actor) = ctx.actor() else {
         return to_login();
     };
-    let p = match state.app.person_page(&actor, id).await {
+    let p = match state.app.person_page_checked(&actor, id, ctx.checked.clone()).await {
         Ok(p) => p,
         Err(e) => return app_error(ctx, e),
     };
