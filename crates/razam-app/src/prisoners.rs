@@ -19,7 +19,9 @@ use razam_store::StoreError;
 use razam_store::registry::{Change, RegistryOp, Target};
 use serde::Serialize;
 
-use crate::duplicates::{Entry, PROPOSE_AT, agreeing_fields, candidate_pairs_where, person_record};
+use crate::duplicates::{
+    Candidate, Entry, PROPOSE_AT, agreeing_fields, each_candidate_pair_where, order, person_record,
+};
 pub use crate::import::{CellError, DuplicateWarning, ImportReport};
 use crate::import::{ROWS_PER_BATCH, error, read_rows};
 use crate::registry::label_for;
@@ -341,34 +343,43 @@ impl App {
             record,
             level: Confidentiality::Internal,
         }));
-        // Pairs of two registry persons are the duplicates queue's business, not the import's.
-        let pairs = candidate_pairs_where(&entries, &Model::default(), PROPOSE_AT, |a, b| {
-            matches!(a, Who::Row(_)) || matches!(b, Who::Row(_))
-        });
-        // One warning per row: its likeliest candidate (pairs come most likely first).
-        let mut warned: HashSet<usize> = HashSet::new();
-        let mut warnings = Vec::new();
-        for c in pairs {
+        // One warning per row: its likeliest candidate, kept as the pairs are found (a file
+        // full of duplicates has millions of pairs; a row keeps one). Pairs of two registry
+        // persons are the duplicates queue's business, not the import's.
+        let mut best: Vec<Option<(Candidate<Who>, Who)>> = vec![None; rows.len()];
+        let wanted = |a, b| matches!(a, Who::Row(_)) || matches!(b, Who::Row(_));
+        each_candidate_pair_where(&entries, &Model::default(), PROPOSE_AT, wanted, |c| {
             let (row, other) = match (c.survivor, c.merged) {
                 (Who::Row(a), Who::Row(b)) => (a.max(b), Who::Row(a.min(b))),
                 (Who::Row(r), p @ Who::Person(_)) | (p @ Who::Person(_), Who::Row(r)) => (r, p),
-                (Who::Person(_), Who::Person(_)) => continue,
+                (Who::Person(_), Who::Person(_)) => return,
             };
-            let candidate = match other {
-                Who::Person(id) if own[row] == Some(id) => continue,
-                Who::Row(o) if own[row].is_some() && own[row] == own[o] => continue,
-                Who::Person(id) => label_for(id),
-                Who::Row(o) => format!("line {}", rows[o].line),
-            };
-            if warned.insert(row) {
-                warnings.push(DuplicateWarning {
+            match other {
+                Who::Person(id) if own[row] == Some(id) => return,
+                Who::Row(o) if own[row].is_some() && own[row] == own[o] => return,
+                _ => {}
+            }
+            let kept = &mut best[row];
+            if kept.as_ref().is_none_or(|(k, _)| order(&c, k).is_lt()) {
+                *kept = Some((c, other));
+            }
+        });
+        let mut warnings: Vec<DuplicateWarning> = best
+            .into_iter()
+            .enumerate()
+            .filter_map(|(row, kept)| {
+                let (c, other) = kept?;
+                Some(DuplicateWarning {
                     line: rows[row].line,
-                    candidate,
+                    candidate: match other {
+                        Who::Person(id) => label_for(id),
+                        Who::Row(o) => format!("line {}", rows[o].line),
+                    },
                     probability: c.evidence.probability,
                     agreeing: agreeing_fields(&c.evidence),
-                });
-            }
-        }
+                })
+            })
+            .collect();
         warnings.sort_by_key(|w| w.line);
         Ok(warnings)
     }
