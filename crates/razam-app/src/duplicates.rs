@@ -556,7 +556,10 @@ impl App {
         let mut found = Vec::new();
         let mut after = 0;
         loop {
-            let page = self.store.scan_persons(after, 5_000).await?;
+            let page = self
+                .store
+                .scan_persons(razam_store::registry::ScanFrom::Id(after), 5_000)
+                .await?;
             let Some(last) = page.last() else { break };
             after = last.id;
             for p in page {

@@ -4,10 +4,13 @@
 //! The names and texts are sealed on disk, so the indexes live in memory: built from the store
 //! when the instance is unlocked (the server builds them before it answers), kept current by
 //! every registry write this process makes (one hook, [`App::apply_changes`] and
-//! [`App::apply_batches`]), and caught up with records another process created (a command-line
-//! import while the server runs) before each search. On disk they exist only sealed, as the
-//! snapshot (`search.sealed`, written after a build and at close when they changed) that the
-//! next start loads instead of building while the registry's mark says it still holds.
+//! [`App::apply_batches`]), and caught up before each search with the records another process
+//! wrote (a command-line import or edit while the server runs): every record carries the
+//! registry generation that last wrote it (`changed_in`), and the indexes remember the one
+//! they show every record at. On disk they exist only sealed, as the snapshot
+//! (`search.sealed`, written after a build and at close when they changed) that the next
+//! start loads and catches up the same way instead of building: after a kill, a command's
+//! edits, anything but an erasure (which deletes it) or a database of another history.
 //!
 //! A search is a read of sealed data: it is audited like opening a person, with the number of
 //! persons and events found, never the words asked for.
@@ -22,9 +25,7 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use rayon::prelude::*;
 use razam_core::registry::{Confidentiality, EventKind, FuzzyDate};
-use razam_store::registry::{
-    Change, EventScan, PersonScan, RegistryHighs, RegistryMark, RegistryOp, SourceScan, Target,
-};
+use razam_store::registry::{Change, EventScan, PersonScan, RegistryOp, RegistryPoint, ScanFrom, SourceScan, Target};
 use razam_store::{AuditObject, Store, StoreError};
 
 pub use names::{Meet, NameHit, NameIndex, NameMemo, NameResults, PersonNames, PreparedNames, Reason};
@@ -42,21 +43,35 @@ type PageFuture<T> = Pin<Box<dyn Future<Output = Result<Vec<T>, StoreError>> + S
 const BUILD_PAGE: i64 = 5_000;
 
 /// The in-memory indexes and what they cover.
-#[derive(Default)]
 struct Indexes {
     names: NameIndex,
     text: TextIndex,
-    /// The highest ids indexed: records above them were made by someone else.
-    highs: RegistryHighs,
     /// Loaded from the sealed snapshot rather than built from the records.
     from_snapshot: bool,
-    /// The registry generation (`RegistryStore::registry_generation`) these indexes are
-    /// known to show every record at: read before they were built or loaded, and raised by
-    /// one with each write of this process. `None` once another process wrote the registry
-    /// (or a step could not be accounted for): from then on they are not sealed at close.
-    generation: Option<i64>,
+    /// The registry generation (`RegistryStore::registry_generation`) these indexes show
+    /// every record at: read before a build, kept in the snapshot, raised to the stored one by
+    /// each catch-up and by each write of this process that is the next one. The records
+    /// changed in a later generation are the catch-up's to read (again, if already shown).
+    covered: i64,
+    /// They hold nothing the records no longer hold. False once the names or texts an erasure
+    /// took were only marked dead in them (their bytes stay until a build), or a record could
+    /// not be shown: such indexes are never sealed, and the next start builds.
+    sealable: bool,
     /// Changed since the snapshot on disk was written or loaded.
     unsealed: bool,
+}
+
+impl Default for Indexes {
+    fn default() -> Indexes {
+        Indexes {
+            names: NameIndex::default(),
+            text: TextIndex::default(),
+            from_snapshot: false,
+            covered: 0,
+            sealable: true,
+            unsealed: false,
+        }
+    }
 }
 
 /// The duplicates queue as last computed: the generation, the levels it was computed for,
@@ -101,67 +116,48 @@ impl SearchState {
 const SNAPSHOT_MAGIC: &[u8; 8] = b"razamsix";
 
 impl Indexes {
-    /// The snapshot's plain tables: the mark the indexes were built at, then both indexes.
-    fn encode(&self, mark: &RegistryMark) -> Vec<u8> {
+    /// The snapshot's plain tables: where the registry stood (the generation the indexes
+    /// show every record at, and an audit entry of its history), then both indexes.
+    fn encode(&self, point: &RegistryPoint) -> Vec<u8> {
         let mut e = snapshot::Encoder::default();
         e.buf.extend_from_slice(SNAPSHOT_MAGIC);
         e.u32(snapshot::VERSION);
-        let h = &mark.highs;
-        for v in [
-            h.persons,
-            h.events,
-            h.sources,
-            mark.persons,
-            mark.events,
-            mark.sources,
-            mark.person_versions,
-            mark.event_versions,
-            mark.merges,
-            mark.undone_merges,
-            mark.erased,
-        ] {
-            e.i64(v);
-        }
+        e.i64(point.generation);
+        e.i64(point.audit_seq);
+        e.bytes(&point.audit_hash);
         self.names.encode(&mut e);
         self.text.encode(&mut e);
         e.buf
     }
 
-    /// Reads what [`Indexes::encode`] wrote. The indexes cover the mark's highs: what lies
-    /// above them is read from the store by the catch-up.
-    fn decode(bytes: &[u8]) -> Result<(RegistryMark, Indexes), snapshot::Refused> {
+    /// Reads what [`Indexes::encode`] wrote: the records changed after the point's
+    /// generation are the catch-up's to read.
+    fn decode(bytes: &[u8]) -> Result<(RegistryPoint, Indexes), snapshot::Refused> {
         let mut d = snapshot::Decoder::new(bytes);
         if &d.fixed::<8>()? != SNAPSHOT_MAGIC || d.u32()? != snapshot::VERSION {
             return Err(snapshot::Refused::Damaged("not a snapshot of this version"));
         }
-        let highs = RegistryHighs {
-            persons: d.i64()?,
-            events: d.i64()?,
-            sources: d.i64()?,
-        };
-        let mark = RegistryMark {
-            highs,
-            persons: d.i64()?,
-            events: d.i64()?,
-            sources: d.i64()?,
-            person_versions: d.i64()?,
-            event_versions: d.i64()?,
-            merges: d.i64()?,
-            undone_merges: d.i64()?,
-            erased: d.i64()?,
-        };
+        let generation = d.i64()?;
+        let audit_seq = d.i64()?;
+        let audit_hash: [u8; 32] = d
+            .bytes()?
+            .try_into()
+            .map_err(|_| snapshot::Refused::Damaged("an audit hash of another length"))?;
         let names = NameIndex::decode(&mut d)?;
         let text = TextIndex::decode(&mut d)?;
         d.finished()?;
         Ok((
-            mark,
+            RegistryPoint {
+                generation,
+                audit_seq,
+                audit_hash,
+            },
             Indexes {
                 names,
                 text,
-                highs,
                 from_snapshot: true,
-                // Set by the caller, which read it before the mark.
-                generation: None,
+                covered: generation,
+                sealable: true,
                 unsealed: false,
             },
         ))
@@ -175,8 +171,7 @@ enum Staged {
         names: PreparedNames,
         region: Option<String>,
         level: Confidentiality,
-        /// The survivor the person is merged into (as the store says at a build).
-        merged_into: Option<i64>,
+        merge: PersonMerge,
     },
     /// Person `merged` was merged into `survivor`.
     Merge { survivor: i64, merged: i64 },
@@ -193,6 +188,14 @@ enum Staged {
         text: PreparedText,
         level: Confidentiality,
     },
+}
+
+/// What a staged person says of their merge.
+enum PersonMerge {
+    /// An edit of this process: the merge stays as the index has it (by id).
+    Kept,
+    /// As the store's row says: merged into this survivor, or standing alone.
+    Row(Option<i64>),
 }
 
 /// What the name index keys of an identity.
@@ -233,7 +236,7 @@ impl Indexes {
                 names,
                 region,
                 level,
-                merged_into,
+                merge,
             } => {
                 if !self.names.insert(id, names, region.as_deref(), level) {
                     tracing::error!(
@@ -241,10 +244,11 @@ impl Indexes {
                         "the name index is full: this person cannot be found by search"
                     );
                 }
-                if let Some(survivor) = merged_into {
-                    self.names.merge(survivor, id);
+                match merge {
+                    PersonMerge::Kept => {}
+                    PersonMerge::Row(Some(survivor)) => self.names.merge(survivor, id),
+                    PersonMerge::Row(None) => self.names.unmerge(id),
                 }
-                self.highs.persons = self.highs.persons.max(id);
             }
             Staged::Merge { survivor, merged } => self.names.merge(survivor, merged),
             Staged::Unmerge { merged, .. } => {
@@ -259,7 +263,6 @@ impl Indexes {
                         "the text index is full: this event cannot be found by search"
                     );
                 }
-                self.highs.events = self.highs.events.max(id);
             }
             Staged::Source { id, event, text, level } => {
                 if !self.text.insert_source(id, event, level, text) {
@@ -268,7 +271,6 @@ impl Indexes {
                         "the text index is full: this source cannot be found by search"
                     );
                 }
-                self.highs.sources = self.highs.sources.max(id);
             }
         }
     }
@@ -300,6 +302,13 @@ fn search_entry(persons: &NameResults, text: &TextResults) -> String {
 trait Scanned: Send + 'static {
     const KIND: &'static str;
     fn id(&self) -> i64;
+    /// The generation that last wrote the record.
+    fn changed_in(&self) -> i64;
+    /// An erased person: a catch-up that reads one found an erasure since the indexes'
+    /// generation, whose words may linger in them as dead bytes.
+    fn erased(&self) -> bool {
+        false
+    }
     /// Opens the record; `memo` holds what earlier records of the same build keyed.
     fn open(self, sealer: &Sealer, memo: &NameMemo) -> Result<Staged, AppError>;
 }
@@ -309,6 +318,12 @@ impl Scanned for PersonScan {
     fn id(&self) -> i64 {
         self.id
     }
+    fn changed_in(&self) -> i64 {
+        self.changed_in
+    }
+    fn erased(&self) -> bool {
+        self.erased
+    }
     fn open(self, sealer: &Sealer, memo: &NameMemo) -> Result<Staged, AppError> {
         let identity: Identity = sealer.open_json(SEAL_IDENTITY, &self.identity_sealed)?;
         Ok(Staged::Person {
@@ -316,7 +331,7 @@ impl Scanned for PersonScan {
             names: PreparedNames::of_memo(&names_of(&identity), memo),
             region: self.region,
             level: level(&self.confidentiality)?,
-            merged_into: self.merged_into,
+            merge: PersonMerge::Row(self.merged_into),
         })
     }
 }
@@ -325,6 +340,9 @@ impl Scanned for EventScan {
     const KIND: &'static str = "event";
     fn id(&self) -> i64 {
         self.id
+    }
+    fn changed_in(&self) -> i64 {
+        self.changed_in
     }
     fn open(self, sealer: &Sealer, _: &NameMemo) -> Result<Staged, AppError> {
         Ok(Staged::Event {
@@ -339,6 +357,9 @@ impl Scanned for SourceScan {
     const KIND: &'static str = "source";
     fn id(&self) -> i64 {
         self.id
+    }
+    fn changed_in(&self) -> i64 {
+        self.changed_in
     }
     fn open(self, sealer: &Sealer, _: &NameMemo) -> Result<Staged, AppError> {
         Ok(Staged::Source {
@@ -397,7 +418,7 @@ impl App {
                         region: p.region.clone(),
                         level: level(p.confidentiality)?,
                         // An edit leaves a merge as it is: the index remembers it by id.
-                        merged_into: None,
+                        merge: PersonMerge::Kept,
                     })
                 })(),
                 RegistryOp::MergePersons { survivor, merged, .. } => Ok(Staged::Merge {
@@ -437,7 +458,7 @@ impl App {
             let opened = left_out(staged, change.op.kind(), id);
             if opened.is_none() {
                 // The index lacks this change: never sealed as it is.
-                self.untrack_search();
+                self.forbid_sealing();
             }
             out.extend(opened);
         }
@@ -456,7 +477,7 @@ impl App {
                 }
                 if merged.is_none() {
                     // The index is wrong until a build: never sealed as it is.
-                    self.untrack_search();
+                    self.forbid_sealing();
                 }
             }
         }
@@ -475,47 +496,57 @@ impl App {
         self.search.read().is_some()
     }
 
-    /// After a registry write of this process, under the registry's write lock: the
-    /// generation must be one above the indexes' own, or another process wrote in between.
+    /// After a registry write of this process, under the registry's write lock: when its
+    /// generation is the next one, the indexes show every record at it. Otherwise another
+    /// process wrote in between, and the catch-up reads what both changed.
     async fn count_own_write(&self) {
         let now = self.store.registry_generation().await;
         if let Some(ix) = self.search.write().as_mut() {
             ix.unsealed = true;
-            ix.generation = match (ix.generation, &now) {
-                (Some(known), Ok(now)) if *now == known + 1 => Some(*now),
-                _ => None,
-            };
+            if let Ok(now) = &now
+                && *now == ix.covered + 1
+            {
+                ix.covered = *now;
+            }
         }
         if let Err(e) = now {
-            tracing::warn!(error = %e, "the registry generation does not read: the search index will not be sealed at close");
+            tracing::warn!(error = %e, "the registry generation does not read: the search index reads this write again");
         }
     }
 
-    /// The indexes may differ from the records in a way nothing here tracks: not sealed.
-    fn untrack_search(&self) {
+    /// The indexes may hold what the records no longer do (an erasure's words as dead
+    /// bytes), or lack what they do: never sealed, the next start builds.
+    fn forbid_sealing(&self) {
         if let Some(ix) = self.search.write().as_mut() {
-            ix.generation = None;
+            ix.sealable = false;
         }
     }
 
-    /// At close: seals the indexes into the snapshot when they changed since it was written
-    /// and every registry write since they were read was this process's own, so that the
-    /// next start loads them instead of building (issue 9: a restart after edits at
-    /// 1,000,000 persons). Another process's write, or a generation that moved, leaves the
-    /// snapshot as it is (stale: the next start builds). Errors are logged, never raised:
-    /// the records are safe whatever happens to the snapshot.
+    /// At close: catches the indexes up and seals them into the snapshot when they changed
+    /// since it was written, so that the next start loads them instead of building (issue 9:
+    /// a restart after edits at 1,000,000 persons). A generation that moved meanwhile leaves
+    /// the snapshot on disk as it is: the next start loads that one and catches up further.
+    /// Errors are logged, never raised: the records are safe whatever happens to the
+    /// snapshot.
     pub(crate) async fn seal_search(&self) {
         let _writes = self.search.writes.lock().await;
-        let (highs, generation) = match self.search.read().as_ref() {
+        if !self.search_built() {
+            return;
+        }
+        if let Err(e) = self.catch_up_locked().await {
+            tracing::error!(error = %e, "the search index does not catch up: not sealed");
+            return;
+        }
+        let covered = match self.search.read().as_ref() {
             Some(Indexes {
                 unsealed: true,
-                highs,
-                generation: Some(g),
+                sealable: true,
+                covered,
                 ..
-            }) => (*highs, *g),
+            }) => *covered,
             Some(Indexes { unsealed: true, .. }) => {
                 tracing::info!(
-                    "the search index changed in a way it cannot vouch for (another process's write, an erasure): not sealed, the next start builds it"
+                    "the search index holds an erasure's words as dead bytes, or lacks a record: not sealed, the next start builds it"
                 );
                 return;
             }
@@ -529,24 +560,21 @@ impl App {
                 return;
             }
         };
-        // The mark, then the generation: unchanged means no write fell before the mark.
-        let mark = self.store.registry_mark(highs).await;
-        let now = self.store.registry_generation().await;
-        let mark = match (mark, now) {
-            (Ok(mark), Ok(now)) if now == generation => mark,
-            (Ok(_), Ok(_)) => {
+        let point = match self.store.registry_point().await {
+            Ok(point) if point.generation == covered => point,
+            Ok(_) => {
                 tracing::info!(
-                    "the registry was written by another process meanwhile: the search index is not sealed, the next start builds it"
+                    "the registry was written by another process meanwhile: not sealed, the next start catches up from the snapshot on disk"
                 );
                 return;
             }
-            (Err(e), _) | (_, Err(e)) => {
-                tracing::error!(error = %e, "the registry's mark does not read: the search index is not sealed");
+            Err(e) => {
+                tracing::error!(error = %e, "the registry generation does not read: the search index is not sealed");
                 return;
             }
         };
         let Some(ix) = self.search.write().take() else { return };
-        match self.write_snapshot(ix, mark).await {
+        match self.write_snapshot(ix, point).await {
             Ok(mut ix) => {
                 ix.unsealed = false;
                 *self.search.write() = Some(ix);
@@ -593,7 +621,7 @@ impl App {
         self.search.moved();
         // The indexes only mark the erased names dead (their bytes stay until a build): never
         // sealed again from memory, the next start builds.
-        self.untrack_search();
+        self.forbid_sealing();
         if let Some(ix) = self.search.write().as_mut() {
             for (id, _) in &erasure.persons {
                 ix.names.remove(*id);
@@ -647,8 +675,8 @@ impl App {
     }
 
     /// Builds the search indexes if they are not built yet (the server calls this before it
-    /// answers, so that it is ready when it listens), or catches them up with records created
-    /// by another process. Returns their size.
+    /// answers, so that it is ready when it listens), or catches them up with what another
+    /// process wrote. Returns their size.
     pub async fn prepare_search(&self) -> Result<SearchStats, AppError> {
         self.catch_up_search().await?;
         Ok(self.search_stats())
@@ -670,99 +698,107 @@ impl App {
         }
     }
 
-    /// Reads every record above what the index covers, page by page, and indexes it.
+    /// Brings the indexes to the stored generation: one read when nothing moved (before each
+    /// search), else [`App::catch_up_locked`] under the registry's write lock.
     async fn catch_up_search(&self) -> Result<(), AppError> {
-        let stored = self.store.registry_highs().await?;
-        if self.search.read().as_ref().map(|ix| ix.highs) == Some(stored) {
+        let stored = self.store.registry_generation().await?;
+        if self.search.read().as_ref().map(|ix| ix.covered) == Some(stored) {
             return Ok(());
         }
         let _writes = self.search.writes.lock().await;
+        self.catch_up_locked().await
+    }
+
+    /// Loads the indexes from the snapshot, or builds them, if there are none yet; then reads
+    /// every record changed after the generation they show (by another process: a command,
+    /// or this instance before a kill) and shows it. Runs under the registry's write lock.
+    async fn catch_up_locked(&self) -> Result<(), AppError> {
         let started = std::time::Instant::now();
+        let mut opened = false;
         if !self.search_built() {
-            // Loaded or built whole, off the lock, then put in place: nothing searches a
-            // half-built index.
-            let ready = match self.load_snapshot().await {
+            // Loaded or built whole, and caught up, off the lock, then put in place: nothing
+            // searches a half-built index.
+            let mut ready = match self.load_snapshot().await {
                 Some(loaded) => loaded,
-                None => {
-                    // The generation and mark before the build: a change made meanwhile by
-                    // another process leaves the snapshot stale, and the next start builds
-                    // again; it moves the generation too, so the close seals nothing.
-                    let generation = self.store.registry_generation().await?;
-                    let highs = self.store.registry_highs().await?;
-                    let mark = self.store.registry_mark(highs).await?;
-                    let mut built = self.build_indexes().await?;
-                    built.generation = Some(generation);
-                    // Sealed only if nothing was written during the build (an erasure of
-                    // another process above all), checked under the snapshot's lock.
-                    match snapshot::lock(&self.config.data_dir).await {
-                        Ok(_snapshot) => {
-                            if self.store.registry_generation().await? == generation {
-                                built = self.write_snapshot(built, mark).await?;
-                            } else {
-                                tracing::info!(
-                                    "the registry was written during the build: no snapshot, the next start builds again"
-                                );
-                            }
-                        }
-                        Err(e) => tracing::error!(error = %e, "the search snapshot cannot be locked: not written"),
-                    }
-                    built
-                }
+                None => self.build_and_seal().await?,
             };
+            let stored = self.store.registry_generation().await?;
+            if ready.covered != stored {
+                ready = self.read_into(ready).await?;
+                if ready.from_snapshot && !ready.sealable {
+                    // Never search with a snapshot older than an erasure: its words would
+                    // stay in memory, if not found.
+                    tracing::info!("an erasure since the search snapshot: building the indexes from the records");
+                    ready = self.build_and_seal().await?;
+                    ready = self.read_into(ready).await?;
+                }
+                ready.covered = ready.covered.max(stored);
+            }
             *self.search.write() = Some(ready);
+            opened = true;
         }
-        let from = match self.search.read().as_ref() {
-            Some(ix) => ix.highs,
+        // Read before the records: a write after it is read again by the next catch-up.
+        let stored = self.store.registry_generation().await?;
+        let covered = match self.search.read().as_ref() {
+            Some(ix) => ix.covered,
             None => return Err(AppError::NotFound("the search index")),
         };
-        let found = self
-            .scan_pages(from.persons, |store, after| {
-                Box::pin(async move { store.scan_persons(after, BUILD_PAGE).await })
-            })
-            .await?
-            + self
-                .scan_pages(from.events, |store, after| {
-                    Box::pin(async move { store.scan_events(after, BUILD_PAGE).await })
-                })
-                .await?
-            + self
-                .scan_pages(from.sources, |store, after| {
-                    Box::pin(async move { store.scan_sources(after, BUILD_PAGE).await })
-                })
-                .await?;
-        self.search.moved();
-        if let Some(ix) = self.search.write().as_mut() {
-            // Records made by another process: read on top, sealed at close only if that
-            // process wrote before the generation was read (at start).
-            ix.unsealed |= found > 0;
-            // Ids above the last record read but within the stored highs (rolled-back
-            // reservations) hold nothing; remember the highs so they are not read again.
-            ix.highs.persons = ix.highs.persons.max(stored.persons);
-            ix.highs.events = ix.highs.events.max(stored.events);
-            ix.highs.sources = ix.highs.sources.max(stored.sources);
+        if stored != covered {
+            let from = ScanFrom::changed_since(covered);
+            let (found, erased) = self.catch_up_pages(from).await?;
+            self.search.moved();
+            if let Some(ix) = self.search.write().as_mut() {
+                ix.covered = ix.covered.max(stored);
+                ix.unsealed |= found > 0;
+                ix.sealable &= !erased;
+            }
         }
-        let stats = self.search_stats();
-        tracing::info!(
-            persons = stats.persons,
-            events = stats.events,
-            sources = stats.sources,
-            heap_mib = stats.heap_bytes / (1024 * 1024),
-            from_snapshot = stats.from_snapshot,
-            ms = started.elapsed().as_millis() as u64,
-            "search index ready"
-        );
+        if opened {
+            let stats = self.search_stats();
+            tracing::info!(
+                persons = stats.persons,
+                events = stats.events,
+                sources = stats.sources,
+                heap_mib = stats.heap_bytes / (1024 * 1024),
+                from_snapshot = stats.from_snapshot,
+                ms = started.elapsed().as_millis() as u64,
+                "search index ready"
+            );
+        }
         Ok(())
+    }
+
+    /// Builds the indexes from every record, showing them at the generation read before the
+    /// build, and seals them unless the registry was written during it (an erasure of
+    /// another process above all), as checked under the snapshot's lock.
+    async fn build_and_seal(&self) -> Result<Indexes, AppError> {
+        let generation = self.store.registry_generation().await?;
+        let mut built = self.build_indexes().await?;
+        built.covered = generation;
+        match snapshot::lock(&self.config.data_dir).await {
+            Ok(_snapshot) => {
+                let point = self.store.registry_point().await?;
+                if point.generation == generation {
+                    built = self.write_snapshot(built, point).await?;
+                } else {
+                    tracing::info!("the registry was written during the build: no snapshot until the close");
+                    built.unsealed = true;
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "the search snapshot cannot be locked: not written"),
+        }
+        Ok(built)
     }
 
     fn snapshot_path(&self) -> std::path::PathBuf {
         self.config.data_dir.join(snapshot::FILE)
     }
 
-    /// The indexes from the sealed snapshot, if there is one and it still holds: it decrypts
-    /// and decodes, and no record up to its highs has changed since it was taken (the
-    /// store's [`RegistryMark`] of those records is the one it keeps). The records above
-    /// its highs are the catch-up's to read. Otherwise `None`, with the reason logged: the
-    /// caller builds from the records.
+    /// The indexes from the sealed snapshot, if there is one and it is of this registry: it
+    /// decrypts and decodes, the registry's generation is not below the snapshot's, and the
+    /// audit chain holds the entry the snapshot names (a database restored from an older
+    /// dump does not). The records changed since are the caller's to read. Otherwise
+    /// `None`, with the reason logged: the caller builds from the records.
     async fn load_snapshot(&self) -> Option<Indexes> {
         let path = self.snapshot_path();
         if !path.exists() {
@@ -772,7 +808,7 @@ impl App {
         let started = std::time::Instant::now();
         let key = self.keys.search_snapshot.clone();
         let opened = tokio::task::spawn_blocking(move || Indexes::decode(&snapshot::read(&path, &key)?)).await;
-        let (mark, indexes) = match opened {
+        let (point, indexes) = match opened {
             Ok(Ok(loaded)) => loaded,
             Ok(Err(reason)) => {
                 tracing::warn!(%reason, "the search snapshot is refused: building the indexes from the records");
@@ -783,48 +819,42 @@ impl App {
                 return None;
             }
         };
-        // The generation before the mark: a write after it moves the generation.
-        let generation = match self.store.registry_generation().await {
-            Ok(generation) => generation,
-            Err(e) => {
-                tracing::error!(error = %e, "the registry generation does not read: building the indexes from the records");
+        let (generation, hash) = match (
+            self.store.registry_generation().await,
+            self.store.audit_hash_at(point.audit_seq).await,
+        ) {
+            (Ok(generation), Ok(hash)) => (generation, hash),
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::error!(error = %e, "the registry does not read: building the indexes from the records");
                 return None;
             }
         };
-        let now = match self.store.registry_mark(mark.highs).await {
-            Ok(now) => now,
-            Err(e) => {
-                tracing::error!(error = %e, "the registry's mark does not read: building the indexes from the records");
-                return None;
-            }
-        };
-        if now != mark {
-            tracing::info!(
-                "the search snapshot is older than a change to the records it holds: building the indexes from the records"
+        if generation < point.generation || hash != Some(point.audit_hash) {
+            tracing::warn!(
+                snapshot = point.generation,
+                registry = generation,
+                "the search snapshot is of another history of the registry (a restored database?): building the indexes from the records"
             );
             return None;
         }
         tracing::info!(
             ms = started.elapsed().as_millis() as u64,
-            "search snapshot loaded; reading the records created since"
+            changes_since = generation - point.generation,
+            "search snapshot loaded; reading the records changed since"
         );
-        Some(Indexes {
-            generation: Some(generation),
-            ..indexes
-        })
+        Some(indexes)
     }
 
-    /// Seals the indexes into the snapshot, with the mark they show the records at (taken
-    /// before a build, or at close), and gives them back. Runs under the registry's write
-    /// lock, so that no write of this process (an erasure above all) falls between the mark
-    /// and the file. A snapshot that cannot be written is logged: the next start builds
-    /// again.
-    async fn write_snapshot(&self, built: Indexes, mark: RegistryMark) -> Result<Indexes, AppError> {
+    /// Seals the indexes into the snapshot, with the point they show the registry at, and
+    /// gives them back. Runs under the registry's write lock and the snapshot's lock, so that
+    /// no write (an erasure above all) falls between the point and the file. A snapshot that
+    /// cannot be written is logged: the next start loads the older one, or builds.
+    async fn write_snapshot(&self, built: Indexes, point: RegistryPoint) -> Result<Indexes, AppError> {
         let path = self.snapshot_path();
         let key = self.keys.search_snapshot.clone();
         let started = std::time::Instant::now();
         let (built, written) = tokio::task::spawn_blocking(move || {
-            let plain = built.encode(&mark);
+            let plain = built.encode(&point);
             let written = snapshot::write(&path, &key, &plain).map(|()| plain.len());
             (built, written)
         })
@@ -837,7 +867,7 @@ impl App {
                 "search snapshot sealed"
             ),
             Err(e) => {
-                tracing::error!(error = %e, "the search snapshot could not be written; the next start builds again")
+                tracing::error!(error = %e, "the search snapshot could not be written; the next start loads the older one or builds")
             }
         }
         Ok(built)
@@ -850,20 +880,26 @@ impl App {
     async fn build_indexes(&self) -> Result<Indexes, AppError> {
         let store = &self.store;
         let sealer = &self.keys.sealer;
+        let start = ScanFrom::Id(0);
         let persons = tokio::spawn(scan_into(
             store.clone(),
             sealer.clone(),
             Indexes::default(),
-            |store, after| Box::pin(async move { store.scan_persons(after, BUILD_PAGE).await }),
+            start,
+            |store, from| Box::pin(async move { store.scan_persons(from, BUILD_PAGE).await }),
         ));
         let (store2, sealer2) = (store.clone(), sealer.clone());
         let texts = tokio::spawn(async move {
-            let ix = scan_into(store2.clone(), sealer2.clone(), Indexes::default(), |store, after| {
-                Box::pin(async move { store.scan_events(after, BUILD_PAGE).await })
-            })
+            let ix = scan_into(
+                store2.clone(),
+                sealer2.clone(),
+                Indexes::default(),
+                start,
+                |store, from| Box::pin(async move { store.scan_events(from, BUILD_PAGE).await }),
+            )
             .await?;
-            scan_into(store2, sealer2, ix, |store, after| {
-                Box::pin(async move { store.scan_sources(after, BUILD_PAGE).await })
+            scan_into(store2, sealer2, ix, start, |store, from| {
+                Box::pin(async move { store.scan_sources(from, BUILD_PAGE).await })
             })
             .await
         });
@@ -874,47 +910,87 @@ impl App {
         Ok(Indexes {
             names: persons.names,
             text: texts.text,
-            highs: RegistryHighs {
-                persons: persons.highs.persons,
-                events: texts.highs.events,
-                sources: texts.highs.sources,
-            },
-            from_snapshot: false,
-            // Set by the caller, which read it before the build.
-            generation: None,
-            unsealed: false,
+            sealable: persons.sealable && texts.sealable,
+            ..Indexes::default()
         })
     }
 
-    /// Reads the records with ids above `after` page by page, opens and indexes them, reading
-    /// the next page on another task meanwhile (two cores: the database's work and the
-    /// unsealing overlap).
+    /// Reads the records changed after `ix`'s generation into it before it is in place (a
+    /// start's catch-up): persons, then events, then sources.
+    async fn read_into(&self, ix: Indexes) -> Result<Indexes, AppError> {
+        let (store, sealer) = (&self.store, &self.keys.sealer);
+        let from = ScanFrom::changed_since(ix.covered);
+        let ix = scan_into(store.clone(), sealer.clone(), ix, from, |store, from| {
+            Box::pin(async move { store.scan_persons(from, BUILD_PAGE).await })
+        })
+        .await?;
+        let ix = scan_into(store.clone(), sealer.clone(), ix, from, |store, from| {
+            Box::pin(async move { store.scan_events(from, BUILD_PAGE).await })
+        })
+        .await?;
+        scan_into(store.clone(), sealer.clone(), ix, from, |store, from| {
+            Box::pin(async move { store.scan_sources(from, BUILD_PAGE).await })
+        })
+        .await
+    }
+
+    /// Reads the records `from` names into the indexes in place, page by page: persons, then
+    /// events, then sources. Returns how many it read and whether one was an erased person.
+    async fn catch_up_pages(&self, from: ScanFrom) -> Result<(usize, bool), AppError> {
+        let (persons, erased) = self
+            .scan_pages(from, |store, from| {
+                Box::pin(async move { store.scan_persons(from, BUILD_PAGE).await })
+            })
+            .await?;
+        let (events, _) = self
+            .scan_pages(from, |store, from| {
+                Box::pin(async move { store.scan_events(from, BUILD_PAGE).await })
+            })
+            .await?;
+        let (sources, _) = self
+            .scan_pages(from, |store, from| {
+                Box::pin(async move { store.scan_sources(from, BUILD_PAGE).await })
+            })
+            .await?;
+        Ok((persons + events + sources, erased))
+    }
+
+    /// Reads the records `from` names page by page, opens them and shows them to the
+    /// indexes in place, reading the next page on another task meanwhile. Returns how many it
+    /// read and whether one was an erased person.
     async fn scan_pages<T: Scanned>(
         &self,
-        mut after: i64,
-        fetch: impl Fn(Arc<dyn Store>, i64) -> PageFuture<T>,
-    ) -> Result<usize, AppError> {
-        let mut read = 0;
+        mut from: ScanFrom,
+        fetch: impl Fn(Arc<dyn Store>, ScanFrom) -> PageFuture<T>,
+    ) -> Result<(usize, bool), AppError> {
+        let (mut read, mut erased) = (0, false);
         let memo = NameMemo::default();
-        let mut next = tokio::spawn(fetch(self.store.clone(), after));
+        let mut next = tokio::spawn(fetch(self.store.clone(), from));
         loop {
             let page = next
                 .await
                 .map_err(|e| AppError::Store(StoreError::Damaged(e.to_string())))??;
             let Some(last) = page.last() else { break };
-            after = last.id();
+            from = from.after(last.changed_in(), last.id());
             read += page.len();
-            next = tokio::spawn(fetch(self.store.clone(), after));
+            next = tokio::spawn(fetch(self.store.clone(), from));
+            let mut left_out_any = false;
             let staged = page
                 .into_iter()
                 .filter_map(|r| {
+                    erased |= r.erased();
                     let (kind, id) = (T::KIND, r.id());
-                    left_out(r.open(&self.keys.sealer, &memo), kind, id)
+                    let opened = left_out(r.open(&self.keys.sealer, &memo), kind, id);
+                    left_out_any |= opened.is_none();
+                    opened
                 })
                 .collect();
             self.index_staged(staged);
+            if left_out_any {
+                self.forbid_sealing();
+            }
         }
-        Ok(read)
+        Ok((read, erased))
     }
 
     /// Persons whose names meet the query in any script or spelling, and events whose
@@ -1080,25 +1156,33 @@ impl App {
     }
 }
 
-/// Reads every record `fetch` gives from the start, page by page, into `ix`: the next page is
-/// read while a blocking thread opens and indexes this one.
+/// Reads every record `fetch` gives from `from` on, page by page, into `ix`: the next page is
+/// read while a blocking thread opens and indexes this one. An erased person read by a
+/// catch-up (not a build, which never held their names) leaves `ix` not sealable.
 async fn scan_into<T: Scanned>(
     store: Arc<dyn Store>,
     sealer: Arc<Sealer>,
     mut ix: Indexes,
-    fetch: impl Fn(Arc<dyn Store>, i64) -> PageFuture<T>,
+    mut from: ScanFrom,
+    fetch: impl Fn(Arc<dyn Store>, ScanFrom) -> PageFuture<T>,
 ) -> Result<Indexes, AppError> {
+    let catching_up = matches!(from, ScanFrom::Changed { .. });
     let memo = Arc::new(NameMemo::default());
-    let mut next = tokio::spawn(fetch(store.clone(), 0));
+    let mut next = tokio::spawn(fetch(store.clone(), from));
     loop {
         let page = next
             .await
             .map_err(|e| AppError::Store(StoreError::Damaged(e.to_string())))??;
         let Some(last) = page.last() else { break };
-        next = tokio::spawn(fetch(store.clone(), last.id()));
+        from = from.after(last.changed_in(), last.id());
+        next = tokio::spawn(fetch(store.clone(), from));
+        if catching_up && page.iter().any(Scanned::erased) {
+            ix.sealable = false;
+        }
         let (sealer, memo) = (sealer.clone(), memo.clone());
         ix = tokio::task::spawn_blocking(move || {
-            // Opening and keying on every core; inserting, in id order, on this thread.
+            // Opening and keying on every core; inserting, in the scan's order, on this thread.
+            let read = page.len();
             let staged: Vec<Staged> = page
                 .into_par_iter()
                 .filter_map(|r| {
@@ -1106,6 +1190,10 @@ async fn scan_into<T: Scanned>(
                     left_out(r.open(&sealer, &memo), kind, id)
                 })
                 .collect();
+            // A catch-up that leaves a record out may keep its older words: not sealed.
+            if catching_up && staged.len() < read {
+                ix.sealable = false;
+            }
             for s in staged {
                 ix.add(s);
             }

@@ -152,19 +152,24 @@ macro_rules! impl_erasure_store {
                 Ok(())
             }
 
-            /// Overwrites one sealed column of the rows of `table` named by id.
+            /// Overwrites one sealed column of the rows of `table` named by id; a registry
+            /// record (an event, a source) also carries the erasure's generation as changed in.
             pub(super) async fn overwrite(
                 tx: &mut Tx,
                 table: &str,
                 column: &str,
                 key: &str,
                 rows: &[(i64, Vec<u8>)],
+                changed_in: Option<i64>,
             ) -> Result<(), StoreError> {
-                let sql = format!("UPDATE {table} SET {column} = $1 WHERE {key} = $2");
+                let stamp = if changed_in.is_some() { ", changed_in = $3" } else { "" };
+                let sql = format!("UPDATE {table} SET {column} = $1{stamp} WHERE {key} = $2");
                 for (id, sealed) in rows {
-                    let changed = sqlx::query(&sql)
-                        .bind(&sealed[..])
-                        .bind(*id)
+                    let mut q = sqlx::query(&sql).bind(&sealed[..]).bind(*id);
+                    if let Some(g) = changed_in {
+                        q = q.bind(g);
+                    }
+                    let changed = q
                         .execute(&mut **tx)
                         .await?
                         .rows_affected();
@@ -210,7 +215,9 @@ macro_rules! impl_erasure_store {
                 audit: &$crate::AuditEvent,
             ) -> Result<(), StoreError> {
                 let mut tx = self.begin().await?;
-                sqlx::query($crate::registry::RAISE_GENERATION).execute(&mut *tx).await?;
+                let generation: i64 = sqlx::query_scalar($crate::registry::RAISE_GENERATION)
+                    .fetch_one(&mut *tx)
+                    .await?;
                 erasure_sql::check_unmoved(&mut tx, e).await?;
                 if let Some(approval) = &e.approval
                     && approval_sql::take_approval(
@@ -232,12 +239,13 @@ macro_rules! impl_erasure_store {
                     // person: gone too, so that nobody holding the key can confirm a guess.
                     let version: i64 = sqlx::query_scalar(
                         "UPDATE persons SET identity_sealed = $1, ref_lookup = NULL, import_digest = NULL, \
-                         consent_to_publish = 0, erased_on = $2, updated_at_ms = $3, version = version + 1 \
-                         WHERE id = $4 RETURNING version",
+                         consent_to_publish = 0, erased_on = $2, updated_at_ms = $3, version = version + 1, \
+                         changed_in = $4 WHERE id = $5 RETURNING version",
                     )
                     .bind(&e.identity_sealed[..])
                     .bind(&e.erased_on)
                     .bind(audit.at_ms)
+                    .bind(generation)
                     .bind(*id)
                     .fetch_one(&mut *tx)
                     .await?;
@@ -260,7 +268,8 @@ macro_rules! impl_erasure_store {
                     .execute(&mut *tx)
                     .await?;
                 }
-                erasure_sql::overwrite(&mut tx, "events", "details_sealed", "id", &e.event_details).await?;
+                erasure_sql::overwrite(&mut tx, "events", "details_sealed", "id", &e.event_details, Some(generation))
+                    .await?;
                 for (event, version, sealed) in &e.event_versions {
                     sqlx::query(
                         "UPDATE record_versions SET snapshot_sealed = $1 \
@@ -272,11 +281,11 @@ macro_rules! impl_erasure_store {
                     .execute(&mut *tx)
                     .await?;
                 }
-                erasure_sql::overwrite(&mut tx, "recognitions", "decision_sealed", "person_id", &e.recognitions)
+                erasure_sql::overwrite(&mut tx, "recognitions", "decision_sealed", "person_id", &e.recognitions, None)
                     .await?;
-                erasure_sql::overwrite(&mut tx, "sources", "sealed", "id", &e.sources).await?;
-                erasure_sql::overwrite(&mut tx, "intake_reports", "report_sealed", "id", &e.intakes).await?;
-                erasure_sql::overwrite(&mut tx, "assistance_cases", "sealed", "id", &e.cases).await?;
+                erasure_sql::overwrite(&mut tx, "sources", "sealed", "id", &e.sources, Some(generation)).await?;
+                erasure_sql::overwrite(&mut tx, "intake_reports", "report_sealed", "id", &e.intakes, None).await?;
+                erasure_sql::overwrite(&mut tx, "assistance_cases", "sealed", "id", &e.cases, None).await?;
                 self.append(&mut tx, audit, None).await?;
                 tx.commit().await?;
                 Ok(())

@@ -98,6 +98,11 @@ pub const SQLITE: &[Migration] = &[
         name: "registry_generation",
         sql: include_str!("../migrations/sqlite/0018_registry_generation.sql"),
     },
+    Migration {
+        version: 19,
+        name: "changed_in",
+        sql: include_str!("../migrations/sqlite/0019_changed_in.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -190,6 +195,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 18,
         name: "registry_generation",
         sql: include_str!("../migrations/postgres/0018_registry_generation.sql"),
+    },
+    Migration {
+        version: 19,
+        name: "changed_in",
+        sql: include_str!("../migrations/postgres/0019_changed_in.sql"),
     },
 ];
 

@@ -296,6 +296,10 @@ pub struct PersonScan {
     /// The person this one is merged into, if it is.
     pub merged_into: Option<PersonId>,
     pub compartment: Option<CompartmentId>,
+    /// The registry generation that last wrote the person (migration 0019).
+    pub changed_in: i64,
+    /// Erased: the identity is the erasure's, and the names it had must leave the index.
+    pub erased: bool,
 }
 
 /// An event as the search index reads it.
@@ -305,6 +309,7 @@ pub struct EventScan {
     pub details_sealed: Vec<u8>,
     pub confidentiality: String,
     pub compartment: Option<CompartmentId>,
+    pub changed_in: i64,
 }
 
 /// A source with the event it is linked to, as the search index reads it.
@@ -314,33 +319,57 @@ pub struct SourceScan {
     pub event: EventId,
     pub sealed: Vec<u8>,
     pub confidentiality: String,
+    pub changed_in: i64,
 }
 
-/// The highest ids of persons, events and sources: they move with every record created, by
-/// this process or another (a command-line import while the server runs).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RegistryHighs {
-    pub persons: PersonId,
-    pub events: EventId,
-    pub sources: i64,
+/// Which records a scan for the search index reads, and where it goes on from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScanFrom {
+    /// Every record with an id above this one, in id order: a build.
+    Id(i64),
+    /// Every record changed in a later generation than `changed_in`, or in that one with a
+    /// higher id, in that order: a catch-up. [`ScanFrom::changed_since`] starts one.
+    Changed { changed_in: i64, id: i64 },
 }
 
-/// What the registry holds up to some highs, summed so that any change to those records moves
-/// it: their numbers, the sums of the persons' and events' versions (every edit, import update
-/// and erasure raises a version), the merges and undone merges, the erased persons. Versions
-/// and these counts only ever grow, so an equal mark means no record up to the highs changed.
-/// The search index's sealed snapshot keeps one and is trusted only while it still holds.
+impl ScanFrom {
+    /// Every record written by a registry transaction after generation `generation`.
+    pub fn changed_since(generation: i64) -> ScanFrom {
+        ScanFrom::Changed {
+            changed_in: generation,
+            id: i64::MAX,
+        }
+    }
+
+    /// The same scan, going on after a record read.
+    pub fn after(self, changed_in: i64, id: i64) -> ScanFrom {
+        match self {
+            ScanFrom::Id(_) => ScanFrom::Id(id),
+            ScanFrom::Changed { .. } => ScanFrom::Changed { changed_in, id },
+        }
+    }
+
+    /// The condition and order of the scan over table alias `t`, with the first placeholder
+    /// free for the limit after them, and the values to bind.
+    pub(crate) fn clause(self, t: &str, then: &str) -> (String, Vec<i64>) {
+        match self {
+            ScanFrom::Id(id) => (format!("WHERE {t}.id > $1 ORDER BY {t}.id{then} LIMIT $2"), vec![id]),
+            ScanFrom::Changed { changed_in, id } => (
+                format!("WHERE ({t}.changed_in, {t}.id) > ($1, $2) ORDER BY {t}.changed_in, {t}.id{then} LIMIT $3"),
+                vec![changed_in, id],
+            ),
+        }
+    }
+}
+
+/// Where the registry stands: its generation (raised by every transaction that writes it),
+/// and the audit chain's last entry, which names the history the registry is of (a database
+/// restored from an older dump is at another, whatever its generation).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RegistryMark {
-    pub highs: RegistryHighs,
-    pub persons: i64,
-    pub events: i64,
-    pub sources: i64,
-    pub person_versions: i64,
-    pub event_versions: i64,
-    pub merges: i64,
-    pub undone_merges: i64,
-    pub erased: i64,
+pub struct RegistryPoint {
+    pub generation: i64,
+    pub audit_seq: i64,
+    pub audit_hash: [u8; 32],
 }
 
 /// Which persons a list shows. Confidentiality levels are those the reader may see.
@@ -460,17 +489,18 @@ pub trait RegistryStore: Send + Sync {
     /// Oldest first: reports in `state`.
     async fn intake_queue(&self, state: &str, limit: i64) -> Result<Vec<IntakeRow>, StoreError>;
 
-    /// For the in-memory search index: persons with `id > after`, ascending, at most `limit`.
-    async fn scan_persons(&self, after: PersonId, limit: i64) -> Result<Vec<PersonScan>, StoreError>;
-    /// Events with `id > after`, ascending, at most `limit`.
-    async fn scan_events(&self, after: EventId, limit: i64) -> Result<Vec<EventScan>, StoreError>;
-    /// Sources with `id > after` and the event each is linked to, ascending, at most `limit`.
-    async fn scan_sources(&self, after: i64, limit: i64) -> Result<Vec<SourceScan>, StoreError>;
-    async fn registry_highs(&self) -> Result<RegistryHighs, StoreError>;
+    /// For the in-memory search index: the persons `from` names, in its order, at most `limit`.
+    async fn scan_persons(&self, from: ScanFrom, limit: i64) -> Result<Vec<PersonScan>, StoreError>;
+    /// The events `from` names, in its order, at most `limit`.
+    async fn scan_events(&self, from: ScanFrom, limit: i64) -> Result<Vec<EventScan>, StoreError>;
+    /// The sources `from` names, each with the event it is linked to, at most `limit`.
+    async fn scan_sources(&self, from: ScanFrom, limit: i64) -> Result<Vec<SourceScan>, StoreError>;
     /// How many transactions have written the registry, by any process ([`RAISE_GENERATION`]).
     async fn registry_generation(&self) -> Result<i64, StoreError>;
-    /// The [`RegistryMark`] of the records up to `highs`.
-    async fn registry_mark(&self, highs: RegistryHighs) -> Result<RegistryMark, StoreError>;
+    /// The generation and the audit chain's last entry, in one statement.
+    async fn registry_point(&self) -> Result<RegistryPoint, StoreError>;
+    /// The hash of audit entry `seq`, if the chain holds it.
+    async fn audit_hash_at(&self, seq: i64) -> Result<Option<[u8; 32]>, StoreError>;
     /// The events of these ids that exist, in no particular order, as a list of results shows
     /// them: one query, without their persons and articles (`persons` and `articles` empty).
     async fn events_for_list(&self, ids: &[EventId]) -> Result<Vec<EventRow>, StoreError>;
@@ -481,8 +511,9 @@ pub trait RegistryStore: Send + Sync {
 /// Raises the registry generation by one: the first statement of every transaction that
 /// writes the registry (migration 0018). Such transactions already follow one another (SQLite's
 /// `BEGIN IMMEDIATE`, PostgreSQL's lock on the audit log taken by `begin`), so it waits for
-/// nothing.
-pub(crate) const RAISE_GENERATION: &str = "UPDATE registry_generation SET n = n + 1 WHERE id = 1";
+/// nothing. It returns the new generation, which every record the transaction writes carries
+/// as its `changed_in` (migration 0019).
+pub(crate) const RAISE_GENERATION: &str = "UPDATE registry_generation SET n = n + 1 WHERE id = 1 RETURNING n";
 
 /// The group a person row `p` belongs to: the person it is merged into, else itself. Written
 /// as the expression index `persons_by_group` (migration 0005) says it, so that it is used.
@@ -746,10 +777,10 @@ macro_rules! impl_registry_store {
 
             impl Pending<'_> {
                 /// Writes every pending row, parents before the rows that refer to them.
-                pub(super) async fn flush(&mut self, tx: &mut Tx, now: i64) -> Result<(), StoreError> {
+                pub(super) async fn flush(&mut self, tx: &mut Tx, now: i64, generation: i64) -> Result<(), StoreError> {
                     let head = format!(
                         "INSERT INTO persons (id, identity_sealed, ref_lookup, region, confidentiality, \
-                         consent_to_publish, import_digest, version, created_at_ms, updated_at_ms){} ",
+                         consent_to_publish, import_digest, version, created_at_ms, updated_at_ms, changed_in){} ",
                         <$store>::EXPLICIT_ID
                     );
                     insert_rows(tx, &head, &self.persons, "", |mut b, (id, p, version)| {
@@ -762,13 +793,15 @@ macro_rules! impl_registry_store {
                             .push_bind(p.import_digest.as_ref().map(|h| &h[..]))
                             .push_bind(*version)
                             .push_bind(now)
-                            .push_bind(now);
+                            .push_bind(now)
+                            .push_bind(generation);
                     })
                     .await
                     .map_err(|e| conflict_or(e, "a person with this list reference"))?;
                     let head = format!(
                         "INSERT INTO events (id, kind, date_first, date_last, date_precision, region, arrest_days, \
-                         term_months, details_sealed, confidentiality, import_digest, version, created_at_ms, updated_at_ms){} ",
+                         term_months, details_sealed, confidentiality, import_digest, version, created_at_ms, updated_at_ms, \
+                         changed_in){} ",
                         <$store>::EXPLICIT_ID
                     );
                     insert_rows(tx, &head, &self.events, "", |mut b, (id, e, version)| {
@@ -786,7 +819,8 @@ macro_rules! impl_registry_store {
                             .push_bind(e.import_digest.as_ref().map(|h| &h[..]))
                             .push_bind(*version)
                             .push_bind(now)
-                            .push_bind(now);
+                            .push_bind(now)
+                            .push_bind(generation);
                     })
                     .await
                     .map_err(|e| conflict_or(e, "an event imported from this row"))?;
@@ -919,12 +953,18 @@ macro_rules! impl_registry_store {
 
             /// Rewrites event `id`'s fields and drops its articles and persons (the new ones
             /// are pending).
-            async fn update_event_row(tx: &mut Tx, id: i64, event: &EventWrite, now: i64) -> Result<(), StoreError> {
+            async fn update_event_row(
+                tx: &mut Tx,
+                id: i64,
+                event: &EventWrite,
+                now: i64,
+                generation: i64,
+            ) -> Result<(), StoreError> {
                 let d = event.date.as_ref();
                 sqlx::query(
                     "UPDATE events SET kind = $1, date_first = $2, date_last = $3, date_precision = $4, \
                      region = $5, arrest_days = $6, term_months = $7, details_sealed = $8, \
-                     confidentiality = $9, updated_at_ms = $10 WHERE id = $11",
+                     confidentiality = $9, updated_at_ms = $10, changed_in = $11 WHERE id = $12",
                 )
                 .bind(event.kind)
                 .bind(d.map(|d| d.first.as_str()))
@@ -936,6 +976,7 @@ macro_rules! impl_registry_store {
                 .bind(&event.details_sealed[..])
                 .bind(event.confidentiality)
                 .bind(now)
+                .bind(generation)
                 .bind(id)
                 .execute(&mut **tx)
                 .await?;
@@ -956,6 +997,7 @@ macro_rules! impl_registry_store {
                 (merged, merged_version): (i64, i64),
                 actor: &str,
                 now: i64,
+                generation: i64,
             ) -> Result<i64, StoreError> {
                 check_version(tx, "persons", survivor, Some(survivor_version)).await?;
                 check_version(tx, "persons", merged, Some(merged_version)).await?;
@@ -980,8 +1022,9 @@ macro_rules! impl_registry_store {
                         "a merge into the person to be merged (merge the other way round, or undo that merge first)",
                     ));
                 }
-                sqlx::query("UPDATE persons SET merged_into = $1 WHERE id = $2")
+                sqlx::query("UPDATE persons SET merged_into = $1, changed_in = $2 WHERE id = $3")
                     .bind(survivor)
+                    .bind(generation)
                     .bind(merged)
                     .execute(&mut **tx)
                     .await?;
@@ -998,7 +1041,7 @@ macro_rules! impl_registry_store {
             }
 
             /// Lets the merged person of merge `merge` stand alone again and stamps the merge undone.
-            async fn undo_merge(tx: &mut Tx, merge: i64, actor: &str, now: i64) -> Result<(), StoreError> {
+            async fn undo_merge(tx: &mut Tx, merge: i64, actor: &str, now: i64, generation: i64) -> Result<(), StoreError> {
                 let row: Option<(i64, i64)> = sqlx::query_as(
                     "UPDATE person_merges SET undone_by = $1, undone_at_ms = $2 \
                      WHERE id = $3 AND undone_at_ms IS NULL RETURNING survivor_id, merged_id",
@@ -1018,8 +1061,11 @@ macro_rules! impl_registry_store {
                         None => StoreError::NotFound("the merge"),
                     });
                 };
-                let changed = sqlx::query("UPDATE persons SET merged_into = NULL WHERE id = $1 AND merged_into = $2")
-                    .bind(merged)
+                let changed = sqlx::query(
+                    "UPDATE persons SET merged_into = NULL, changed_in = $1 WHERE id = $2 AND merged_into = $3",
+                )
+                .bind(generation)
+                .bind(merged)
                     .bind(survivor)
                     .execute(&mut **tx)
                     .await?
@@ -1080,6 +1126,7 @@ macro_rules! impl_registry_store {
                 store: &$store,
                 tx: &mut Tx,
                 changes: &[Change],
+                generation: i64,
             ) -> Result<Vec<i64>, StoreError> {
                 let now = crate::now_ms();
                 let mut new_persons =
@@ -1134,7 +1181,7 @@ macro_rules! impl_registry_store {
                             created = false;
                             let id = resolve(*person, &ids)?;
                             if !pending.recognised.insert(id) {
-                                pending.flush(tx, now).await?;
+                                pending.flush(tx, now, generation).await?;
                                 pending.recognised.insert(id);
                             }
                             pending.recognitions.push((id, recognized_on, decision_sealed, reviewer));
@@ -1156,13 +1203,14 @@ macro_rules! impl_registry_store {
                             person: p,
                         } => {
                             created = false;
-                            pending.flush(tx, now).await?;
+                            pending.flush(tx, now, generation).await?;
                             let id = resolve(*id, &ids)?;
                             check_version(tx, "persons", id, *expected_version).await?;
                             sqlx::query(
                                 "UPDATE persons SET identity_sealed = $1, ref_lookup = COALESCE($2, ref_lookup), \
                                  region = $3, confidentiality = $4, consent_to_publish = $5, \
-                                 import_digest = COALESCE($6, import_digest), updated_at_ms = $7 WHERE id = $8",
+                                 import_digest = COALESCE($6, import_digest), updated_at_ms = $7, changed_in = $8 \
+                                 WHERE id = $9",
                             )
                             .bind(&p.identity_sealed[..])
                             .bind(p.ref_lookup.as_ref().map(|h| &h[..]))
@@ -1171,6 +1219,7 @@ macro_rules! impl_registry_store {
                             .bind(i64::from(p.consent_to_publish))
                             .bind(p.import_digest.as_ref().map(|h| &h[..]))
                             .bind(now)
+                            .bind(generation)
                             .bind(id)
                             .execute(&mut **tx)
                             .await
@@ -1183,10 +1232,10 @@ macro_rules! impl_registry_store {
                             event,
                         } => {
                             created = false;
-                            pending.flush(tx, now).await?;
+                            pending.flush(tx, now, generation).await?;
                             let id = resolve(*id, &ids)?;
                             check_version(tx, "events", id, *expected_version).await?;
-                            update_event_row(tx, id, event, now).await?;
+                            update_event_row(tx, id, event, now, generation).await?;
                             pending.push_event_links(id, event, &ids)?;
                             id
                         }
@@ -1197,16 +1246,17 @@ macro_rules! impl_registry_store {
                             confidentiality,
                         } => {
                             created = false;
-                            pending.flush(tx, now).await?;
+                            pending.flush(tx, now, generation).await?;
                             let event = resolve(*event, &ids)?;
                             let source: i64 = sqlx::query_scalar(
-                                "INSERT INTO sources (kind, sealed, confidentiality, created_at_ms) \
-                                 VALUES ($1, $2, $3, $4) RETURNING id",
+                                "INSERT INTO sources (kind, sealed, confidentiality, created_at_ms, changed_in) \
+                                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
                             )
                             .bind(*kind)
                             .bind(&sealed[..])
                             .bind(*confidentiality)
                             .bind(now)
+                            .bind(generation)
                             .fetch_one(&mut **tx)
                             .await?;
                             sqlx::query("INSERT INTO event_sources (event_id, source_id) VALUES ($1, $2)")
@@ -1218,7 +1268,7 @@ macro_rules! impl_registry_store {
                         }
                         RegistryOp::DecideIntake { id, state, person } => {
                             created = false;
-                            pending.flush(tx, now).await?;
+                            pending.flush(tx, now, generation).await?;
                             let person = person.map(|p| resolve(p, &ids)).transpose()?;
                             let changed = sqlx::query(
                                 "UPDATE intake_reports SET state = $1, decided_by = $2, decided_at_ms = $3, \
@@ -1244,19 +1294,26 @@ macro_rules! impl_registry_store {
                             merged_version,
                         } => {
                             created = false;
-                            pending.flush(tx, now).await?;
-                            merge_persons(tx, (*survivor, *survivor_version), (*merged, *merged_version), &change.actor, now)
+                            pending.flush(tx, now, generation).await?;
+                            merge_persons(
+                                tx,
+                                (*survivor, *survivor_version),
+                                (*merged, *merged_version),
+                                &change.actor,
+                                now,
+                                generation,
+                            )
                                 .await?
                         }
                         RegistryOp::UndoMerge { merge } => {
                             created = false;
-                            pending.flush(tx, now).await?;
-                            undo_merge(tx, *merge, &change.actor, now).await?;
+                            pending.flush(tx, now, generation).await?;
+                            undo_merge(tx, *merge, &change.actor, now, generation).await?;
                             *merge
                         }
                         RegistryOp::MarkDistinct { a, b } => {
                             created = false;
-                            pending.flush(tx, now).await?;
+                            pending.flush(tx, now, generation).await?;
                             let (low, high) = ((*a).min(*b), (*a).max(*b));
                             sqlx::query(
                                 "INSERT INTO distinct_persons (low_id, high_id, decided_by, decided_at_ms) \
@@ -1276,7 +1333,7 @@ macro_rules! impl_registry_store {
                             compartment,
                         } => {
                             created = false;
-                            pending.flush(tx, now).await?;
+                            pending.flush(tx, now, generation).await?;
                             let id = resolve(*record, &ids)?;
                             let table = match *kind {
                                 "person" => "persons",
@@ -1307,7 +1364,7 @@ macro_rules! impl_registry_store {
                         let version = if created {
                             first_version
                         } else {
-                            pending.flush(tx, now).await?;
+                            pending.flush(tx, now, generation).await?;
                             next_version(tx, kind, id).await?
                         };
                         pending.versions.push((kind, id, version, &change.actor, snapshot));
@@ -1326,7 +1383,7 @@ macro_rules! impl_registry_store {
                         prev = hash;
                     }
                 }
-                pending.flush(tx, now).await?;
+                pending.flush(tx, now, generation).await?;
                 Ok(ids)
             }
 
@@ -1397,8 +1454,10 @@ macro_rules! impl_registry_store {
         impl $crate::registry::RegistryStore for $store {
             async fn apply(&self, changes: &[$crate::registry::Change]) -> Result<Vec<i64>, StoreError> {
                 let mut tx = self.begin().await?;
-                sqlx::query($crate::registry::RAISE_GENERATION).execute(&mut *tx).await?;
-                let ids = registry_sql::apply_batch(self, &mut tx, changes).await?;
+                let generation: i64 = sqlx::query_scalar($crate::registry::RAISE_GENERATION)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let ids = registry_sql::apply_batch(self, &mut tx, changes, generation).await?;
                 tx.commit().await?;
                 Ok(ids)
             }
@@ -1409,10 +1468,12 @@ macro_rules! impl_registry_store {
                 applied: &mut (dyn for<'c> FnMut(&'c [$crate::registry::Change], &'c [i64]) + Send),
             ) -> Result<usize, StoreError> {
                 let mut tx = self.begin().await?;
-                sqlx::query($crate::registry::RAISE_GENERATION).execute(&mut *tx).await?;
+                let generation: i64 = sqlx::query_scalar($crate::registry::RAISE_GENERATION)
+                    .fetch_one(&mut *tx)
+                    .await?;
                 let mut count = 0;
                 while let Some(batch) = next()? {
-                    let ids = registry_sql::apply_batch(self, &mut tx, &batch).await?;
+                    let ids = registry_sql::apply_batch(self, &mut tx, &batch, generation).await?;
                     applied(&batch, &ids);
                     count += ids.len();
                 }
@@ -1794,21 +1855,24 @@ macro_rules! impl_registry_store {
 
             async fn scan_persons(
                 &self,
-                after: $crate::registry::PersonId,
+                from: $crate::registry::ScanFrom,
                 limit: i64,
             ) -> Result<Vec<$crate::registry::PersonScan>, StoreError> {
-                let rows: Vec<(i64, Vec<u8>, Option<String>, String, Option<i64>, Option<i64>)> = sqlx::query_as(
-                    "SELECT id, identity_sealed, region, confidentiality, merged_into, compartment_id FROM persons \
-                     WHERE id > $1 ORDER BY id LIMIT $2",
-                )
-                .bind(after)
-                .bind(limit)
-                .fetch_all(&mut *self.reader().await?)
-                .await?;
+                let (clause, binds) = from.clause("p", "");
+                let sql = format!(
+                    "SELECT p.id, p.identity_sealed, p.region, p.confidentiality, p.merged_into, p.compartment_id, \
+                     p.changed_in, p.erased_on IS NOT NULL FROM persons p {clause}"
+                );
+                let mut q = sqlx::query_as(&sql);
+                for b in binds {
+                    q = q.bind(b);
+                }
+                let rows: Vec<(i64, Vec<u8>, Option<String>, String, Option<i64>, Option<i64>, i64, bool)> =
+                    q.bind(limit).fetch_all(&mut *self.reader().await?).await?;
                 Ok(rows
                     .into_iter()
                     .map(
-                        |(id, identity_sealed, region, confidentiality, merged_into, compartment)| {
+                        |(id, identity_sealed, region, confidentiality, merged_into, compartment, changed_in, erased)| {
                             $crate::registry::PersonScan {
                                 id,
                                 identity_sealed,
@@ -1816,6 +1880,8 @@ macro_rules! impl_registry_store {
                                 confidentiality,
                                 merged_into,
                                 compartment,
+                                changed_in,
+                                erased,
                             }
                         },
                     )
@@ -1824,60 +1890,59 @@ macro_rules! impl_registry_store {
 
             async fn scan_events(
                 &self,
-                after: $crate::registry::EventId,
+                from: $crate::registry::ScanFrom,
                 limit: i64,
             ) -> Result<Vec<$crate::registry::EventScan>, StoreError> {
-                let rows: Vec<(i64, Vec<u8>, String, Option<i64>)> = sqlx::query_as(
-                    "SELECT id, details_sealed, confidentiality, compartment_id FROM events WHERE id > $1 ORDER BY id LIMIT $2",
-                )
-                .bind(after)
-                .bind(limit)
-                .fetch_all(&mut *self.reader().await?)
-                .await?;
+                let (clause, binds) = from.clause("e", "");
+                let sql = format!(
+                    "SELECT e.id, e.details_sealed, e.confidentiality, e.compartment_id, e.changed_in FROM events e {clause}"
+                );
+                let mut q = sqlx::query_as(&sql);
+                for b in binds {
+                    q = q.bind(b);
+                }
+                let rows: Vec<(i64, Vec<u8>, String, Option<i64>, i64)> =
+                    q.bind(limit).fetch_all(&mut *self.reader().await?).await?;
                 Ok(rows
                     .into_iter()
-                    .map(|(id, details_sealed, confidentiality, compartment)| $crate::registry::EventScan {
-                        id,
-                        details_sealed,
-                        confidentiality,
-                        compartment,
-                    })
+                    .map(
+                        |(id, details_sealed, confidentiality, compartment, changed_in)| $crate::registry::EventScan {
+                            id,
+                            details_sealed,
+                            confidentiality,
+                            compartment,
+                            changed_in,
+                        },
+                    )
                     .collect())
             }
 
-            async fn scan_sources(&self, after: i64, limit: i64) -> Result<Vec<$crate::registry::SourceScan>, StoreError> {
-                let rows: Vec<(i64, i64, Vec<u8>, String)> = sqlx::query_as(
-                    "SELECT s.id, es.event_id, s.sealed, s.confidentiality FROM sources s \
-                     JOIN event_sources es ON es.source_id = s.id WHERE s.id > $1 \
-                     ORDER BY s.id, es.event_id LIMIT $2",
-                )
-                .bind(after)
-                .bind(limit)
-                .fetch_all(&mut *self.reader().await?)
-                .await?;
+            async fn scan_sources(
+                &self,
+                from: $crate::registry::ScanFrom,
+                limit: i64,
+            ) -> Result<Vec<$crate::registry::SourceScan>, StoreError> {
+                let (clause, binds) = from.clause("s", ", es.event_id");
+                let sql = format!(
+                    "SELECT s.id, es.event_id, s.sealed, s.confidentiality, s.changed_in FROM sources s \
+                     JOIN event_sources es ON es.source_id = s.id {clause}"
+                );
+                let mut q = sqlx::query_as(&sql);
+                for b in binds {
+                    q = q.bind(b);
+                }
+                let rows: Vec<(i64, i64, Vec<u8>, String, i64)> =
+                    q.bind(limit).fetch_all(&mut *self.reader().await?).await?;
                 Ok(rows
                     .into_iter()
-                    .map(|(id, event, sealed, confidentiality)| $crate::registry::SourceScan {
+                    .map(|(id, event, sealed, confidentiality, changed_in)| $crate::registry::SourceScan {
                         id,
                         event,
                         sealed,
                         confidentiality,
+                        changed_in,
                     })
                     .collect())
-            }
-
-            async fn registry_highs(&self) -> Result<$crate::registry::RegistryHighs, StoreError> {
-                let (persons, events, sources): (i64, i64, i64) = sqlx::query_as(
-                    "SELECT (SELECT COALESCE(MAX(id), 0) FROM persons), (SELECT COALESCE(MAX(id), 0) FROM events), \
-                     (SELECT COALESCE(MAX(id), 0) FROM sources)",
-                )
-                .fetch_one(&mut *self.reader().await?)
-                .await?;
-                Ok($crate::registry::RegistryHighs {
-                    persons,
-                    events,
-                    sources,
-                })
             }
 
             async fn registry_generation(&self) -> Result<i64, StoreError> {
@@ -1886,47 +1951,29 @@ macro_rules! impl_registry_store {
                     .await?)
             }
 
-            async fn registry_mark(
-                &self,
-                highs: $crate::registry::RegistryHighs,
-            ) -> Result<$crate::registry::RegistryMark, StoreError> {
-                // One statement, so that every part is of one moment. SUM of a BIGINT is a
-                // NUMERIC on PostgreSQL: cast back (the same words work on SQLite).
-                let (persons, person_versions, events, event_versions, sources, merges, undone_merges, erased): (
-                    i64,
-                    i64,
-                    i64,
-                    i64,
-                    i64,
-                    i64,
-                    i64,
-                    i64,
-                ) = sqlx::query_as(
-                    "SELECT (SELECT COUNT(*) FROM persons WHERE id <= $1), \
-                     (SELECT CAST(COALESCE(SUM(version), 0) AS BIGINT) FROM persons WHERE id <= $1), \
-                     (SELECT COUNT(*) FROM events WHERE id <= $2), \
-                     (SELECT CAST(COALESCE(SUM(version), 0) AS BIGINT) FROM events WHERE id <= $2), \
-                     (SELECT COUNT(*) FROM sources WHERE id <= $3), \
-                     (SELECT COUNT(*) FROM person_merges), \
-                     (SELECT COUNT(undone_at_ms) FROM person_merges), \
-                     (SELECT COUNT(*) FROM persons WHERE erased_on IS NOT NULL)",
+            async fn registry_point(&self) -> Result<$crate::registry::RegistryPoint, StoreError> {
+                let (generation, audit_seq, audit_hash): (i64, Option<i64>, Option<Vec<u8>>) = sqlx::query_as(
+                    "SELECT g.n, a.seq, a.hash FROM registry_generation g \
+                     LEFT JOIN (SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1) a ON TRUE WHERE g.id = 1",
                 )
-                .bind(highs.persons)
-                .bind(highs.events)
-                .bind(highs.sources)
                 .fetch_one(&mut *self.reader().await?)
                 .await?;
-                Ok($crate::registry::RegistryMark {
-                    highs,
-                    persons,
-                    events,
-                    sources,
-                    person_versions,
-                    event_versions,
-                    merges,
-                    undone_merges,
-                    erased,
+                Ok($crate::registry::RegistryPoint {
+                    generation,
+                    audit_seq: audit_seq.unwrap_or(0),
+                    audit_hash: match audit_hash {
+                        Some(h) => crate::hash32(h, "an audit hash")?,
+                        None => razam_core::audit::GENESIS,
+                    },
                 })
+            }
+
+            async fn audit_hash_at(&self, seq: i64) -> Result<Option<[u8; 32]>, StoreError> {
+                let hash: Option<Vec<u8>> = sqlx::query_scalar("SELECT hash FROM audit_log WHERE seq = $1")
+                    .bind(seq)
+                    .fetch_optional(&mut *self.reader().await?)
+                    .await?;
+                hash.map(|h| crate::hash32(h, "an audit hash")).transpose()
             }
 
             async fn events_for_list(

@@ -573,12 +573,26 @@ async fn postgres_tells_the_evidence_story() {
     }
 }
 
-/// The registry's mark moves with every change to the records up to its highs (an edit, a
-/// merge, its undoing) and not with records above them; an edit without its version
-/// snapshot, which would not move it, is refused. The registry generation counts every
-/// committed registry transaction once, and none rolled back.
-async fn mark_story(store: Arc<dyn Store>) {
-    use razam_store::registry::{Change, PersonWrite, RegistryOp, Target};
+/// The persons a scan of what changed after `since` reads, page by page (`page` at a time):
+/// (id, generation that last wrote it, merged into), in the scan's order.
+async fn changed_persons(store: &dyn Store, since: i64, page: i64) -> Vec<(i64, i64, Option<i64>)> {
+    use razam_store::registry::ScanFrom;
+    let (mut from, mut read) = (ScanFrom::changed_since(since), Vec::new());
+    loop {
+        let rows = store.scan_persons(from, page).await.unwrap();
+        let Some(last) = rows.last() else { return read };
+        from = from.after(last.changed_in, last.id);
+        read.extend(rows.iter().map(|p| (p.id, p.changed_in, p.merged_into)));
+    }
+}
+
+/// Every committed registry transaction counts once in the generation, and none rolled back;
+/// each stamps the records it writes (created, edited, merged, unmerged) with its generation,
+/// so that a scan of what changed after a generation reads exactly the records written
+/// later, in (generation, id) order, page by page. An edit without its version snapshot is
+/// refused. The registry's point names an audit entry the chain holds.
+async fn change_story(store: Arc<dyn Store>) {
+    use razam_store::registry::{Change, EventWrite, PersonWrite, RegistryOp, ScanFrom, Target};
     store.migrate().await.unwrap();
     let write = |sealed: u8| PersonWrite {
         identity_sealed: vec![sealed; 40],
@@ -601,22 +615,24 @@ async fn mark_story(store: Arc<dyn Store>) {
         ])
         .await
         .unwrap();
-    let highs = store.registry_highs().await.unwrap();
-    let first = store.registry_mark(highs).await.unwrap();
-    assert_eq!((first.persons, first.person_versions, first.merges), (2, 2, 0));
+    let (a, b) = (ids[0], ids[1]);
     assert_eq!(store.registry_generation().await.unwrap(), 1, "one transaction so far");
+    assert_eq!(
+        changed_persons(store.as_ref(), 0, 100).await,
+        [(a, 1, None), (b, 1, None)]
+    );
+    assert_eq!(changed_persons(store.as_ref(), 1, 100).await, []);
 
-    // A person above the highs leaves the mark of those highs as it was.
-    store
+    let c = store
         .apply(&[change(RegistryOp::CreatePerson(write(3)), Some(3))])
         .await
-        .unwrap();
-    assert_eq!(store.registry_mark(highs).await.unwrap(), first);
+        .unwrap()[0];
+    assert_eq!(changed_persons(store.as_ref(), 1, 100).await, [(c, 2, None)]);
 
     let edit = |snapshot| {
         change(
             RegistryOp::UpdatePerson {
-                id: Target::Existing(ids[0]),
+                id: Target::Existing(a),
                 expected_version: None,
                 person: write(9),
             },
@@ -626,24 +642,23 @@ async fn mark_story(store: Arc<dyn Store>) {
     let refused = store.apply(&[edit(None)]).await;
     assert!(matches!(refused, Err(StoreError::Damaged(_))), "{refused:?}");
     assert_eq!(
-        store.registry_mark(highs).await.unwrap(),
-        first,
-        "nothing of it was written"
-    );
-    assert_eq!(
         store.registry_generation().await.unwrap(),
         2,
         "the refused edit's transaction did not count"
     );
+    assert_eq!(
+        changed_persons(store.as_ref(), 2, 100).await,
+        [],
+        "nothing of it was written"
+    );
     store.apply(&[edit(Some(9))]).await.unwrap();
-    let edited = store.registry_mark(highs).await.unwrap();
-    assert_eq!(edited.person_versions, first.person_versions + 1);
+    assert_eq!(changed_persons(store.as_ref(), 2, 100).await, [(a, 3, None)]);
 
     let merge = store
         .apply(&[change(
             RegistryOp::MergePersons {
-                survivor: ids[0],
-                merged: ids[1],
+                survivor: a,
+                merged: b,
                 survivor_version: 2,
                 merged_version: 1,
             },
@@ -651,16 +666,82 @@ async fn mark_story(store: Arc<dyn Store>) {
         )])
         .await
         .unwrap()[0];
-    let merged = store.registry_mark(highs).await.unwrap();
-    assert_eq!((merged.merges, merged.undone_merges), (1, 0));
+    assert_eq!(changed_persons(store.as_ref(), 3, 100).await, [(b, 4, Some(a))]);
     store
         .apply(&[change(RegistryOp::UndoMerge { merge }, None)])
         .await
         .unwrap();
-    let undone = store.registry_mark(highs).await.unwrap();
-    assert_eq!((undone.merges, undone.undone_merges), (1, 1));
-    assert_ne!(undone, merged);
-    assert_eq!(store.registry_generation().await.unwrap(), 5);
+    assert_eq!(changed_persons(store.as_ref(), 4, 100).await, [(b, 5, None)]);
+    // Each record once, at the generation that last wrote it, one page at a time.
+    assert_eq!(
+        changed_persons(store.as_ref(), 0, 1).await,
+        [(c, 2, None), (a, 3, None), (b, 5, None)]
+    );
+
+    // An event and its source, and an edit of the event.
+    let event = |sealed: u8| EventWrite {
+        kind: "detention",
+        date: None,
+        region: None,
+        arrest_days: None,
+        term_months: None,
+        details_sealed: vec![sealed; 40],
+        confidentiality: "internal",
+        articles: Vec::new(),
+        persons: vec![(Target::Existing(c), "detained")],
+        import_digest: None,
+    };
+    let made = store
+        .apply(&[
+            change(RegistryOp::CreateEvent(event(1)), Some(1)),
+            change(
+                RegistryOp::AddSource {
+                    event: Target::New(0),
+                    kind: "link",
+                    sealed: vec![7; 40],
+                    confidentiality: "internal",
+                },
+                None,
+            ),
+        ])
+        .await
+        .unwrap();
+    let events = store.scan_events(ScanFrom::changed_since(5), 100).await.unwrap();
+    assert_eq!(
+        events.iter().map(|e| (e.id, e.changed_in)).collect::<Vec<_>>(),
+        [(made[0], 6)]
+    );
+    let sources = store.scan_sources(ScanFrom::changed_since(5), 100).await.unwrap();
+    assert_eq!(
+        sources
+            .iter()
+            .map(|s| (s.id, s.event, s.changed_in))
+            .collect::<Vec<_>>(),
+        [(made[1], made[0], 6)]
+    );
+    store
+        .apply(&[change(
+            RegistryOp::UpdateEvent {
+                id: Target::Existing(made[0]),
+                expected_version: None,
+                event: event(2),
+            },
+            Some(2),
+        )])
+        .await
+        .unwrap();
+    let events = store.scan_events(ScanFrom::changed_since(6), 100).await.unwrap();
+    assert_eq!(
+        events.iter().map(|e| (e.id, e.changed_in)).collect::<Vec<_>>(),
+        [(made[0], 7)]
+    );
+    assert!(
+        store
+            .scan_sources(ScanFrom::changed_since(6), 100)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // A long import counts once, however many batches it gives; one undone by an error not.
     let mut batches = vec![
@@ -673,7 +754,15 @@ async fn mark_story(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert_eq!(applied, 2);
-    assert_eq!(store.registry_generation().await.unwrap(), 6);
+    assert_eq!(store.registry_generation().await.unwrap(), 8);
+    assert_eq!(
+        changed_persons(store.as_ref(), 7, 100)
+            .await
+            .iter()
+            .map(|p| p.1)
+            .collect::<Vec<_>>(),
+        [8, 8]
+    );
     let mut failing = vec![
         Ok(Some(vec![change(RegistryOp::CreatePerson(write(6)), Some(6))])),
         Err(StoreError::Damaged("the file ends early".into())),
@@ -683,18 +772,28 @@ async fn mark_story(store: Arc<dyn Store>) {
         .apply_batches(&mut || failing.next().unwrap_or(Ok(None)), &mut |_, _| {})
         .await;
     assert!(refused.is_err());
-    assert_eq!(store.registry_generation().await.unwrap(), 6);
+    assert_eq!(store.registry_generation().await.unwrap(), 8);
+    assert_eq!(changed_persons(store.as_ref(), 8, 100).await, []);
+
+    let point = store.registry_point().await.unwrap();
+    assert_eq!(point.generation, 8);
+    assert!(point.audit_seq > 0);
+    assert_eq!(
+        store.audit_hash_at(point.audit_seq).await.unwrap(),
+        Some(point.audit_hash)
+    );
+    assert_eq!(store.audit_hash_at(point.audit_seq + 1).await.unwrap(), None);
 }
 
 #[tokio::test]
-async fn sqlite_tells_the_mark_story() {
+async fn sqlite_tells_the_change_story() {
     let (store, _dir) = sqlite().await;
-    mark_story(store).await;
+    change_story(store).await;
 }
 
 #[tokio::test]
-async fn postgres_tells_the_mark_story() {
+async fn postgres_tells_the_change_story() {
     if let Some(store) = postgres().await {
-        mark_story(store).await;
+        change_story(store).await;
     }
 }

@@ -21,7 +21,7 @@ use crate::stream;
 
 /// The version of the tables' layout; part of the encryption's associated data, so that a
 /// snapshot of another layout does not even decrypt.
-pub(crate) const VERSION: u32 = 1;
+pub(crate) const VERSION: u32 = 2;
 
 /// The snapshot's file name in the data folder.
 pub(crate) const FILE: &str = "search.sealed";

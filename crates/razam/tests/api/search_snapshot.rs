@@ -1,8 +1,8 @@
 //! The search indexes' sealed snapshot: loaded at the next start instead of opening every
-//! record again, it answers as a fresh build does, catches up with the records made since,
-//! is sealed again at close after the server's own writes, gives way to a build after any
-//! change to the records it holds made elsewhere (an edit, a merge, an erasure), after
-//! damage, or under another key, and holds no name in the clear.
+//! record again, it answers as a fresh build does, catches up with every record written
+//! since (by a command, or by a server killed before it sealed), is sealed again at close,
+//! gives way to a build after an erasure, damage, another key or another history of the
+//! registry, and holds no name in the clear.
 
 use razam_app::config::{Config, Overrides};
 use razam_app::registry::PersonInput;
@@ -206,6 +206,16 @@ async fn settle(app: TestApp) -> (tempfile::TempDir, std::path::PathBuf, Vec<Str
     (dir, data, built)
 }
 
+/// [`fill`], [`settle`], then a start that loads the snapshot: what `fill` returns, the
+/// instance's folder (kept while it lives) and path, and the started app.
+async fn filled_and_loaded(app: TestApp) -> ((i64, i64, i64), tempfile::TempDir, std::path::PathBuf, App) {
+    let filled = fill(&app.app).await;
+    let (dir, data, _) = settle(app).await;
+    let (a, loaded) = restart(&data).await;
+    assert!(loaded, "the start loads the settled snapshot");
+    (filled, dir, data, a)
+}
+
 async fn a_snapshot_answers_as_a_fresh_build_and_catches_up(app: TestApp) {
     let a = app.app.clone();
     let (p1, _, _) = fill(&a).await;
@@ -264,14 +274,34 @@ async fn a_snapshot_answers_as_a_fresh_build_and_catches_up(app: TestApp) {
 }
 on_both_databases!(a_snapshot_answers_as_a_fresh_build_and_catches_up);
 
-async fn an_edit_or_a_merge_since_the_snapshot_makes_the_next_start_build(app: TestApp) {
+/// Restarts with the snapshot removed: the build's answers, to hold a catch-up's against.
+async fn built_answers(data: &std::path::Path) -> Vec<String> {
+    let kept = std::fs::read(data.join(SNAPSHOT)).ok();
+    if kept.is_some() {
+        std::fs::remove_file(data.join(SNAPSHOT)).unwrap();
+    }
+    let (a, loaded) = restart(data).await;
+    assert!(!loaded, "no snapshot: the start builds");
+    let built = answers(&a).await;
+    // Closed without sealing over the kept snapshot, which the caller goes on with.
+    drop(a);
+    match kept {
+        Some(bytes) => std::fs::write(data.join(SNAPSHOT), bytes).unwrap(),
+        None => {
+            let _ = std::fs::remove_file(data.join(SNAPSHOT));
+        }
+    }
+    built
+}
+
+async fn an_edit_or_a_merge_since_the_snapshot_is_caught_up_at_the_next_start(app: TestApp) {
     let (p1, p3, merge) = fill(&app.app).await;
     let (dir, data, _) = settle(app).await;
 
     // An edit of a person the snapshot holds (by a command while the server was down).
     edit_elsewhere(&data, p1).await;
     let (a, loaded) = restart(&data).await;
-    assert!(!loaded, "an edit since the snapshot makes the start build");
+    assert!(loaded, "an edit since the snapshot is read on top of it");
     let old = a.search(&Actor::Cli, "Snapshotava Yefrasinnia", 50).await.unwrap();
     assert!(
         !old.persons
@@ -286,8 +316,9 @@ async fn an_edit_or_a_merge_since_the_snapshot_makes_the_next_start_build(app: T
     );
     let r = a.search(&Actor::Cli, "Перамененая", 50).await.unwrap();
     assert_eq!(r.persons.hits.iter().map(|h| h.id).collect::<Vec<_>>(), vec![p1]);
+    let caught_up = answers(&a).await;
     a.close().await;
-    // That build sealed a new snapshot, which the next start loads.
+    assert_eq!(caught_up, built_answers(&data).await, "the catch-up answers as a build");
     let (a, loaded) = restart(&data).await;
     assert!(loaded);
     let fresh = answers(&a).await;
@@ -300,14 +331,118 @@ async fn an_edit_or_a_merge_since_the_snapshot_makes_the_next_start_build(app: T
     a.undo_merge(&Actor::Cli, merge).await.unwrap();
     a.close().await;
     let (a, loaded) = restart(&data).await;
-    assert!(!loaded, "an undone merge since the snapshot makes the start build");
+    assert!(loaded, "an undone merge since the snapshot is read on top of it");
     let r = a.search(&Actor::Cli, "Harbunovich Kazimir", 50).await.unwrap();
     assert_eq!(r.persons.hits.len(), 2, "both persons stand alone again");
-    assert_ne!(answers(&a).await, fresh);
+    let undone = answers(&a).await;
+    assert_ne!(undone, fresh);
+    a.close().await;
+    assert_eq!(undone, built_answers(&data).await, "the catch-up answers as a build");
+    drop(dir);
+}
+on_both_databases!(an_edit_or_a_merge_since_the_snapshot_is_caught_up_at_the_next_start);
+
+/// A server killed after its writes (it never sealed them): the next start loads the older
+/// snapshot and reads every write since on top, answering as a build.
+async fn a_server_killed_after_its_writes_starts_from_the_older_snapshot(app: TestApp) {
+    let ((p1, p3, _), dir, data, a) = filled_and_loaded(app).await;
+    let cli = Actor::Cli;
+    let new = a
+        .create_person(
+            &cli,
+            &person("Навасадская", "Зміцер", "", &["Novy"], Confidentiality::Internal),
+        )
+        .await
+        .unwrap();
+    rename_first(&a, p1).await;
+    a.merge_persons(&cli, (p3, 1), (new, 1)).await.unwrap();
+    let running = answers(&a).await;
+    // Killed: no close, nothing sealed.
+    drop(a);
+    let (a, loaded) = restart(&data).await;
+    assert!(loaded, "the older snapshot is loaded and caught up");
+    assert_eq!(answers(&a).await, running);
+    let r = a.search(&cli, "Зміцер Новы", 50).await.unwrap();
+    assert_eq!(
+        r.persons.hits.iter().map(|h| h.id).collect::<Vec<_>>(),
+        vec![p3],
+        "found as the survivor"
+    );
+    a.close().await;
+    assert_eq!(running, built_answers(&data).await, "a build answers the same");
+    let (a, loaded) = restart(&data).await;
+    assert!(loaded, "the close sealed the caught-up indexes");
+    assert_eq!(answers(&a).await, running);
     a.close().await;
     drop(dir);
 }
-on_both_databases!(an_edit_or_a_merge_since_the_snapshot_makes_the_next_start_build);
+on_both_databases!(a_server_killed_after_its_writes_starts_from_the_older_snapshot);
+
+/// Copies the instance's database files (closed) from `from` to `to`, replacing those there.
+fn copy_database(from: &std::path::Path, to: &std::path::Path) {
+    for entry in std::fs::read_dir(to).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().unwrap().to_string_lossy().starts_with("razam.db") {
+            std::fs::remove_file(path).unwrap();
+        }
+    }
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_owned();
+        if name.to_string_lossy().starts_with("razam.db") {
+            std::fs::copy(&path, to.join(name)).unwrap();
+        }
+    }
+}
+
+/// A database put back from an older copy and written on from there reaches the snapshot's
+/// generation by another history: the snapshot names an audit entry that history does not
+/// hold, so it is refused and the start builds, finding that history's records and not the
+/// other's.
+#[tokio::test]
+async fn a_snapshot_of_another_history_of_the_registry_is_refused() {
+    let app = crate::helpers::spawn_app().await;
+    fill(&app.app).await;
+    let (dir, data, _) = settle(app).await;
+    let copy = tempfile::tempdir().unwrap();
+    copy_database(&data, copy.path());
+
+    // This history: two persons, sealed at close, two generations on.
+    let (a, loaded) = restart(&data).await;
+    assert!(loaded);
+    for given in ["Зміцер", "Янка"] {
+        a.create_person(
+            &Actor::Cli,
+            &person("Навасадская", given, "", &[], Confidentiality::Internal),
+        )
+        .await
+        .unwrap();
+    }
+    a.close().await;
+
+    // The copy put back, and three other persons written by a command: past the snapshot's
+    // generation, by another history.
+    copy_database(copy.path(), &data);
+    let other = reopen(&data).await;
+    for given in ["Алесь", "Васіль", "Ўладзімір"] {
+        other
+            .create_person(
+                &Actor::Cli,
+                &person("Гістарычная", given, "", &[], Confidentiality::Internal),
+            )
+            .await
+            .unwrap();
+    }
+    other.close().await;
+    let (a, loaded) = restart(&data).await;
+    assert!(!loaded, "a snapshot of another history is refused");
+    assert_eq!(a.search(&Actor::Cli, "Навасадская", 50).await.unwrap().persons.all, 0);
+    assert_eq!(a.search(&Actor::Cli, "Гістарычная", 50).await.unwrap().persons.all, 3);
+    let rebuilt = answers(&a).await;
+    a.close().await;
+    assert_eq!(rebuilt, built_answers(&data).await);
+    drop(dir);
+}
 
 /// The first person of [`fill`], erased, is found by none of its spellings.
 async fn assert_erased_not_found(a: &App, p1: i64) {
@@ -390,19 +525,9 @@ async fn a_damaged_or_foreign_snapshot_is_refused_and_the_indexes_built() {
 }
 
 async fn own_edits_merges_and_imports_are_sealed_at_close_and_answer_as_a_build_an_erasure_not(app: TestApp) {
-    let (p1, _, merge) = fill(&app.app).await;
-    let (dir, data, _) = settle(app).await;
-    let (a, loaded) = restart(&data).await;
-    assert!(loaded);
+    let ((p1, _, merge), dir, data, a) = filled_and_loaded(app).await;
     let cli = Actor::Cli;
-    a.update_person(
-        &cli,
-        p1,
-        1,
-        &person("Перамененая", "Ефрасіння", "1984-05-02", &[], Confidentiality::Internal),
-    )
-    .await
-    .unwrap();
+    rename_first(&a, p1).await;
     a.undo_merge(&cli, merge).await.unwrap();
     let csv = "ref,given_name,family_name,patronymic,birth_date,region,detained_on,articles,recognized_on,released_on\n\
                PP-1,Ігар,Лосік,,1992,Мінск,2020-06-25,342,2020-07-01,\n";
@@ -457,59 +582,65 @@ on_both_databases!(own_edits_merges_and_imports_are_sealed_at_close_and_answer_a
 /// A command (another process) renames the first person of [`fill`] to "Перамененая".
 async fn edit_elsewhere(data: &std::path::Path, p1: i64) {
     let other = reopen(data).await;
-    other
-        .update_person(
-            &Actor::Cli,
-            p1,
-            1,
-            &person("Перамененая", "Ефрасіння", "1984-05-02", &[], Confidentiality::Internal),
-        )
-        .await
-        .unwrap();
+    rename_first(&other, p1).await;
     other.close().await;
 }
 
-/// While the server runs, a command edits a person the running indexes hold (they do not
-/// see the edit), before or after the server's own write: either way the close seals
-/// nothing (the per-write count or the check at close sees the generation move), and the
-/// next start builds and finds the edit.
-async fn a_commands_edit_is_not_sealed_over(app: TestApp, command_first: bool) {
-    let (p1, _, _) = fill(&app.app).await;
-    let (dir, data, _) = settle(app).await;
-    let (a, loaded) = restart(&data).await;
-    assert!(loaded);
+/// Renames the first person of [`fill`] (at its first version) to "Перамененая".
+async fn rename_first(a: &App, p1: i64) {
+    a.update_person(
+        &Actor::Cli,
+        p1,
+        1,
+        &person("Перамененая", "Ефрасіння", "1984-05-02", &[], Confidentiality::Internal),
+    )
+    .await
+    .unwrap();
+}
+
+/// While the server runs, a command edits a person the running indexes hold, before or
+/// after the server's own write: the server's next search catches the edit up (every record
+/// carries the generation that last wrote it), the close seals both, and the next start
+/// loads them.
+async fn a_commands_edit_is_caught_up_and_sealed(app: TestApp, command_first: bool) {
+    let ((p1, _, _), dir, data, a) = filled_and_loaded(app).await;
     let own = person("Навасадская", "Зміцер", "", &[], Confidentiality::Internal);
     if command_first {
         edit_elsewhere(&data, p1).await;
     }
-    a.create_person(&Actor::Cli, &own).await.unwrap();
+    let mine = a.create_person(&Actor::Cli, &own).await.unwrap();
     if !command_first {
         edit_elsewhere(&data, p1).await;
     }
+    let ids = |r: SearchResults| r.persons.hits.iter().map(|h| h.id).collect::<Vec<_>>();
+    assert_eq!(ids(a.search(&Actor::Cli, "Перамененая", 50).await.unwrap()), vec![p1]);
+    let running = answers(&a).await;
     a.close().await;
     let (a, loaded) = restart(&data).await;
-    assert!(!loaded, "indexes that missed another process's edit were not sealed");
-    let r = a.search(&Actor::Cli, "Перамененая", 50).await.unwrap();
-    assert_eq!(r.persons.hits.iter().map(|h| h.id).collect::<Vec<_>>(), vec![p1]);
+    assert!(loaded, "the caught-up indexes were sealed");
+    assert_eq!(ids(a.search(&Actor::Cli, "Перамененая", 50).await.unwrap()), vec![p1]);
+    assert_eq!(
+        ids(a.search(&Actor::Cli, "Навасадская Зміцер", 50).await.unwrap()),
+        vec![mine]
+    );
+    assert_eq!(answers(&a).await, running);
     a.close().await;
+    assert_eq!(running, built_answers(&data).await, "a build answers the same");
     drop(dir);
 }
 
-async fn an_edit_by_another_process_while_the_server_runs_is_not_sealed_over(app: TestApp) {
-    a_commands_edit_is_not_sealed_over(app, true).await;
+async fn an_edit_by_another_process_while_the_server_runs_is_caught_up(app: TestApp) {
+    a_commands_edit_is_caught_up_and_sealed(app, true).await;
 }
-on_both_databases!(an_edit_by_another_process_while_the_server_runs_is_not_sealed_over);
+on_both_databases!(an_edit_by_another_process_while_the_server_runs_is_caught_up);
 
-async fn a_write_by_another_process_after_the_servers_last_is_seen_at_close(app: TestApp) {
-    a_commands_edit_is_not_sealed_over(app, false).await;
+async fn a_write_by_another_process_after_the_servers_last_is_caught_up(app: TestApp) {
+    a_commands_edit_is_caught_up_and_sealed(app, false).await;
 }
-on_both_databases!(a_write_by_another_process_after_the_servers_last_is_seen_at_close);
+on_both_databases!(a_write_by_another_process_after_the_servers_last_is_caught_up);
 
 async fn an_erasure_by_another_process_while_the_server_runs_is_not_sealed_over(app: TestApp) {
-    let (p1, _, _) = fill(&app.app).await;
-    let (dir, data, _) = settle(app).await;
-    let (a, loaded) = restart(&data).await;
-    assert!(loaded);
+    let ((p1, _, _), dir, data, a) = filled_and_loaded(app).await;
     a.create_person(
         &Actor::Cli,
         &person("Навасадская", "Зміцер", "", &[], Confidentiality::Internal),
