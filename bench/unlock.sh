@@ -21,6 +21,9 @@
 #      sends the form back as the server gave it), stop with SIGINT (timed: the close seals the
 #      changed indexes), and start again: row "after the edit" (from the snapshot when the
 #      close sealed, else built). The edits accumulate in the data folder (fictional data).
+#   4. Then, per binary, a restart after a kill: start, save event 1's form again, SIGKILL
+#      the server (nothing sealed), and start again: row "after a kill" (from the older
+#      snapshot and caught up with the edit, or built).
 #   With BENCH_PERF=1 the last run of the first binary is recorded by `perf record -g` and
 #   the top of `perf report` is printed (where the time goes).
 #
@@ -173,6 +176,14 @@ for bin in $BINS; do
     stop
     EDITS+=("| \`$bin\` | $STOP_S s | $STOP_SEALED |")
     start "$bin" "after the edit"
+    stop
+    # A restart after a kill that followed an edit: nothing was sealed.
+    start "$bin" "kill" >/dev/null
+    edit
+    kill -KILL "$RAZAM_PID"
+    wait "$RAZAM_PID" 2>/dev/null || true
+    RAZAM_PID=""
+    start "$bin" "after a kill"
     stop
     first=0
 done
