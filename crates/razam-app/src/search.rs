@@ -407,8 +407,10 @@ pub struct SearchStats {
 
 impl App {
     /// Opens what a batch of changes wrote, for the index. A record that does not open is
-    /// logged and left out of search (it is damaged, and its own page will say so).
-    fn stage(&self, changes: &[Change], ids: &[i64], out: &mut Vec<Staged>) {
+    /// logged and left out of search (it is damaged, and its own page will say so); then
+    /// returns false, and the write is not counted as shown (the next catch-up reads it).
+    fn stage(&self, changes: &[Change], ids: &[i64], out: &mut Vec<Staged>) -> bool {
+        let mut shown = true;
         for (change, &id) in changes.iter().zip(ids) {
             let staged = match &change.op {
                 RegistryOp::CreatePerson(p) | RegistryOp::UpdatePerson { person: p, .. } => (|| {
@@ -456,18 +458,17 @@ impl App {
                 _ => continue,
             };
             let opened = left_out(staged, change.op.kind(), id);
-            if opened.is_none() {
-                // The index lacks this change: never sealed as it is.
-                self.forbid_sealing();
-            }
+            shown &= opened.is_some();
             out.extend(opened);
         }
+        shown
     }
 
     /// Finds the merged person of each undone merge (the op names the merge only). Runs
-    /// after the commit: a failed look-up is logged, the person then still shows as merged
-    /// in search until the next start.
-    async fn look_up_unmerged(&self, staged: &mut [Staged]) {
+    /// after the commit: a failed look-up is logged and returns false, the person then still
+    /// shows as merged in search until the next catch-up reads their row.
+    async fn look_up_unmerged(&self, staged: &mut [Staged]) -> bool {
+        let mut shown = true;
         for s in staged {
             if let Staged::Unmerge { merge, merged } = s {
                 match self.store.merge(*merge).await {
@@ -475,12 +476,10 @@ impl App {
                     Ok(None) => tracing::error!(merge = *merge, "an undone merge is not stored"),
                     Err(e) => tracing::error!(error = %e, merge = *merge, "an undone merge does not read"),
                 }
-                if merged.is_none() {
-                    // The index is wrong until a build: never sealed as it is.
-                    self.forbid_sealing();
-                }
+                shown &= merged.is_some();
             }
         }
+        shown
     }
 
     fn index_staged(&self, staged: Vec<Staged>) {
@@ -497,13 +496,15 @@ impl App {
     }
 
     /// After a registry write of this process, under the registry's write lock: when its
-    /// generation is the next one, the indexes show every record at it. Otherwise another
-    /// process wrote in between, and the catch-up reads what both changed.
-    async fn count_own_write(&self) {
+    /// generation is the next one and every change of it was `shown`, the indexes show every
+    /// record at it. Otherwise another process wrote in between, or a change could not be
+    /// shown, and the catch-up reads what was written since (again).
+    async fn count_own_write(&self, shown: bool) {
         let now = self.store.registry_generation().await;
         if let Some(ix) = self.search.write().as_mut() {
             ix.unsealed = true;
             if let Ok(now) = &now
+                && shown
                 && *now == ix.covered + 1
             {
                 ix.covered = *now;
@@ -591,10 +592,10 @@ impl App {
         self.search.moved();
         if self.search_built() {
             let mut staged = Vec::new();
-            self.stage(changes, &ids, &mut staged);
-            self.look_up_unmerged(&mut staged).await;
+            let opened = self.stage(changes, &ids, &mut staged);
+            let looked_up = self.look_up_unmerged(&mut staged).await;
             self.index_staged(staged);
-            self.count_own_write().await;
+            self.count_own_write(opened && looked_up).await;
         }
         Ok(ids)
     }
@@ -655,21 +656,22 @@ impl App {
         let _writes = self.search.writes.lock().await;
         let indexing = self.search_built();
         let mut staged = Vec::new();
+        let mut opened = true;
         let applied = self
             .store
             .apply_batches(next, &mut |changes, ids| {
                 seen(changes, ids);
                 if indexing {
-                    self.stage(changes, ids, &mut staged);
+                    opened &= self.stage(changes, ids, &mut staged);
                 }
             })
             .await?;
         self.search.moved();
         // Only now, after the commit: a failed import leaves the index as it was.
-        self.look_up_unmerged(&mut staged).await;
+        let looked_up = self.look_up_unmerged(&mut staged).await;
         self.index_staged(staged);
         if indexing {
-            self.count_own_write().await;
+            self.count_own_write(opened && looked_up).await;
         }
         Ok(applied)
     }
@@ -727,8 +729,9 @@ impl App {
                 ready = self.read_into(ready).await?;
                 if ready.from_snapshot && !ready.sealable {
                     // Never search with a snapshot older than an erasure: its words would
-                    // stay in memory, if not found.
+                    // stay in memory, if not found; nor keep it on disk.
                     tracing::info!("an erasure since the search snapshot: building the indexes from the records");
+                    self.remove_snapshot_after_erasure().await;
                     ready = self.build_and_seal().await?;
                     ready = self.read_into(ready).await?;
                 }
@@ -746,6 +749,9 @@ impl App {
         if stored != covered {
             let from = ScanFrom::changed_since(covered);
             let (found, erased) = self.catch_up_pages(from).await?;
+            if erased {
+                self.remove_snapshot_after_erasure().await;
+            }
             self.search.moved();
             if let Some(ix) = self.search.write().as_mut() {
                 ix.covered = ix.covered.max(stored);
@@ -788,6 +794,20 @@ impl App {
             Err(e) => tracing::error!(error = %e, "the search snapshot cannot be locked: not written"),
         }
         Ok(built)
+    }
+
+    /// A catch-up read an erasure made by another process: the snapshot on disk may be older
+    /// and hold the erased names (an erasure removes the one of its own data folder only, and
+    /// a copy may have been put back), so it is removed, under the snapshot's lock. Errors
+    /// are logged: the indexes in memory are never sealed after it either way.
+    async fn remove_snapshot_after_erasure(&self) {
+        let removed = match snapshot::lock(&self.config.data_dir).await {
+            Ok(_lock) => snapshot::remove(&self.snapshot_path()),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = removed {
+            tracing::error!(error = %e, "the search snapshot from before an erasure could not be removed");
+        }
     }
 
     fn snapshot_path(&self) -> std::path::PathBuf {

@@ -509,11 +509,11 @@ pub trait RegistryStore: Send + Sync {
 }
 
 /// Raises the registry generation by one: the first statement of every transaction that
-/// writes the registry (migration 0018). Such transactions already follow one another (SQLite's
-/// `BEGIN IMMEDIATE`, PostgreSQL's lock on the audit log taken by `begin`), so it waits for
-/// nothing. It returns the new generation, which every record the transaction writes carries
+/// writes the registry (migration 0018; its table is `registry_clock` since 0020). Such
+/// transactions already follow one another (SQLite's `BEGIN IMMEDIATE`, PostgreSQL's lock on
+/// the audit log taken by `begin`), so it waits for nothing. It returns the new generation, which every record the transaction writes carries
 /// as its `changed_in` (migration 0019).
-pub(crate) const RAISE_GENERATION: &str = "UPDATE registry_generation SET n = n + 1 WHERE id = 1 RETURNING n";
+pub(crate) const RAISE_GENERATION: &str = "UPDATE registry_clock SET n = n + 1 WHERE id = 1 RETURNING n";
 
 /// The group a person row `p` belongs to: the person it is merged into, else itself. Written
 /// as the expression index `persons_by_group` (migration 0005) says it, so that it is used.
@@ -1341,10 +1341,11 @@ macro_rules! impl_registry_store {
                                 other => return Err(StoreError::Damaged(format!("no compartments for {other}"))),
                             };
                             let changed = sqlx::query(&format!(
-                                "UPDATE {table} SET compartment_id = $1, updated_at_ms = $2 WHERE id = $3"
+                                "UPDATE {table} SET compartment_id = $1, updated_at_ms = $2, changed_in = $3 WHERE id = $4"
                             ))
                             .bind(*compartment)
                             .bind(now)
+                            .bind(generation)
                             .bind(id)
                             .execute(&mut **tx)
                             .await?
@@ -1946,14 +1947,14 @@ macro_rules! impl_registry_store {
             }
 
             async fn registry_generation(&self) -> Result<i64, StoreError> {
-                Ok(sqlx::query_scalar("SELECT n FROM registry_generation WHERE id = 1")
+                Ok(sqlx::query_scalar("SELECT n FROM registry_clock WHERE id = 1")
                     .fetch_one(&mut *self.reader().await?)
                     .await?)
             }
 
             async fn registry_point(&self) -> Result<$crate::registry::RegistryPoint, StoreError> {
                 let (generation, audit_seq, audit_hash): (i64, Option<i64>, Option<Vec<u8>>) = sqlx::query_as(
-                    "SELECT g.n, a.seq, a.hash FROM registry_generation g \
+                    "SELECT g.n, a.seq, a.hash FROM registry_clock g \
                      LEFT JOIN (SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1) a ON TRUE WHERE g.id = 1",
                 )
                 .fetch_one(&mut *self.reader().await?)

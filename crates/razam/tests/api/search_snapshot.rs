@@ -246,8 +246,9 @@ async fn a_snapshot_answers_as_a_fresh_build_and_catches_up(app: TestApp) {
     assert!(loaded, "the second start loads the snapshot");
     assert_eq!(answers(&a).await, built);
 
-    // A person created after the snapshot (here, by this process; a command-line import
-    // would be the same) is found after the next start, which still loads the snapshot.
+    // A person created after the snapshot (here, by this process, stopped without sealing; a
+    // command-line import would be the same) is found after the next start, which still loads
+    // the snapshot and reads the person on top.
     let later = a
         .create_person(
             &Actor::Cli,
@@ -255,7 +256,7 @@ async fn a_snapshot_answers_as_a_fresh_build_and_catches_up(app: TestApp) {
         )
         .await
         .unwrap();
-    a.close().await;
+    drop(a);
     let (a, loaded) = restart(&data).await;
     assert!(loaded, "a record created since is read on top of the snapshot");
     let found = a.search(&Actor::Cli, "Зміцер Новы", 50).await.unwrap();
@@ -641,19 +642,64 @@ on_both_databases!(a_write_by_another_process_after_the_servers_last_is_caught_u
 
 async fn an_erasure_by_another_process_while_the_server_runs_is_not_sealed_over(app: TestApp) {
     let ((p1, _, _), dir, data, a) = filled_and_loaded(app).await;
+    let cli = Actor::Cli;
     a.create_person(
-        &Actor::Cli,
+        &cli,
         &person("Навасадская", "Зміцер", "", &[], Confidentiality::Internal),
     )
     .await
     .unwrap();
+    // An event and a source that name the person: the erasure redacts them.
+    let named = a
+        .create_event(
+            &cli,
+            &event("Снапшотава затрыманая каля суда", p1, Confidentiality::Internal),
+        )
+        .await
+        .unwrap();
+    a.add_source(
+        &cli,
+        named,
+        &SourceInput {
+            kind: SourceKind::MediaArticle,
+            details: SourceDetails {
+                title: "Затрыманне".into(),
+                reference: "https://example.org/z/2".into(),
+                notes: "Snapshotava was taken away".into(),
+            },
+            confidentiality: Confidentiality::Internal,
+        },
+    )
+    .await
+    .unwrap();
+    let events_of = |r: SearchResults| r.events.iter().map(|e| e.id).collect::<Vec<_>>();
+    assert_eq!(
+        events_of(a.search(&cli, "Снапшотава затрыманая", 50).await.unwrap()),
+        vec![named]
+    );
+    assert_eq!(events_of(a.search(&cli, "taken away", 50).await.unwrap()), vec![named]);
     // A command erases a person the running indexes still find.
     let other = reopen(&data).await;
-    other.erase_person(&Actor::Cli, p1, "request by letter").await.unwrap();
+    other.erase_person(&cli, p1, "request by letter").await.unwrap();
     other.close().await;
     assert!(
         !data.join(SNAPSHOT).exists(),
         "the command's erasure removed the snapshot"
+    );
+    // The running server's next searches catch the erasure up: the person's names and the
+    // event's and source's words that named them are found no more.
+    assert_erased_not_found(&a, p1).await;
+    assert_eq!(
+        events_of(a.search(&cli, "Снапшотава затрыманая", 50).await.unwrap()),
+        Vec::<i64>::new()
+    );
+    assert_eq!(
+        events_of(a.search(&cli, "Snapshotava taken away", 50).await.unwrap()),
+        Vec::<i64>::new()
+    );
+    assert_eq!(
+        events_of(a.search(&cli, "суда затрыманая", 50).await.unwrap()),
+        vec![named]
     );
     a.close().await;
     assert!(
