@@ -1,6 +1,7 @@
 //! The browser smoke test: Debian's Chromium, driven through chromedriver over the W3C
 //! WebDriver protocol, with JavaScript switched off as in Tor Browser's safest mode.
 
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -22,7 +23,11 @@ struct Browser {
 }
 
 impl Drop for Browser {
+    /// Kills chromedriver and the Chromium it started (its own process group): ending the
+    /// session alone left Chromium's processes running after the test.
     fn drop(&mut self) {
+        let group = format!("-{}", self.driver.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
@@ -48,6 +53,7 @@ impl Browser {
             .port();
         let driver = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
+            .process_group(0)
             .env("TMPDIR", tmp.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
