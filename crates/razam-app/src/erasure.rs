@@ -84,17 +84,60 @@ pub(crate) struct RedactedTexts {
     pub(crate) sources: Vec<(i64, i64, Confidentiality, SourceDetails)>,
 }
 
-/// The words that name a person, normalised, and the name keys of the longer ones (so that a
-/// transliteration of a name, Ivanou for Іваноў, is found too).
+/// The words that name a person, normalised, the name keys of the longer ones (so that a
+/// transliteration of a name, Ivanou for Іваноў, is found too), and the stems of the longer
+/// Cyrillic ones (so that a declined form, Каваленку or Іванова for Каваленка and Іваноў, is
+/// found too).
 struct NameWords {
     words: HashSet<String>,
     keys: HashSet<String>,
+    stems: HashSet<String>,
+}
+
+/// The letters Belarusian and Russian case and gender endings are made of (normalised), and
+/// the longest such ending: a word that is a name's stem followed by at most that many of
+/// these letters is a declined form of the name (Снапшотаву, Каліноўскага, Івановымі), or
+/// its possessive (Алесін).
+const ENDING_LETTERS: &[char] = &[
+    'а', 'я', 'о', 'е', 'ё', 'ы', 'і', 'и', 'у', 'ю', 'э', 'й', 'ь', 'м', 'х', 'ў', 'г', 'н',
+];
+const ENDING_MAX: usize = 3;
+/// A name's stem is matched only from this many letters on: a shorter one (Ян, Лес) would
+/// meet common words.
+const STEM_MIN: usize = 4;
+
+/// The stem a Cyrillic name word declines from: without its final vowel letters (at most
+/// two: Мікалай → мікал, Снапшотава → снапшотав, Алесь → алес), a final ў read as the в it
+/// becomes before an ending (Іваноў → іванов). `None` for other scripts and short names.
+fn stem_of(normal: &str) -> Option<String> {
+    let mut letters: Vec<char> = normal.chars().collect();
+    if !letters
+        .iter()
+        .all(|c| matches!(c, 'а'..='я' | 'ё' | 'і' | 'ў' | 'ї' | 'є' | 'ґ'))
+    {
+        return None;
+    }
+    if letters.last() == Some(&'ў') {
+        letters.pop();
+        letters.push('в');
+    } else {
+        for _ in 0..2 {
+            match letters.last() {
+                Some(c) if letters.len() > STEM_MIN && "аяоеёыіиуюэйь".contains(*c) => {
+                    letters.pop();
+                }
+                _ => break,
+            }
+        }
+    }
+    (letters.len() >= STEM_MIN).then(|| letters.into_iter().collect())
 }
 
 impl NameWords {
     fn of(identities: &[Identity]) -> NameWords {
         let mut words = HashSet::new();
         let mut keys = HashSet::new();
+        let mut stems = HashSet::new();
         for i in identities {
             let spellings = [&i.given_name, &i.family_name, &i.patronymic]
                 .into_iter()
@@ -108,12 +151,25 @@ impl NameWords {
                     if normal.chars().count() >= 4 {
                         keys.insert(razam_link::name_key(&normal));
                     }
+                    stems.extend(stem_of(&normal));
                     words.insert(normal);
                 }
             }
         }
         keys.remove("");
-        NameWords { words, keys }
+        NameWords { words, keys, stems }
+    }
+
+    /// Whether `normal` is a declined form of a name: one of its stems followed by an
+    /// ending.
+    fn declines(&self, normal: &str) -> bool {
+        let letters: Vec<(usize, char)> = normal.char_indices().collect();
+        (1..=ENDING_MAX.min(letters.len())).any(|tail| {
+            let cut = letters.len() - tail;
+            cut >= STEM_MIN
+                && letters[cut..].iter().all(|(_, c)| ENDING_LETTERS.contains(c))
+                && self.stems.contains(&normal[..letters[cut].0])
+        })
     }
 
     /// Whether `word` names the person: itself, or a part of it joined by an apostrophe or a
@@ -123,6 +179,7 @@ impl NameWords {
             let normal = razam_link::normalise(w);
             self.words.contains(&normal)
                 || (normal.chars().count() >= 4 && self.keys.contains(&razam_link::name_key(&normal)))
+                || self.declines(&normal)
         };
         one(word)
             || word
@@ -485,6 +542,26 @@ mod tests {
         );
         check("Nobody named here; Minsk, 2021.", None);
         check("", None);
+    }
+
+    #[test]
+    fn declined_forms_of_the_names_are_redacted_and_common_words_not() {
+        let n = names("Каваленка", "Алесь", &["Іваноў Мікалай", "Снапшотава"]);
+        let check = |text: &str, expected: Option<&str>| assert_eq!(n.redact(text).as_deref(), expected, "{text}");
+        check(
+            "Алеся Каваленку затрымалі; суд над Каваленкам.",
+            Some("[erased] [erased] затрымалі; суд над [erased]."),
+        );
+        check(
+            "Іванова і Мікалая вызвалілі, Снапшотаву — не.",
+            Some("[erased] і [erased] вызвалілі, [erased] — не."),
+        );
+        check(
+            "Іванову Мікалаю Снапшотавай Алесіна",
+            Some("[erased] [erased] [erased] [erased]"),
+        );
+        // A stem followed by more than an ending, or a short common word: kept.
+        check("Кава, Каваленкаўскі раён, алея, Мікалаевічы", None);
     }
 
     #[test]

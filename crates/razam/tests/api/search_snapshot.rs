@@ -653,7 +653,7 @@ async fn an_erasure_by_another_process_while_the_server_runs_is_not_sealed_over(
     let named = a
         .create_event(
             &cli,
-            &event("Снапшотава затрыманая каля суда", p1, Confidentiality::Internal),
+            &event("Снапшотаву затрымалі каля суда", p1, Confidentiality::Internal),
         )
         .await
         .unwrap();
@@ -674,7 +674,7 @@ async fn an_erasure_by_another_process_while_the_server_runs_is_not_sealed_over(
     .unwrap();
     let events_of = |r: SearchResults| r.events.iter().map(|e| e.id).collect::<Vec<_>>();
     assert_eq!(
-        events_of(a.search(&cli, "Снапшотава затрыманая", 50).await.unwrap()),
+        events_of(a.search(&cli, "Снапшотаву затрымалі", 50).await.unwrap()),
         vec![named]
     );
     assert_eq!(events_of(a.search(&cli, "taken away", 50).await.unwrap()), vec![named]);
@@ -690,7 +690,7 @@ async fn an_erasure_by_another_process_while_the_server_runs_is_not_sealed_over(
     // event's and source's words that named them are found no more.
     assert_erased_not_found(&a, p1).await;
     assert_eq!(
-        events_of(a.search(&cli, "Снапшотава затрыманая", 50).await.unwrap()),
+        events_of(a.search(&cli, "Снапшотаву затрымалі", 50).await.unwrap()),
         Vec::<i64>::new()
     );
     assert_eq!(
@@ -698,7 +698,7 @@ async fn an_erasure_by_another_process_while_the_server_runs_is_not_sealed_over(
         Vec::<i64>::new()
     );
     assert_eq!(
-        events_of(a.search(&cli, "суда затрыманая", 50).await.unwrap()),
+        events_of(a.search(&cli, "суда затрымалі", 50).await.unwrap()),
         vec![named]
     );
     a.close().await;
