@@ -1142,9 +1142,9 @@ macro_rules! impl_registry_store {
                 let mut pending = Pending::default();
                 let mut ids = Vec::with_capacity(changes.len());
                 for change in changes {
-                    // An edit raises its record's version only with its snapshot, and what is
-                    // computed from versions (the search snapshot's `RegistryMark`) must see
-                    // every edit: one without is refused.
+                    // An edit raises its record's version only with its snapshot, and every
+                    // edit must leave its version in the record's history (and raise the
+                    // version that a stale form is refused by): one without is refused.
                     if matches!(change.op, RegistryOp::UpdatePerson { .. } | RegistryOp::UpdateEvent { .. })
                         && change.snapshot_sealed.is_none()
                     {
