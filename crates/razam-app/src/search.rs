@@ -39,6 +39,17 @@ use crate::{Actor, App, AppError};
 /// A page of records being read from the store.
 type PageFuture<T> = Pin<Box<dyn Future<Output = Result<Vec<T>, StoreError>> + Send>>;
 
+/// The next page of persons, events or sources a scan reads, `BUILD_PAGE` at most.
+fn person_pages(store: Arc<dyn Store>, from: ScanFrom) -> PageFuture<PersonScan> {
+    Box::pin(async move { store.scan_persons(from, BUILD_PAGE).await })
+}
+fn event_pages(store: Arc<dyn Store>, from: ScanFrom) -> PageFuture<EventScan> {
+    Box::pin(async move { store.scan_events(from, BUILD_PAGE).await })
+}
+fn source_pages(store: Arc<dyn Store>, from: ScanFrom) -> PageFuture<SourceScan> {
+    Box::pin(async move { store.scan_sources(from, BUILD_PAGE).await })
+}
+
 /// Records read from the store per page while an index is built.
 const BUILD_PAGE: i64 = 5_000;
 
@@ -906,22 +917,12 @@ impl App {
             sealer.clone(),
             Indexes::default(),
             start,
-            |store, from| Box::pin(async move { store.scan_persons(from, BUILD_PAGE).await }),
+            person_pages,
         ));
         let (store2, sealer2) = (store.clone(), sealer.clone());
         let texts = tokio::spawn(async move {
-            let ix = scan_into(
-                store2.clone(),
-                sealer2.clone(),
-                Indexes::default(),
-                start,
-                |store, from| Box::pin(async move { store.scan_events(from, BUILD_PAGE).await }),
-            )
-            .await?;
-            scan_into(store2, sealer2, ix, start, |store, from| {
-                Box::pin(async move { store.scan_sources(from, BUILD_PAGE).await })
-            })
-            .await
+            let ix = scan_into(store2.clone(), sealer2.clone(), Indexes::default(), start, event_pages).await?;
+            scan_into(store2, sealer2, ix, start, source_pages).await
         });
         let joined = |r: Result<Result<Indexes, AppError>, tokio::task::JoinError>| {
             r.map_err(|e| AppError::Store(StoreError::Damaged(e.to_string())))?
@@ -940,38 +941,17 @@ impl App {
     async fn read_into(&self, ix: Indexes) -> Result<Indexes, AppError> {
         let (store, sealer) = (&self.store, &self.keys.sealer);
         let from = ScanFrom::changed_since(ix.covered);
-        let ix = scan_into(store.clone(), sealer.clone(), ix, from, |store, from| {
-            Box::pin(async move { store.scan_persons(from, BUILD_PAGE).await })
-        })
-        .await?;
-        let ix = scan_into(store.clone(), sealer.clone(), ix, from, |store, from| {
-            Box::pin(async move { store.scan_events(from, BUILD_PAGE).await })
-        })
-        .await?;
-        scan_into(store.clone(), sealer.clone(), ix, from, |store, from| {
-            Box::pin(async move { store.scan_sources(from, BUILD_PAGE).await })
-        })
-        .await
+        let ix = scan_into(store.clone(), sealer.clone(), ix, from, person_pages).await?;
+        let ix = scan_into(store.clone(), sealer.clone(), ix, from, event_pages).await?;
+        scan_into(store.clone(), sealer.clone(), ix, from, source_pages).await
     }
 
     /// Reads the records `from` names into the indexes in place, page by page: persons, then
     /// events, then sources. Returns how many it read and whether one was an erased person.
     async fn catch_up_pages(&self, from: ScanFrom) -> Result<(usize, bool), AppError> {
-        let (persons, erased) = self
-            .scan_pages(from, |store, from| {
-                Box::pin(async move { store.scan_persons(from, BUILD_PAGE).await })
-            })
-            .await?;
-        let (events, _) = self
-            .scan_pages(from, |store, from| {
-                Box::pin(async move { store.scan_events(from, BUILD_PAGE).await })
-            })
-            .await?;
-        let (sources, _) = self
-            .scan_pages(from, |store, from| {
-                Box::pin(async move { store.scan_sources(from, BUILD_PAGE).await })
-            })
-            .await?;
+        let (persons, erased) = self.scan_pages(from, person_pages).await?;
+        let (events, _) = self.scan_pages(from, event_pages).await?;
+        let (sources, _) = self.scan_pages(from, source_pages).await?;
         Ok((persons + events + sources, erased))
     }
 
