@@ -592,21 +592,19 @@ macro_rules! impl_ledger_store {
                 }
                 // 5. Written: transfers, postings, details, queue, balances, audit.
                 let ids = store.reserve_ids(tx, "ledger_transfers", fresh.len()).await?;
-                let (mut seq, mut prev) = super::registry_sql::chain_head(tx).await?;
-                let mut audit = Vec::with_capacity(fresh.len());
-                for (t, id) in fresh.iter().zip(&ids) {
-                    seq += 1;
-                    let record = crate::AuditRecord {
-                        seq,
-                        at_ms: t.created_at_ms,
-                        actor: t.created_by.clone(),
-                        action: t.audit_action.to_owned(),
-                        object: format!("ledger_transfer:{id}"),
-                    };
-                    let hash = store.link.link(&prev, &record);
-                    audit.push((record, prev, hash));
-                    prev = hash;
-                }
+                let head = super::registry_sql::chain_head(tx).await?;
+                let audit = super::registry_sql::link_entries(
+                    store,
+                    head,
+                    fresh.iter().zip(&ids).map(|(t, id)| {
+                        (
+                            t.created_at_ms,
+                            t.created_by.clone(),
+                            t.audit_action.to_owned(),
+                            format!("ledger_transfer:{id}"),
+                        )
+                    }),
+                );
                 let rows: Vec<(i64, &NewLedgerTransfer, i64)> = fresh
                     .iter()
                     .zip(&ids)
@@ -695,22 +693,7 @@ macro_rules! impl_ledger_store {
                     },
                 )
                 .await?;
-                super::registry_sql::insert_rows(
-                    tx,
-                    "INSERT INTO audit_log (seq, at_ms, actor, action, object, prev_hash, hash) ",
-                    &audit,
-                    "",
-                    |mut b, (record, prev, hash)| {
-                        b.push_bind(record.seq)
-                            .push_bind(record.at_ms)
-                            .push_bind(record.actor.as_str())
-                            .push_bind(record.action.as_str())
-                            .push_bind(record.object.as_str())
-                            .push_bind(prev.to_vec())
-                            .push_bind(hash.to_vec());
-                    },
-                )
-                .await?;
+                super::registry_sql::insert_audit_rows(tx, &audit).await?;
                 Ok(slots
                     .into_iter()
                     .map(|(s, new)| match s {

@@ -53,6 +53,9 @@ impl PostgresStore {
     /// come from the column's own sequence (see `reserve_ids`), so they may override it.
     const EXPLICIT_ID: &'static str = " OVERRIDING SYSTEM VALUE";
 
+    /// The ids in `$1` (a comma-separated text) as a subquery, as SQLite's `ID_LIST`.
+    const ID_LIST: &'static str = "SELECT unnest(string_to_array($1, ',')::bigint[])";
+
     /// `n` ids for new rows of `table`, in order, taken from its identity sequence in one
     /// round trip.
     async fn reserve_ids(
@@ -426,9 +429,7 @@ impl Store for PostgresStore {
             return Ok(());
         }
         let mut tx = self.begin().await?;
-        for audit in audits {
-            self.append(&mut tx, audit, None).await?;
-        }
+        registry_sql::append_entries(self, &mut tx, audits).await?;
         tx.commit().await?;
         Ok(())
     }

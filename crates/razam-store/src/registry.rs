@@ -616,7 +616,8 @@ pub const CHANGE_ENTRIES: &str = "action NOT IN ('person.read', 'registry.search
 /// Implements [`RegistryStore`] for a store type over one sqlx database. The store must have
 /// `begin()` (a write transaction that serialises writers), `reader()` (a pool for reads),
 /// `link` (the audit chain's link function), `reserve_ids(tx, table, n)` (ids for new rows)
-/// and `EXPLICIT_ID` (what an INSERT with its own ids needs to say).
+/// `EXPLICIT_ID` (what an INSERT with its own ids needs to say) and `ID_LIST` (a subquery of
+/// the ids in `$1`, a comma-separated text).
 macro_rules! impl_registry_store {
     ($store:ty, $db:ty) => {
         mod registry_sql {
@@ -627,23 +628,33 @@ macro_rules! impl_registry_store {
             type Tx = Transaction<'static, $db>;
             type DbRow = <$db as sqlx::Database>::Row;
 
-            /// The rows `select` (which ends in `IN (`) gives for `ids`, 500 ids per statement.
+            /// The rows `select` (which ends in `IN (`) gives for `ids`. The ids are one bound
+            /// text (see [`id_list`]), so the statement's text is the same for any number of
+            /// ids and is prepared once per connection.
             pub(super) async fn rows_by_ids(
                 conn: &mut <$db as sqlx::Database>::Connection,
                 select: &str,
                 ids: &[i64],
             ) -> Result<Vec<DbRow>, StoreError> {
-                let mut rows = Vec::with_capacity(ids.len());
-                for chunk in ids.chunks(500) {
-                    let mut q = sqlx::QueryBuilder::<$db>::new(select);
-                    let mut list = q.separated(", ");
-                    for id in chunk {
-                        list.push_bind(*id);
-                    }
-                    q.push(")");
-                    rows.extend(q.build().fetch_all(&mut *conn).await?);
+                if ids.is_empty() {
+                    return Ok(Vec::new());
                 }
-                Ok(rows)
+                Ok(sqlx::query(&format!("{select}{})", <$store>::ID_LIST))
+                    .bind(id_list(ids))
+                    .fetch_all(conn)
+                    .await?)
+            }
+
+            /// `ids` as the comma-separated text that `ID_LIST` reads from `$1`.
+            pub(super) fn id_list(ids: &[i64]) -> String {
+                let mut list = String::with_capacity(ids.len() * 8);
+                for (i, id) in ids.iter().enumerate() {
+                    if i > 0 {
+                        list.push(',');
+                    }
+                    list.push_str(&id.to_string());
+                }
+                list
             }
 
             pub(super) fn person_from(row: &DbRow) -> Result<PersonRow, StoreError> {
@@ -705,16 +716,18 @@ macro_rules! impl_registry_store {
                 if events.is_empty() {
                     return Ok(());
                 }
-                let ids: Vec<String> = events.iter().map(|e| e.id.to_string()).collect();
-                let list = ids.join(",");
+                let ids: Vec<i64> = events.iter().map(|e| e.id).collect();
                 // Articles and persons in one statement (one round trip): `part` tells them
-                // apart, and the order keeps each part's own (article; role, person).
+                // apart, and the order keeps each part's own (article; role, person). The ids
+                // are bound, so the text is prepared once per connection.
                 let rows = sqlx::query(&format!(
                     "SELECT event_id, 'a' AS part, article AS value, 0 AS person_id FROM event_articles \
                      WHERE event_id IN ({list}) \
                      UNION ALL SELECT event_id, 'p' AS part, role AS value, person_id FROM event_persons \
-                     WHERE event_id IN ({list}) ORDER BY event_id, part, value, person_id"
+                     WHERE event_id IN ({list}) ORDER BY event_id, part, value, person_id",
+                    list = <$store>::ID_LIST
                 ))
+                .bind(id_list(&ids))
                 .fetch_all(conn)
                 .await?;
                 let at: std::collections::HashMap<i64, usize> =
@@ -894,22 +907,7 @@ macro_rules! impl_registry_store {
                         },
                     )
                     .await?;
-                    insert_rows(
-                        tx,
-                        "INSERT INTO audit_log (seq, at_ms, actor, action, object, prev_hash, hash) ",
-                        &self.audit,
-                        "",
-                        |mut b, (record, prev, hash)| {
-                            b.push_bind(record.seq)
-                                .push_bind(record.at_ms)
-                                .push_bind(record.actor.as_str())
-                                .push_bind(record.action.as_str())
-                                .push_bind(record.object.as_str())
-                                .push_bind(&prev[..])
-                                .push_bind(&hash[..]);
-                        },
-                    )
-                    .await?;
+                    insert_audit_rows(tx, &self.audit).await?;
                     self.persons.clear();
                     self.events.clear();
                     self.articles.clear();
@@ -1089,6 +1087,79 @@ macro_rules! impl_registry_store {
                 .bind(id)
                 .fetch_one(&mut **tx)
                 .await?)
+            }
+
+            /// Audit entries with the hash they link to and their own, in one statement per
+            /// `ROWS`.
+            pub(super) async fn insert_audit_rows(tx: &mut Tx, rows: &[(crate::AuditRecord, [u8; 32], [u8; 32])]) -> Result<(), sqlx::Error> {
+                insert_rows(
+                    tx,
+                    "INSERT INTO audit_log (seq, at_ms, actor, action, object, prev_hash, hash) ",
+                    rows,
+                    "",
+                    |mut b, (record, prev, hash)| {
+                        b.push_bind(record.seq)
+                            .push_bind(record.at_ms)
+                            .push_bind(record.actor.as_str())
+                            .push_bind(record.action.as_str())
+                            .push_bind(record.object.as_str())
+                            .push_bind(&prev[..])
+                            .push_bind(&hash[..]);
+                    },
+                )
+                .await
+            }
+
+            /// Appends `events` (entries naming no new row) to the chain in the order given:
+            /// the chain's head read once and the entries written together, where appending
+            /// them one by one read the head and inserted for each (two statements an entry,
+            /// each a crossing to SQLite's thread).
+            pub(super) async fn append_entries(
+                store: &$store,
+                tx: &mut Tx,
+                events: &[crate::AuditEvent],
+            ) -> Result<(), StoreError> {
+                let head = chain_head(tx).await?;
+                let rows = link_entries(
+                    store,
+                    head,
+                    events.iter().map(|e| {
+                        (
+                            e.at_ms,
+                            e.actor.clone(),
+                            e.action.to_owned(),
+                            crate::audit_object(&e.object, None),
+                        )
+                    }),
+                );
+                insert_audit_rows(tx, &rows).await?;
+                Ok(())
+            }
+
+            /// Entries `(at_ms, actor, action, object)` numbered and linked in order after the
+            /// chain's `head` (its last seq and hash), each with the hash it links to and its own.
+            pub(super) fn link_entries(
+                store: &$store,
+                head: (i64, [u8; 32]),
+                entries: impl Iterator<Item = (i64, String, String, String)>,
+            ) -> Vec<(crate::AuditRecord, [u8; 32], [u8; 32])> {
+                let (mut seq, mut prev) = head;
+                entries
+                    .map(|(at_ms, actor, action, object)| {
+                        seq += 1;
+                        let record = crate::AuditRecord {
+                            seq,
+                            at_ms,
+                            actor,
+                            action,
+                            object,
+                        };
+                        let hash = store.link.link(&prev, &record);
+                        let row = (record, prev, hash);
+                        prev = hash;
+                        row
+                    })
+                    .collect()
             }
 
             /// The last audit entry's number and hash, which the batch's first entry links to.

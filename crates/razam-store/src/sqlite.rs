@@ -82,6 +82,11 @@ impl SqliteStore {
     /// here (PostgreSQL's identity columns need to be told).
     const EXPLICIT_ID: &'static str = "";
 
+    /// The ids in `$1` (a comma-separated text, `registry_sql::id_list`) as a subquery: one
+    /// statement text for any number of ids, where a list written into the text was prepared
+    /// anew for every page and pushed other statements out of the connection's cache.
+    const ID_LIST: &'static str = "SELECT value FROM json_each('[' || $1 || ']')";
+
     /// `n` ids for new rows of `table`, in order. The batch holds the write lock, so the
     /// next ids are the ones after the largest, as SQLite itself would choose them.
     async fn reserve_ids(
@@ -461,9 +466,7 @@ impl Store for SqliteStore {
             return Ok(());
         }
         let mut tx = self.begin().await?;
-        for audit in audits {
-            self.append(&mut tx, audit, None).await?;
-        }
+        registry_sql::append_entries(self, &mut tx, audits).await?;
         tx.commit().await?;
         Ok(())
     }

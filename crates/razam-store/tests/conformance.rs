@@ -283,6 +283,15 @@ async fn story(store: Arc<dyn Store>) {
             .unwrap();
         assert_eq!(objects[at + 1], format!("search:{} persons,0 events", n + 100));
     }
+    // A batch longer than one statement's rows (500) is still one chain, in its order.
+    let many: Vec<_> = (1000..1501u32).map(read).collect();
+    store.append_audits(&many).await.unwrap();
+    assert_eq!(verify_chain(store.as_ref()).await, 13 + 24 + 3 + 12 + 501);
+    let tail = store.audit_page(13 + 24 + 3 + 12 + 499, 100).await.unwrap();
+    assert_eq!(
+        tail.iter().map(|e| e.record.object.as_str()).collect::<Vec<_>>(),
+        ["search:1499 persons,0 events", "search:1500 persons,0 events"]
+    );
 }
 
 #[tokio::test]
