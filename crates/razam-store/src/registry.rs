@@ -1110,25 +1110,25 @@ macro_rules! impl_registry_store {
                 .await
             }
 
-            /// Appends `events` (entries naming no new row) to the chain in the order given:
-            /// the chain's head read once and the entries written together, where appending
-            /// them one by one read the head and inserted for each (two statements an entry,
-            /// each a crossing to SQLite's thread).
-            pub(super) async fn append_entries(
+            /// Appends `events` to the chain in the order given, each with the id of the new
+            /// row its object names, if any: the chain's head read once and the entries written
+            /// together. A group commit of reads appended one by one read the head and inserted
+            /// for each, two statements an entry, each a crossing to SQLite's thread.
+            pub(super) async fn append_entries<'e>(
                 store: &$store,
                 tx: &mut Tx,
-                events: &[crate::AuditEvent],
+                events: impl IntoIterator<Item = (&'e crate::AuditEvent, Option<i64>)>,
             ) -> Result<(), StoreError> {
                 let head = chain_head(tx).await?;
                 let rows = link_entries(
                     store,
                     head,
-                    events.iter().map(|e| {
+                    events.into_iter().map(|(e, created)| {
                         (
                             e.at_ms,
                             e.actor.clone(),
                             e.action.to_owned(),
-                            crate::audit_object(&e.object, None),
+                            crate::audit_object(&e.object, created),
                         )
                     }),
                 );

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use razam_core::Locale;
-use razam_core::audit::{AuditRecord, ChainLink, GENESIS};
+use razam_core::audit::{AuditRecord, ChainLink};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
@@ -19,8 +19,8 @@ use sqlx::{Executor, Row, Sqlite, Transaction};
 use crate::migrations;
 use crate::readers::{Reader, Readers};
 use crate::{
-    AccountId, AccountRow, AuditEvent, NewAccount, SessionAccount, SessionRow, Store, StoreError, StoredAudit,
-    audit_object, hash32, parse_locale, parse_role,
+    AccountId, AccountRow, AuditEvent, NewAccount, SessionAccount, SessionRow, Store, StoreError, StoredAudit, hash32,
+    parse_locale, parse_role,
 };
 
 pub struct SqliteStore {
@@ -121,40 +121,15 @@ impl SqliteStore {
         Ok(self.write.begin_with("BEGIN IMMEDIATE").await?)
     }
 
+    /// Appends one entry to the audit chain in `tx`; `created` is the new row's id its object
+    /// names, if any.
     async fn append(
         &self,
         tx: &mut Transaction<'static, Sqlite>,
         event: &AuditEvent,
         created: Option<i64>,
     ) -> Result<(), StoreError> {
-        let last: Option<(i64, Vec<u8>)> = sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-            .fetch_optional(&mut **tx)
-            .await?;
-        let (seq, prev) = match last {
-            Some((seq, hash)) => (seq + 1, hash32(hash, "an audit hash")?),
-            None => (1, GENESIS),
-        };
-        let record = AuditRecord {
-            seq,
-            at_ms: event.at_ms,
-            actor: event.actor.clone(),
-            action: event.action.to_owned(),
-            object: audit_object(&event.object, created),
-        };
-        let hash = self.link.link(&prev, &record);
-        sqlx::query(
-            "INSERT INTO audit_log (seq, at_ms, actor, action, object, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(record.seq)
-        .bind(record.at_ms)
-        .bind(&record.actor)
-        .bind(&record.action)
-        .bind(&record.object)
-        .bind(&prev[..])
-        .bind(&hash[..])
-        .execute(&mut **tx)
-        .await?;
-        Ok(())
+        registry_sql::append_entries(self, tx, [(event, created)]).await
     }
 
     /// Runs one write statement on an account and its audit entry in one transaction.
@@ -466,7 +441,7 @@ impl Store for SqliteStore {
             return Ok(());
         }
         let mut tx = self.begin().await?;
-        registry_sql::append_entries(self, &mut tx, audits).await?;
+        registry_sql::append_entries(self, &mut tx, audits.iter().map(|a| (a, None))).await?;
         tx.commit().await?;
         Ok(())
     }
