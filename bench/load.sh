@@ -38,8 +38,9 @@
 #        BENCH_KIND_SECONDS=10 BENCH_MAX=200000 BENCH_DATABASES="sqlite postgres"
 #        BENCH_BIN=path BENCH_WORK=/tmp/scale BENCH_PORT=18291
 #        BENCH_KINDS="figures person persons events search post" (the kinds run alone)
-#        BENCH_PERF="mix person": `perf record -g` of the server during those kinds' runs
-#        (reports in BENCH_WORK/perf-DB-KIND.txt)
+#        BENCH_PERF="mix person": `perf record --call-graph dwarf` of the server during those
+#        kinds' runs (reports in BENCH_WORK/perf-DB-KIND.txt; the release build has no frame
+#        pointers, so `-g` would show no callers; about 200 MB of samples per 8 s run)
 #        BENCH_COUNT=1: `perf stat` of the server during every run: its task switches per
 #        answer (steadier than CPU time when comparing two binaries)
 # Besides latency and req/s, each row gives the server's CPU per answer (user + system ticks
@@ -125,7 +126,7 @@ run_wrk() {
         stat_pid=$!
     fi
     if [[ " $PERF " == *" $kind "* ]]; then
-        perf record -g -o "$WORK/perf-${label// /-}.data" -p "$RAZAM_PID" -- sleep "$secs" >/dev/null 2>&1 &
+        perf record --call-graph dwarf -F 499 -o "$WORK/perf-${label// /-}.data" -p "$RAZAM_PID" -- sleep "$secs" >/dev/null 2>&1 &
         perf_pid=$!
     fi
     out="$(timeout $((secs + 30)) wrk -d"${secs}s" "${args[@]}" "$URL")" || die "wrk for $label failed"
