@@ -40,7 +40,7 @@
 #        BENCH_KINDS="figures person persons events search post" (the kinds run alone)
 #        BENCH_PERF="mix person": `perf record --call-graph dwarf` of the server during those
 #        kinds' runs (reports in BENCH_WORK/perf-DB-KIND.txt; the release build has no frame
-#        pointers, so `-g` would show no callers; about 200 MB of samples per 8 s run)
+#        pointers, so `-g` would show no callers; 40–90 MB of samples per 8 s run)
 #        BENCH_COUNT=1: `perf stat` of the server during every run: its task switches per
 #        answer (steadier than CPU time when comparing two binaries)
 # Besides latency and req/s, each row gives the server's CPU per answer (user + system ticks
@@ -243,6 +243,11 @@ EOF
     CSRF="$(curl -fs -H "Cookie: $COOKIE" "$URL/events/new" | grep -o 'name="csrf" value="[^"]*"' | head -n 1 | sed 's/.*value="//; s/"$//')"
     [[ -n "$CSRF" ]] || die "the session cookie does not open /events/new"
     CSRF="$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$CSRF")"
+
+    # The first /figures answer waits for the first count (about a second at 1,000,000
+    # events); later ones get the last count while a newer one runs. Asked once here so that
+    # no measured run includes it (a run's 2 s warm-up may stop after LOAD_MAX requests).
+    curl -fs -o /dev/null --max-time 300 "$URL/figures" || die "/figures did not answer"
 
     declare -gA ROWS
     for kind in $KINDS; do

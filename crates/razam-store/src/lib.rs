@@ -8,6 +8,7 @@ pub mod aid;
 pub mod approvals;
 pub mod campaigns;
 pub mod compartments;
+mod direct;
 pub mod erasure;
 pub mod evidence;
 pub mod ledger;
@@ -16,6 +17,7 @@ pub mod observation;
 mod postgres;
 mod readers;
 pub mod registry;
+mod rows;
 pub mod security;
 mod sqlite;
 pub mod tokens;
@@ -121,6 +123,9 @@ pub enum StoreError {
     Unsupported(&'static str, &'static str),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// From SQLite's direct read connections (`direct`).
+    #[error("database error: {0}")]
+    Direct(rusqlite::Error),
     /// The caller stopped a write while giving its batches (`apply_batches`); nothing was
     /// written.
     #[error("{0}")]
@@ -238,6 +243,41 @@ fn hash32(bytes: Vec<u8>, what: &str) -> Result<[u8; 32], StoreError> {
     bytes
         .try_into()
         .map_err(|_| StoreError::Damaged(format!("{what} is not 32 bytes")))
+}
+
+fn account_from_row(row: &(impl rows::Cols + ?Sized)) -> Result<AccountRow, StoreError> {
+    Ok(AccountRow {
+        id: row.i64("id")?,
+        username_sealed: row.blob("username_sealed")?,
+        display_name_sealed: row.blob("display_name_sealed")?,
+        email_sealed: row.opt_blob("email_sealed")?,
+        password_hash: row.text("password_hash")?,
+        role: parse_role(&row.text("role")?)?,
+        locale: parse_locale(row.opt_text("locale")?),
+        disabled: row.flag("disabled")?,
+        created_at_ms: row.i64("created_at_ms")?,
+    })
+}
+
+/// A session; `created` names its creation column (`session_with_account`'s join renames it).
+fn session_from_row(row: &(impl rows::Cols + ?Sized), created: &str) -> Result<SessionRow, StoreError> {
+    Ok(SessionRow {
+        token_hash: hash32(row.blob("token_hash")?, "a session hash")?,
+        account_id: row.i64("account_id")?,
+        created_at_ms: row.i64(created)?,
+        expires_at_ms: row.i64("expires_at_ms")?,
+        last_seen_ms: row.i64("last_seen_ms")?,
+        agent: row.text("agent")?,
+    })
+}
+
+/// A row of `session_with_account`'s statement (its text is each database's own).
+fn session_account_from_row(row: &dyn rows::Cols) -> Result<SessionAccount, StoreError> {
+    Ok(SessionAccount {
+        session: session_from_row(row, "session_created_at_ms")?,
+        account: account_from_row(row)?,
+        compartments: compartments::id_list(row.opt_text("compartments")?)?,
+    })
 }
 
 fn parse_role(s: &str) -> Result<Role, StoreError> {

@@ -11,13 +11,14 @@ use std::time::Duration;
 
 use razam_core::Locale;
 use razam_core::audit::{AuditRecord, ChainLink};
-use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::{Executor, Postgres, Row, Transaction};
 
 use crate::migrations;
+use crate::rows::{Cols, Value};
 use crate::{
-    AccountId, AccountRow, AuditEvent, NewAccount, SessionAccount, SessionRow, Store, StoreError, StoredAudit, hash32,
-    parse_locale, parse_role,
+    AccountId, AccountRow, AuditEvent, NewAccount, SessionAccount, SessionRow, Store, StoreError, StoredAudit,
+    account_from_row, hash32, parse_role, session_account_from_row, session_from_row,
 };
 
 pub struct PostgresStore {
@@ -82,6 +83,25 @@ impl PostgresStore {
 
     /// What makes a read transaction see one snapshot (see `impl_ledger_store!`).
     const READ_SNAPSHOT: &'static str = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY";
+
+    /// Runs a read statement (see `rows`) and maps its rows.
+    async fn read_rows<T: Send>(
+        &self,
+        sql: &str,
+        args: &[Value],
+        mut map: impl FnMut(&dyn Cols) -> Result<T, StoreError> + Send,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut query = sqlx::query(sql);
+        for value in args {
+            query = match value {
+                Value::I64(v) => query.bind(*v),
+                Value::Text(v) => query.bind(v.as_str()),
+                Value::Blob(v) => query.bind(v.as_slice()),
+            };
+        }
+        let rows = query.fetch_all(&mut *self.reader().await?).await?;
+        rows.iter().map(|row| map(row)).collect()
+    }
 
     /// A connection for reads (the pool's, checked on the way out: a restarted server's
     /// dropped connections are replaced here rather than failing a statement).
@@ -152,31 +172,6 @@ fn conflict_or(e: sqlx::Error, what: &'static str) -> StoreError {
         Some(db) if db.is_unique_violation() => StoreError::Conflict(what),
         _ => StoreError::Database(e),
     }
-}
-
-fn account_from_row(row: &PgRow) -> Result<AccountRow, StoreError> {
-    Ok(AccountRow {
-        id: row.try_get("id")?,
-        username_sealed: row.try_get("username_sealed")?,
-        display_name_sealed: row.try_get("display_name_sealed")?,
-        email_sealed: row.try_get("email_sealed")?,
-        password_hash: row.try_get("password_hash")?,
-        role: parse_role(row.try_get("role")?)?,
-        locale: parse_locale(row.try_get("locale")?),
-        disabled: row.try_get("disabled")?,
-        created_at_ms: row.try_get("created_at_ms")?,
-    })
-}
-
-fn session_from_row(row: &PgRow) -> Result<SessionRow, StoreError> {
-    Ok(SessionRow {
-        token_hash: hash32(row.try_get("token_hash")?, "a session hash")?,
-        account_id: row.try_get("account_id")?,
-        created_at_ms: row.try_get("created_at_ms")?,
-        expires_at_ms: row.try_get("expires_at_ms")?,
-        last_seen_ms: row.try_get("last_seen_ms")?,
-        agent: row.try_get("agent")?,
-    })
 }
 
 #[async_trait::async_trait]
@@ -328,36 +323,23 @@ impl Store for PostgresStore {
         .bind(&token_hash[..])
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(session_from_row).transpose()
+        row.as_ref().map(|r| session_from_row(r, "created_at_ms")).transpose()
     }
 
     async fn session_with_account(&self, token_hash: &[u8; 32]) -> Result<Option<SessionAccount>, StoreError> {
         // The compartments as one list of ids (string_agg), so that the check is one statement.
-        let row = sqlx::query(
-            "SELECT s.token_hash, s.account_id, s.created_at_ms AS session_created_at_ms, s.expires_at_ms, \
+        let rows = self
+            .read_rows(
+                "SELECT s.token_hash, s.account_id, s.created_at_ms AS session_created_at_ms, s.expires_at_ms, \
              s.last_seen_ms, s.agent, a.id, a.username_sealed, a.display_name_sealed, a.email_sealed, \
              a.password_hash, a.role, a.locale, a.disabled, a.created_at_ms, \
              (SELECT string_agg(m.compartment_id::text, ',') FROM compartment_members m WHERE m.account_id = a.id) AS compartments \
              FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = $1",
-        )
-        .bind(&token_hash[..])
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        Ok(Some(SessionAccount {
-            session: SessionRow {
-                token_hash: hash32(row.try_get("token_hash")?, "a session hash")?,
-                account_id: row.try_get("account_id")?,
-                created_at_ms: row.try_get("session_created_at_ms")?,
-                expires_at_ms: row.try_get("expires_at_ms")?,
-                last_seen_ms: row.try_get("last_seen_ms")?,
-                agent: row.try_get("agent")?,
-            },
-            account: account_from_row(&row)?,
-            compartments: crate::compartments::id_list(row.try_get("compartments")?)?,
-        }))
+                &[Value::Blob(token_hash.to_vec())],
+                session_account_from_row,
+            )
+            .await?;
+        Ok(rows.into_iter().next())
     }
 
     async fn delete_session(&self, token_hash: &[u8; 32], audit: &AuditEvent) -> Result<(), StoreError> {

@@ -623,26 +623,26 @@ macro_rules! impl_registry_store {
         mod registry_sql {
             use super::*;
             use crate::registry::*;
-            use sqlx::{Row, Transaction};
+            use crate::rows::{Cols, Sql, Value};
+            use sqlx::Transaction;
 
             type Tx = Transaction<'static, $db>;
-            type DbRow = <$db as sqlx::Database>::Row;
 
             /// The rows `select` (which ends in `IN (`) gives for `ids`. The ids are one bound
             /// text (see [`id_list`]), so the statement's text is the same for any number of
             /// ids and is prepared once per connection.
-            pub(super) async fn rows_by_ids(
-                conn: &mut <$db as sqlx::Database>::Connection,
+            pub(super) async fn rows_by_ids<T: Send>(
+                store: &$store,
                 select: &str,
                 ids: &[i64],
-            ) -> Result<Vec<DbRow>, StoreError> {
+                map: impl FnMut(&dyn Cols) -> Result<T, StoreError> + Send,
+            ) -> Result<Vec<T>, StoreError> {
                 if ids.is_empty() {
                     return Ok(Vec::new());
                 }
-                Ok(sqlx::query(&format!("{select}{})", <$store>::ID_LIST))
-                    .bind(id_list(ids))
-                    .fetch_all(conn)
-                    .await?)
+                store
+                    .read_rows(&format!("{select}{})", <$store>::ID_LIST), &[Value::Text(id_list(ids))], map)
+                    .await
             }
 
             /// `ids` as the comma-separated text that `ID_LIST` reads from `$1`.
@@ -657,31 +657,31 @@ macro_rules! impl_registry_store {
                 list
             }
 
-            pub(super) fn person_from(row: &DbRow) -> Result<PersonRow, StoreError> {
-                let status: Option<String> = row.try_get("status")?;
-                let id: i64 = row.try_get("id")?;
+            pub(super) fn person_from(row: &dyn Cols) -> Result<PersonRow, StoreError> {
+                let status = row.opt_text("status")?;
+                let id = row.i64("id")?;
                 Ok(PersonRow {
                     id,
                     label: label_for(id),
-                    identity_sealed: row.try_get("identity_sealed")?,
-                    region: row.try_get("region")?,
-                    confidentiality: row.try_get("confidentiality")?,
-                    consent_to_publish: row.try_get::<i64, _>("consent_to_publish")? != 0,
-                    version: row.try_get("version")?,
-                    created_at_ms: row.try_get("created_at_ms")?,
-                    updated_at_ms: row.try_get("updated_at_ms")?,
-                    recognized_on: row.try_get("recognized_on")?,
-                    merged_into: row.try_get("merged_into")?,
-                    erased_on: row.try_get("erased_on")?,
-                    compartment: row.try_get("compartment_id")?,
+                    identity_sealed: row.blob("identity_sealed")?,
+                    region: row.opt_text("region")?,
+                    confidentiality: row.text("confidentiality")?,
+                    consent_to_publish: row.i64("consent_to_publish")? != 0,
+                    version: row.i64("version")?,
+                    created_at_ms: row.i64("created_at_ms")?,
+                    updated_at_ms: row.i64("updated_at_ms")?,
+                    recognized_on: row.opt_text("recognized_on")?,
+                    merged_into: row.opt_i64("merged_into")?,
+                    erased_on: row.opt_text("erased_on")?,
+                    compartment: row.opt_i64("compartment_id")?,
                     status: status.and_then(|s| s.split_once(' ').map(|(a, b)| (a.to_owned(), b.to_owned()))),
                 })
             }
 
-            pub(super) fn event_from(row: &DbRow) -> Result<EventRow, StoreError> {
-                let first: Option<String> = row.try_get("date_first")?;
-                let last: Option<String> = row.try_get("date_last")?;
-                let precision: Option<String> = row.try_get("date_precision")?;
+            pub(super) fn event_from(row: &dyn Cols) -> Result<EventRow, StoreError> {
+                let first = row.opt_text("date_first")?;
+                let last = row.opt_text("date_last")?;
+                let precision = row.opt_text("date_precision")?;
                 let date = match (first, last, precision) {
                     (Some(first), Some(last), Some(p)) => Some(DateParts {
                         first,
@@ -691,28 +691,25 @@ macro_rules! impl_registry_store {
                     _ => None,
                 };
                 Ok(EventRow {
-                    id: row.try_get("id")?,
-                    kind: row.try_get("kind")?,
+                    id: row.i64("id")?,
+                    kind: row.text("kind")?,
                     date,
-                    region: row.try_get("region")?,
-                    arrest_days: row.try_get("arrest_days")?,
-                    term_months: row.try_get("term_months")?,
-                    details_sealed: row.try_get("details_sealed")?,
-                    confidentiality: row.try_get("confidentiality")?,
-                    version: row.try_get("version")?,
-                    created_at_ms: row.try_get("created_at_ms")?,
-                    updated_at_ms: row.try_get("updated_at_ms")?,
+                    region: row.opt_text("region")?,
+                    arrest_days: row.opt_i64("arrest_days")?,
+                    term_months: row.opt_i64("term_months")?,
+                    details_sealed: row.blob("details_sealed")?,
+                    confidentiality: row.text("confidentiality")?,
+                    version: row.i64("version")?,
+                    created_at_ms: row.i64("created_at_ms")?,
+                    updated_at_ms: row.i64("updated_at_ms")?,
                     articles: Vec::new(),
                     persons: Vec::new(),
-                    compartment: row.try_get("compartment_id")?,
+                    compartment: row.opt_i64("compartment_id")?,
                 })
             }
 
             /// Fills in the articles and persons of events.
-            pub(super) async fn complete_events(
-                conn: &mut <$db as sqlx::Database>::Connection,
-                events: &mut [EventRow],
-            ) -> Result<(), StoreError> {
+            pub(super) async fn complete_events(store: &$store, events: &mut [EventRow]) -> Result<(), StoreError> {
                 if events.is_empty() {
                     return Ok(());
                 }
@@ -720,28 +717,31 @@ macro_rules! impl_registry_store {
                 // Articles and persons in one statement (one round trip): `part` tells them
                 // apart, and the order keeps each part's own (article; role, person). The ids
                 // are bound, so the text is prepared once per connection.
-                let rows = sqlx::query(&format!(
-                    "SELECT event_id, 'a' AS part, article AS value, 0 AS person_id FROM event_articles \
-                     WHERE event_id IN ({list}) \
-                     UNION ALL SELECT event_id, 'p' AS part, role AS value, person_id FROM event_persons \
-                     WHERE event_id IN ({list}) ORDER BY event_id, part, value, person_id",
-                    list = <$store>::ID_LIST
-                ))
-                .bind(id_list(&ids))
-                .fetch_all(conn)
-                .await?;
+                let rows = store
+                    .read_rows(
+                        &format!(
+                            "SELECT event_id, 'a' AS part, article AS value, 0 AS person_id FROM event_articles \
+                             WHERE event_id IN ({list}) \
+                             UNION ALL SELECT event_id, 'p' AS part, role AS value, person_id FROM event_persons \
+                             WHERE event_id IN ({list}) ORDER BY event_id, part, value, person_id",
+                            list = <$store>::ID_LIST
+                        ),
+                        &[Value::Text(id_list(&ids))],
+                        |row| {
+                            let person = (row.text("part")? != "a").then(|| row.i64("person_id")).transpose()?;
+                            Ok((row.i64("event_id")?, person, row.text("value")?))
+                        },
+                    )
+                    .await?;
                 let at: std::collections::HashMap<i64, usize> =
                     events.iter().enumerate().map(|(i, e)| (e.id, i)).collect();
-                for row in &rows {
-                    let Some(&i) = at.get(&row.try_get::<i64, _>("event_id")?) else {
+                for (event, person, value) in rows {
+                    let Some(&i) = at.get(&event) else {
                         continue;
                     };
-                    let value: String = row.try_get("value")?;
-                    if row.try_get::<String, _>("part")? == "a" {
-                        events[i].articles.push(value);
-                    } else {
-                        let person: i64 = row.try_get("person_id")?;
-                        events[i].persons.push((person, label_for(person), value));
+                    match person {
+                        None => events[i].articles.push(value),
+                        Some(person) => events[i].persons.push((person, label_for(person), value)),
                     }
                 }
                 Ok(())
@@ -1460,61 +1460,51 @@ macro_rules! impl_registry_store {
             }
 
             /// `AND column IN (levels…)`: only the confidentiality levels the reader may see.
-            pub(super) fn push_levels(q: &mut sqlx::QueryBuilder<'_, $db>, column: &str, levels: &[&'static str]) {
+            pub(super) fn push_levels(q: &mut Sql, column: &str, levels: &[&'static str]) {
                 if levels.is_empty() {
                     return;
                 }
-                q.push(" AND ").push(column).push(" IN (");
-                let mut sep = q.separated(", ");
-                for level in levels {
-                    sep.push_bind(*level);
-                }
-                q.push(")");
+                q.push(" AND ").push(column).push(" IN (").bind_list(levels.iter().copied()).push(")");
             }
 
             /// `AND (column IS NULL OR column IN (…))`: only records in no compartment or in
             /// one the reader is a member of.
-            pub(super) fn push_compartments(q: &mut sqlx::QueryBuilder<'_, $db>, column: &str, scope: &crate::compartments::Scope) {
+            pub(super) fn push_compartments(q: &mut Sql, column: &str, scope: &crate::compartments::Scope) {
                 let crate::compartments::Scope::Only(ids) = scope else {
                     return;
                 };
                 q.push(" AND (").push(column).push(" IS NULL");
                 if !ids.is_empty() {
-                    q.push(" OR ").push(column).push(" IN (");
-                    let mut sep = q.separated(", ");
-                    for id in ids {
-                        sep.push_bind(*id);
-                    }
-                    q.push(")");
+                    q.push(" OR ").push(column).push(" IN (").bind_list(ids.iter().copied()).push(")");
                 }
                 q.push(")");
             }
 
-            pub(super) fn push_person_filter<'a>(q: &mut sqlx::QueryBuilder<'a, $db>, f: &'a PersonFilter) {
+            pub(super) fn push_person_filter(q: &mut Sql, f: &PersonFilter) {
                 // Persons merged into another are shown as part of it, never on their own.
                 q.push(" WHERE p.merged_into IS NULL");
                 push_levels(q, "p.confidentiality", &f.levels);
                 push_compartments(q, "p.compartment_id", &f.compartments);
                 if let Some(region) = &f.region {
-                    q.push(" AND p.region = ").push_bind(region);
+                    q.push(" AND p.region = ").bind(region.as_str());
                 }
                 let day = f.as_of.clone().unwrap_or_else(|| "9999-12-31".to_owned());
                 // A listed person is never merged, so its group is its own id.
                 let recognized = recognized_of("p.id");
                 match f.status {
                     Some("recognised") => {
-                        q.push(" AND ").push(recognized).push(" IS NOT NULL");
+                        q.push(" AND ").push(&recognized).push(" IS NOT NULL");
                     }
                     Some("not_recognised") => {
-                        q.push(" AND ").push(recognized).push(" IS NULL");
+                        q.push(" AND ").push(&recognized).push(" IS NULL");
                     }
                     Some("held") => {
-                        q.push(" AND ").push(recognized).push(" <= ").push_bind(day.clone());
-                        q.push(" AND ").push(status_on("p.id")).push_bind(day);
+                        q.push(" AND ").push(&recognized).push(" <= ").bind(day.clone());
+                        q.push(" AND ").push(&status_on("p.id")).bind(day);
                         q.push(LATEST_FIRST).push(" = 'held'");
                     }
                     Some("released") => {
-                        q.push(" AND ").push(status_on("p.id")).push_bind(day);
+                        q.push(" AND ").push(&status_on("p.id")).bind(day);
                         q.push(LATEST_FIRST).push(" <> 'held'");
                     }
                     _ => {}
@@ -1557,14 +1547,8 @@ macro_rules! impl_registry_store {
                 &self,
                 id: $crate::registry::PersonId,
             ) -> Result<Option<$crate::registry::PersonRow>, StoreError> {
-                let row = sqlx::query(&format!(
-                    "SELECT {} FROM persons p WHERE p.id = $1",
-                    $crate::registry::person_columns()
-                ))
-                .bind(id)
-                .fetch_optional(&mut *self.reader().await?)
-                .await?;
-                row.as_ref().map(registry_sql::person_from).transpose()
+                let sql = format!("SELECT {} FROM persons p WHERE p.id = $1", $crate::registry::person_columns());
+                Ok(self.read_rows(&sql, &[id.into()], registry_sql::person_from).await?.pop())
             }
 
             async fn persons_by_ids(
@@ -1575,8 +1559,7 @@ macro_rules! impl_registry_store {
                     "SELECT {} FROM persons p WHERE p.id IN (",
                     $crate::registry::person_columns()
                 );
-                let rows = registry_sql::rows_by_ids(&mut *self.reader().await?, &select, ids).await?;
-                rows.iter().map(registry_sql::person_from).collect()
+                registry_sql::rows_by_ids(self, &select, ids, registry_sql::person_from).await
             }
 
             async fn person_refs(&self) -> Result<Vec<$crate::registry::ImportedRef>, StoreError> {
@@ -1602,17 +1585,16 @@ macro_rules! impl_registry_store {
                 before: Option<$crate::registry::PersonId>,
                 limit: i64,
             ) -> Result<Vec<$crate::registry::PersonRow>, StoreError> {
-                let mut q = sqlx::QueryBuilder::new(format!(
+                let mut q = $crate::rows::Sql::new(format!(
                     "SELECT {} FROM persons p",
                     $crate::registry::person_columns()
                 ));
                 registry_sql::push_person_filter(&mut q, filter);
                 if let Some(before) = before {
-                    q.push(" AND p.id < ").push_bind(before);
+                    q.push(" AND p.id < ").bind(before);
                 }
-                q.push(" ORDER BY p.id DESC LIMIT ").push_bind(limit);
-                let rows = q.build().fetch_all(&mut *self.reader().await?).await?;
-                rows.iter().map(registry_sql::person_from).collect()
+                q.push(" ORDER BY p.id DESC LIMIT ").bind(limit);
+                self.read_rows(&q.text, &q.args, registry_sql::person_from).await
             }
 
             async fn count_persons(&self) -> Result<i64, StoreError> {
@@ -1625,16 +1607,9 @@ macro_rules! impl_registry_store {
                 &self,
                 id: $crate::registry::EventId,
             ) -> Result<Option<$crate::registry::EventRow>, StoreError> {
-                let row = sqlx::query(&format!(
-                    "SELECT {} FROM events e WHERE e.id = $1",
-                    $crate::registry::EVENT_COLUMNS
-                ))
-                .bind(id)
-                .fetch_optional(&mut *self.reader().await?)
-                .await?;
-                let Some(row) = row else { return Ok(None) };
-                let mut events = vec![registry_sql::event_from(&row)?];
-                registry_sql::complete_events(&mut *self.reader().await?, &mut events).await?;
+                let sql = format!("SELECT {} FROM events e WHERE e.id = $1", $crate::registry::EVENT_COLUMNS);
+                let mut events = self.read_rows(&sql, &[id.into()], registry_sql::event_from).await?;
+                registry_sql::complete_events(self, &mut events).await?;
                 Ok(events.pop())
             }
 
@@ -1659,24 +1634,17 @@ macro_rules! impl_registry_store {
                 &self,
                 person: $crate::registry::PersonId,
             ) -> Result<Vec<($crate::registry::EventRow, String)>, StoreError> {
-                use sqlx::Row;
-                let rows = sqlx::query(&format!(
+                let sql = format!(
                     "SELECT {}, ep.role FROM events e JOIN event_persons ep ON ep.event_id = e.id \
                      WHERE ep.person_id = $1 ORDER BY e.date_first, e.id",
                     $crate::registry::EVENT_COLUMNS
-                ))
-                .bind(person)
-                .fetch_all(&mut *self.reader().await?)
-                .await?;
-                let mut events = rows
-                    .iter()
-                    .map(registry_sql::event_from)
-                    .collect::<Result<Vec<_>, _>>()?;
-                registry_sql::complete_events(&mut *self.reader().await?, &mut events).await?;
-                let roles = rows
-                    .iter()
-                    .map(|r| r.try_get::<String, _>("role"))
-                    .collect::<Result<Vec<_>, _>>()?;
+                );
+                let (mut events, roles): (Vec<_>, Vec<_>) = self
+                    .read_rows(&sql, &[person.into()], |row| Ok((registry_sql::event_from(row)?, row.text("role")?)))
+                    .await?
+                    .into_iter()
+                    .unzip();
+                registry_sql::complete_events(self, &mut events).await?;
                 Ok(events.into_iter().zip(roles).collect())
             }
 
@@ -1686,34 +1654,30 @@ macro_rules! impl_registry_store {
                 before: Option<$crate::registry::EventId>,
                 limit: i64,
             ) -> Result<Vec<$crate::registry::EventRow>, StoreError> {
-                let mut q = sqlx::QueryBuilder::new(format!(
+                let mut q = $crate::rows::Sql::new(format!(
                     "SELECT {} FROM events e WHERE 1 = 1",
                     $crate::registry::EVENT_COLUMNS
                 ));
                 registry_sql::push_levels(&mut q, "e.confidentiality", &filter.levels);
                 registry_sql::push_compartments(&mut q, "e.compartment_id", &filter.compartments);
                 if let Some(kind) = filter.kind {
-                    q.push(" AND e.kind = ").push_bind(kind);
+                    q.push(" AND e.kind = ").bind(kind);
                 }
                 if let Some(region) = &filter.region {
-                    q.push(" AND e.region = ").push_bind(region);
+                    q.push(" AND e.region = ").bind(region.as_str());
                 }
                 if let Some(from) = &filter.from {
-                    q.push(" AND e.date_last >= ").push_bind(from);
+                    q.push(" AND e.date_last >= ").bind(from.as_str());
                 }
                 if let Some(to) = &filter.to {
-                    q.push(" AND e.date_first <= ").push_bind(to);
+                    q.push(" AND e.date_first <= ").bind(to.as_str());
                 }
                 if let Some(before) = before {
-                    q.push(" AND e.id < ").push_bind(before);
+                    q.push(" AND e.id < ").bind(before);
                 }
-                q.push(" ORDER BY e.id DESC LIMIT ").push_bind(limit);
-                let rows = q.build().fetch_all(&mut *self.reader().await?).await?;
-                let mut events = rows
-                    .iter()
-                    .map(registry_sql::event_from)
-                    .collect::<Result<Vec<_>, _>>()?;
-                registry_sql::complete_events(&mut *self.reader().await?, &mut events).await?;
+                q.push(" ORDER BY e.id DESC LIMIT ").bind(limit);
+                let mut events = self.read_rows(&q.text, &q.args, registry_sql::event_from).await?;
+                registry_sql::complete_events(self, &mut events).await?;
                 Ok(events)
             }
 
@@ -1769,38 +1733,42 @@ macro_rules! impl_registry_store {
                 ),
                 StoreError,
             > {
-                use sqlx::Row;
                 // The recognition ('r', at most one) and the statuses ('s') as rows of one
                 // shape; `second` is the status's day, so the order is the statuses' own.
-                let rows = sqlx::query(
-                    "SELECT 'r' AS part, recognized_on AS first, reviewer AS second, decision_sealed AS sealed, \
-                     decided_at_ms AS at_ms, 0 AS id FROM recognitions WHERE person_id = $1 \
-                     UNION ALL SELECT 's' AS part, status AS first, on_date AS second, NULL AS sealed, \
-                     0 AS at_ms, id FROM prisoner_status WHERE person_id = $1 \
-                     ORDER BY part, second, id",
-                )
-                .bind(person)
-                .fetch_all(&mut *self.reader().await?)
-                .await?;
+                let rows = self
+                    .read_rows(
+                        "SELECT 'r' AS part, recognized_on AS first, reviewer AS second, decision_sealed AS sealed, \
+                         decided_at_ms AS at_ms, 0 AS id FROM recognitions WHERE person_id = $1 \
+                         UNION ALL SELECT 's' AS part, status AS first, on_date AS second, NULL AS sealed, \
+                         0 AS at_ms, id FROM prisoner_status WHERE person_id = $1 \
+                         ORDER BY part, second, id",
+                        &[person.into()],
+                        |row| {
+                            let (first, second) = (row.text("first")?, row.text("second")?);
+                            Ok(if row.text("part")? == "r" {
+                                Err($crate::registry::RecognitionRow {
+                                    person_id: person,
+                                    recognized_on: first,
+                                    decision_sealed: row.opt_blob("sealed")?.unwrap_or_default(),
+                                    reviewer: second,
+                                    decided_at_ms: row.i64("at_ms")?,
+                                })
+                            } else {
+                                Ok($crate::registry::StatusRow {
+                                    person_id: person,
+                                    status: first,
+                                    on_date: second,
+                                })
+                            })
+                        },
+                    )
+                    .await?;
                 let mut recognition = None;
                 let mut statuses = Vec::new();
-                for row in &rows {
-                    let first: String = row.try_get("first")?;
-                    let second: String = row.try_get("second")?;
-                    if row.try_get::<String, _>("part")? == "r" {
-                        recognition = Some($crate::registry::RecognitionRow {
-                            person_id: person,
-                            recognized_on: first,
-                            decision_sealed: row.try_get::<Option<Vec<u8>>, _>("sealed")?.unwrap_or_default(),
-                            reviewer: second,
-                            decided_at_ms: row.try_get("at_ms")?,
-                        });
-                    } else {
-                        statuses.push($crate::registry::StatusRow {
-                            person_id: person,
-                            status: first,
-                            on_date: second,
-                        });
+                for row in rows {
+                    match row {
+                        Err(r) => recognition = Some(r),
+                        Ok(s) => statuses.push(s),
                     }
                 }
                 Ok((recognition, statuses))
@@ -2018,18 +1986,21 @@ macro_rules! impl_registry_store {
             }
 
             async fn registry_generation(&self) -> Result<i64, StoreError> {
-                Ok(sqlx::query_scalar("SELECT n FROM registry_clock WHERE id = 1")
-                    .fetch_one(&mut *self.reader().await?)
-                    .await?)
+                let n = self.read_rows("SELECT n FROM registry_clock WHERE id = 1", &[], |row| row.i64("n"));
+                n.await?.pop().ok_or(StoreError::Damaged("the registry clock is missing".into()))
             }
 
             async fn registry_point(&self) -> Result<$crate::registry::RegistryPoint, StoreError> {
-                let (generation, audit_seq, audit_hash): (i64, Option<i64>, Option<Vec<u8>>) = sqlx::query_as(
-                    "SELECT g.n, a.seq, a.hash FROM registry_clock g \
-                     LEFT JOIN (SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1) a ON TRUE WHERE g.id = 1",
-                )
-                .fetch_one(&mut *self.reader().await?)
-                .await?;
+                let (generation, audit_seq, audit_hash) = self
+                    .read_rows(
+                        "SELECT g.n, a.seq, a.hash FROM registry_clock g \
+                         LEFT JOIN (SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1) a ON TRUE WHERE g.id = 1",
+                        &[],
+                        |row| Ok((row.i64("n")?, row.opt_i64("seq")?, row.opt_blob("hash")?)),
+                    )
+                    .await?
+                    .pop()
+                    .ok_or(StoreError::Damaged("the registry clock is missing".into()))?;
                 Ok($crate::registry::RegistryPoint {
                     generation,
                     audit_seq: audit_seq.unwrap_or(0),
@@ -2056,32 +2027,28 @@ macro_rules! impl_registry_store {
                     "SELECT {} FROM events e WHERE e.id IN (",
                     $crate::registry::EVENT_COLUMNS
                 );
-                let rows = registry_sql::rows_by_ids(&mut *self.reader().await?, &select, ids).await?;
-                rows.iter().map(registry_sql::event_from).collect()
+                registry_sql::rows_by_ids(self, &select, ids, registry_sql::event_from).await
             }
 
             async fn sources_by_ids(
                 &self,
                 ids: &[i64],
             ) -> Result<Vec<($crate::registry::EventId, $crate::registry::SourceRow)>, StoreError> {
-                use sqlx::Row;
                 let select = "SELECT s.id, es.event_id, s.kind, s.sealed, s.confidentiality, s.created_at_ms \
                               FROM sources s JOIN event_sources es ON es.source_id = s.id WHERE s.id IN (";
-                let rows = registry_sql::rows_by_ids(&mut *self.reader().await?, select, ids).await?;
-                rows.iter()
-                    .map(|r| {
-                        Ok((
-                            r.try_get("event_id")?,
-                            $crate::registry::SourceRow {
-                                id: r.try_get("id")?,
-                                kind: r.try_get("kind")?,
-                                sealed: r.try_get("sealed")?,
-                                confidentiality: r.try_get("confidentiality")?,
-                                created_at_ms: r.try_get("created_at_ms")?,
-                            },
-                        ))
-                    })
-                    .collect()
+                registry_sql::rows_by_ids(self, select, ids, |r| {
+                    Ok((
+                        r.i64("event_id")?,
+                        $crate::registry::SourceRow {
+                            id: r.i64("id")?,
+                            kind: r.text("kind")?,
+                            sealed: r.blob("sealed")?,
+                            confidentiality: r.text("confidentiality")?,
+                            created_at_ms: r.i64("created_at_ms")?,
+                        },
+                    ))
+                })
+                .await
             }
 
             async fn change_mark(&self) -> Result<i64, StoreError> {
@@ -2089,12 +2056,12 @@ macro_rules! impl_registry_store {
                 // opened in triage) append entries too, and must not make every figure be
                 // counted again. Read through the partial index `audit_log_changes`
                 // (migration 0015), whose WHERE clause is this one: no walk past the reads.
-                Ok(sqlx::query_scalar(&format!(
-                    "SELECT COALESCE((SELECT seq FROM audit_log WHERE {} ORDER BY seq DESC LIMIT 1), 0)",
+                let sql = format!(
+                    "SELECT COALESCE((SELECT seq FROM audit_log WHERE {} ORDER BY seq DESC LIMIT 1), 0) AS seq",
                     $crate::registry::CHANGE_ENTRIES
-                ))
-                .fetch_one(&mut *self.reader().await?)
-                .await?)
+                );
+                let seq = self.read_rows(&sql, &[], |row| row.i64("seq")).await?;
+                Ok(seq.first().copied().unwrap_or(0))
             }
 
             async fn versions(
@@ -2125,14 +2092,22 @@ macro_rules! impl_registry_store {
                 &self,
                 person: $crate::registry::PersonId,
             ) -> Result<Vec<$crate::registry::MergeRow>, StoreError> {
-                let rows: Vec<MergeTuple> = sqlx::query_as(&format!(
+                let sql = format!(
                     "SELECT {} FROM person_merges WHERE survivor_id = $1 OR merged_id = $1 ORDER BY id",
                     $crate::registry::MERGE_COLUMNS
-                ))
-                .bind(person)
-                .fetch_all(&mut *self.reader().await?)
-                .await?;
-                Ok(rows.into_iter().map(merge_from).collect())
+                );
+                self.read_rows(&sql, &[person.into()], |r| {
+                    Ok(merge_from((
+                        r.i64("id")?,
+                        r.i64("survivor_id")?,
+                        r.i64("merged_id")?,
+                        r.text("merged_by")?,
+                        r.i64("merged_at_ms")?,
+                        r.opt_text("undone_by")?,
+                        r.opt_i64("undone_at_ms")?,
+                    )))
+                })
+                .await
             }
 
             async fn merge(
@@ -2163,13 +2138,13 @@ macro_rules! impl_registry_store {
                 &self,
                 person: $crate::registry::PersonId,
             ) -> Result<Vec<$crate::registry::PersonId>, StoreError> {
-                Ok(sqlx::query_scalar(
-                    "SELECT high_id FROM distinct_persons WHERE low_id = $1 \
-                     UNION SELECT low_id FROM distinct_persons WHERE high_id = $1 ORDER BY 1",
+                self.read_rows(
+                    "SELECT high_id AS id FROM distinct_persons WHERE low_id = $1 \
+                     UNION SELECT low_id AS id FROM distinct_persons WHERE high_id = $1 ORDER BY 1",
+                    &[person.into()],
+                    |row| row.i64("id"),
                 )
-                .bind(person)
-                .fetch_all(&mut *self.reader().await?)
-                .await?)
+                .await
             }
 
             async fn intake(

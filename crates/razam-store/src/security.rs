@@ -113,7 +113,7 @@ macro_rules! impl_security_store {
                 .bind($crate::now_ms())
                 .fetch_all(&mut *self.reader().await?)
                 .await?;
-                rows.iter().map(session_from_row).collect()
+                rows.iter().map(|r| session_from_row(r, "created_at_ms")).collect()
             }
 
             async fn touch_session(&self, token_hash: &[u8; 32], at_ms: i64) -> Result<(), StoreError> {

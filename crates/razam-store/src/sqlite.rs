@@ -1,9 +1,10 @@
 //! The SQLite store: the embedded default, one file in the data folder.
 //!
 //! One writer connection (SQLite allows one writer at a time; queuing in the pool is cheaper
-//! than busy retries) and four readers (`readers`: no pings), WAL, foreign keys on, temporary tables in memory so
-//! nothing spills into temp files, `secure_delete` so freed pages are zeroed, and
-//! `synchronous = FULL` so an acknowledged write survives a power cut.
+//! than busy retries), four sqlx readers (`readers`: no pings) and the direct readers of the
+//! hot reads (`direct`: rusqlite on the calling thread), WAL, foreign keys on, temporary
+//! tables in memory so nothing spills into temp files, `secure_delete` so freed pages are
+//! zeroed, and `synchronous = FULL` so an acknowledged write survives a power cut.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -11,21 +12,23 @@ use std::time::Duration;
 
 use razam_core::Locale;
 use razam_core::audit::{AuditRecord, ChainLink};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Executor, Row, Sqlite, Transaction};
 
+use crate::direct::Direct;
 use crate::migrations;
 use crate::readers::{Reader, Readers};
+use crate::rows::{Cols, Value};
 use crate::{
-    AccountId, AccountRow, AuditEvent, NewAccount, SessionAccount, SessionRow, Store, StoreError, StoredAudit, hash32,
-    parse_locale, parse_role,
+    AccountId, AccountRow, AuditEvent, NewAccount, SessionAccount, SessionRow, Store, StoreError, StoredAudit,
+    account_from_row, hash32, parse_role, session_account_from_row, session_from_row,
 };
 
 pub struct SqliteStore {
     write: SqlitePool,
     read: Readers,
+    /// The hot reads' connections (see `direct`); `read` serves the others.
+    direct: Direct,
     link: Arc<dyn ChainLink>,
 }
 
@@ -67,7 +70,12 @@ impl SqliteStore {
             .await
             .map_err(classify)?;
         let read = Readers::new(options, 4);
-        let store = SqliteStore { write, read, link };
+        let store = SqliteStore {
+            write,
+            read,
+            direct: Direct::new(path),
+            link,
+        };
         let found = store.schema_version().await?;
         if found > migrations::latest() {
             return Err(StoreError::NewerSchema {
@@ -109,6 +117,16 @@ impl SqliteStore {
 
     /// What makes a read transaction see one snapshot (see `impl_ledger_store!`).
     const READ_SNAPSHOT: &'static str = "";
+
+    /// Runs a read statement (see `rows`) on the calling thread and maps its rows.
+    async fn read_rows<T: Send>(
+        &self,
+        sql: &str,
+        args: &[Value],
+        map: impl FnMut(&dyn Cols) -> Result<T, StoreError> + Send,
+    ) -> Result<Vec<T>, StoreError> {
+        self.direct.read(sql, args, map)
+    }
 
     /// A connection for reads (see `readers`).
     async fn reader(&self) -> Result<Reader<'_>, StoreError> {
@@ -188,31 +206,6 @@ fn conflict_or(e: sqlx::Error, what: &'static str) -> StoreError {
         Some(db) if db.is_unique_violation() => StoreError::Conflict(what),
         _ => StoreError::Database(e),
     }
-}
-
-fn account_from_row(row: &SqliteRow) -> Result<AccountRow, StoreError> {
-    Ok(AccountRow {
-        id: row.try_get("id")?,
-        username_sealed: row.try_get("username_sealed")?,
-        display_name_sealed: row.try_get("display_name_sealed")?,
-        email_sealed: row.try_get("email_sealed")?,
-        password_hash: row.try_get("password_hash")?,
-        role: parse_role(row.try_get("role")?)?,
-        locale: parse_locale(row.try_get("locale")?),
-        disabled: row.try_get("disabled")?,
-        created_at_ms: row.try_get("created_at_ms")?,
-    })
-}
-
-fn session_from_row(row: &SqliteRow) -> Result<SessionRow, StoreError> {
-    Ok(SessionRow {
-        token_hash: hash32(row.try_get("token_hash")?, "a session hash")?,
-        account_id: row.try_get("account_id")?,
-        created_at_ms: row.try_get("created_at_ms")?,
-        expires_at_ms: row.try_get("expires_at_ms")?,
-        last_seen_ms: row.try_get("last_seen_ms")?,
-        agent: row.try_get("agent")?,
-    })
 }
 
 #[async_trait::async_trait]
@@ -366,36 +359,20 @@ impl Store for SqliteStore {
         .bind(&token_hash[..])
         .fetch_optional(&mut *self.reader().await?)
         .await?;
-        row.as_ref().map(session_from_row).transpose()
+        row.as_ref().map(|r| session_from_row(r, "created_at_ms")).transpose()
     }
 
     async fn session_with_account(&self, token_hash: &[u8; 32]) -> Result<Option<SessionAccount>, StoreError> {
         // The compartments as one list of ids (group_concat), so that the check is one statement.
-        let row = sqlx::query(
-            "SELECT s.token_hash, s.account_id, s.created_at_ms AS session_created_at_ms, s.expires_at_ms, \
+        let sql = "SELECT s.token_hash, s.account_id, s.created_at_ms AS session_created_at_ms, s.expires_at_ms, \
              s.last_seen_ms, s.agent, a.id, a.username_sealed, a.display_name_sealed, a.email_sealed, \
              a.password_hash, a.role, a.locale, a.disabled, a.created_at_ms, \
              (SELECT group_concat(m.compartment_id) FROM compartment_members m WHERE m.account_id = a.id) AS compartments \
-             FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = ?",
-        )
-        .bind(&token_hash[..])
-        .fetch_optional(&mut *self.reader().await?)
-        .await?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        Ok(Some(SessionAccount {
-            session: SessionRow {
-                token_hash: hash32(row.try_get("token_hash")?, "a session hash")?,
-                account_id: row.try_get("account_id")?,
-                created_at_ms: row.try_get("session_created_at_ms")?,
-                expires_at_ms: row.try_get("expires_at_ms")?,
-                last_seen_ms: row.try_get("last_seen_ms")?,
-                agent: row.try_get("agent")?,
-            },
-            account: account_from_row(&row)?,
-            compartments: crate::compartments::id_list(row.try_get("compartments")?)?,
-        }))
+             FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = $1";
+        let rows = self
+            .read_rows(sql, &[Value::Blob(token_hash.to_vec())], session_account_from_row)
+            .await?;
+        Ok(rows.into_iter().next())
     }
 
     async fn delete_session(&self, token_hash: &[u8; 32], audit: &AuditEvent) -> Result<(), StoreError> {
@@ -475,6 +452,7 @@ impl Store for SqliteStore {
     async fn close(&self) {
         self.write.close().await;
         self.read.close().await;
+        self.direct.close();
     }
 
     async fn snapshot_into(&self, path: &Path) -> Result<(), StoreError> {
