@@ -645,6 +645,12 @@ macro_rules! impl_registry_store {
                     .await
             }
 
+            /// A scan's WHERE, ORDER BY and LIMIT ([`ScanFrom::clause`]) and its values.
+            pub(super) fn scan_clause(from: ScanFrom, t: &str, then: &str, limit: i64) -> (String, Vec<Value>) {
+                let (clause, binds) = from.clause(t, then);
+                (clause, binds.into_iter().chain([limit]).map(Value::I64).collect())
+            }
+
             /// `ids` as the comma-separated text that `ID_LIST` reads from `$1`.
             pub(super) fn id_list(ids: &[i64]) -> String {
                 let mut list = String::with_capacity(ids.len() * 8);
@@ -1898,34 +1904,24 @@ macro_rules! impl_registry_store {
                 from: $crate::registry::ScanFrom,
                 limit: i64,
             ) -> Result<Vec<$crate::registry::PersonScan>, StoreError> {
-                let (clause, binds) = from.clause("p", "");
+                let (clause, args) = registry_sql::scan_clause(from, "p", "", limit);
                 let sql = format!(
                     "SELECT p.id, p.identity_sealed, p.region, p.confidentiality, p.merged_into, p.compartment_id, \
-                     p.changed_in, p.erased_on IS NOT NULL FROM persons p {clause}"
+                     p.changed_in, p.erased_on FROM persons p {clause}"
                 );
-                let mut q = sqlx::query_as(&sql);
-                for b in binds {
-                    q = q.bind(b);
-                }
-                let rows: Vec<(i64, Vec<u8>, Option<String>, String, Option<i64>, Option<i64>, i64, bool)> =
-                    q.bind(limit).fetch_all(&mut *self.reader().await?).await?;
-                Ok(rows
-                    .into_iter()
-                    .map(
-                        |(id, identity_sealed, region, confidentiality, merged_into, compartment, changed_in, erased)| {
-                            $crate::registry::PersonScan {
-                                id,
-                                identity_sealed,
-                                region,
-                                confidentiality,
-                                merged_into,
-                                compartment,
-                                changed_in,
-                                erased,
-                            }
-                        },
-                    )
-                    .collect())
+                self.read_rows(&sql, &args, |r| {
+                    Ok($crate::registry::PersonScan {
+                        id: r.i64("id")?,
+                        identity_sealed: r.blob("identity_sealed")?,
+                        region: r.opt_text("region")?,
+                        confidentiality: r.text("confidentiality")?,
+                        merged_into: r.opt_i64("merged_into")?,
+                        compartment: r.opt_i64("compartment_id")?,
+                        changed_in: r.i64("changed_in")?,
+                        erased: r.opt_text("erased_on")?.is_some(),
+                    })
+                })
+                .await
             }
 
             async fn scan_events(
@@ -1933,28 +1929,20 @@ macro_rules! impl_registry_store {
                 from: $crate::registry::ScanFrom,
                 limit: i64,
             ) -> Result<Vec<$crate::registry::EventScan>, StoreError> {
-                let (clause, binds) = from.clause("e", "");
+                let (clause, args) = registry_sql::scan_clause(from, "e", "", limit);
                 let sql = format!(
                     "SELECT e.id, e.details_sealed, e.confidentiality, e.compartment_id, e.changed_in FROM events e {clause}"
                 );
-                let mut q = sqlx::query_as(&sql);
-                for b in binds {
-                    q = q.bind(b);
-                }
-                let rows: Vec<(i64, Vec<u8>, String, Option<i64>, i64)> =
-                    q.bind(limit).fetch_all(&mut *self.reader().await?).await?;
-                Ok(rows
-                    .into_iter()
-                    .map(
-                        |(id, details_sealed, confidentiality, compartment, changed_in)| $crate::registry::EventScan {
-                            id,
-                            details_sealed,
-                            confidentiality,
-                            compartment,
-                            changed_in,
-                        },
-                    )
-                    .collect())
+                self.read_rows(&sql, &args, |r| {
+                    Ok($crate::registry::EventScan {
+                        id: r.i64("id")?,
+                        details_sealed: r.blob("details_sealed")?,
+                        confidentiality: r.text("confidentiality")?,
+                        compartment: r.opt_i64("compartment_id")?,
+                        changed_in: r.i64("changed_in")?,
+                    })
+                })
+                .await
             }
 
             async fn scan_sources(
@@ -1962,27 +1950,21 @@ macro_rules! impl_registry_store {
                 from: $crate::registry::ScanFrom,
                 limit: i64,
             ) -> Result<Vec<$crate::registry::SourceScan>, StoreError> {
-                let (clause, binds) = from.clause("s", ", es.event_id");
+                let (clause, args) = registry_sql::scan_clause(from, "s", ", es.event_id", limit);
                 let sql = format!(
                     "SELECT s.id, es.event_id, s.sealed, s.confidentiality, s.changed_in FROM sources s \
                      JOIN event_sources es ON es.source_id = s.id {clause}"
                 );
-                let mut q = sqlx::query_as(&sql);
-                for b in binds {
-                    q = q.bind(b);
-                }
-                let rows: Vec<(i64, i64, Vec<u8>, String, i64)> =
-                    q.bind(limit).fetch_all(&mut *self.reader().await?).await?;
-                Ok(rows
-                    .into_iter()
-                    .map(|(id, event, sealed, confidentiality, changed_in)| $crate::registry::SourceScan {
-                        id,
-                        event,
-                        sealed,
-                        confidentiality,
-                        changed_in,
+                self.read_rows(&sql, &args, |r| {
+                    Ok($crate::registry::SourceScan {
+                        id: r.i64("id")?,
+                        event: r.i64("event_id")?,
+                        sealed: r.blob("sealed")?,
+                        confidentiality: r.text("confidentiality")?,
+                        changed_in: r.i64("changed_in")?,
                     })
-                    .collect())
+                })
+                .await
             }
 
             async fn registry_generation(&self) -> Result<i64, StoreError> {
