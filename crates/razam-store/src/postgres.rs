@@ -32,6 +32,10 @@ const ACCOUNT_COLUMNS: &str = "id, username_sealed, display_name_sealed, email_s
 /// Any number; it only has to be the same for every razam process.
 const MIGRATION_LOCK: i64 = 0x7261_7a61_6d00;
 
+/// The advisory lock every write transaction takes first (see `begin`); another number than
+/// `MIGRATION_LOCK`, the same for every razam process.
+const WRITER_LOCK: i64 = 0x7261_7a61_6d01;
+
 impl PostgresStore {
     pub async fn open(url: &str, link: Arc<dyn ChainLink>) -> Result<PostgresStore, StoreError> {
         let pool = PgPoolOptions::new()
@@ -111,8 +115,14 @@ impl PostgresStore {
 
     async fn begin(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        // Taken first, so every writer waits in one queue and no two interleave in the chain.
-        sqlx::query("LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE")
+        // Taken first, so every writer waits in one queue and no two interleave in the chain;
+        // held to the end of the transaction. An advisory lock, not a lock on `audit_log`:
+        // every table lock strong enough to queue writers also queues VACUUM, so autovacuum
+        // of the audit log held every write up for a second (`deadlock_timeout`) and was
+        // then cancelled, again and again, until a vacuum against wraparound, which is not
+        // cancelled, would hold them up for its whole run.
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(WRITER_LOCK)
             .execute(&mut *tx)
             .await?;
         Ok(tx)

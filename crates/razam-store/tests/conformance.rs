@@ -395,6 +395,32 @@ async fn the_audit_log_is_append_only_in_both_databases() {
     }
 }
 
+/// A VACUUM of the audit log (autovacuum's lock, SHARE UPDATE EXCLUSIVE, held here by another
+/// session) holds no write up: writers queue on their own advisory lock, not on a lock of the
+/// table. With a table lock the write below waited for the other session's end, and
+/// autovacuum was cancelled after every second it held writers up.
+#[tokio::test]
+async fn postgres_writes_go_on_while_the_audit_log_is_vacuumed() {
+    let Some(url) = fresh_postgres_url().await else { return };
+    let store = razam_store::open(&DatabaseLocation::Postgres(url.clone()), true, link())
+        .await
+        .unwrap();
+    with_one_audit_entry(store.clone()).await;
+    let mut vacuum = sqlx::PgConnection::connect(&url).await.unwrap();
+    let mut held = vacuum.begin().await.unwrap();
+    sqlx::query("LOCK TABLE audit_log IN SHARE UPDATE EXCLUSIVE MODE")
+        .execute(&mut *held)
+        .await
+        .unwrap();
+    // The lock is held until after the write: the write must end on its own. The timeout is
+    // no measure of speed, only what keeps a regression from hanging the suite.
+    let entry = event("instance.backup", AuditObject::Named(String::new()));
+    let wrote = tokio::time::timeout(std::time::Duration::from_secs(60), store.append_audit(&entry)).await;
+    held.rollback().await.unwrap();
+    wrote.expect("the write waited for the vacuum's lock").unwrap();
+    assert_eq!(verify_chain(store.as_ref()).await, 2);
+}
+
 /// API tokens: found by hash, listed per account, revoked once with one audit entry, the day
 /// of use noted without an audit entry.
 async fn token_story(store: Arc<dyn Store>) {
