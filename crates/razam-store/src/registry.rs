@@ -1599,7 +1599,7 @@ macro_rules! impl_registry_store {
                 if let Some(before) = before {
                     q.push(" AND p.id < ").bind(before);
                 }
-                q.push(" ORDER BY p.id DESC LIMIT ").bind(limit);
+                q.push(" ORDER BY p.id DESC").limit(limit);
                 self.read_rows(&q.text, &q.args, registry_sql::person_from).await
             }
 
@@ -1681,7 +1681,7 @@ macro_rules! impl_registry_store {
                 if let Some(before) = before {
                     q.push(" AND e.id < ").bind(before);
                 }
-                q.push(" ORDER BY e.id DESC LIMIT ").bind(limit);
+                q.push(" ORDER BY e.id DESC").limit(limit);
                 let mut events = self.read_rows(&q.text, &q.args, registry_sql::event_from).await?;
                 registry_sql::complete_events(self, &mut events).await?;
                 Ok(events)

@@ -53,6 +53,16 @@ impl Sql {
         self
     }
 
+    /// Appends ` LIMIT n` with `n` written out, not bound: PostgreSQL plans a bound LIMIT as
+    /// if it kept a tenth of the rows, so the plan it caches for the statement (a generic
+    /// plan, see `postgres.rs`) sorts everything instead of walking an index and stopping.
+    /// `n` is an integer, never text from outside, so writing it into the SQL is safe.
+    pub(crate) fn limit(&mut self, n: i64) -> &mut Sql {
+        self.text.push_str(" LIMIT ");
+        self.text.push_str(&n.to_string());
+        self
+    }
+
     /// Appends the placeholder of a new bound value.
     pub(crate) fn bind(&mut self, value: impl Into<Value>) -> &mut Sql {
         self.args.push(value.into());
