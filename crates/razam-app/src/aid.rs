@@ -137,6 +137,14 @@ pub enum MovementInput {
     },
 }
 
+/// What recording a movement gave: its id, and whether it was recorded now (`false`: one
+/// with the same idempotency key was there already, and nothing was written).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Recorded {
+    pub id: i64,
+    pub new: bool,
+}
+
 /// What a movement holds sealed.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct MovementSecrets {
@@ -461,20 +469,35 @@ impl App {
     /// refuses it whole: not enough stock (saying how much there is), a shipment that is no
     /// longer packed, a warehouse or item that does not exist.
     pub async fn record_movement(&self, actor: &Actor, input: &MovementInput) -> Result<i64, AppError> {
-        self.record_movement_valued(actor, input, Valuation::Record).await
+        Ok(self
+            .record_movement_valued(actor, input, Valuation::Record, None)
+            .await?
+            .id)
     }
 
     /// Like [`App::record_movement`]; with [`Valuation::Post`] the movement's value is also
     /// booked in the ledger in the same transaction: a receipt debits inventory and credits
     /// in-kind donations, a dispatch debits aid given, a write-off debits write-offs, each
     /// crediting inventory (a transfer posts nothing: inventory stays inventory).
+    ///
+    /// `key` is the movement's idempotency key (a form's, a client's): a movement sent again
+    /// with the same key is not recorded a second time, and the first one's id is returned.
+    /// Without one, every call records a movement.
     pub async fn record_movement_valued(
         &self,
         actor: &Actor,
         input: &MovementInput,
         valuation: Valuation,
-    ) -> Result<i64, AppError> {
+        key: Option<&str>,
+    ) -> Result<Recorded, AppError> {
         self.require(actor, Permission::ManageStock)?;
+        let idempotency = match key {
+            Some(key) if key.is_empty() || key.len() > 200 => {
+                return Err(AppError::BadInput("an idempotency key is 1 to 200 characters".into()));
+            }
+            Some(key) => self.lookup_hash(&format!("aid movement idempotency\0{key}")),
+            None => rand::random(),
+        };
         if valuation == Valuation::Post {
             self.require(actor, Permission::ManageLedger)?;
         }
@@ -608,6 +631,7 @@ impl App {
             (Valuation::Post, Some(value)) => self.valuation_transfer(actor, kind, value).await?,
         };
         let movement = NewMovement {
+            idempotency,
             kind: kind.as_str(),
             item_id: item,
             quantity,
@@ -629,7 +653,8 @@ impl App {
         };
         let audit = self.event(actor, action, AuditObject::Created("aid_movement"));
         match self.store.record_movement(&movement, &audit).await? {
-            MovementOutcome::Recorded(id) => Ok(id),
+            MovementOutcome::Recorded(id) => Ok(Recorded { id, new: true }),
+            MovementOutcome::Known(id) => Ok(Recorded { id, new: false }),
             MovementOutcome::Short { available } => Err(AppError::BadInput(format!(
                 "not enough {} in {}: {available} {} in stock, {quantity} asked; nothing was recorded",
                 item_row.name,

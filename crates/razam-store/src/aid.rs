@@ -50,6 +50,9 @@ pub struct StockRow {
 /// only `to_warehouse`, a dispatch and a write-off only `from_warehouse`, a transfer both.
 #[derive(Debug, Clone)]
 pub struct NewMovement {
+    /// Keyed hash of the movement's idempotency key: a second movement with the same key is
+    /// not recorded (see [`MovementOutcome::Known`]).
+    pub idempotency: [u8; 32],
     pub kind: &'static str,
     pub item_id: i64,
     pub quantity: i64,
@@ -73,6 +76,9 @@ pub struct NewMovement {
 pub enum MovementOutcome {
     /// Recorded, with its id.
     Recorded(i64),
+    /// A movement with the same idempotency key was recorded before, with this id; nothing
+    /// was written.
+    Known(i64),
     /// Refused: the warehouse holds only this many; nothing was written.
     Short { available: i64 },
     /// Refused: the shipment is no longer packed (or does not exist); nothing was written.
@@ -386,6 +392,16 @@ macro_rules! impl_aid_store {
             ) -> Result<$crate::aid::MovementOutcome, StoreError> {
                 use $crate::aid::MovementOutcome;
                 let mut tx = self.begin().await?;
+                // Writers take turns (`begin`), so no other movement with this key can be
+                // written between this look and the insert; the unique index stands behind it.
+                let known: Option<i64> = sqlx::query_scalar("SELECT id FROM aid_movements WHERE idempotency = $1")
+                    .bind(m.idempotency.to_vec())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if let Some(id) = known {
+                    tx.rollback().await?;
+                    return Ok(MovementOutcome::Known(id));
+                }
                 if let Some(shipment) = m.shipment_id {
                     // Locks the shipment's row and checks it is still packed, in one statement.
                     let open = sqlx::query(
@@ -412,8 +428,8 @@ macro_rules! impl_aid_store {
                 }
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO aid_movements (kind, item_id, quantity, from_warehouse, to_warehouse, shipment_id, \
-                     sealed, reason, value_minor, currency, created_by, at_ms) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+                     sealed, reason, value_minor, currency, created_by, at_ms, idempotency) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
                 )
                 .bind(m.kind)
                 .bind(m.item_id)
@@ -427,6 +443,7 @@ macro_rules! impl_aid_store {
                 .bind(m.value.as_ref().map(|v| v.1.clone()))
                 .bind(&m.created_by)
                 .bind(m.at_ms)
+                .bind(m.idempotency.to_vec())
                 .fetch_one(&mut *tx)
                 .await?;
                 if let Some(transfer) = &m.ledger {

@@ -108,6 +108,11 @@ pub const SQLITE: &[Migration] = &[
         name: "registry_clock",
         sql: include_str!("../migrations/sqlite/0020_registry_clock.sql"),
     },
+    Migration {
+        version: 21,
+        name: "aid_movement_keys",
+        sql: include_str!("../migrations/sqlite/0021_aid_movement_keys.sql"),
+    },
 ];
 
 pub const POSTGRES: &[Migration] = &[
@@ -210,6 +215,11 @@ pub const POSTGRES: &[Migration] = &[
         version: 20,
         name: "registry_clock",
         sql: include_str!("../migrations/postgres/0020_registry_clock.sql"),
+    },
+    Migration {
+        version: 21,
+        name: "aid_movement_keys",
+        sql: include_str!("../migrations/postgres/0021_aid_movement_keys.sql"),
     },
 ];
 

@@ -113,6 +113,9 @@ pub struct AidForm {
     person: String,
     #[serde(default)]
     post: String,
+    /// The movement form's idempotency key ([`crate::forms::fresh_form_key`]).
+    #[serde(default)]
+    key: String,
 }
 
 #[derive(Template)]
@@ -124,6 +127,9 @@ struct AidPage {
     warehouses: Vec<WarehouseView>,
     movements: Vec<MovementLine>,
     movement_form: FormView,
+    /// The movement form's idempotency key: the refused form's own when it is shown again
+    /// (nothing was recorded under it), else a fresh one.
+    movement_key: String,
     item_form: FormView,
     warehouse_form: FormView,
     error: String,
@@ -289,6 +295,10 @@ async fn aid_page(
         status,
         AidPage {
             movement_form: movement_form(tr, pick(Which::Movement), &items, &warehouses, &shipments),
+            movement_key: match pick(Which::Movement).key.as_str() {
+                "" => crate::forms::fresh_form_key(),
+                key => key.to_owned(),
+            },
             item_form: item_form(tr, pick(Which::Item)),
             warehouse_form: warehouse_form(tr, pick(Which::Warehouse)),
             movements: movements
@@ -404,7 +414,12 @@ pub async fn record_movement(State(state): State<AppState>, ctx: Ctx, Form(f): F
             };
             state
                 .app
-                .record_movement_valued(&actor, &input, valuation)
+                .record_movement_valued(
+                    &actor,
+                    &input,
+                    valuation,
+                    Some(f.key.as_str()).filter(|k| !k.is_empty()),
+                )
                 .await
                 .map(|_| ())
         }

@@ -321,7 +321,7 @@ async fn manage_page(
             donate: donation_form(tr, donation, &funds),
             funds: !funds.is_empty(),
             key: if donation.idempotency_key.is_empty() {
-                hex::encode(rand::random::<[u8; 16]>())
+                crate::forms::fresh_form_key()
             } else {
                 donation.idempotency_key.clone()
             },

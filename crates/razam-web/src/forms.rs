@@ -6,6 +6,13 @@ use razam_core::registry::{Confidentiality, Day, Region};
 
 use crate::i18n::Tr;
 
+/// A fresh idempotency key for a form that records something (a booking, a donation, a
+/// stock movement), sent back in its hidden `key` field: a form sent twice (a click again
+/// after a lost answer) records once.
+pub fn fresh_form_key() -> String {
+    hex::encode(rand::random::<[u8; 16]>())
+}
+
 /// One control of a form. `templates/field.html` draws it.
 pub struct Field {
     pub name: &'static str,

@@ -97,12 +97,7 @@ pub async fn index(State(state): State<AppState>, ctx: Ctx) -> Response {
                 queue,
                 problems: check.problems,
                 transfers: check.transfers,
-                form_key: {
-                    use rand::RngCore;
-                    let mut key = [0u8; 16];
-                    rand::rngs::OsRng.fill_bytes(&mut key);
-                    hex::encode(key)
-                },
+                form_key: crate::forms::fresh_form_key(),
                 today: razam_app::today().to_string(),
             },
         ),

@@ -96,7 +96,9 @@ impl App {
             .await?;
         let mut movements = 0;
         let record = |input: MovementInput| async move {
-            self.record_movement_valued(&Actor::Cli, &input, Valuation::Post).await
+            self.record_movement_valued(&Actor::Cli, &input, Valuation::Post, None)
+                .await
+                .map(|r| r.id)
         };
         // Receipts: (warehouse, item index, quantity, donor named with consent).
         let receipts: [(i64, usize, i64, Option<&str>); 10] = [

@@ -95,6 +95,10 @@ struct MovementBody {
     /// Also post the movement's value to the ledger.
     #[serde(default)]
     post_to_ledger: bool,
+    /// A movement sent again with the same key is not recorded twice: the answer names the
+    /// first one (200 instead of 201).
+    #[serde(default)]
+    idempotency_key: Option<String>,
 }
 
 pub(super) async fn record_movement(
@@ -158,8 +162,18 @@ pub(super) async fn record_movement(
     } else {
         Valuation::Record
     };
-    let id = state.app.record_movement_valued(&actor, &input, valuation).await?;
-    ok(StatusCode::CREATED, json!({ "id": id }))
+    let recorded = state
+        .app
+        .record_movement_valued(&actor, &input, valuation, b.idempotency_key.as_deref())
+        .await?;
+    ok(
+        if recorded.new {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        },
+        json!({ "id": recorded.id, "new": recorded.new }),
+    )
 }
 
 fn shift_out(s: ShiftView) -> Value {

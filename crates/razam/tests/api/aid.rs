@@ -250,8 +250,11 @@ async fn valued_movements_post_to_the_ledger_in_their_own_transaction(app: TestA
     let coats = item(a, "Coat", Category::Clothing, None).await;
     let w = a.create_warehouse(&cli, "Hall", "Vilnius").await.unwrap();
     let w2 = a.create_warehouse(&cli, "Depot", "Warsaw").await.unwrap();
-    let post =
-        |input: MovementInput| async move { a.record_movement_valued(&Actor::Cli, &input, Valuation::Post).await };
+    let post = |input: MovementInput| async move {
+        a.record_movement_valued(&Actor::Cli, &input, Valuation::Post, None)
+            .await
+            .map(|r| r.id)
+    };
     let receipt = post(MovementInput::Receipt {
         warehouse: w,
         item: cans,
@@ -334,11 +337,69 @@ async fn valued_movements_post_to_the_ledger_in_their_own_transaction(app: TestA
                 notes: String::new(),
             },
             Valuation::Post,
+            None,
         )
         .await;
     assert!(matches!(r, Err(AppError::Forbidden)));
 }
 on_both_databases!(valued_movements_post_to_the_ledger_in_their_own_transaction);
+
+async fn a_movement_sent_twice_with_one_key_is_recorded_once(app: TestApp) {
+    let a: Arc<App> = app.app.clone();
+    let cli = Actor::Cli;
+    let cans = item(&a, "Canned peas", Category::Food, Some(200)).await;
+    let w = a.create_warehouse(&cli, "Hall", "Vilnius").await.unwrap();
+    receive(&a, w, cans, 10).await;
+    let shipment = a.create_shipment(&cli, None).await.unwrap();
+    let dispatch = MovementInput::Dispatch {
+        from: w,
+        shipment,
+        item: cans,
+        quantity: 6,
+    };
+    let books_before = audit_actions(&app, "ledger.book").await;
+    // Two sends at once with the same key (a double click), then a third after the first
+    // answer was lost: one dispatch, one booking, one audit entry, the same id each time.
+    let send = |key: &'static str| {
+        let (a, dispatch) = (a.clone(), dispatch.clone());
+        async move {
+            a.record_movement_valued(&Actor::Cli, &dispatch, Valuation::Post, Some(key))
+                .await
+        }
+    };
+    let (first, second) = tokio::join!(send("form-1"), send("form-1"));
+    let (first, second) = (first.unwrap(), second.unwrap());
+    assert_eq!(first.id, second.id);
+    assert_eq!([first.new, second.new].iter().filter(|n| **n).count(), 1);
+    // The warehouse now holds 4, fewer than the 6 asked: a resend is still no error, since
+    // nothing new is taken.
+    let third = send("form-1").await.unwrap();
+    assert_eq!((third.id, third.new), (first.id, false));
+    assert_eq!(level(&a, w, cans).await, 4);
+    assert_eq!(ledger_balance(&a, "aid-given").await, 6 * 200);
+    assert_eq!(audit_actions(&app, "aid.dispatch").await, 1);
+    assert_eq!(audit_actions(&app, "ledger.book").await, books_before + 1);
+    let moves = a.movements(&cli, 100).await.unwrap();
+    assert_eq!(moves.iter().filter(|m| m.kind == MovementKind::Dispatch).count(), 1);
+    // Another key is another movement (here refused: only 4 are left), and without a key
+    // every call records one.
+    let e = send("form-2").await.unwrap_err().to_string();
+    assert!(e.contains("not enough"), "{e}");
+    receive(&a, w, cans, 1).await;
+    receive(&a, w, cans, 1).await;
+    assert_eq!(level(&a, w, cans).await, 6);
+    // Keys are 1 to 200 characters; nothing is written for a refused one.
+    for bad in ["", &"k".repeat(201)] {
+        let e = a
+            .record_movement_valued(&cli, &dispatch, Valuation::Record, Some(bad))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("idempotency key"), "{e}");
+    }
+    assert_eq!(level(&a, w, cans).await, 6);
+}
+on_both_databases!(a_movement_sent_twice_with_one_key_is_recorded_once);
 
 /// A small deterministic generator, so that a failing sequence can be replayed.
 struct Lcg(u64);
@@ -609,6 +670,42 @@ async fn the_api_and_the_pages_record_movements_and_show_the_coverage() {
     let moves: serde_json::Value = get("/aid/movements").await.unwrap().json().await.unwrap();
     assert_eq!(moves["movements"][0]["value"]["minor"], 3600);
     assert_eq!(moves["movements"][0]["donor"], serde_json::Value::Null);
+    // A client's retry with the same key records once: 201, then 200 naming the same one.
+    let keyed = serde_json::json!({"kind": "receipt", "item": soap, "quantity": 5, "to": w, "idempotency_key": "r-1"});
+    let r = post(keyed.clone()).await.unwrap();
+    assert_eq!(r.status(), 201);
+    let made: serde_json::Value = r.json().await.unwrap();
+    let r = post(keyed).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let again: serde_json::Value = r.json().await.unwrap();
+    assert_eq!((&again["id"], &again["new"]), (&made["id"], &serde_json::json!(false)));
+    assert_eq!(level(a, w, soap).await, 45);
+    // The page's movement form carries a fresh key: the same form sent twice records once,
+    // a form opened again records anew.
+    let c = app.logged_in_client(ADMIN, ADMIN_PASSWORD).await;
+    let (_, page) = app.get(&c, "/aid").await;
+    let key_of = |page: &str| {
+        let marker = "name=\"key\" value=\"";
+        let at = page.find(marker).expect("the movement form has a key") + marker.len();
+        page[at..at + page[at..].find('"').unwrap()].to_owned()
+    };
+    let key = key_of(&page);
+    assert_eq!(key.len(), 32, "{key}");
+    let (item_id, to) = (soap.to_string(), w.to_string());
+    let fields = [
+        ("kind", "receipt"),
+        ("item", item_id.as_str()),
+        ("quantity", "3"),
+        ("to", to.as_str()),
+        ("key", key.as_str()),
+    ];
+    for _ in 0..2 {
+        let r = app.post_form(&c, "/aid/movements", &page, &fields).await;
+        assert_eq!(r.status(), 303);
+    }
+    assert_eq!(level(a, w, soap).await, 48);
+    let (_, page) = app.get(&c, "/aid").await;
+    assert_ne!(key_of(&page), key, "each form gets its own key");
 
     // A shift short of a Ukrainian speaker, through the pages, shows in the API's coverage.
     let c = app.logged_in_client(ADMIN, ADMIN_PASSWORD).await;
@@ -680,7 +777,7 @@ async fn the_api_and_the_pages_record_movements_and_show_the_coverage() {
     // The stock page lists the level; no page needs a script.
     let (status, page) = app.get(&c, "/aid").await;
     assert_eq!(status, 200);
-    assert!(page.contains("<td>Hall</td><td>Soap</td><td>40 pcs</td>"), "{page}");
+    assert!(page.contains("<td>Hall</td><td>Soap</td><td>48 pcs</td>"), "{page}");
     assert!(!page.contains("<script"));
 }
 
