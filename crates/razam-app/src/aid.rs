@@ -23,6 +23,7 @@ use razam_store::ledger::NewLedgerTransfer;
 use razam_store::{AuditObject, StoreError};
 use serde::{Deserialize, Serialize};
 
+use crate::registry::Created;
 use crate::{Actor, App, AppError};
 
 const SEAL_MOVEMENT: &str = "aid.movement";
@@ -135,14 +136,6 @@ pub enum MovementInput {
         reason: WriteOffReason,
         notes: String,
     },
-}
-
-/// What recording a movement gave: its id, and whether it was recorded now (`false`: one
-/// with the same idempotency key was there already, and nothing was written).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Recorded {
-    pub id: i64,
-    pub new: bool,
 }
 
 /// What a movement holds sealed.
@@ -489,7 +482,7 @@ impl App {
         input: &MovementInput,
         valuation: Valuation,
         key: Option<&str>,
-    ) -> Result<Recorded, AppError> {
+    ) -> Result<Created, AppError> {
         self.require(actor, Permission::ManageStock)?;
         let idempotency = match key {
             Some(key) if key.is_empty() || key.len() > 200 => {
@@ -653,8 +646,8 @@ impl App {
         };
         let audit = self.event(actor, action, AuditObject::Created("aid_movement"));
         match self.store.record_movement(&movement, &audit).await? {
-            MovementOutcome::Recorded(id) => Ok(Recorded { id, new: true }),
-            MovementOutcome::Known(id) => Ok(Recorded { id, new: false }),
+            MovementOutcome::Recorded(id) => Ok(Created { id, new: true }),
+            MovementOutcome::Known(id) => Ok(Created { id, new: false }),
             MovementOutcome::Short { available } => Err(AppError::BadInput(format!(
                 "not enough {} in {}: {available} {} in stock, {quantity} asked; nothing was recorded",
                 item_row.name,

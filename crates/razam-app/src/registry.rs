@@ -74,6 +74,14 @@ pub struct PersonInput {
     pub consent_to_publish: bool,
 }
 
+/// What creating a record under an idempotency key gave: its id, and whether it was created
+/// now (`false`: one with the same key was there already, and nothing was written).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Created {
+    pub id: i64,
+    pub new: bool,
+}
+
 /// An event's fields as a form gives them, already parsed.
 #[derive(Debug, Clone)]
 pub struct EventInput {
@@ -451,10 +459,60 @@ impl App {
         input: &EventInput,
         compartment: Option<i64>,
     ) -> Result<i64, AppError> {
+        Ok(self.create_event_once(actor, input, compartment, None).await?.id)
+    }
+
+    /// [`App::create_event_in`] under an idempotency key (a form's, a client's): an event sent
+    /// again with the same key is not created a second time, and the first one's id is
+    /// returned (`new: false`). The key's keyed hash is the event's import digest, unique in
+    /// the store, so two sends at once create one event as well.
+    pub async fn create_event_once(
+        &self,
+        actor: &Actor,
+        input: &EventInput,
+        compartment: Option<i64>,
+        key: Option<&str>,
+    ) -> Result<Created, AppError> {
         self.require(actor, Permission::WriteRegistry)?;
+        let digest = match key {
+            Some(key) if key.is_empty() || key.len() > 200 => {
+                return Err(AppError::BadInput("an idempotency key is 1 to 200 characters".into()));
+            }
+            Some(key) => Some(self.lookup_hash(&format!("event idempotency\0{key}"))),
+            None => None,
+        };
+        let known = |digest: Option<[u8; 32]>| async move {
+            match digest {
+                Some(d) => self.store.event_by_digest(&d).await,
+                None => Ok(None),
+            }
+        };
+        if let Some(id) = known(digest).await? {
+            return Ok(Created { id, new: false });
+        }
+        let created = self.create_event_with_digest(actor, input, compartment, digest).await;
+        match created {
+            Ok(id) => Ok(Created { id, new: true }),
+            // The other send of the same key won the race: its event is the answer.
+            Err(e) => match known(digest).await? {
+                Some(id) => Ok(Created { id, new: false }),
+                None => Err(e),
+            },
+        }
+    }
+
+    async fn create_event_with_digest(
+        &self,
+        actor: &Actor,
+        input: &EventInput,
+        compartment: Option<i64>,
+        digest: Option<[u8; 32]>,
+    ) -> Result<i64, AppError> {
         let compartment = self.compartment_for_write(actor, compartment).await?;
         let persons = self.event_persons(actor, input).await?;
-        let op = RegistryOp::CreateEvent(self.event_write(input, persons)?);
+        let mut write = self.event_write(input, persons)?;
+        write.import_digest = digest;
+        let op = RegistryOp::CreateEvent(write);
         let mut changes = vec![Self::change(
             actor,
             op,

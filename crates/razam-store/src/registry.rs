@@ -55,8 +55,9 @@ pub struct EventWrite {
     pub articles: Vec<(String, String)>,
     /// (person, role)
     pub persons: Vec<(Target, &'static str)>,
-    /// Keyed hash of the imported row the event was created from (events imports), so that
-    /// importing the same row again is recognised. Kept as it is by an update.
+    /// Keyed hash of the imported row the event was created from (events imports), or of the
+    /// idempotency key of the form or request that created it, so that the same row or form
+    /// sent again is recognised. Kept as it is by an update.
     pub import_digest: Option<[u8; 32]>,
 }
 
@@ -445,6 +446,9 @@ pub trait RegistryStore: Send + Sync {
     async fn event(&self, id: EventId) -> Result<Option<EventRow>, StoreError>;
     /// Which of these import digests an event already carries.
     async fn known_event_digests(&self, digests: &[[u8; 32]]) -> Result<Vec<[u8; 32]>, StoreError>;
+    /// The event that carries this import digest (an imported row's, or a form's idempotency
+    /// key's), if any.
+    async fn event_by_digest(&self, digest: &[u8; 32]) -> Result<Option<EventId>, StoreError>;
     /// A person's events with the person's role in each, oldest first.
     async fn events_of_person(&self, person: PersonId) -> Result<Vec<(EventRow, String)>, StoreError>;
     /// Newest first by date, then id.
@@ -1617,6 +1621,17 @@ macro_rules! impl_registry_store {
                 let mut events = self.read_rows(&sql, &[id.into()], registry_sql::event_from).await?;
                 registry_sql::complete_events(self, &mut events).await?;
                 Ok(events.pop())
+            }
+
+            async fn event_by_digest(&self, digest: &[u8; 32]) -> Result<Option<$crate::registry::EventId>, StoreError> {
+                let ids = self
+                    .read_rows(
+                        "SELECT id FROM events WHERE import_digest = $1",
+                        &[$crate::rows::Value::Blob(digest.to_vec())],
+                        |row| row.i64("id"),
+                    )
+                    .await?;
+                Ok(ids.into_iter().next())
             }
 
             async fn known_event_digests(&self, digests: &[[u8; 32]]) -> Result<Vec<[u8; 32]>, StoreError> {

@@ -1262,6 +1262,9 @@ struct EventBody {
     #[serde(default, deserialize_with = "present")]
     compartment: Option<Option<i64>>,
     version: Option<i64>,
+    /// When creating: the same key again creates nothing and answers the first event (200).
+    #[serde(default)]
+    idempotency_key: Option<String>,
     // Answered by a read; accepted back and ignored (see `PersonBody`).
     #[serde(default, rename = "id")]
     _id: Option<IgnoredAny>,
@@ -1456,18 +1459,25 @@ async fn create_event(State(state): State<AppState>, ApiActor(actor): ApiActor, 
         p.add("version", "not allowed when creating: a new event starts at version 1");
     }
     let compartment = body.compartment;
+    let key = body.idempotency_key.clone();
     let input = event_input(body, &mut p);
     p.done()?;
     let Some(input) = input else {
         return Err(ApiError::invalid(BTreeMap::new()));
     };
-    let id = state
+    let created = state
         .app
-        .create_event_in(&actor, &input, compartment.flatten())
+        .create_event_once(&actor, &input, compartment.flatten(), key.as_deref())
         .await
         .map_err(persons_field)?;
+    let id = created.id;
     let event = state.app.event_page(&actor, id).await?;
-    let mut response = ok(StatusCode::CREATED, event_out(event))?;
+    let status = if created.new {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let mut response = ok(status, event_out(event))?;
     if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/events/{id}")) {
         response.headers_mut().insert(header::LOCATION, location);
     }
@@ -1490,6 +1500,12 @@ async fn update_event(
     let version = body.version;
     if version.is_none() {
         p.add("version", "required: the version your change was made against");
+    }
+    if body.idempotency_key.is_some() {
+        p.add(
+            "idempotency_key",
+            "only when creating: a change is made once by its version",
+        );
     }
     let compartment = body.compartment;
     let input = event_input(body, &mut p);

@@ -21,7 +21,7 @@ use crate::forms::{
 };
 use crate::i18n::Tr;
 use crate::pages::{app_error, bad_request, form_actor, render, to_login};
-use crate::persons::{PAGE, event_summary, history_page, record_form_page};
+use crate::persons::{PAGE, event_summary, history_page, record_form};
 
 fn kind_options(tr: &Tr, empty_key: Option<&str>) -> Vec<(String, String)> {
     let mut options = Vec::new();
@@ -176,6 +176,10 @@ pub struct EventForm {
     /// The compartment's id, or empty for none.
     #[serde(default)]
     compartment: String,
+    /// A new event's idempotency key ([`crate::forms::fresh_form_key`]): the form sent twice
+    /// creates one event.
+    #[serde(default)]
+    key: String,
     /// The writer's compartments, offered by the form (not submitted).
     #[serde(skip)]
     own_compartments: Vec<(i64, String)>,
@@ -240,6 +244,7 @@ impl EventForm {
             description: e.details.description.clone(),
             confidentiality: e.confidentiality.as_str().to_owned(),
             compartment: e.compartment.map(|c| c.to_string()).unwrap_or_default(),
+            key: String::new(),
             own_compartments: Vec::new(),
         }
     }
@@ -417,7 +422,15 @@ fn event_form_page(
 ) -> Response {
     let mut view = form.view(&ctx.tr);
     view.refuse(&ctx.tr, errors);
-    record_form_page(ctx, status, "event", id, &form.version, view, notice)
+    let mut page = record_form(ctx, "event", id, &form.version, view, notice);
+    if id.is_none() {
+        // A refused form keeps its key: nothing was created under it.
+        page.key = match form.key.as_str() {
+            "" => crate::forms::fresh_form_key(),
+            key => key.to_owned(),
+        };
+    }
+    render(status, page)
 }
 
 /// An app refusal that belongs beside a field: a person that does not exist or may not be
@@ -460,8 +473,9 @@ pub async fn create(State(state): State<AppState>, ctx: Ctx, Form(mut form): For
         Ok(i) => i,
         Err(errors) => return event_form_page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &form, None, &errors, ""),
     };
-    match state.app.create_event_in(&actor, &input, compartment).await {
-        Ok(id) => Redirect::to(&format!("/events/{id}")).into_response(),
+    let key = Some(form.key.as_str()).filter(|k| !k.is_empty());
+    match state.app.create_event_once(&actor, &input, compartment, key).await {
+        Ok(created) => Redirect::to(&format!("/events/{}", created.id)).into_response(),
         Err(AppError::BadInput(_)) if compartment.is_some() => event_form_page(
             &ctx,
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -358,6 +358,8 @@ pub struct RecordForm {
     pub cancel: String,
     pub submit: String,
     pub version: Option<String>,
+    /// The form's idempotency key ([`crate::forms::fresh_form_key`]), or empty for none.
+    pub key: String,
     pub notice: String,
     pub form: FormView,
 }
@@ -411,19 +413,14 @@ fn probable_duplicate_page(
 
 /// The create or edit form of a person or an event (`kind`), posted to its list's address
 /// when new and to the record's when edited.
-pub fn record_form_page(
+pub(crate) fn record_form(
     ctx: &Ctx,
-    status: StatusCode,
     kind: &str,
     id: Option<i64>,
     version: &str,
     form: FormView,
     notice: &str,
-) -> Response {
-    render(status, record_form(ctx, kind, id, version, form, notice))
-}
-
-fn record_form(ctx: &Ctx, kind: &str, id: Option<i64>, version: &str, form: FormView, notice: &str) -> RecordForm {
+) -> RecordForm {
     let tr = &ctx.tr;
     let list = format!("/{kind}s");
     let target = id.map_or_else(|| list.clone(), |id| format!("{list}/{id}"));
@@ -434,6 +431,7 @@ fn record_form(ctx: &Ctx, kind: &str, id: Option<i64>, version: &str, form: Form
         cancel: target,
         submit: tr.t("form-save"),
         version: id.map(|_| version.to_owned()),
+        key: String::new(),
         notice: if notice.is_empty() { String::new() } else { tr.t(notice) },
         form,
         l: ctx.layout(),

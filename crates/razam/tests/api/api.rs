@@ -391,6 +391,27 @@ async fn a_documenter_records_through_the_api_and_reads_it_back(app: TestApp) {
     assert!(bad["fields"]["status"].is_string() && bad["fields"]["on"].is_string());
     let (_, held) = reviewer.get("/persons?status=held&as_of=2022-01-01").await;
     assert_eq!(held["items"][0]["id"], json!(id));
+
+    // A client's retry with the same idempotency key creates nothing: 200 with the first
+    // event. A change carries none (it is made once by its version).
+    let keyed = json!({
+        "kind": "detention",
+        "date": "2020-08-10",
+        "region": "minsk-city",
+        "confidentiality": "internal",
+        "persons": [{"person_id": id, "role": "victim"}],
+        "idempotency_key": "client-retry-1",
+    });
+    let (status, made) = api.post("/events", keyed.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{made}");
+    let (status, again) = api.post("/events", keyed).await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert_eq!(again["id"], made["id"]);
+    let mut change = again.clone();
+    change["idempotency_key"] = json!("client-retry-2");
+    let (status, refused) = api.put(&format!("/events/{}", made["id"]), change).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert!(refused["fields"]["idempotency_key"].is_string(), "{refused}");
 }
 on_both_databases!(a_documenter_records_through_the_api_and_reads_it_back);
 

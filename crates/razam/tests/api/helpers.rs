@@ -259,3 +259,20 @@ pub async fn audit_log(app: &TestApp) -> Vec<(String, String, String)> {
         }
     }
 }
+
+/// Sends one record under the key `form-1` twice at once (a double click) and once more after
+/// (the first answer lost): all three answer the same record, and exactly one created it.
+/// Returns its id.
+pub async fn sent_twice_at_once_and_again<F, Fut>(send: F) -> i64
+where
+    F: Fn(&'static str) -> Fut,
+    Fut: std::future::Future<Output = Result<razam_app::registry::Created, razam_app::AppError>>,
+{
+    let (first, second) = tokio::join!(send("form-1"), send("form-1"));
+    let (first, second) = (first.unwrap(), second.unwrap());
+    assert_eq!(first.id, second.id);
+    assert_eq!([first.new, second.new].iter().filter(|n| **n).count(), 1);
+    let third = send("form-1").await.unwrap();
+    assert_eq!((third.id, third.new), (first.id, false));
+    first.id
+}

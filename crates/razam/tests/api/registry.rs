@@ -154,6 +154,60 @@ async fn a_documenter_records_and_a_reviewer_recognises(app: TestApp) {
 }
 on_both_databases!(a_documenter_records_and_a_reviewer_recognises);
 
+async fn an_event_sent_twice_with_one_key_is_created_once(app: TestApp) {
+    let documenter = actor(&app, "ales", Role::Documenter).await;
+    let a = app.app.clone();
+    let id = a
+        .create_person(&documenter, &person("Алесь", "Бяляцкі", Confidentiality::Internal))
+        .await
+        .unwrap();
+    let detention = EventInput {
+        kind: EventKind::Detention,
+        date: Some(FuzzyDate::parse("2021-07-14").unwrap()),
+        region: Some("minsk-city".into()),
+        arrest_days: None,
+        term_months: None,
+        details: EventDetails::default(),
+        confidentiality: Confidentiality::Internal,
+        articles: Vec::new(),
+        persons: vec![(id, PersonRole::Victim)],
+    };
+    let send = |key: &'static str| {
+        let (a, who, input) = (a.clone(), documenter.clone(), detention.clone());
+        async move { a.create_event_once(&who, &input, None, Some(key)).await }
+    };
+    // Two sends at once, then a third: one event, one audit entry, the same id each time.
+    let first = crate::helpers::sent_twice_at_once_and_again(&send).await;
+    let events = a.list_events(&documenter, Default::default(), None, 100).await.unwrap();
+    assert_eq!(events.len(), 1);
+    let created = crate::helpers::audit_log(&app)
+        .await
+        .iter()
+        .filter(|(_, action, _)| action == "event.create")
+        .count();
+    assert_eq!(created, 1);
+    // Another key is another event; a bad key is refused and creates nothing.
+    let other = send("form-2").await.unwrap();
+    assert!(other.new && other.id != first);
+    for bad in ["", &"k".repeat(201)] {
+        let e = a
+            .create_event_once(&documenter, &detention, None, Some(bad))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("idempotency key"), "{e}");
+    }
+    assert_eq!(
+        a.list_events(&documenter, Default::default(), None, 100)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    app.app.verify_audit(None, &|_| {}).await.unwrap();
+}
+on_both_databases!(an_event_sent_twice_with_one_key_is_created_once);
+
 async fn a_prisoner_list_imports_all_or_nothing(app: TestApp) {
     let a = &app.app;
     let list = "ref,given_name,family_name,patronymic,birth_date,region,detained_on,articles,recognized_on,released_on\n\

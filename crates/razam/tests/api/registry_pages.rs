@@ -147,6 +147,35 @@ async fn a_documenter_works_through_the_pages(app: TestApp) {
     assert!(page.contains(&format!("href=\"/persons/{person}\"")));
     assert!(page.contains("ЦІП на Акрэсціна"));
 
+    // The new-event form carries an idempotency key: sent twice (a click again after a lost
+    // answer) it creates one event, and both answers lead to it; the next form has another.
+    let key_of = |page: &str| {
+        let marker = "name=\"key\" value=\"";
+        let at = page.find(marker).expect("the new-event form has a key") + marker.len();
+        page[at..at + page[at..].find('"').unwrap()].to_owned()
+    };
+    let (_, fresh) = app.get(&doc, "/events/new").await;
+    let key = key_of(&fresh);
+    let victim = format!("P-{person:06}");
+    let fields = [
+        ("kind", "detention"),
+        ("date", "2020-09-13"),
+        ("persons", victim.as_str()),
+        ("region", "minsk-city"),
+        ("confidentiality", "internal"),
+        ("key", key.as_str()),
+    ];
+    let first = app.post_form(&doc, "/events", &fresh, &fields).await;
+    let second = app.post_form(&doc, "/events", &fresh, &fields).await;
+    assert_eq!(first.status(), StatusCode::SEE_OTHER);
+    assert_eq!(second.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&first), location(&second));
+    assert!(id_from(&location(&first), "/events/") > event);
+    let (_, again) = app.get(&doc, "/events/new").await;
+    assert_ne!(key_of(&again), key);
+    let (_, edit) = app.get(&doc, &format!("/events/{event}/edit")).await;
+    assert!(!edit.contains("name=\"key\""), "a change is made once by its version");
+
     // A source on the event, with its title required.
     let r = app
         .post_form(
