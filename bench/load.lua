@@ -149,6 +149,7 @@ function done(summary, latency, requests)
             first = f
         end
     end
+    io.write(string.format("mean %.3f\n", latency.mean / 1000))
     io.write(string.format("answered %d\n", answered_all))
     io.write(string.format("bad %d %s\n", bad_all, first))
     io.write(string.format("socket_errors %d\n",

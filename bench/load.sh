@@ -151,6 +151,16 @@ run_wrk() {
         sed 's/\x1b\[[0-9;]*m//g' "$TMP/serve.log" | grep -iE 'error|warn' | tail -n 3 >&2 || true
     fi
     W_CPU="$(awk -v t=$((c1 - c0)) -v hz="$TICKS_PER_S" -v n="$W_N" 'BEGIN { printf "%.2f", n ? t * 1000 / hz / n : 0 }')"
+    # Little's law: requests in flight = req/s × mean latency, at most the connections (wrk's
+    # own figures leave a few per cent of slack). Far more means wrk's latencies cannot be
+    # right (seen 2026-12-04: 75 "in flight" on 8 connections); the row then says so.
+    local mean rps_exact in_flight
+    mean="$(awk '/^mean/ { print $2 }' <<<"$out")"
+    rps_exact="$(awk '/^Requests\/sec/ { print $2 }' <<<"$out")"
+    in_flight="$(awk -v r="$rps_exact" -v m="$mean" 'BEGIN { printf "%.1f", r * m / 1000 }')"
+    if awk -v f="$in_flight" -v c="$conns" 'BEGIN { exit !(f > c * 1.25) }'; then
+        W_P50="$W_P50 (inconsistent: $in_flight in flight on $conns connections)"
+    fi
     log "$label: p50 $W_P50 ms, p95 $W_P95 ms, p99 $W_P99 ms, $W_RPS req/s, $W_N answers, errors $W_BAD, server CPU $W_CPU ms per answer (load average $W_LOAD)"
     if [[ -n "$stat_pid" ]]; then
         # perf stat counts over the same seconds as wrk (it may end a moment after wrk did):
