@@ -485,10 +485,7 @@ impl App {
     ) -> Result<Created, AppError> {
         self.require(actor, Permission::ManageStock)?;
         let idempotency = match key {
-            Some(key) if key.is_empty() || key.len() > 200 => {
-                return Err(AppError::BadInput("an idempotency key is 1 to 200 characters".into()));
-            }
-            Some(key) => self.lookup_hash(&format!("aid movement idempotency\0{key}")),
+            Some(key) => self.idempotency_digest("aid movement", key)?,
             None => rand::random(),
         };
         if valuation == Valuation::Post {

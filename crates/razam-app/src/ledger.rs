@@ -240,10 +240,7 @@ fn ledger_error(e: razam_core::ledger::LedgerError) -> AppError {
 impl App {
     pub(crate) fn idempotency(&self, key: Option<&str>) -> Result<[u8; 32], AppError> {
         match key {
-            Some(key) if key.is_empty() || key.len() > 200 => {
-                Err(AppError::BadInput("an idempotency key is 1 to 200 characters".into()))
-            }
-            Some(key) => Ok(self.lookup_hash(&format!("ledger idempotency\0{key}"))),
+            Some(key) => self.idempotency_digest("ledger", key),
             None => {
                 use rand::RngCore;
                 let mut random = [0u8; 32];

@@ -268,6 +268,15 @@ impl App {
     fn lookup_hash(&self, text: &str) -> [u8; 32] {
         *blake3::keyed_hash(&self.keys.lookup, text.as_bytes()).as_bytes()
     }
+
+    /// The keyed hash an idempotency key is stored as, apart for each kind of record
+    /// (`domain`: "ledger", "aid movement", "event"); a key is 1 to 200 characters.
+    pub(crate) fn idempotency_digest(&self, domain: &str, key: &str) -> Result<[u8; 32], AppError> {
+        if key.is_empty() || key.len() > 200 {
+            return Err(AppError::BadInput("an idempotency key is 1 to 200 characters".into()));
+        }
+        Ok(self.lookup_hash(&format!("{domain} idempotency\0{key}")))
+    }
 }
 
 impl App {

@@ -474,13 +474,7 @@ impl App {
         key: Option<&str>,
     ) -> Result<Created, AppError> {
         self.require(actor, Permission::WriteRegistry)?;
-        let digest = match key {
-            Some(key) if key.is_empty() || key.len() > 200 => {
-                return Err(AppError::BadInput("an idempotency key is 1 to 200 characters".into()));
-            }
-            Some(key) => Some(self.lookup_hash(&format!("event idempotency\0{key}"))),
-            None => None,
-        };
+        let digest = key.map(|key| self.idempotency_digest("event", key)).transpose()?;
         let known = |digest: Option<[u8; 32]>| async move {
             match digest {
                 Some(d) => self.store.event_by_digest(&d).await,
