@@ -484,10 +484,9 @@ impl App {
         key: Option<&str>,
     ) -> Result<Created, AppError> {
         self.require(actor, Permission::ManageStock)?;
-        let idempotency = match key {
-            Some(key) => self.idempotency_digest("aid movement", key)?,
-            None => rand::random(),
-        };
+        let idempotency = key
+            .map(|key| self.idempotency_digest("aid movement", key))
+            .transpose()?;
         if valuation == Valuation::Post {
             self.require(actor, Permission::ManageLedger)?;
         }

@@ -474,21 +474,21 @@ impl App {
         key: Option<&str>,
     ) -> Result<Created, AppError> {
         self.require(actor, Permission::WriteRegistry)?;
-        let digest = key.map(|key| self.idempotency_digest("event", key)).transpose()?;
-        let known = |digest: Option<[u8; 32]>| async move {
-            match digest {
-                Some(d) => self.store.event_by_digest(&d).await,
-                None => Ok(None),
-            }
+        let Some(key) = key else {
+            let id = self.create_event_with_digest(actor, input, compartment, None).await?;
+            return Ok(Created { id, new: true });
         };
-        if let Some(id) = known(digest).await? {
+        let digest = self.idempotency_digest("event", key)?;
+        if let Some(id) = self.store.event_by_digest(&digest).await? {
             return Ok(Created { id, new: false });
         }
-        let created = self.create_event_with_digest(actor, input, compartment, digest).await;
-        match created {
+        match self
+            .create_event_with_digest(actor, input, compartment, Some(digest))
+            .await
+        {
             Ok(id) => Ok(Created { id, new: true }),
             // The other send of the same key won the race: its event is the answer.
-            Err(e) => match known(digest).await? {
+            Err(e) => match self.store.event_by_digest(&digest).await? {
                 Some(id) => Ok(Created { id, new: false }),
                 None => Err(e),
             },

@@ -50,9 +50,9 @@ pub struct StockRow {
 /// only `to_warehouse`, a dispatch and a write-off only `from_warehouse`, a transfer both.
 #[derive(Debug, Clone)]
 pub struct NewMovement {
-    /// Keyed hash of the movement's idempotency key: a second movement with the same key is
-    /// not recorded (see [`MovementOutcome::Known`]).
-    pub idempotency: [u8; 32],
+    /// Keyed hash of the movement's idempotency key, if it has one: a second movement with
+    /// the same key is not recorded (see [`MovementOutcome::Known`]).
+    pub idempotency: Option<[u8; 32]>,
     pub kind: &'static str,
     pub item_id: i64,
     pub quantity: i64,
@@ -392,15 +392,17 @@ macro_rules! impl_aid_store {
             ) -> Result<$crate::aid::MovementOutcome, StoreError> {
                 use $crate::aid::MovementOutcome;
                 let mut tx = self.begin().await?;
-                // Writers take turns (`begin`), so no other movement with this key can be
-                // written between this look and the insert; the unique index stands behind it.
-                let known: Option<i64> = sqlx::query_scalar("SELECT id FROM aid_movements WHERE idempotency = $1")
-                    .bind(m.idempotency.to_vec())
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                if let Some(id) = known {
-                    tx.rollback().await?;
-                    return Ok(MovementOutcome::Known(id));
+                if let Some(key) = &m.idempotency {
+                    // Writers take turns (`begin`), so no other movement with this key can be
+                    // written between this look and the insert; the unique index stands behind it.
+                    let known: Option<i64> = sqlx::query_scalar("SELECT id FROM aid_movements WHERE idempotency = $1")
+                        .bind(&key[..])
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    if let Some(id) = known {
+                        tx.rollback().await?;
+                        return Ok(MovementOutcome::Known(id));
+                    }
                 }
                 if let Some(shipment) = m.shipment_id {
                     // Locks the shipment's row and checks it is still packed, in one statement.
@@ -443,7 +445,7 @@ macro_rules! impl_aid_store {
                 .bind(m.value.as_ref().map(|v| v.1.clone()))
                 .bind(&m.created_by)
                 .bind(m.at_ms)
-                .bind(m.idempotency.to_vec())
+                .bind(m.idempotency.as_ref().map(|k| &k[..]))
                 .fetch_one(&mut *tx)
                 .await?;
                 if let Some(transfer) = &m.ledger {

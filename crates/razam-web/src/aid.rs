@@ -113,7 +113,7 @@ pub struct AidForm {
     person: String,
     #[serde(default)]
     post: String,
-    /// The movement form's idempotency key ([`crate::forms::fresh_form_key`]).
+    /// The movement form's idempotency key ([`crate::forms::form_key`]).
     #[serde(default)]
     key: String,
 }
@@ -295,10 +295,7 @@ async fn aid_page(
         status,
         AidPage {
             movement_form: movement_form(tr, pick(Which::Movement), &items, &warehouses, &shipments),
-            movement_key: match pick(Which::Movement).key.as_str() {
-                "" => crate::forms::fresh_form_key(),
-                key => key.to_owned(),
-            },
+            movement_key: crate::forms::form_key(&pick(Which::Movement).key),
             item_form: item_form(tr, pick(Which::Item)),
             warehouse_form: warehouse_form(tr, pick(Which::Warehouse)),
             movements: movements

@@ -480,6 +480,12 @@ impl From<AppError> for ApiError {
 
 type ApiResult = Result<Response, ApiError>;
 
+/// 201 for a record written now, 200 for an answer that wrote nothing (a retry under the
+/// same idempotency key, a file already imported).
+fn created_or_ok(new: bool) -> StatusCode {
+    if new { StatusCode::CREATED } else { StatusCode::OK }
+}
+
 fn ok<T: Serialize>(status: StatusCode, value: T) -> ApiResult {
     Ok((status, axum::Json(value)).into_response())
 }
@@ -1472,12 +1478,7 @@ async fn create_event(State(state): State<AppState>, ApiActor(actor): ApiActor, 
         .map_err(persons_field)?;
     let id = created.id;
     let event = state.app.event_page(&actor, id).await?;
-    let status = if created.new {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    let mut response = ok(status, event_out(event))?;
+    let mut response = ok(created_or_ok(created.new), event_out(event))?;
     if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/events/{id}")) {
         response.headers_mut().insert(header::LOCATION, location);
     }

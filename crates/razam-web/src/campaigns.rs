@@ -320,11 +320,7 @@ async fn manage_page(
             edit: campaign_form(tr, &current, false),
             donate: donation_form(tr, donation, &funds),
             funds: !funds.is_empty(),
-            key: if donation.idempotency_key.is_empty() {
-                crate::forms::fresh_form_key()
-            } else {
-                donation.idempotency_key.clone()
-            },
+            key: crate::forms::form_key(&donation.idempotency_key),
             l: ctx.layout(),
             c,
             donations,

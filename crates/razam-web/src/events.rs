@@ -176,7 +176,7 @@ pub struct EventForm {
     /// The compartment's id, or empty for none.
     #[serde(default)]
     compartment: String,
-    /// A new event's idempotency key ([`crate::forms::fresh_form_key`]): the form sent twice
+    /// A new event's idempotency key ([`crate::forms::form_key`]): the form sent twice
     /// creates one event.
     #[serde(default)]
     key: String,
@@ -424,11 +424,7 @@ fn event_form_page(
     view.refuse(&ctx.tr, errors);
     let mut page = record_form(ctx, "event", id, &form.version, view, notice);
     if id.is_none() {
-        // A refused form keeps its key: nothing was created under it.
-        page.key = match form.key.as_str() {
-            "" => crate::forms::fresh_form_key(),
-            key => key.to_owned(),
-        };
+        page.key = crate::forms::form_key(&form.key);
     }
     render(status, page)
 }

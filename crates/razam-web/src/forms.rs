@@ -6,11 +6,16 @@ use razam_core::registry::{Confidentiality, Day, Region};
 
 use crate::i18n::Tr;
 
-/// A fresh idempotency key for a form that records something (a booking, a donation, a
-/// stock movement), sent back in its hidden `key` field: a form sent twice (a click again
-/// after a lost answer) records once.
-pub fn fresh_form_key() -> String {
-    hex::encode(rand::random::<[u8; 16]>())
+/// The idempotency key a form that records something (a booking, a donation, a stock
+/// movement, an event) is shown with, in its hidden `key` field, so that the form sent twice
+/// (a click again after a lost answer) records once: `sent`, the key of a refused form shown
+/// again (nothing was recorded under it), or a fresh random one when that is empty.
+pub fn form_key(sent: &str) -> String {
+    if sent.is_empty() {
+        hex::encode(rand::random::<[u8; 16]>())
+    } else {
+        sent.to_owned()
+    }
 }
 
 /// One control of a form. `templates/field.html` draws it.

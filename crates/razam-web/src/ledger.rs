@@ -97,7 +97,7 @@ pub async fn index(State(state): State<AppState>, ctx: Ctx) -> Response {
                 queue,
                 problems: check.problems,
                 transfers: check.transfers,
-                form_key: crate::forms::fresh_form_key(),
+                form_key: crate::forms::form_key(""),
                 today: razam_app::today().to_string(),
             },
         ),

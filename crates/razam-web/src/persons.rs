@@ -358,7 +358,7 @@ pub struct RecordForm {
     pub cancel: String,
     pub submit: String,
     pub version: Option<String>,
-    /// The form's idempotency key ([`crate::forms::fresh_form_key`]), or empty for none.
+    /// The form's idempotency key ([`crate::forms::form_key`]), or empty for none.
     pub key: String,
     pub notice: String,
     pub form: FormView,

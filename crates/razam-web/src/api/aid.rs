@@ -13,7 +13,7 @@ use razam_core::aid::{Category, MovementKind, WriteOffReason, shipment_code};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{ApiActor, ApiError, ApiResult, Problems, RecordId, ok, parse_body};
+use super::{ApiActor, ApiError, ApiResult, Problems, RecordId, created_or_ok, ok, parse_body};
 use crate::AppState;
 
 pub(super) async fn stock(State(state): State<AppState>, ApiActor(actor): ApiActor) -> ApiResult {
@@ -167,11 +167,7 @@ pub(super) async fn record_movement(
         .record_movement_valued(&actor, &input, valuation, b.idempotency_key.as_deref())
         .await?;
     ok(
-        if recorded.new {
-            StatusCode::CREATED
-        } else {
-            StatusCode::OK
-        },
+        created_or_ok(recorded.new),
         json!({ "id": recorded.id, "new": recorded.new }),
     )
 }

@@ -12,7 +12,7 @@ use razam_core::registry::Day;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{ApiActor, ApiError, ApiResult, Problems, RecordId, ok, parse_body};
+use super::{ApiActor, ApiError, ApiResult, Problems, RecordId, created_or_ok, ok, parse_body};
 use crate::AppState;
 
 fn money(m: Money) -> Value {
@@ -159,14 +159,7 @@ pub(super) async fn book(State(state): State<AppState>, ApiActor(actor): ApiActo
     let t = state.app.ledger_transfer(&actor, booked.id).await?;
     let mut answer = transfer(&t);
     answer["new"] = json!(booked.new);
-    ok(
-        if booked.new {
-            StatusCode::CREATED
-        } else {
-            StatusCode::OK
-        },
-        answer,
-    )
+    ok(created_or_ok(booked.new), answer)
 }
 
 #[derive(Deserialize, Default)]
@@ -195,14 +188,7 @@ pub(super) async fn reverse(
     let t = state.app.ledger_transfer(&actor, booked.id).await?;
     let mut answer = transfer(&t);
     answer["new"] = json!(booked.new);
-    ok(
-        if booked.new {
-            StatusCode::CREATED
-        } else {
-            StatusCode::OK
-        },
-        answer,
-    )
+    ok(created_or_ok(booked.new), answer)
 }
 
 pub(super) async fn check(State(state): State<AppState>, ApiActor(actor): ApiActor) -> ApiResult {
@@ -237,11 +223,7 @@ pub(super) async fn import_statement(
     };
     let r = state.app.import_statement(&actor, &body, iban.as_ref()).await?;
     ok(
-        if r.booked > 0 || r.opening_booked.is_some() {
-            StatusCode::CREATED
-        } else {
-            StatusCode::OK
-        },
+        created_or_ok(r.booked > 0 || r.opening_booked.is_some()),
         json!({
             "format": r.format,
             "iban_tail": r.iban_tail,
@@ -309,14 +291,7 @@ pub(super) async fn resolve(
     let account = state.app.ledger_account_by_code(&actor, b.account.trim()).await?;
     let booked = state.app.resolve_payment(&actor, id, account.id, &b.memo).await?;
     let t = state.app.ledger_transfer(&actor, booked.id).await?;
-    ok(
-        if booked.new {
-            StatusCode::CREATED
-        } else {
-            StatusCode::OK
-        },
-        transfer(&t),
-    )
+    ok(created_or_ok(booked.new), transfer(&t))
 }
 
 /// A bank account's CSV layout: the account by its IBAN, the columns by their header text
