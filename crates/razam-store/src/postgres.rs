@@ -11,10 +11,11 @@ use std::time::Duration;
 
 use razam_core::Locale;
 use razam_core::audit::{AuditRecord, ChainLink};
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions};
 use sqlx::{Executor, Postgres, Row, Transaction};
 
 use crate::migrations;
+use crate::readers::Readers;
 use crate::rows::{Cols, Value};
 use crate::{
     AccountId, AccountRow, AuditEvent, NewAccount, SessionAccount, SessionRow, Store, StoreError, StoredAudit,
@@ -23,6 +24,8 @@ use crate::{
 
 pub struct PostgresStore {
     pool: PgPool,
+    /// The connections `read_rows` uses (without the pool's two pings per statement).
+    read: Readers<PgConnection>,
     link: Arc<dyn ChainLink>,
 }
 
@@ -43,7 +46,8 @@ impl PostgresStore {
             .acquire_timeout(Duration::from_secs(10))
             .connect(url)
             .await?;
-        let store = PostgresStore { pool, link };
+        let read = Readers::new((*pool.connect_options()).clone(), 16, StoreError::from);
+        let store = PostgresStore { pool, read, link };
         let found = store.schema_version().await?;
         if found > migrations::latest() {
             return Err(StoreError::NewerSchema {
@@ -95,20 +99,39 @@ impl PostgresStore {
         args: &[Value],
         mut map: impl FnMut(&dyn Cols) -> Result<T, StoreError> + Send,
     ) -> Result<Vec<T>, StoreError> {
-        let mut query = sqlx::query(sql);
-        for value in args {
-            query = match value {
-                Value::I64(v) => query.bind(*v),
-                Value::Text(v) => query.bind(v.as_str()),
-                Value::Blob(v) => query.bind(v.as_slice()),
+        let mut again = true;
+        loop {
+            let mut query = sqlx::query(sql);
+            for value in args {
+                query = match value {
+                    Value::I64(v) => query.bind(*v),
+                    Value::Text(v) => query.bind(v.as_str()),
+                    Value::Blob(v) => query.bind(v.as_slice()),
+                };
+            }
+            let mut reader = if again {
+                self.read.get().await?
+            } else {
+                self.read.fresh().await?
             };
+            match query.fetch_all(&mut *reader).await {
+                Ok(rows) => return rows.iter().map(|row| map(row)).collect(),
+                // The server closed this connection (it restarted, most likely, and closed the
+                // idle ones too): a read can run again, once, on a newly opened connection.
+                Err(e) if again && disconnected(&e) => {
+                    tracing::info!(error = %e, "a read connection was closed by PostgreSQL; reading again on a new one");
+                    reader.discard();
+                    self.read.drop_idle();
+                    again = false;
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
-        let rows = query.fetch_all(&mut *self.reader().await?).await?;
-        rows.iter().map(|row| map(row)).collect()
     }
 
-    /// A connection for reads (the pool's, checked on the way out: a restarted server's
-    /// dropped connections are replaced here rather than failing a statement).
+    /// A connection from the pool, for the reads that do not go through `read_rows` (the
+    /// pool pings it on the way out: a restarted server's dropped connections are replaced
+    /// there rather than failing a statement; `read_rows` reads again instead).
     async fn reader(&self) -> Result<sqlx::pool::PoolConnection<Postgres>, StoreError> {
         Ok(self.pool.acquire().await?)
     }
@@ -176,6 +199,19 @@ crate::campaigns::impl_campaign_store!(PostgresStore, Postgres);
 crate::aid::impl_aid_store!(PostgresStore, Postgres);
 crate::volunteers::impl_volunteer_store!(PostgresStore, Postgres);
 crate::security::impl_security_store!(PostgresStore, Postgres);
+
+/// Whether `e` says the server closed the connection: it went away (an I/O error), or said
+/// it was shutting down or terminating this backend (SQLSTATE class 57P: a restart, a
+/// failover, `pg_terminate_backend`) or that the connection failed (class 08).
+fn disconnected(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_) => true,
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|code| code.starts_with("57P") || code.starts_with("08")),
+        _ => false,
+    }
+}
 
 fn conflict_or(e: sqlx::Error, what: &'static str) -> StoreError {
     match e.as_database_error() {
@@ -427,6 +463,7 @@ impl Store for PostgresStore {
     }
 
     async fn close(&self) {
+        self.read.close().await;
         self.pool.close().await;
     }
 

@@ -1,45 +1,51 @@
-//! SQLite's read connections, handed out and taken back without sqlx's pool.
+//! Read connections, handed out and taken back without sqlx's pool.
 //!
-//! sqlx runs every SQLite connection on its own thread, and its pool pings a connection when it
-//! hands it out and again when it takes it back: two extra crossings to that thread and back
-//! (and a spawned task) for every statement. A local file needs neither ping. Here a connection
+//! sqlx's pool pings a connection when it hands it out and again when it takes it back. For
+//! SQLite that is two extra crossings to the connection's own thread and back (and a spawned
+//! task) for every statement; for PostgreSQL it is two extra round trips to the server, each
+//! waking a backend on the same few cores (`bench/load.sh` measured them). Here a connection
 //! is taken from a list under a semaphore and put back when its `Reader` drops; the
 //! connections are opened as they are first needed, up to `size`.
 //!
-//! A `Reader` dropped halfway through a statement (its request cancelled) still goes back: the
-//! connection's thread finishes or abandons that statement before it runs the next one, and a
-//! transaction dropped unfinished queues its rollback first (sqlx's `Transaction` does that).
+//! A `Reader` dropped halfway through a statement (its request cancelled) still goes back: sqlx
+//! finishes that statement (reads its remaining answer) before it runs the next one on the
+//! connection, and a transaction dropped unfinished queues its rollback first (sqlx's
+//! `Transaction` does that). What the ping on the way out was for, a connection the server
+//! closed (a restart), is left to the caller: PostgreSQL's `read_rows` discards such a
+//! connection and every idle one, and runs its statement once more on a new one.
 
 use std::ops::{Deref, DerefMut};
 use std::sync::{Mutex, PoisonError};
 
 use sqlx::Connection;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::StoreError;
 
-pub(crate) struct Readers {
-    options: SqliteConnectOptions,
+pub(crate) struct Readers<C: Connection> {
+    options: C::Options,
     size: u32,
-    idle: Mutex<Vec<SqliteConnection>>,
+    idle: Mutex<Vec<C>>,
     free: Semaphore,
+    /// What a failed connect is as a store error (each database tells its own apart).
+    classify: fn(sqlx::Error) -> StoreError,
 }
 
 /// One read connection, back in the list when dropped.
-pub(crate) struct Reader<'a> {
-    conn: Option<SqliteConnection>,
-    readers: &'a Readers,
+pub(crate) struct Reader<'a, C: Connection> {
+    conn: Option<C>,
+    readers: &'a Readers<C>,
     _permit: SemaphorePermit<'a>,
 }
 
-impl Readers {
-    pub(crate) fn new(options: SqliteConnectOptions, size: u32) -> Readers {
+impl<C: Connection> Readers<C> {
+    pub(crate) fn new(options: C::Options, size: u32, classify: fn(sqlx::Error) -> StoreError) -> Readers<C> {
         Readers {
             options,
             size,
             idle: Mutex::new(Vec::with_capacity(size as usize)),
             free: Semaphore::new(size as usize),
+            classify,
         }
     }
 
@@ -59,18 +65,29 @@ impl Readers {
     }
 
     /// A connection: an idle one, or a new one while fewer than `size` are open.
-    pub(crate) async fn get(&self) -> Result<Reader<'_>, StoreError> {
+    pub(crate) async fn get(&self) -> Result<Reader<'_, C>, StoreError> {
+        self.take(true).await
+    }
+
+    /// A newly opened connection, never an idle one.
+    pub(crate) async fn fresh(&self) -> Result<Reader<'_, C>, StoreError> {
+        self.take(false).await
+    }
+
+    async fn take(&self, idle: bool) -> Result<Reader<'_, C>, StoreError> {
         let permit = self
             .free
             .acquire()
             .await
             .map_err(|_| StoreError::Damaged("the read connections are closed".into()))?;
-        let idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        let idle = if idle {
+            self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop()
+        } else {
+            None
+        };
         let conn = match idle {
             Some(conn) => conn,
-            None => SqliteConnection::connect_with(&self.options)
-                .await
-                .map_err(crate::sqlite::classify)?,
+            None => C::connect_with(&self.options).await.map_err(self.classify)?,
         };
         Ok(Reader {
             conn: Some(conn),
@@ -78,12 +95,25 @@ impl Readers {
             _permit: permit,
         })
     }
+
+    /// Drops every idle connection (the server closed them all, or is about to find out).
+    pub(crate) fn drop_idle(&self) {
+        let idle = std::mem::take(&mut *self.idle.lock().unwrap_or_else(PoisonError::into_inner));
+        drop(idle);
+    }
 }
 
-impl Deref for Reader<'_> {
-    type Target = SqliteConnection;
+impl<C: Connection> Reader<'_, C> {
+    /// Drops this connection instead of putting it back (the server closed it).
+    pub(crate) fn discard(mut self) {
+        drop(self.conn.take());
+    }
+}
 
-    fn deref(&self) -> &SqliteConnection {
+impl<C: Connection> Deref for Reader<'_, C> {
+    type Target = C;
+
+    fn deref(&self) -> &C {
         // Some from construction until drop.
         self.conn
             .as_ref()
@@ -91,15 +121,15 @@ impl Deref for Reader<'_> {
     }
 }
 
-impl DerefMut for Reader<'_> {
-    fn deref_mut(&mut self) -> &mut SqliteConnection {
+impl<C: Connection> DerefMut for Reader<'_, C> {
+    fn deref_mut(&mut self) -> &mut C {
         self.conn
             .as_mut()
             .unwrap_or_else(|| unreachable!("a reader holds its connection until dropped"))
     }
 }
 
-impl Drop for Reader<'_> {
+impl<C: Connection> Drop for Reader<'_, C> {
     fn drop(&mut self) {
         if let Some(conn) = self.conn.take() {
             self.readers
@@ -116,16 +146,16 @@ mod tests {
     use std::sync::Arc;
     use std::time::Duration;
 
-    use sqlx::sqlite::SqliteConnectOptions;
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 
     use super::Readers;
 
     /// Readers of a new database holding the numbers 1 to 5,000.
-    async fn readers(dir: &tempfile::TempDir, size: u32) -> Arc<Readers> {
+    async fn readers(dir: &tempfile::TempDir, size: u32) -> Arc<Readers<SqliteConnection>> {
         let options = SqliteConnectOptions::new()
             .filename(dir.path().join("db.sqlite"))
             .create_if_missing(true);
-        let readers = Readers::new(options, size);
+        let readers = Readers::new(options, size, crate::sqlite::classify);
         let mut conn = readers.get().await.unwrap();
         sqlx::query("CREATE TABLE t (n INTEGER)")
             .execute(&mut *conn)
@@ -142,7 +172,7 @@ mod tests {
         Arc::new(readers)
     }
 
-    async fn sum(readers: &Readers) -> i64 {
+    async fn sum(readers: &Readers<SqliteConnection>) -> i64 {
         let mut conn = readers.get().await.unwrap();
         sqlx::query_scalar("SELECT SUM(n) FROM t")
             .fetch_one(&mut *conn)

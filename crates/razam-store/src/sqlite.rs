@@ -12,7 +12,9 @@ use std::time::Duration;
 
 use razam_core::Locale;
 use razam_core::audit::{AuditRecord, ChainLink};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use sqlx::{Executor, Row, Sqlite, Transaction};
 
 use crate::direct::Direct;
@@ -26,7 +28,7 @@ use crate::{
 
 pub struct SqliteStore {
     write: SqlitePool,
-    read: Readers,
+    read: Readers<SqliteConnection>,
     /// The hot reads' connections (see `direct`); `read` serves the others.
     direct: Direct,
     link: Arc<dyn ChainLink>,
@@ -69,7 +71,7 @@ impl SqliteStore {
             )
             .await
             .map_err(classify)?;
-        let read = Readers::new(options, 4);
+        let read = Readers::new(options, 4, classify);
         let store = SqliteStore {
             write,
             read,
@@ -129,7 +131,7 @@ impl SqliteStore {
     }
 
     /// A connection for reads (see `readers`).
-    async fn reader(&self) -> Result<Reader<'_>, StoreError> {
+    async fn reader(&self) -> Result<Reader<'_, SqliteConnection>, StoreError> {
         self.read.get().await
     }
 

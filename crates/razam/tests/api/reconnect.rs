@@ -141,7 +141,9 @@ async fn the_server_reconnects_after_postgresql_restarts_and_loses_no_acknowledg
 
     cluster.restart();
 
-    // The same server, not restarted: its pool finds its connections closed and opens new ones.
+    // The same server, not restarted: its write pool finds its connections closed and opens
+    // new ones, and its read connections (the writers' session checks read first) are
+    // dropped at their first failed statement, which runs again on a new one.
     let (writers, mut rx) = spawn_writers(&server.addr, 10, &mut rng, &mut 100);
     let mut after = Vec::new();
     while let Some(write) = rx.recv().await {
