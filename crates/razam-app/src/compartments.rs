@@ -156,11 +156,11 @@ impl App {
         }
         Ok(self
             .store
-            .persons_by_ids(ids)
+            .person_compartments(ids)
             .await?
             .into_iter()
-            .filter(|p| !scope.sees(p.compartment))
-            .map(|p| p.id)
+            .filter(|(_, c)| !scope.sees(Some(*c)))
+            .map(|(id, _)| id)
             .collect())
     }
 

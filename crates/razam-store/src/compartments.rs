@@ -209,14 +209,16 @@ macro_rules! impl_compartment_store {
                 ),
                 StoreError,
             > {
-                // One round trip for both: every logged-in search asks this first.
-                let rows: Vec<(bool, i64, i64)> = sqlx::query_as(
-                    "SELECT TRUE, id, compartment_id FROM persons WHERE compartment_id IS NOT NULL \
-                     UNION ALL \
-                     SELECT FALSE, id, compartment_id FROM events WHERE compartment_id IS NOT NULL",
-                )
-                .fetch_all(&mut *self.reader().await?)
-                .await?;
+                // One statement for both: every logged-in search asks this first.
+                let rows = self
+                    .read_rows(
+                        "SELECT 'p' AS part, id, compartment_id FROM persons WHERE compartment_id IS NOT NULL \
+                         UNION ALL \
+                         SELECT 'e' AS part, id, compartment_id FROM events WHERE compartment_id IS NOT NULL",
+                        &[],
+                        |row| Ok((row.text("part")? == "p", row.i64("id")?, row.i64("compartment_id")?)),
+                    )
+                    .await?;
                 let (persons, events): (Vec<_>, Vec<_>) = rows.into_iter().partition(|(person, _, _)| *person);
                 let pairs = |rows: Vec<(bool, i64, i64)>| rows.into_iter().map(|(_, id, c)| (id, c)).collect();
                 Ok((pairs(persons), pairs(events)))

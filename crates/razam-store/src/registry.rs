@@ -432,6 +432,9 @@ pub trait RegistryStore: Send + Sync {
     async fn person(&self, id: PersonId) -> Result<Option<PersonRow>, StoreError>;
     /// The persons of `ids` that exist, in no particular order.
     async fn persons_by_ids(&self, ids: &[PersonId]) -> Result<Vec<PersonRow>, StoreError>;
+    /// The persons of `ids` that are in a compartment, each with it, in no particular order:
+    /// what hiding the persons out of a reader's sight needs, without their rows.
+    async fn person_compartments(&self, ids: &[PersonId]) -> Result<Vec<(PersonId, CompartmentId)>, StoreError>;
     /// Every imported person: reference lookup hash, id, digest of the row last imported.
     async fn person_refs(&self) -> Result<Vec<ImportedRef>, StoreError>;
     /// Newest first: persons with `id < before` (all when `None`), at most `limit`.
@@ -1570,6 +1573,19 @@ macro_rules! impl_registry_store {
                     $crate::registry::person_columns()
                 );
                 registry_sql::rows_by_ids(self, &select, ids, registry_sql::person_from).await
+            }
+
+            async fn person_compartments(
+                &self,
+                ids: &[$crate::registry::PersonId],
+            ) -> Result<Vec<($crate::registry::PersonId, $crate::compartments::CompartmentId)>, StoreError> {
+                registry_sql::rows_by_ids(
+                    self,
+                    "SELECT id, compartment_id FROM persons WHERE compartment_id IS NOT NULL AND id IN (",
+                    ids,
+                    |row| Ok((row.i64("id")?, row.i64("compartment_id")?)),
+                )
+                .await
             }
 
             async fn person_refs(&self) -> Result<Vec<$crate::registry::ImportedRef>, StoreError> {
