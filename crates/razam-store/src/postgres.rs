@@ -12,7 +12,7 @@ use std::time::Duration;
 use razam_core::Locale;
 use razam_core::audit::{AuditRecord, ChainLink};
 use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions};
-use sqlx::{Executor, Postgres, Row, Transaction};
+use sqlx::{Connection, Executor, Postgres, Row, Transaction};
 
 use crate::migrations;
 use crate::readers::Readers;
@@ -32,6 +32,9 @@ pub struct PostgresStore {
 const ACCOUNT_COLUMNS: &str = "id, username_sealed, display_name_sealed, email_sealed, password_hash, role, \
      locale, disabled, created_at_ms";
 
+/// The connections of the pool (writes, and the reads not written with `read_rows`).
+const POOL_SIZE: u32 = 16;
+
 /// Any number; it only has to be the same for every razam process.
 const MIGRATION_LOCK: i64 = 0x7261_7a61_6d00;
 
@@ -42,11 +45,14 @@ const WRITER_LOCK: i64 = 0x7261_7a61_6d01;
 impl PostgresStore {
     pub async fn open(url: &str, link: Arc<dyn ChainLink>) -> Result<PostgresStore, StoreError> {
         let pool = PgPoolOptions::new()
-            .max_connections(16)
+            .max_connections(POOL_SIZE)
+            // Not checked on the way out: `begin` and `reader` check it themselves, `begin`
+            // in the same round trip as BEGIN.
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(10))
             .connect(url)
             .await?;
-        let read = Readers::new((*pool.connect_options()).clone(), 16, StoreError::from);
+        let read = Readers::new((*pool.connect_options()).clone(), POOL_SIZE, StoreError::from);
         let store = PostgresStore { pool, read, link };
         let found = store.schema_version().await?;
         if found > migrations::latest() {
@@ -133,22 +139,44 @@ impl PostgresStore {
     /// pool pings it on the way out: a restarted server's dropped connections are replaced
     /// there rather than failing a statement; `read_rows` reads again instead).
     async fn reader(&self) -> Result<sqlx::pool::PoolConnection<Postgres>, StoreError> {
-        Ok(self.pool.acquire().await?)
+        let mut tries = POOL_SIZE + 1;
+        loop {
+            let mut conn = self.pool.acquire().await?;
+            // Checked here, as the pool no longer does (see `open`): a closed one is dropped.
+            match conn.ping().await {
+                Ok(()) => return Ok(conn),
+                Err(e) if tries > 1 && disconnected(&e) => {
+                    conn.close_on_drop();
+                    tries -= 1;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
 
     async fn begin(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        // Taken first, so every writer waits in one queue and no two interleave in the chain;
-        // held to the end of the transaction. An advisory lock, not a lock on `audit_log`:
-        // every table lock strong enough to queue writers also queues VACUUM, so autovacuum
-        // of the audit log held every write up for a second (`deadlock_timeout`) and was
-        // then cancelled, again and again, until a vacuum against wraparound, which is not
-        // cancelled, would hold them up for its whole run.
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(WRITER_LOCK)
-            .execute(&mut *tx)
-            .await?;
-        Ok(tx)
+        // The writers' lock is taken first, so every writer waits in one queue and no two
+        // interleave in the chain; held to the end of the transaction. An advisory lock, not a
+        // lock on `audit_log`: every table lock strong enough to queue writers also queues
+        // VACUUM, so autovacuum of the audit log held every write up for a second
+        // (`deadlock_timeout`) and was then cancelled, again and again, until a vacuum against
+        // wraparound, which is not cancelled, would hold them up for its whole run. Sent with
+        // BEGIN as one simple query: one round trip for both.
+        let begin = format!("BEGIN; SELECT pg_advisory_xact_lock({WRITER_LOCK})");
+        // The pool hands its connections out unchecked (see `open`): one the server closed
+        // (a restart) fails here, before anything is written, and another is taken, up to
+        // one more than the pool holds.
+        let mut tries = POOL_SIZE + 1;
+        loop {
+            match self.pool.begin_with(begin.clone()).await {
+                Ok(tx) => return Ok(tx),
+                Err(e) if tries > 1 && disconnected(&e) => {
+                    tracing::info!(error = %e, "a connection was closed by PostgreSQL; beginning on another one");
+                    tries -= 1;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
 
     /// Appends one entry to the audit chain in `tx`; `created` is the new row's id its object
@@ -228,13 +256,13 @@ impl Store for PostgresStore {
 
     async fn schema_version(&self) -> Result<i64, StoreError> {
         let exists: bool = sqlx::query_scalar("SELECT to_regclass('razam_schema') IS NOT NULL")
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *self.reader().await?)
             .await?;
         if !exists {
             return Ok(0);
         }
         let version: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM razam_schema")
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *self.reader().await?)
             .await?;
         Ok(version.unwrap_or(0))
     }
@@ -295,7 +323,7 @@ impl Store for PostgresStore {
             "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE username_lookup = $1"
         ))
         .bind(&lookup[..])
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.reader().await?)
         .await?;
         row.as_ref().map(account_from_row).transpose()
     }
@@ -303,21 +331,21 @@ impl Store for PostgresStore {
     async fn account_by_id(&self, id: AccountId) -> Result<Option<AccountRow>, StoreError> {
         let row = sqlx::query(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1"))
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.reader().await?)
             .await?;
         row.as_ref().map(account_from_row).transpose()
     }
 
     async fn list_accounts(&self) -> Result<Vec<AccountRow>, StoreError> {
         let rows = sqlx::query(&format!("SELECT {ACCOUNT_COLUMNS} FROM accounts ORDER BY id"))
-            .fetch_all(&self.pool)
+            .fetch_all(&mut *self.reader().await?)
             .await?;
         rows.iter().map(account_from_row).collect()
     }
 
     async fn count_accounts(&self) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM accounts")
-            .fetch_one(&self.pool)
+            .fetch_one(&mut *self.reader().await?)
             .await?)
     }
 
@@ -367,7 +395,7 @@ impl Store for PostgresStore {
              WHERE token_hash = $1",
         )
         .bind(&token_hash[..])
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *self.reader().await?)
         .await?;
         row.as_ref().map(|r| session_from_row(r, "created_at_ms")).transpose()
     }
@@ -414,7 +442,7 @@ impl Store for PostgresStore {
     async fn delete_expired_sessions(&self, now_ms: i64) -> Result<u64, StoreError> {
         Ok(sqlx::query("DELETE FROM sessions WHERE expires_at_ms <= $1")
             .bind(now_ms)
-            .execute(&self.pool)
+            .execute(&mut *self.reader().await?)
             .await?
             .rows_affected())
     }
@@ -443,7 +471,7 @@ impl Store for PostgresStore {
         )
         .bind(after_seq)
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *self.reader().await?)
         .await?;
         rows.iter()
             .map(|row| {
