@@ -15,7 +15,7 @@ use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions};
 use sqlx::{Connection, Executor, Postgres, Row, Transaction};
 
 use crate::migrations;
-use crate::readers::Readers;
+use crate::readers::{Reader, Readers};
 use crate::rows::{Cols, Value};
 use crate::{
     AccountId, AccountRow, AuditEvent, NewAccount, SessionAccount, SessionRow, Store, StoreError, StoredAudit,
@@ -52,7 +52,7 @@ impl PostgresStore {
             .acquire_timeout(Duration::from_secs(10))
             .connect(url)
             .await?;
-        let read = Readers::new((*pool.connect_options()).clone(), POOL_SIZE, StoreError::from);
+        let read = Readers::new((*pool.connect_options()).clone(), POOL_SIZE, StoreError::from, false);
         let store = PostgresStore { pool, read, link };
         let found = store.schema_version().await?;
         if found > migrations::latest() {
@@ -118,19 +118,40 @@ impl PostgresStore {
             let mut reader = if again {
                 self.read.get().await?
             } else {
-                self.read.fresh().await?
+                self.fresh_reader().await?
             };
+            // A connection goes back only after a statement answered in full (`done`): one
+            // whose statement failed or was abandoned is dropped, so that no later read waits
+            // for that statement or is handed its error.
             match query.fetch_all(&mut *reader).await {
-                Ok(rows) => return rows.iter().map(|row| map(row)).collect(),
+                Ok(rows) => {
+                    reader.done();
+                    return rows.iter().map(|row| map(row)).collect();
+                }
                 // The server closed this connection (it restarted, most likely, and closed the
                 // idle ones too): a read can run again, once, on a newly opened connection.
                 Err(e) if again && disconnected(&e) => {
                     tracing::info!(error = %e, "a read connection was closed by PostgreSQL; reading again on a new one");
-                    reader.discard();
                     self.read.drop_idle();
                     again = false;
                 }
                 Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// A newly opened read connection; while the server is starting up (after a restart) or
+    /// refuses connections, tried again for up to 10 s, as the pool does.
+    async fn fresh_reader(&self) -> Result<Reader<'_, PgConnection>, StoreError> {
+        let mut wait = Duration::from_millis(20);
+        let until = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            match self.read.fresh().await {
+                Err(StoreError::Database(e)) if std::time::Instant::now() < until && starting_up(&e) => {
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_millis(500));
+                }
+                other => return other,
             }
         }
     }
@@ -155,28 +176,34 @@ impl PostgresStore {
     }
 
     async fn begin(&self) -> Result<Transaction<'static, Postgres>, StoreError> {
-        // The writers' lock is taken first, so every writer waits in one queue and no two
-        // interleave in the chain; held to the end of the transaction. An advisory lock, not a
-        // lock on `audit_log`: every table lock strong enough to queue writers also queues
-        // VACUUM, so autovacuum of the audit log held every write up for a second
-        // (`deadlock_timeout`) and was then cancelled, again and again, until a vacuum against
-        // wraparound, which is not cancelled, would hold them up for its whole run. Sent with
-        // BEGIN as one simple query: one round trip for both.
-        let begin = format!("BEGIN; SELECT pg_advisory_xact_lock({WRITER_LOCK})");
-        // The pool hands its connections out unchecked (see `open`): one the server closed
-        // (a restart) fails here, before anything is written, and another is taken, up to
-        // one more than the pool holds.
+        // The pool hands its connections out unchecked (see `open`): on one the server closed
+        // (a restart) BEGIN fails, before anything is written, and another is taken, up to one
+        // more than the pool holds.
         let mut tries = POOL_SIZE + 1;
-        loop {
-            match self.pool.begin_with(begin.clone()).await {
-                Ok(tx) => return Ok(tx),
+        let mut tx = loop {
+            match self.pool.begin().await {
+                Ok(tx) => break tx,
                 Err(e) if tries > 1 && disconnected(&e) => {
                     tracing::info!(error = %e, "a connection was closed by PostgreSQL; beginning on another one");
                     tries -= 1;
                 }
                 Err(e) => return Err(e.into()),
             }
-        }
+        };
+        // Taken first, so every writer waits in one queue and no two interleave in the chain;
+        // held to the end of the transaction. An advisory lock, not a lock on `audit_log`:
+        // every table lock strong enough to queue writers also queues VACUUM, so autovacuum
+        // of the audit log held every write up for a second (`deadlock_timeout`) and was
+        // then cancelled, again and again, until a vacuum against wraparound, which is not
+        // cancelled, would hold them up for its whole run. Not sent with BEGIN as one simple
+        // query: a refused or cancelled lock would then leave the connection in a failed
+        // transaction that nothing rolls back (sqlx counts the transaction only once BEGIN's
+        // answer is complete); here the `Transaction` exists and rolls back when dropped.
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(WRITER_LOCK)
+            .execute(&mut *tx)
+            .await?;
+        Ok(tx)
     }
 
     /// Appends one entry to the audit chain in `tx`; `created` is the new row's id its object
@@ -237,6 +264,16 @@ fn disconnected(e: &sqlx::Error) -> bool {
         sqlx::Error::Database(db) => db
             .code()
             .is_some_and(|code| code.starts_with("57P") || code.starts_with("08")),
+        _ => false,
+    }
+}
+
+/// Whether a connect failed because the server is not accepting connections yet: refused,
+/// or "the database system is starting up" (SQLSTATE 57P03).
+fn starting_up(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(io) => io.kind() == std::io::ErrorKind::ConnectionRefused,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| code == "57P03"),
         _ => false,
     }
 }

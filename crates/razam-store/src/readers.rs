@@ -7,12 +7,14 @@
 //! is taken from a list under a semaphore and put back when its `Reader` drops; the
 //! connections are opened as they are first needed, up to `size`.
 //!
-//! A `Reader` dropped halfway through a statement (its request cancelled) still goes back: sqlx
-//! finishes that statement (reads its remaining answer) before it runs the next one on the
-//! connection, and a transaction dropped unfinished queues its rollback first (sqlx's
-//! `Transaction` does that). What the ping on the way out was for, a connection the server
-//! closed (a restart), is left to the caller: PostgreSQL's `read_rows` discards such a
-//! connection and every idle one, and runs its statement once more on a new one.
+//! On SQLite a `Reader` dropped halfway through a statement (its request cancelled) still goes
+//! back: its connection thread finishes or abandons that statement before it runs the next
+//! one, and a transaction dropped unfinished queues its rollback first (sqlx's `Transaction`
+//! does that). On PostgreSQL a connection goes back only after its statement was answered in
+//! full (`Reader::done`): the next reader would otherwise wait for an abandoned statement and
+//! be handed its error. What the ping on the way out was for, a connection the server closed
+//! (a restart), is left to the caller: PostgreSQL's `read_rows` drops such a connection and
+//! every idle one, and runs its statement once more on a newly opened one.
 
 use std::ops::{Deref, DerefMut};
 use std::sync::{Mutex, PoisonError};
@@ -29,23 +31,36 @@ pub(crate) struct Readers<C: Connection> {
     free: Semaphore,
     /// What a failed connect is as a store error (each database tells its own apart).
     classify: fn(sqlx::Error) -> StoreError,
+    /// Whether a connection goes back when its `Reader` drops without `done` (its statement
+    /// failed or was abandoned). Yes for SQLite, whose connection thread finishes or abandons
+    /// the statement by itself; no for PostgreSQL, where the next reader would wait for the
+    /// abandoned statement and be handed its error.
+    keep_unfinished: bool,
 }
 
 /// One read connection, back in the list when dropped.
 pub(crate) struct Reader<'a, C: Connection> {
     conn: Option<C>,
+    /// Whether the connection goes back to the idle list when this drops.
+    keep: bool,
     readers: &'a Readers<C>,
     _permit: SemaphorePermit<'a>,
 }
 
 impl<C: Connection> Readers<C> {
-    pub(crate) fn new(options: C::Options, size: u32, classify: fn(sqlx::Error) -> StoreError) -> Readers<C> {
+    pub(crate) fn new(
+        options: C::Options,
+        size: u32,
+        classify: fn(sqlx::Error) -> StoreError,
+        keep_unfinished: bool,
+    ) -> Readers<C> {
         Readers {
             options,
             size,
             idle: Mutex::new(Vec::with_capacity(size as usize)),
             free: Semaphore::new(size as usize),
             classify,
+            keep_unfinished,
         }
     }
 
@@ -91,6 +106,7 @@ impl<C: Connection> Readers<C> {
         };
         Ok(Reader {
             conn: Some(conn),
+            keep: self.keep_unfinished,
             readers: self,
             _permit: permit,
         })
@@ -104,9 +120,9 @@ impl<C: Connection> Readers<C> {
 }
 
 impl<C: Connection> Reader<'_, C> {
-    /// Drops this connection instead of putting it back (the server closed it).
-    pub(crate) fn discard(mut self) {
-        drop(self.conn.take());
+    /// Puts the connection back: its statement was answered in full.
+    pub(crate) fn done(mut self) {
+        self.keep = true;
     }
 }
 
@@ -131,7 +147,9 @@ impl<C: Connection> DerefMut for Reader<'_, C> {
 
 impl<C: Connection> Drop for Reader<'_, C> {
     fn drop(&mut self) {
-        if let Some(conn) = self.conn.take() {
+        if let Some(conn) = self.conn.take()
+            && self.keep
+        {
             self.readers
                 .idle
                 .lock()
@@ -155,7 +173,7 @@ mod tests {
         let options = SqliteConnectOptions::new()
             .filename(dir.path().join("db.sqlite"))
             .create_if_missing(true);
-        let readers = Readers::new(options, size, crate::sqlite::classify);
+        let readers = Readers::new(options, size, crate::sqlite::classify, true);
         let mut conn = readers.get().await.unwrap();
         sqlx::query("CREATE TABLE t (n INTEGER)")
             .execute(&mut *conn)

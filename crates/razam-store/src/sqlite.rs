@@ -71,7 +71,7 @@ impl SqliteStore {
             )
             .await
             .map_err(classify)?;
-        let read = Readers::new(options, 4, classify);
+        let read = Readers::new(options, 4, classify, true);
         let store = SqliteStore {
             write,
             read,

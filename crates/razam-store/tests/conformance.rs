@@ -421,6 +421,57 @@ async fn postgres_writes_go_on_while_the_audit_log_is_vacuumed() {
     assert_eq!(verify_chain(store.as_ref()).await, 2);
 }
 
+/// A writer refused the writers' lock (here by `lock_timeout`; a cancelled wait is the same)
+/// leaves its connection as it found it: the writes after the lock is free again succeed on
+/// every connection of the pool, and the chain holds exactly the acknowledged entries. When
+/// the lock was sent with BEGIN as one simple query, a refusal left the connection inside a
+/// failed transaction that nothing rolled back, and every later statement on it failed.
+#[tokio::test]
+async fn postgres_a_writer_refused_the_lock_leaves_its_connection_usable() {
+    let Some(url) = fresh_postgres_url().await else { return };
+    let mut other = sqlx::PgConnection::connect(&url).await.unwrap();
+    let name: String = sqlx::query_scalar("SELECT current_database()")
+        .fetch_one(&mut other)
+        .await
+        .unwrap();
+    sqlx::query(&format!("ALTER DATABASE {name} SET lock_timeout = '100ms'"))
+        .execute(&mut other)
+        .await
+        .unwrap();
+    let store = razam_store::open(&DatabaseLocation::Postgres(url.clone()), true, link())
+        .await
+        .unwrap();
+    with_one_audit_entry(store.clone()).await;
+    // The writers' lock (`WRITER_LOCK` in postgres.rs), held by another session.
+    sqlx::query("SELECT pg_advisory_lock(125762990599425)")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    // As many writes as the pool has connections and more, all at once: refused, then accepted.
+    let writes = |n: usize| {
+        let mut set = tokio::task::JoinSet::new();
+        for _ in 0..n {
+            let store = store.clone();
+            set.spawn(async move {
+                store
+                    .append_audit(&event("instance.backup", AuditObject::Named(String::new())))
+                    .await
+            });
+        }
+        set.join_all()
+    };
+    let refused = writes(24).await;
+    assert!(refused.iter().all(|r| r.is_err()), "a write went past the held lock");
+    sqlx::query("SELECT pg_advisory_unlock(125762990599425)")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    for w in writes(24).await {
+        w.unwrap();
+    }
+    assert_eq!(verify_chain(store.as_ref()).await, 25);
+}
+
 /// API tokens: found by hash, listed per account, revoked once with one audit entry, the day
 /// of use noted without an audit entry.
 async fn token_story(store: Arc<dyn Store>) {
