@@ -46,8 +46,8 @@ impl PostgresStore {
     pub async fn open(url: &str, link: Arc<dyn ChainLink>) -> Result<PostgresStore, StoreError> {
         let pool = PgPoolOptions::new()
             .max_connections(POOL_SIZE)
-            // Not checked on the way out: `begin` and `reader` check it themselves, `begin`
-            // in the same round trip as BEGIN.
+            // Not checked with a ping when handed out: `begin`'s BEGIN finds a closed one,
+            // `reader` pings itself.
             .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(10))
             .connect(url)
@@ -156,9 +156,9 @@ impl PostgresStore {
         }
     }
 
-    /// A connection from the pool, for the reads that do not go through `read_rows` (the
-    /// pool pings it on the way out: a restarted server's dropped connections are replaced
-    /// there rather than failing a statement; `read_rows` reads again instead).
+    /// A connection from the pool, for the reads that do not go through `read_rows`, checked
+    /// with a ping: one the server closed (a restart) is dropped and another taken, rather than
+    /// failing the statement (`read_rows` reads again instead).
     async fn reader(&self) -> Result<sqlx::pool::PoolConnection<Postgres>, StoreError> {
         let mut tries = POOL_SIZE + 1;
         loop {
