@@ -38,7 +38,7 @@ pub(crate) struct Readers<C: Connection> {
     keep_unfinished: bool,
 }
 
-/// One read connection, back in the list when dropped.
+/// One read connection, back in the list when dropped (on PostgreSQL only after `done`).
 pub(crate) struct Reader<'a, C: Connection> {
     conn: Option<C>,
     /// Whether the connection goes back to the idle list when this drops.
