@@ -18,6 +18,23 @@ pub use razam_store::compartments::Scope;
 
 use crate::{Actor, App, AppError};
 
+/// Takes out of an event the persons in a compartment out of `scope`: an event page never
+/// names a person its reader may not see. The persons' compartments come with the event
+/// ([`crate::registry::EventView::person_compartments`]), so this reads nothing.
+pub(crate) fn hide_unseen_persons(scope: &Scope, event: &mut crate::registry::EventView) {
+    if *scope == Scope::All || event.person_compartments.is_empty() {
+        return;
+    }
+    let unseen: Vec<i64> = event
+        .person_compartments
+        .iter()
+        .filter(|(_, c)| !scope.sees(Some(*c)))
+        .map(|(p, _)| *p)
+        .collect();
+    event.persons.retain(|p| !unseen.contains(&p.0));
+    event.person_compartments.retain(|(p, _)| !unseen.contains(p));
+}
+
 /// The longest compartment name, in characters: a short label, never personal data.
 pub const NAME_MAX: usize = 40;
 

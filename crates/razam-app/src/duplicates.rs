@@ -22,7 +22,7 @@ use razam_link::{Model, PersonRecord, PreparedPerson, given_name_group, masculin
 
 use razam_core::role::Permission;
 
-use crate::registry::{Identity, PersonView};
+use crate::registry::{Identity, PersonCard};
 use crate::{Actor, App, AppError};
 
 /// The probability at and above which a pair is proposed. With the model's priors the same
@@ -494,9 +494,9 @@ pub fn agreeing_fields(evidence: &Evidence) -> String {
 #[derive(Debug, Clone)]
 pub struct DuplicatePair {
     /// The one suggested to keep.
-    pub survivor: PersonView,
+    pub survivor: PersonCard,
     /// The one suggested to merge into it.
-    pub merged: PersonView,
+    pub merged: PersonCard,
     pub evidence: Evidence,
 }
 
@@ -510,13 +510,14 @@ impl App {
         Ok(move |l: Confidentiality| levels.contains(&l.as_str()))
     }
 
-    /// The persons of `ids` the actor may read, opened, by id.
-    async fn views_of(&self, actor: &Actor, ids: &[i64]) -> Result<HashMap<i64, PersonView>, AppError> {
+    /// The persons of `ids` the actor may read (not merged into another), opened, by id: their
+    /// own fields, what a candidate's cell shows.
+    async fn cards_of(&self, actor: &Actor, ids: &[i64]) -> Result<HashMap<i64, PersonCard>, AppError> {
         let may_read = self.level_reader(actor)?;
         let scope = self.scope(actor);
         let mut views = HashMap::with_capacity(ids.len());
-        for row in self.store.persons_by_ids(ids).await? {
-            let view = self.person_view(&row)?;
+        for row in self.store.person_cards(ids).await? {
+            let view = self.person_card(&row)?;
             if may_read(view.confidentiality) && view.merged_into.is_none() && scope.sees(view.compartment) {
                 views.insert(view.id, view);
             }
@@ -601,7 +602,7 @@ impl App {
         let levels = self.readable_levels(actor)?;
         let found = self.queue_pairs(may_read, levels, excluded).await?;
         let ids: Vec<i64> = found.iter().flat_map(|c| [c.survivor, c.merged]).collect();
-        let views = self.views_of(actor, &ids).await?;
+        let views = self.cards_of(actor, &ids).await?;
         Ok(found
             .into_iter()
             .filter_map(|c| {
@@ -664,7 +665,7 @@ impl App {
         actor: &Actor,
         identity: &Identity,
         except: Option<i64>,
-    ) -> Result<Vec<(PersonView, Evidence)>, AppError> {
+    ) -> Result<Vec<(PersonCard, Evidence)>, AppError> {
         self.require(actor, Permission::WriteRegistry)?;
         let may_read = self.level_reader(actor)?;
         // A few ids, sorted: a binary search per candidate, where a SipHash set cost more.
@@ -687,7 +688,7 @@ impl App {
             })
             .await?;
         let ids: Vec<i64> = found.iter().map(|(id, _)| *id).collect();
-        let views = self.views_of(actor, &ids).await?;
+        let views = self.cards_of(actor, &ids).await?;
         Ok(found
             .into_iter()
             .filter_map(|(id, e)| Some((views.get(&id)?.clone(), e)))

@@ -8,10 +8,12 @@ use std::collections::BTreeMap;
 
 use razam_core::registry::{Article, Confidentiality, Day, EventKind, FuzzyDate, PersonRole, PrisonerStatus, Region};
 use razam_core::role::Permission;
-use razam_store::registry::{Change, DateParts, EventRow, EventWrite, PersonRow, PersonWrite, RegistryOp, Target};
+use razam_store::registry::{
+    Change, DateParts, EventRow, EventWrite, PersonCardRow, PersonRow, PersonWrite, RegistryOp, Target,
+};
 use serde::{Deserialize, Serialize};
 
-use crate::compartments::{Checked, RecordKind, Scope};
+use crate::compartments::{Checked, RecordKind, hide_unseen_persons};
 use crate::{Actor, App, AppError};
 
 /// The list filters and the label scheme, as the pages and the API name them.
@@ -96,6 +98,22 @@ pub struct EventInput {
     pub persons: Vec<(i64, PersonRole)>,
 }
 
+/// A person as a cell naming them shows it (duplicate candidates, the merge queue): the
+/// person's own fields, without their group's recognition and status, which are not read.
+#[derive(Debug, Clone)]
+pub struct PersonCard {
+    pub id: i64,
+    pub label: String,
+    pub identity: Identity,
+    pub region: Option<String>,
+    pub confidentiality: Confidentiality,
+    pub consent_to_publish: bool,
+    pub version: i64,
+    pub merged_into: Option<i64>,
+    pub erased_on: Option<String>,
+    pub compartment: Option<i64>,
+}
+
 /// A person as a permitted reader sees it.
 #[derive(Debug, Clone)]
 pub struct PersonView {
@@ -117,6 +135,24 @@ pub struct PersonView {
     pub compartment: Option<i64>,
 }
 
+impl PersonView {
+    /// The person's own fields, as a cell naming them shows them.
+    pub fn card(&self) -> PersonCard {
+        PersonCard {
+            id: self.id,
+            label: self.label.clone(),
+            identity: self.identity.clone(),
+            region: self.region.clone(),
+            confidentiality: self.confidentiality,
+            consent_to_publish: self.consent_to_publish,
+            version: self.version,
+            merged_into: self.merged_into,
+            erased_on: self.erased_on.clone(),
+            compartment: self.compartment,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct EventView {
     pub id: i64,
@@ -131,6 +167,8 @@ pub struct EventView {
     pub articles: Vec<String>,
     /// (person id, label, role)
     pub persons: Vec<(i64, String, String)>,
+    /// Those of `persons` that are in a compartment, with it.
+    pub person_compartments: Vec<(i64, i64)>,
     /// The compartment the event is in, if any (only its members see the event).
     pub compartment: Option<i64>,
 }
@@ -338,9 +376,14 @@ impl App {
 
     /// The persons an event names, each checked to exist and to be readable by `actor`.
     async fn event_persons(&self, actor: &Actor, input: &EventInput) -> Result<Vec<(Target, &'static str)>, AppError> {
+        let ids: Vec<i64> = input.persons.iter().map(|(id, _)| *id).collect();
+        let found = self.store.person_cards(&ids).await?;
         let mut persons = Vec::with_capacity(input.persons.len());
         for (id, role) in &input.persons {
-            let p = self.store.person(*id).await?.ok_or(AppError::NotFound("the person"))?;
+            let p = found
+                .iter()
+                .find(|p| p.id == *id)
+                .ok_or(AppError::NotFound("the person"))?;
             self.may_read(actor, &p.confidentiality)?;
             // Out of sight is the same as not there.
             self.in_sight(actor, p.compartment)
@@ -677,6 +720,21 @@ impl App {
         })
     }
 
+    pub(crate) fn person_card(&self, row: &PersonCardRow) -> Result<PersonCard, AppError> {
+        Ok(PersonCard {
+            id: row.id,
+            label: row.label.clone(),
+            identity: self.open_json(SEAL_IDENTITY, &row.identity_sealed)?,
+            region: row.region.clone(),
+            confidentiality: level(&row.confidentiality)?,
+            consent_to_publish: row.consent_to_publish,
+            version: row.version,
+            merged_into: row.merged_into,
+            erased_on: row.erased_on.clone(),
+            compartment: row.compartment,
+        })
+    }
+
     pub(crate) fn event_view(&self, row: &EventRow) -> Result<EventView, AppError> {
         Ok(EventView {
             id: row.id,
@@ -696,6 +754,7 @@ impl App {
             version: row.version,
             articles: row.articles.clone(),
             persons: row.persons.clone(),
+            person_compartments: row.person_compartments.clone(),
             compartment: row.compartment,
         })
     }
@@ -765,10 +824,8 @@ impl App {
                 events.push((self.event_view(&event)?, role));
             }
         }
-        let mut views: Vec<EventView> = events.iter().map(|(e, _)| e.clone()).collect();
-        self.hide_unseen_persons(&scope, &mut views).await?;
-        for ((event, _), seen) in events.iter_mut().zip(views) {
-            *event = seen;
+        for (event, _) in &mut events {
+            hide_unseen_persons(&scope, event);
         }
         let (recognition, statuses) = self.store.standing_of(id).await?;
         let recognition = match recognition {
@@ -799,8 +856,7 @@ impl App {
         self.may_read(actor, &row.confidentiality)?;
         self.in_sight(actor, row.compartment)?;
         let mut view = self.event_view(&row)?;
-        self.hide_unseen_persons(&self.scope(actor), std::slice::from_mut(&mut view))
-            .await?;
+        hide_unseen_persons(&self.scope(actor), &mut view);
         self.audit_restricted_reads(actor, "event", restricted_ids([(view.id, view.confidentiality)]))
             .await?;
         Ok(view)
@@ -863,7 +919,9 @@ impl App {
         filter.compartments = self.scope(actor);
         let rows = self.store.list_events(&filter, before, limit.clamp(1, 500)).await?;
         let mut views = rows.iter().map(|r| self.event_view(r)).collect::<Result<Vec<_>, _>>()?;
-        self.hide_unseen_persons(&filter.compartments, &mut views).await?;
+        for view in &mut views {
+            hide_unseen_persons(&filter.compartments, view);
+        }
         self.audit_restricted_reads(
             actor,
             "event",
@@ -919,24 +977,6 @@ impl App {
 }
 
 impl App {
-    /// Takes out of events the persons in a compartment out of `scope`: an event page never
-    /// names a person its reader may not see.
-    pub(crate) async fn hide_unseen_persons(&self, scope: &Scope, events: &mut [EventView]) -> Result<(), AppError> {
-        if *scope == Scope::All {
-            return Ok(());
-        }
-        let mut ids: Vec<i64> = events.iter().flat_map(|e| e.persons.iter().map(|p| p.0)).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        let unseen = self.unseen_persons(scope, &ids).await?;
-        if !unseen.is_empty() {
-            for event in events.iter_mut() {
-                event.persons.retain(|p| !unseen.contains(&p.0));
-            }
-        }
-        Ok(())
-    }
-
     /// Who made a change, as colleagues know them: an account's display name, else the
     /// audit name (`cli`, `anonymous`, or an account that no longer exists).
     pub(crate) async fn actor_name(&self, audit_name: &str) -> Result<String, AppError> {

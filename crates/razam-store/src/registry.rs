@@ -190,6 +190,22 @@ pub struct MergeRow {
     pub undone_at_ms: Option<i64>,
 }
 
+/// A person's own columns, without what is read of their group (recognition, status): what a
+/// cell naming the person shows, and what deciding whether a reader may see them needs.
+#[derive(Debug, Clone)]
+pub struct PersonCardRow {
+    pub id: PersonId,
+    pub label: String,
+    pub identity_sealed: Vec<u8>,
+    pub region: Option<String>,
+    pub confidentiality: String,
+    pub consent_to_publish: bool,
+    pub version: i64,
+    pub merged_into: Option<PersonId>,
+    pub erased_on: Option<String>,
+    pub compartment: Option<CompartmentId>,
+}
+
 #[derive(Debug, Clone)]
 pub struct PersonRow {
     pub id: PersonId,
@@ -231,6 +247,9 @@ pub struct EventRow {
     pub articles: Vec<String>,
     /// (person id, label, role)
     pub persons: Vec<(PersonId, String, String)>,
+    /// Those of `persons` that are in a compartment, with it: read with them, so that hiding
+    /// the persons out of a reader's sight needs no other read.
+    pub person_compartments: Vec<(PersonId, CompartmentId)>,
     /// The compartment the event is in, if any: only its members see the event.
     pub compartment: Option<CompartmentId>,
 }
@@ -432,6 +451,10 @@ pub trait RegistryStore: Send + Sync {
     async fn person(&self, id: PersonId) -> Result<Option<PersonRow>, StoreError>;
     /// The persons of `ids` that exist, in no particular order.
     async fn persons_by_ids(&self, ids: &[PersonId]) -> Result<Vec<PersonRow>, StoreError>;
+    /// The persons of `ids` that exist, their own columns only ([`PersonCardRow`]), in no
+    /// particular order: cheaper than [`RegistryStore::persons_by_ids`], which reads each
+    /// one's group for its recognition and status.
+    async fn person_cards(&self, ids: &[PersonId]) -> Result<Vec<PersonCardRow>, StoreError>;
     /// The persons of `ids` that are in a compartment, each with it, in no particular order:
     /// what hiding the persons out of a reader's sight needs, without their rows.
     async fn person_compartments(&self, ids: &[PersonId]) -> Result<Vec<(PersonId, CompartmentId)>, StoreError>;
@@ -637,19 +660,25 @@ macro_rules! impl_registry_store {
 
             /// The rows `select` (which ends in `IN (`) gives for `ids`. The ids are one bound
             /// text (see [`id_list`]), so the statement's text is the same for any number of
-            /// ids and is prepared once per connection.
+            /// ids and is prepared once per connection; a single id is bound as itself (a second
+            /// text, prepared once too).
             pub(super) async fn rows_by_ids<T: Send>(
                 store: &$store,
                 select: &str,
                 ids: &[i64],
                 map: impl FnMut(&dyn Cols) -> Result<T, StoreError> + Send,
             ) -> Result<Vec<T>, StoreError> {
-                if ids.is_empty() {
-                    return Ok(Vec::new());
+                match ids {
+                    [] => Ok(Vec::new()),
+                    // One id bound as itself: PostgreSQL keeps one plan for the statement, where
+                    // it plans a list of ids anew each time it is a short one.
+                    [id] => store.read_rows(&format!("{select}$1)"), &[Value::I64(*id)], map).await,
+                    _ => {
+                        store
+                            .read_rows(&format!("{select}{})", <$store>::ID_LIST), &[Value::Text(id_list(ids))], map)
+                            .await
+                    }
                 }
-                store
-                    .read_rows(&format!("{select}{})", <$store>::ID_LIST), &[Value::Text(id_list(ids))], map)
-                    .await
             }
 
             /// A scan's WHERE, ORDER BY and LIMIT ([`ScanFrom::clause`]) and its values.
@@ -717,11 +746,13 @@ macro_rules! impl_registry_store {
                     updated_at_ms: row.i64("updated_at_ms")?,
                     articles: Vec::new(),
                     persons: Vec::new(),
+                    person_compartments: Vec::new(),
                     compartment: row.opt_i64("compartment_id")?,
                 })
             }
 
-            /// Fills in the articles and persons of events.
+            /// Fills in the articles and persons of events, and the compartments of the
+            /// persons in one.
             pub(super) async fn complete_events(store: &$store, events: &mut [EventRow]) -> Result<(), StoreError> {
                 if events.is_empty() {
                     return Ok(());
@@ -733,28 +764,40 @@ macro_rules! impl_registry_store {
                 let rows = store
                     .read_rows(
                         &format!(
-                            "SELECT event_id, 'a' AS part, article AS value, 0 AS person_id FROM event_articles \
+                            "SELECT event_id, 'a' AS part, article AS value, 0 AS person_id, \
+                             CAST(NULL AS BIGINT) AS compartment_id FROM event_articles \
                              WHERE event_id IN ({list}) \
-                             UNION ALL SELECT event_id, 'p' AS part, role AS value, person_id FROM event_persons \
-                             WHERE event_id IN ({list}) ORDER BY event_id, part, value, person_id",
+                             UNION ALL SELECT ep.event_id, 'p' AS part, ep.role AS value, ep.person_id, \
+                             p.compartment_id FROM event_persons ep LEFT JOIN persons p ON p.id = ep.person_id \
+                             WHERE ep.event_id IN ({list}) ORDER BY event_id, part, value, person_id",
                             list = <$store>::ID_LIST
                         ),
                         &[Value::Text(id_list(&ids))],
                         |row| {
                             let person = (row.text("part")? != "a").then(|| row.i64("person_id")).transpose()?;
-                            Ok((row.i64("event_id")?, person, row.text("value")?))
+                            Ok((
+                                row.i64("event_id")?,
+                                person,
+                                row.text("value")?,
+                                row.opt_i64("compartment_id")?,
+                            ))
                         },
                     )
                     .await?;
                 let at: std::collections::HashMap<i64, usize> =
                     events.iter().enumerate().map(|(i, e)| (e.id, i)).collect();
-                for (event, person, value) in rows {
+                for (event, person, value, compartment) in rows {
                     let Some(&i) = at.get(&event) else {
                         continue;
                     };
                     match person {
                         None => events[i].articles.push(value),
-                        Some(person) => events[i].persons.push((person, label_for(person), value)),
+                        Some(person) => {
+                            events[i].persons.push((person, label_for(person), value));
+                            if let Some(c) = compartment {
+                                events[i].person_compartments.push((person, c));
+                            }
+                        }
                     }
                 }
                 Ok(())
@@ -1573,6 +1616,34 @@ macro_rules! impl_registry_store {
                     $crate::registry::person_columns()
                 );
                 registry_sql::rows_by_ids(self, &select, ids, registry_sql::person_from).await
+            }
+
+            async fn person_cards(
+                &self,
+                ids: &[$crate::registry::PersonId],
+            ) -> Result<Vec<$crate::registry::PersonCardRow>, StoreError> {
+                registry_sql::rows_by_ids(
+                    self,
+                    "SELECT id, identity_sealed, region, confidentiality, consent_to_publish, version, \
+                     merged_into, erased_on, compartment_id FROM persons WHERE id IN (",
+                    ids,
+                    |row| {
+                        let id = row.i64("id")?;
+                        Ok($crate::registry::PersonCardRow {
+                            id,
+                            label: $crate::registry::label_for(id),
+                            identity_sealed: row.blob("identity_sealed")?,
+                            region: row.opt_text("region")?,
+                            confidentiality: row.text("confidentiality")?,
+                            consent_to_publish: row.i64("consent_to_publish")? != 0,
+                            version: row.i64("version")?,
+                            merged_into: row.opt_i64("merged_into")?,
+                            erased_on: row.opt_text("erased_on")?,
+                            compartment: row.opt_i64("compartment_id")?,
+                        })
+                    },
+                )
+                .await
             }
 
             async fn person_compartments(

@@ -21,8 +21,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use razam_app::compartments::RecordKind;
 use razam_app::registry::{
-    EventDetails, EventFilter, EventInput, EventView, Identity, PersonFilter, PersonInput, PersonView, VersionView,
-    normalise_region,
+    EventDetails, EventFilter, EventInput, EventView, Identity, PersonCard, PersonFilter, PersonInput, PersonView,
+    VersionView, normalise_region,
 };
 use razam_app::{Actor, AppError, CurrentUser};
 use razam_core::registry::{
@@ -717,8 +717,9 @@ struct StatusOut {
     since: String,
 }
 
+/// A person's own fields: what the duplicates' items show of each person.
 #[derive(Serialize)]
-struct PersonOut {
+struct PersonCardOut {
     id: i64,
     label: String,
     given_name: String,
@@ -732,36 +733,49 @@ struct PersonOut {
     confidentiality: &'static str,
     consent_to_publish: bool,
     version: i64,
-    recognized_on: Option<String>,
-    status: Option<StatusOut>,
     merged_into: Option<i64>,
     erased_on: Option<String>,
     compartment: Option<i64>,
 }
 
+fn card_out(c: PersonCard) -> PersonCardOut {
+    PersonCardOut {
+        id: c.id,
+        label: c.label,
+        given_name: c.identity.given_name,
+        family_name: c.identity.family_name,
+        patronymic: c.identity.patronymic,
+        variants: c.identity.variants,
+        birth_date: c.identity.birth_date,
+        contacts: c.identity.contacts,
+        notes: c.identity.notes,
+        region: c.region,
+        confidentiality: c.confidentiality.as_str(),
+        consent_to_publish: c.consent_to_publish,
+        version: c.version,
+        merged_into: c.merged_into,
+        erased_on: c.erased_on,
+        compartment: c.compartment,
+    }
+}
+
+/// A person: their own fields and their group's recognition and latest status.
+#[derive(Serialize)]
+struct PersonOut {
+    #[serde(flatten)]
+    card: PersonCardOut,
+    recognized_on: Option<String>,
+    status: Option<StatusOut>,
+}
+
 fn person_out(v: PersonView) -> PersonOut {
     PersonOut {
-        id: v.id,
-        label: v.label,
-        given_name: v.identity.given_name,
-        family_name: v.identity.family_name,
-        patronymic: v.identity.patronymic,
-        variants: v.identity.variants,
-        birth_date: v.identity.birth_date,
-        contacts: v.identity.contacts,
-        notes: v.identity.notes,
-        region: v.region,
-        confidentiality: v.confidentiality.as_str(),
-        consent_to_publish: v.consent_to_publish,
-        version: v.version,
+        card: card_out(v.card()),
         recognized_on: v.recognized_on,
         status: v.status.map(|(s, since)| StatusOut {
             status: s.as_str(),
             since,
         }),
-        merged_into: v.merged_into,
-        erased_on: v.erased_on,
-        compartment: v.compartment,
     }
 }
 
@@ -845,7 +859,7 @@ async fn list_persons(
     };
     let persons = state.app.list_persons(&actor, filter, before, limit).await?;
     let items: Vec<PersonOut> = persons.into_iter().map(person_out).collect();
-    ok(StatusCode::OK, page(items, limit, |x| x.id))
+    ok(StatusCode::OK, page(items, limit, |x| x.card.id))
 }
 
 async fn create_person(State(state): State<AppState>, ApiActor(actor): ApiActor, body: Bytes) -> ApiResult {
@@ -1150,8 +1164,8 @@ async fn duplicates(State(state): State<AppState>, ApiActor(actor): ApiActor) ->
         .map(|p| {
             json!({
                 "evidence": evidence_out(&p.evidence),
-                "survivor": person_out(p.survivor),
-                "merged": person_out(p.merged),
+                "survivor": card_out(p.survivor),
+                "merged": card_out(p.merged),
             })
         })
         .collect();
@@ -1170,7 +1184,7 @@ async fn person_duplicates(
         .await?;
     let items: Vec<Value> = found
         .into_iter()
-        .map(|(p, e)| json!({ "evidence": evidence_out(&e), "person": person_out(p) }))
+        .map(|(p, e)| json!({ "evidence": evidence_out(&e), "person": card_out(p) }))
         .collect();
     ok(StatusCode::OK, json!({ "items": items }))
 }

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use razam_app::AppError;
 use razam_app::duplicates::{Evidence, Field as LinkField, agreement_name, evidence_between, person_record};
-use razam_app::registry::PersonView;
+use razam_app::registry::{Identity, PersonCard, PersonView};
 use razam_core::role::Permission;
 use serde::Deserialize;
 
@@ -30,7 +30,7 @@ pub struct PersonCell {
 }
 
 impl PersonCell {
-    pub fn of(tr: &Tr, p: &PersonView) -> PersonCell {
+    pub fn of(tr: &Tr, p: &PersonCard) -> PersonCell {
         PersonCell {
             id: p.id,
             label: p.label.clone(),
@@ -62,8 +62,8 @@ pub struct EvidenceView {
     pub rows: Vec<EvidenceRow>,
 }
 
-fn value_of(p: &PersonView, field: LinkField) -> String {
-    let r = person_record(&p.identity);
+fn value_of(identity: &Identity, field: LinkField) -> String {
+    let r = person_record(identity);
     match field {
         LinkField::GivenName => r.given_name,
         LinkField::FamilyName => r.family_name,
@@ -84,7 +84,7 @@ fn field_label(tr: &Tr, field: LinkField) -> String {
 }
 
 /// The evidence between `a` and `b`, the birth place (the registry keeps none) left out.
-pub fn evidence_view(tr: &Tr, a: &PersonView, b: &PersonView, e: &Evidence) -> EvidenceView {
+pub fn evidence_view(tr: &Tr, a: &Identity, b: &Identity, e: &Evidence) -> EvidenceView {
     EvidenceView {
         probability: percent(e.probability),
         match_weight: format!("{:+.1}", e.match_weight),
@@ -157,7 +157,7 @@ pub async fn queue(State(state): State<AppState>, ctx: Ctx) -> Response {
         .map(|p| PairView {
             a: PersonCell::of(tr, &p.survivor),
             b: PersonCell::of(tr, &p.merged),
-            evidence: evidence_view(tr, &p.survivor, &p.merged, &p.evidence),
+            evidence: evidence_view(tr, &p.survivor.identity, &p.merged.identity, &p.evidence),
             merge_href: format!("/persons/merge?a={}&b={}", p.survivor.id, p.merged.id),
         })
         .collect();
@@ -230,9 +230,9 @@ async fn merge_page(
     );
     form.push(Field::new(tr, "confirm", "merge-confirm", "", Widget::Checkbox).required());
     let page = MergePage {
-        evidence: evidence_view(tr, &pa, &pb, &evidence),
-        a: PersonCell::of(tr, &pa),
-        b: PersonCell::of(tr, &pb),
+        evidence: evidence_view(tr, &pa.identity, &pb.identity, &evidence),
+        a: PersonCell::of(tr, &pa.card()),
+        b: PersonCell::of(tr, &pb.card()),
         form,
         notice: if notice.is_empty() { String::new() } else { tr.t(notice) },
         l: ctx.layout(),
@@ -369,12 +369,12 @@ pub struct MatchView {
 }
 
 /// The matches of `subject` (a person being viewed or entered), each with its evidence.
-pub fn match_views(tr: &Tr, subject: &PersonView, found: &[(PersonView, Evidence)]) -> Vec<MatchView> {
+pub fn match_views(tr: &Tr, subject: &PersonCard, found: &[(PersonCard, Evidence)]) -> Vec<MatchView> {
     found
         .iter()
         .map(|(p, e)| MatchView {
             person: PersonCell::of(tr, p),
-            evidence: evidence_view(tr, subject, p, e),
+            evidence: evidence_view(tr, &subject.identity, &p.identity, e),
             merge_href: format!("/persons/merge?a={}&b={}", p.id, subject.id),
         })
         .collect()

@@ -464,32 +464,21 @@ pub async fn create(State(state): State<AppState>, ctx: Ctx, Form(mut form): For
         Ok(a) => a,
         Err(page) => return *page,
     };
-    form.offer_compartments(&state, &actor).await;
-    let (input, compartment) = match form.parse_with_compartment() {
-        Ok(i) => i,
-        Err(errors) => return event_form_page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &form, None, &errors, ""),
+    let errors = match form.parse_with_compartment() {
+        Err(errors) => errors,
+        Ok((input, compartment)) => {
+            let key = Some(form.key.as_str()).filter(|k| !k.is_empty());
+            match state.app.create_event_once(&actor, &input, compartment, key).await {
+                Ok(created) => return Redirect::to(&format!("/events/{}", created.id)).into_response(),
+                Err(AppError::BadInput(_)) if compartment.is_some() => vec![crate::forms::compartment_refused()],
+                Err(e) if persons_refused(&e) => vec![FieldError::new("persons", "form-unknown-person")],
+                Err(e) => return app_error(&ctx, e),
+            }
+        }
     };
-    let key = Some(form.key.as_str()).filter(|k| !k.is_empty());
-    match state.app.create_event_once(&actor, &input, compartment, key).await {
-        Ok(created) => Redirect::to(&format!("/events/{}", created.id)).into_response(),
-        Err(AppError::BadInput(_)) if compartment.is_some() => event_form_page(
-            &ctx,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &form,
-            None,
-            &[crate::forms::compartment_refused()],
-            "",
-        ),
-        Err(e) if persons_refused(&e) => event_form_page(
-            &ctx,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &form,
-            None,
-            &[FieldError::new("persons", "form-unknown-person")],
-            "",
-        ),
-        Err(e) => app_error(&ctx, e),
-    }
+    // Only a form shown again needs the compartments it offers.
+    form.offer_compartments(&state, &actor).await;
+    event_form_page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &form, None, &errors, "")
 }
 
 pub async fn edit_form(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Response {
@@ -519,41 +508,34 @@ pub async fn update(
         Ok(a) => a,
         Err(page) => return *page,
     };
-    form.offer_compartments(&state, &actor).await;
     let Ok(version) = form.version.parse::<i64>() else {
         return bad_request(&ctx);
     };
-    let (input, compartment) = match form.parse_with_compartment() {
-        Ok(i) => i,
-        Err(errors) => {
-            return event_form_page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &form, Some(id), &errors, "");
-        }
+    let (status, errors, notice) = match form.parse_with_compartment() {
+        Err(errors) => (StatusCode::UNPROCESSABLE_ENTITY, errors, ""),
+        Ok((input, compartment)) => match state
+            .app
+            .update_event_in(&actor, id, version, &input, Some(compartment))
+            .await
+        {
+            Ok(()) => return Redirect::to(&format!("/events/{id}")).into_response(),
+            Err(AppError::BadInput(_)) if compartment.is_some() => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                vec![crate::forms::compartment_refused()],
+                "",
+            ),
+            Err(AppError::Conflict(_)) => (StatusCode::CONFLICT, Vec::new(), "form-stale"),
+            Err(e) if persons_refused(&e) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                vec![FieldError::new("persons", "form-unknown-person")],
+                "",
+            ),
+            Err(e) => return app_error(&ctx, e),
+        },
     };
-    match state
-        .app
-        .update_event_in(&actor, id, version, &input, Some(compartment))
-        .await
-    {
-        Ok(()) => Redirect::to(&format!("/events/{id}")).into_response(),
-        Err(AppError::BadInput(_)) if compartment.is_some() => event_form_page(
-            &ctx,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &form,
-            Some(id),
-            &[crate::forms::compartment_refused()],
-            "",
-        ),
-        Err(AppError::Conflict(_)) => event_form_page(&ctx, StatusCode::CONFLICT, &form, Some(id), &[], "form-stale"),
-        Err(e) if persons_refused(&e) => event_form_page(
-            &ctx,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &form,
-            Some(id),
-            &[FieldError::new("persons", "form-unknown-person")],
-            "",
-        ),
-        Err(e) => app_error(&ctx, e),
-    }
+    // Only a form shown again needs the compartments it offers.
+    form.offer_compartments(&state, &actor).await;
+    event_form_page(&ctx, status, &form, Some(id), &errors, notice)
 }
 
 pub struct SourceRowView {

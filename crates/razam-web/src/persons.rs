@@ -8,7 +8,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use razam_app::AppError;
 use razam_app::duplicates::Evidence;
-use razam_app::registry::{Identity, PersonFilter, PersonInput, PersonPage, PersonView, VersionView, label_for};
+use razam_app::registry::{
+    Identity, PersonCard, PersonFilter, PersonInput, PersonPage, PersonView, VersionView, label_for,
+};
 use razam_core::registry::{Confidentiality, Day, FuzzyDate, PrisonerStatus};
 use razam_core::role::Permission;
 use serde::Deserialize;
@@ -383,7 +385,7 @@ fn probable_duplicate_page(
     ctx: &Ctx,
     form: &PersonForm,
     input: &PersonInput,
-    found: &[(PersonView, Evidence)],
+    found: &[(PersonCard, Evidence)],
 ) -> Response {
     let tr = &ctx.tr;
     let mut view = form.view(tr);
@@ -392,7 +394,7 @@ fn probable_duplicate_page(
             .hint(tr, "person-create-anyway-hint"),
     );
     view.refuse(tr, &[]);
-    let subject = PersonView {
+    let subject = PersonCard {
         id: 0,
         label: tr.t("person-new"),
         identity: input.identity.clone(),
@@ -400,8 +402,6 @@ fn probable_duplicate_page(
         confidentiality: input.confidentiality,
         consent_to_publish: input.consent_to_publish,
         version: 0,
-        recognized_on: None,
-        status: None,
         merged_into: None,
         erased_on: None,
         compartment: None,
@@ -455,30 +455,29 @@ pub async fn create(State(state): State<AppState>, ctx: Ctx, Form(mut form): For
         Ok(a) => a,
         Err(page) => return *page,
     };
-    form.offer_compartments(&state, &actor).await;
-    let (input, compartment) = match form.parse() {
-        Ok(i) => i,
-        Err(errors) => return person_form_page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &form, None, &errors, ""),
-    };
-    if form.create_anyway.is_none() {
-        match state.app.probable_matches(&actor, &input.identity, None).await {
-            Ok(found) if !found.is_empty() => return probable_duplicate_page(&ctx, &form, &input, &found),
-            Ok(_) => {}
-            Err(e) => return app_error(&ctx, e),
+    let errors = match form.parse() {
+        Err(errors) => errors,
+        Ok((input, compartment)) => {
+            if form.create_anyway.is_none() {
+                match state.app.probable_matches(&actor, &input.identity, None).await {
+                    Ok(found) if !found.is_empty() => {
+                        form.offer_compartments(&state, &actor).await;
+                        return probable_duplicate_page(&ctx, &form, &input, &found);
+                    }
+                    Ok(_) => {}
+                    Err(e) => return app_error(&ctx, e),
+                }
+            }
+            match state.app.create_person_in(&actor, &input, compartment).await {
+                Ok(id) => return Redirect::to(&format!("/persons/{id}")).into_response(),
+                Err(AppError::BadInput(_)) if compartment.is_some() => vec![crate::forms::compartment_refused()],
+                Err(e) => return app_error(&ctx, e),
+            }
         }
-    }
-    match state.app.create_person_in(&actor, &input, compartment).await {
-        Ok(id) => Redirect::to(&format!("/persons/{id}")).into_response(),
-        Err(AppError::BadInput(_)) if compartment.is_some() => person_form_page(
-            &ctx,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &form,
-            None,
-            &[crate::forms::compartment_refused()],
-            "",
-        ),
-        Err(e) => app_error(&ctx, e),
-    }
+    };
+    // Only a form shown again needs the compartments it offers.
+    form.offer_compartments(&state, &actor).await;
+    person_form_page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &form, None, &errors, "")
 }
 
 pub async fn edit_form(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Response {
@@ -508,33 +507,29 @@ pub async fn update(
         Ok(a) => a,
         Err(page) => return *page,
     };
-    form.offer_compartments(&state, &actor).await;
     let Ok(version) = form.version.parse::<i64>() else {
         return bad_request(&ctx);
     };
-    let (input, compartment) = match form.parse() {
-        Ok(i) => i,
-        Err(errors) => {
-            return person_form_page(&ctx, StatusCode::UNPROCESSABLE_ENTITY, &form, Some(id), &errors, "");
-        }
+    let (status, errors, notice) = match form.parse() {
+        Err(errors) => (StatusCode::UNPROCESSABLE_ENTITY, errors, ""),
+        Ok((input, compartment)) => match state
+            .app
+            .update_person_in(&actor, id, version, &input, Some(compartment))
+            .await
+        {
+            Ok(()) => return Redirect::to(&format!("/persons/{id}")).into_response(),
+            Err(AppError::BadInput(_)) if compartment.is_some() => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                vec![crate::forms::compartment_refused()],
+                "",
+            ),
+            Err(AppError::Conflict(_)) => (StatusCode::CONFLICT, Vec::new(), "form-stale"),
+            Err(e) => return app_error(&ctx, e),
+        },
     };
-    match state
-        .app
-        .update_person_in(&actor, id, version, &input, Some(compartment))
-        .await
-    {
-        Ok(()) => Redirect::to(&format!("/persons/{id}")).into_response(),
-        Err(AppError::BadInput(_)) if compartment.is_some() => person_form_page(
-            &ctx,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            &form,
-            Some(id),
-            &[crate::forms::compartment_refused()],
-            "",
-        ),
-        Err(AppError::Conflict(_)) => person_form_page(&ctx, StatusCode::CONFLICT, &form, Some(id), &[], "form-stale"),
-        Err(e) => app_error(&ctx, e),
-    }
+    // Only a form shown again needs the compartments it offers.
+    form.offer_compartments(&state, &actor).await;
+    person_form_page(&ctx, status, &form, Some(id), &errors, notice)
 }
 
 pub struct TimelineEntry {
@@ -727,7 +722,7 @@ async fn person_page(
     let may_write = ctx.may(Permission::WriteRegistry);
     let duplicates = if may_write && p.merged_into.is_none() {
         match state.app.probable_matches(&actor, &p.person.identity, Some(id)).await {
-            Ok(found) => match_views(tr, &p.person, &found),
+            Ok(found) => match_views(tr, &p.person.card(), &found),
             Err(e) => return app_error(ctx, e),
         }
     } else {

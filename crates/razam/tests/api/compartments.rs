@@ -404,6 +404,27 @@ async fn the_admin_page_the_forms_and_the_api_place_records(app: TestApp) {
     let (status, body) = app.get(&ales, &at).await;
     assert_eq!(status, reqwest::StatusCode::NOT_FOUND);
     assert!(!body.contains("Бабарыка"));
+    // A form refused and shown again still offers the member's compartments (they are read
+    // only when it is shown again).
+    let (_, form) = app.get(&vera, "/persons/new").await;
+    let r = app
+        .post_form(
+            &vera,
+            "/persons",
+            &form,
+            &[
+                ("family_name", "Бабарыка"),
+                ("birth_date", "not a date"),
+                ("confidentiality", "internal"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+    let again = r.text().await.unwrap();
+    assert!(
+        again.contains("name=\"compartment\"") && again.contains("Юрысты"),
+        "{again}"
+    );
     // An outsider cannot put a record into it: a clear refusal, nothing written.
     let (_, form) = app.get(&ales, "/persons/new").await;
     let r = app
