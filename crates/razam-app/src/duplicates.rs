@@ -657,24 +657,21 @@ impl App {
     }
 
     /// The persons the actor may read that `identity` probably is, most likely first,
-    /// leaving out `except` and the pairs with it said to be two people: the warning on the
-    /// person form and the "possible duplicates" of a person page. The candidates are the
+    /// leaving out the persons `except`: the warning on the person form (nothing left out) and
+    /// the "possible duplicates" of a person page (the person and those said to be someone
+    /// else: [`crate::registry::PersonPage::never_duplicates`]). The candidates are the
     /// persons sharing a blocking key with it in the in-memory name index.
     pub async fn probable_matches(
         &self,
         actor: &Actor,
         identity: &Identity,
-        except: Option<i64>,
+        except: &[i64],
     ) -> Result<Vec<(PersonCard, Evidence)>, AppError> {
         self.require(actor, Permission::WriteRegistry)?;
         let may_read = self.level_reader(actor)?;
         // A few ids, sorted: a binary search per candidate, where a SipHash set cost more.
-        let mut distinct: Vec<i64> = Vec::new();
-        if let Some(id) = except {
-            distinct.push(id);
-            distinct.extend(self.store.distinct_from(id).await?);
-            distinct.sort_unstable();
-        }
+        let mut distinct = except.to_vec();
+        distinct.sort_unstable();
         let record = person_record(identity);
         let found = self
             .with_names(|ix| {

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use razam_core::registry::{Article, Confidentiality, Day, EventKind, FuzzyDate, PersonRole, PrisonerStatus, Region};
 use razam_core::role::Permission;
 use razam_store::registry::{
-    Change, DateParts, EventRow, EventWrite, PersonCardRow, PersonRow, PersonWrite, RegistryOp, Target,
+    Change, DateParts, EventRow, EventWrite, PersonCardRow, PersonRow, PersonWrite, RegistryOp, Standing, Target,
 };
 use serde::{Deserialize, Serialize};
 
@@ -195,6 +195,18 @@ pub struct PersonPage {
     /// The persons merged into this one (that the reader may read), each with its own
     /// records, oldest merge first.
     pub merged_from: Vec<MergedRecord>,
+    /// The persons recorded as not the same person as this one, ascending.
+    pub distinct_from: Vec<i64>,
+}
+
+impl PersonPage {
+    /// The persons the page's possible duplicates leave out: the person and those recorded as
+    /// not the same person ([`App::probable_matches`]).
+    pub fn never_duplicates(&self) -> Vec<i64> {
+        let mut ids = self.distinct_from.clone();
+        ids.push(self.person.id);
+        ids
+    }
 }
 
 /// A person merged into another, as the survivor's page shows it: nothing of it is lost.
@@ -774,19 +786,16 @@ impl App {
         self.in_sight(actor, row.compartment)?;
         let levels = self.readable_levels(actor)?;
         let scope = self.scope(actor);
-        let (events, recognition, statuses) = self.records_of(actor, id, &levels).await?;
+        let ((events, recognition, statuses), standing) = self.records_of(actor, id, &levels).await?;
         let mut merged_from = Vec::new();
-        for merge in self.store.merges_of(id).await? {
-            if merge.survivor_id != id || merge.undone_at_ms.is_some() {
-                continue;
-            }
+        for merge in standing.merged_in {
             let Some(member) = self.store.person(merge.merged_id).await? else {
                 continue;
             };
             if !levels.contains(&member.confidentiality.as_str()) || !scope.sees(member.compartment) {
                 continue;
             }
-            let (events, recognition, statuses) = self.records_of(actor, member.id, &levels).await?;
+            let ((events, recognition, statuses), _) = self.records_of(actor, member.id, &levels).await?;
             merged_from.push(MergedRecord {
                 merge_id: merge.id,
                 person: self.person_view(&member)?,
@@ -810,12 +819,19 @@ impl App {
             recognition,
             statuses,
             merged_from,
+            distinct_from: standing.distinct_from,
         })
     }
 
     /// A person's own events (of the levels given, in `actor`'s sight), recognition and
-    /// statuses.
-    async fn records_of(&self, actor: &Actor, id: i64, levels: &[&'static str]) -> Result<OwnRecords, AppError> {
+    /// statuses, and the rest of their [`Standing`] as read (the merges into them, the persons
+    /// said to be someone else).
+    async fn records_of(
+        &self,
+        actor: &Actor,
+        id: i64,
+        levels: &[&'static str],
+    ) -> Result<(OwnRecords, Standing), AppError> {
         let scope = self.scope(actor);
         let mut events = Vec::new();
         for (event, role) in self.store.events_of_person(id).await? {
@@ -827,8 +843,9 @@ impl App {
         for (event, _) in &mut events {
             hide_unseen_persons(&scope, event);
         }
-        let (recognition, statuses) = self.store.standing_of(id).await?;
-        let recognition = match recognition {
+        let mut standing = self.store.standing_of(id).await?;
+        let statuses = std::mem::take(&mut standing.statuses);
+        let recognition = match standing.recognition.take() {
             Some(r) => {
                 let decision: Decision = self.open_json(SEAL_DECISION, &r.decision_sealed)?;
                 Some(RecognitionView {
@@ -840,7 +857,7 @@ impl App {
             }
             None => None,
         };
-        Ok((events, recognition, status_views(statuses)))
+        Ok(((events, recognition, status_views(statuses)), standing))
     }
 
     pub async fn event_page(&self, actor: &Actor, id: i64) -> Result<EventView, AppError> {

@@ -178,6 +178,19 @@ impl RegistryOp {
     }
 }
 
+/// One person's own standing and links ([`RegistryStore::standing_of`]).
+#[derive(Debug, Clone, Default)]
+pub struct Standing {
+    /// The person's own recognition (not their group's), if any.
+    pub recognition: Option<RecognitionRow>,
+    /// The person's own status entries, oldest first.
+    pub statuses: Vec<StatusRow>,
+    /// The merges of other persons into this one that are not undone, oldest first.
+    pub merged_in: Vec<MergeRow>,
+    /// The persons recorded as "not the same person" as this one, in ascending order.
+    pub distinct_from: Vec<PersonId>,
+}
+
 /// A merge of one person into another, as recorded; undone when `undone_at_ms` is set.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MergeRow {
@@ -487,9 +500,10 @@ pub trait RegistryStore: Send + Sync {
 
     async fn recognition(&self, person: PersonId) -> Result<Option<RecognitionRow>, StoreError>;
     async fn statuses_of(&self, person: PersonId) -> Result<Vec<StatusRow>, StoreError>;
-    /// A person's recognition and status history (oldest first) in one statement: what a
-    /// person page shows of their standing.
-    async fn standing_of(&self, person: PersonId) -> Result<(Option<RecognitionRow>, Vec<StatusRow>), StoreError>;
+    /// What a person page shows of a person besides their row and events, in one statement:
+    /// their own recognition and status history, the merges into them that stand, and the
+    /// persons recorded as not the same person ([`Standing`]).
+    async fn standing_of(&self, person: PersonId) -> Result<Standing, StoreError>;
     /// Every recognition (person, day) and every status entry: the input of time series.
     async fn prisoner_history(&self) -> Result<(Vec<(PersonId, String)>, Vec<StatusRow>), StoreError>;
     async fn held_counts(&self, as_of: &str) -> Result<HeldCounts, StoreError>;
@@ -508,14 +522,9 @@ pub trait RegistryStore: Send + Sync {
     async fn change_mark(&self) -> Result<i64, StoreError>;
 
     async fn intake(&self, id: IntakeId) -> Result<Option<IntakeRow>, StoreError>;
-    /// Every merge `person` took part in (as survivor or as merged), undone ones included,
-    /// oldest first.
-    async fn merges_of(&self, person: PersonId) -> Result<Vec<MergeRow>, StoreError>;
     async fn merge(&self, id: MergeId) -> Result<Option<MergeRow>, StoreError>;
     /// Every pair recorded as "not the same person", lower id first.
     async fn distinct_pairs(&self) -> Result<Vec<(PersonId, PersonId)>, StoreError>;
-    /// The persons recorded as "not the same person" as `person`, in ascending order.
-    async fn distinct_from(&self, person: PersonId) -> Result<Vec<PersonId>, StoreError>;
     /// Oldest first: reports in `state`.
     async fn intake_queue(&self, state: &str, limit: i64) -> Result<Vec<IntakeRow>, StoreError>;
 
@@ -1834,52 +1843,56 @@ macro_rules! impl_registry_store {
             async fn standing_of(
                 &self,
                 person: $crate::registry::PersonId,
-            ) -> Result<
-                (
-                    Option<$crate::registry::RecognitionRow>,
-                    Vec<$crate::registry::StatusRow>,
-                ),
-                StoreError,
-            > {
-                // The recognition ('r', at most one) and the statuses ('s') as rows of one
-                // shape; `second` is the status's day, so the order is the statuses' own.
+            ) -> Result<$crate::registry::Standing, StoreError> {
+                // Four parts as rows of one shape, told apart by `part`: the recognition ('r',
+                // at most one), the statuses ('s'; `second` is the day, so the order is theirs),
+                // the merges into the person that stand ('m'; `id` the merge, `other` the
+                // merged person) and the persons said to be someone else ('d', `other`).
                 let rows = self
                     .read_rows(
                         "SELECT 'r' AS part, recognized_on AS first, reviewer AS second, decision_sealed AS sealed, \
-                         decided_at_ms AS at_ms, 0 AS id FROM recognitions WHERE person_id = $1 \
-                         UNION ALL SELECT 's' AS part, status AS first, on_date AS second, NULL AS sealed, \
-                         0 AS at_ms, id FROM prisoner_status WHERE person_id = $1 \
-                         ORDER BY part, second, id",
+                         decided_at_ms AS at_ms, 0 AS id, 0 AS other FROM recognitions WHERE person_id = $1 \
+                         UNION ALL SELECT 's', status, on_date, NULL, 0, id, 0 FROM prisoner_status \
+                         WHERE person_id = $1 \
+                         UNION ALL SELECT 'm', merged_by, '', NULL, merged_at_ms, id, merged_id FROM person_merges \
+                         WHERE survivor_id = $1 AND undone_at_ms IS NULL \
+                         UNION ALL SELECT 'd', '', '', NULL, 0, 0, high_id FROM distinct_persons WHERE low_id = $1 \
+                         UNION ALL SELECT 'd', '', '', NULL, 0, 0, low_id FROM distinct_persons WHERE high_id = $1 \
+                         ORDER BY part, second, id, other",
                         &[person.into()],
-                        |row| {
-                            let (first, second) = (row.text("first")?, row.text("second")?);
-                            Ok(if row.text("part")? == "r" {
-                                Err($crate::registry::RecognitionRow {
-                                    person_id: person,
-                                    recognized_on: first,
-                                    decision_sealed: row.opt_blob("sealed")?.unwrap_or_default(),
-                                    reviewer: second,
-                                    decided_at_ms: row.i64("at_ms")?,
-                                })
-                            } else {
-                                Ok($crate::registry::StatusRow {
-                                    person_id: person,
-                                    status: first,
-                                    on_date: second,
-                                })
-                            })
-                        },
+                        |row| Ok((row.text("part")?, row.text("first")?, row.text("second")?, row.opt_blob("sealed")?, row.i64("at_ms")?, row.i64("id")?, row.i64("other")?)),
                     )
                     .await?;
-                let mut recognition = None;
-                let mut statuses = Vec::new();
-                for row in rows {
-                    match row {
-                        Err(r) => recognition = Some(r),
-                        Ok(s) => statuses.push(s),
+                let mut standing = $crate::registry::Standing::default();
+                for (part, first, second, sealed, at_ms, id, other) in rows {
+                    match part.as_str() {
+                        "r" => {
+                            standing.recognition = Some($crate::registry::RecognitionRow {
+                                person_id: person,
+                                recognized_on: first,
+                                decision_sealed: sealed.unwrap_or_default(),
+                                reviewer: second,
+                                decided_at_ms: at_ms,
+                            })
+                        }
+                        "s" => standing.statuses.push($crate::registry::StatusRow {
+                            person_id: person,
+                            status: first,
+                            on_date: second,
+                        }),
+                        "m" => standing.merged_in.push($crate::registry::MergeRow {
+                            id,
+                            survivor_id: person,
+                            merged_id: other,
+                            merged_by: first,
+                            merged_at_ms: at_ms,
+                            undone_by: None,
+                            undone_at_ms: None,
+                        }),
+                        _ => standing.distinct_from.push(other),
                     }
                 }
-                Ok((recognition, statuses))
+                Ok(standing)
             }
 
             async fn prisoner_history(
@@ -2172,28 +2185,6 @@ macro_rules! impl_registry_store {
                     .collect())
             }
 
-            async fn merges_of(
-                &self,
-                person: $crate::registry::PersonId,
-            ) -> Result<Vec<$crate::registry::MergeRow>, StoreError> {
-                let sql = format!(
-                    "SELECT {} FROM person_merges WHERE survivor_id = $1 OR merged_id = $1 ORDER BY id",
-                    $crate::registry::MERGE_COLUMNS
-                );
-                self.read_rows(&sql, &[person.into()], |r| {
-                    Ok(merge_from((
-                        r.i64("id")?,
-                        r.i64("survivor_id")?,
-                        r.i64("merged_id")?,
-                        r.text("merged_by")?,
-                        r.i64("merged_at_ms")?,
-                        r.opt_text("undone_by")?,
-                        r.opt_i64("undone_at_ms")?,
-                    )))
-                })
-                .await
-            }
-
             async fn merge(
                 &self,
                 id: $crate::registry::MergeId,
@@ -2216,19 +2207,6 @@ macro_rules! impl_registry_store {
                         .fetch_all(&mut *self.reader().await?)
                         .await?,
                 )
-            }
-
-            async fn distinct_from(
-                &self,
-                person: $crate::registry::PersonId,
-            ) -> Result<Vec<$crate::registry::PersonId>, StoreError> {
-                self.read_rows(
-                    "SELECT high_id AS id FROM distinct_persons WHERE low_id = $1 \
-                     UNION SELECT low_id AS id FROM distinct_persons WHERE high_id = $1 ORDER BY 1",
-                    &[person.into()],
-                    |row| row.i64("id"),
-                )
-                .await
             }
 
             async fn intake(

@@ -1180,7 +1180,7 @@ async fn person_duplicates(
     let page = state.app.person_page(&actor, id).await?;
     let found = state
         .app
-        .probable_matches(&actor, &page.person.identity, Some(id))
+        .probable_matches(&actor, &page.person.identity, &page.never_duplicates())
         .await?;
     let items: Vec<Value> = found
         .into_iter()

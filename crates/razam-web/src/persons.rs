@@ -459,7 +459,7 @@ pub async fn create(State(state): State<AppState>, ctx: Ctx, Form(mut form): For
         Err(errors) => errors,
         Ok((input, compartment)) => {
             if form.create_anyway.is_none() {
-                match state.app.probable_matches(&actor, &input.identity, None).await {
+                match state.app.probable_matches(&actor, &input.identity, &[]).await {
                     Ok(found) if !found.is_empty() => {
                         form.offer_compartments(&state, &actor).await;
                         return probable_duplicate_page(&ctx, &form, &input, &found);
@@ -721,7 +721,11 @@ async fn person_page(
     };
     let may_write = ctx.may(Permission::WriteRegistry);
     let duplicates = if may_write && p.merged_into.is_none() {
-        match state.app.probable_matches(&actor, &p.person.identity, Some(id)).await {
+        match state
+            .app
+            .probable_matches(&actor, &p.person.identity, &p.never_duplicates())
+            .await
+        {
             Ok(found) => match_views(tr, &p.person.card(), &found),
             Err(e) => return app_error(ctx, e),
         }

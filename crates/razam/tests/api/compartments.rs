@@ -199,7 +199,7 @@ async fn a_compartment_hides_its_records_from_everyone_outside_it(app: TestApp) 
             vec![open_event]
         );
         let warned = a
-            .probable_matches(who, &person("Ales", "Bialiatski", "1962-09-25").identity, None)
+            .probable_matches(who, &person("Ales", "Bialiatski", "1962-09-25").identity, &[])
             .await
             .unwrap();
         assert!(

@@ -547,9 +547,9 @@ async fn a_merged_person_is_found_as_the_survivor_until_the_merge_is_undone(app:
     assert_eq!(own.persons.hits[0].reasons[0].merged_from, None);
     // The duplicates queue and the survivor's page propose nothing more.
     assert!(a.duplicate_candidates(&documenter).await.unwrap().is_empty());
-    let identity = a.person_page(&documenter, cyr).await.unwrap().person.identity;
+    let page = a.person_page(&documenter, cyr).await.unwrap();
     assert!(
-        a.probable_matches(&documenter, &identity, Some(cyr))
+        a.probable_matches(&documenter, &page.person.identity, &page.never_duplicates())
             .await
             .unwrap()
             .is_empty()
