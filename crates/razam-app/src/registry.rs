@@ -603,17 +603,32 @@ impl App {
         let existing = self.store.event(id).await?.ok_or(AppError::NotFound("the event"))?;
         self.may_read(actor, &existing.confidentiality)?;
         self.in_sight(actor, existing.compartment)?;
-        let persons = self.event_persons(actor, input).await?;
+        let mut persons = self.event_persons(actor, input).await?;
+        // The persons the event names that are out of the editor's sight were never shown to
+        // them (an event page leaves them out), so an edit keeps them as they are.
+        let scope = self.scope(actor);
+        let mut input = input.clone();
+        for (person, _, role) in &existing.persons {
+            let unseen = existing
+                .person_compartments
+                .iter()
+                .any(|(p, c)| p == person && !scope.sees(Some(*c)));
+            if unseen {
+                let role = PersonRole::parse(role).unwrap_or(PersonRole::Victim);
+                persons.push((Target::Existing(*person), role.as_str()));
+                input.persons.push((*person, role));
+            }
+        }
         let op = RegistryOp::UpdateEvent {
             id: Target::Existing(id),
             expected_version: Some(expected_version),
-            event: self.event_write(input, persons)?,
+            event: self.event_write(&input, persons)?,
         };
         let mut changes = vec![Self::change(
             actor,
             op,
             Some("event.update"),
-            Some(self.event_snapshot(input)?),
+            Some(self.event_snapshot(&input)?),
         )];
         self.push_move(actor, &mut changes, RecordKind::Event, id, existing.compartment, to)
             .await?;

@@ -469,7 +469,7 @@ pub trait RegistryStore: Send + Sync {
     /// one's group for its recognition and status.
     async fn person_cards(&self, ids: &[PersonId]) -> Result<Vec<PersonCardRow>, StoreError>;
     /// The persons of `ids` that are in a compartment, each with it, in no particular order:
-    /// what hiding the persons out of a reader's sight needs, without their rows.
+    /// what leaving the duplicate candidates out of a reader's sight needs, without their rows.
     async fn person_compartments(&self, ids: &[PersonId]) -> Result<Vec<(PersonId, CompartmentId)>, StoreError>;
     /// Every imported person: reference lookup hash, id, digest of the row last imported.
     async fn person_refs(&self) -> Result<Vec<ImportedRef>, StoreError>;
@@ -1860,7 +1860,17 @@ macro_rules! impl_registry_store {
                          UNION ALL SELECT 'd', '', '', NULL, 0, 0, low_id FROM distinct_persons WHERE high_id = $1 \
                          ORDER BY part, second, id, other",
                         &[person.into()],
-                        |row| Ok((row.text("part")?, row.text("first")?, row.text("second")?, row.opt_blob("sealed")?, row.i64("at_ms")?, row.i64("id")?, row.i64("other")?)),
+                        |row| {
+                            Ok((
+                                row.text("part")?,
+                                row.text("first")?,
+                                row.text("second")?,
+                                row.opt_blob("sealed")?,
+                                row.i64("at_ms")?,
+                                row.i64("id")?,
+                                row.i64("other")?,
+                            ))
+                        },
                     )
                     .await?;
                 let mut standing = $crate::registry::Standing::default();

@@ -272,6 +272,53 @@ async fn a_compartment_hides_its_records_from_everyone_outside_it(app: TestApp) 
         .unwrap();
     assert!(list.iter().all(|e| e.persons.iter().all(|p| p.0 != hidden)));
 
+    // An open event that names the hidden person too: the outsider's event page, events list
+    // and the open person's timeline name only the open person, the member's both; and an
+    // outsider's edit of the event keeps the person they were never shown.
+    let shared = a
+        .create_event(&cli, &detention(vec![open, hidden], "сумесны"))
+        .await
+        .unwrap();
+    let named = |e: &razam_app::registry::EventView| {
+        let mut ids: Vec<i64> = e.persons.iter().map(|p| p.0).collect();
+        ids.sort_unstable();
+        ids
+    };
+    let both = {
+        let mut ids = vec![open, hidden];
+        ids.sort_unstable();
+        ids
+    };
+    assert_eq!(named(&a.event_page(&member, shared).await.unwrap()), both);
+    let shown = a.event_page(&outsider, shared).await.unwrap();
+    assert_eq!(named(&shown), vec![open]);
+    let listed = a
+        .list_events(&outsider, EventFilter::default(), None, 10)
+        .await
+        .unwrap();
+    let in_list = listed
+        .iter()
+        .find(|e| e.id == shared)
+        .expect("the open event is listed");
+    assert_eq!(named(in_list), vec![open]);
+    for (who, expected) in [(&outsider, vec![open]), (&member, both.clone())] {
+        let page = a.person_page(who, open).await.unwrap();
+        let (event, _) = page.events.iter().find(|(e, _)| e.id == shared).unwrap();
+        assert_eq!(named(event), expected);
+    }
+    a.update_event_in(
+        &outsider,
+        shared,
+        shown.version,
+        &detention(vec![open], "сумесны, выпраўлена"),
+        None,
+    )
+    .await
+    .unwrap();
+    let edited = a.event_page(&member, shared).await.unwrap();
+    assert_eq!(edited.details.description, "сумесны, выпраўлена");
+    assert_eq!(named(&edited), both, "the outsider's edit kept the hidden person");
+
     // Exports: the outsider's file holds only the open person, the member's both.
     let label = |id| razam_app::registry::label_for(id);
     let file = exported(&app, &outsider, &reviewer).await;
@@ -310,12 +357,14 @@ async fn a_compartment_hides_its_records_from_everyone_outside_it(app: TestApp) 
     a.move_to_compartment(&member, RecordKind::Event, open_event, Some(legal))
         .await
         .unwrap();
-    assert!(
-        a.list_events(&outsider, EventFilter::default(), None, 10)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    let left: Vec<i64> = a
+        .list_events(&outsider, EventFilter::default(), None, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(left, vec![shared], "only the shared event is left to the outsider");
     assert!(
         audited(&app, "compartment.member.add")
             .await

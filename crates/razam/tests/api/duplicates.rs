@@ -109,6 +109,14 @@ async fn a_duplicate_is_proposed_merged_counted_once_and_undone_exactly(app: Tes
     assert!(pair_of(&found, cyr, namesake).is_none() && pair_of(&found, lat, namesake).is_none());
     let (_, of_person) = api.get(&format!("/persons/{lat}/duplicates")).await;
     assert_eq!(of_person["items"][0]["person"]["id"], cyr);
+    // Candidates are cards: the person's own fields, not the group's recognition and status.
+    for card in [&pair["survivor"], &of_person["items"][0]["person"]] {
+        assert_eq!(card["family_name"], "Лосік", "{card}");
+        assert!(
+            card.get("recognized_on").is_none() && card.get("status").is_none(),
+            "{card}"
+        );
+    }
     // The namesake scores lower against either.
     let (_, of_namesake) = api.get(&format!("/persons/{namesake}/duplicates")).await;
     assert_eq!(of_namesake["items"], json!([]));
