@@ -979,8 +979,32 @@ impl App {
         let mut previous: BTreeMap<String, String> = BTreeMap::new();
         let mut names: BTreeMap<String, String> = BTreeMap::new();
         let mut out = Vec::new();
+        let mut snapshots = Vec::new();
         for v in self.store.versions(kind, id).await? {
             let fields: BTreeMap<String, String> = self.open_json(SEAL_VERSION, &v.snapshot_sealed)?;
+            snapshots.push((v, fields));
+        }
+        // An event's versions name its persons (`id:role; …`): those in a compartment out of
+        // the reader's sight are left out, as the event's page leaves them out.
+        let named: Vec<i64> = snapshots
+            .iter()
+            .filter_map(|(_, f)| f.get("persons"))
+            .flat_map(|p| p.split("; ").filter_map(|e| e.split_once(':')?.0.parse().ok()))
+            .collect();
+        let unseen = self.unseen_persons(&self.scope(actor), &named).await?;
+        for (v, mut fields) in snapshots {
+            if !unseen.is_empty()
+                && let Some(persons) = fields.get_mut("persons")
+            {
+                *persons = persons
+                    .split("; ")
+                    .filter(|e| {
+                        let id = e.split_once(':').and_then(|(id, _)| id.parse::<i64>().ok());
+                        !id.is_some_and(|id| unseen.contains(&id))
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ");
+            }
             let mut changes = Vec::new();
             for (field, value) in &fields {
                 let before = previous.get(field).cloned().unwrap_or_default();

@@ -318,6 +318,21 @@ async fn a_compartment_hides_its_records_from_everyone_outside_it(app: TestApp) 
     let edited = a.event_page(&member, shared).await.unwrap();
     assert_eq!(edited.details.description, "сумесны, выпраўлена");
     assert_eq!(named(&edited), both, "the outsider's edit kept the hidden person");
+    // The event's history names the hidden person to the member only.
+    let mentions = |history: &[razam_app::registry::VersionView], id: i64| {
+        history
+            .iter()
+            .flat_map(|v| v.changes.iter())
+            .filter(|(field, _, _)| field == "persons")
+            .flat_map(|(_, before, after)| [before, after])
+            .flat_map(|value| value.split("; "))
+            .any(|entry| entry.split_once(':').is_some_and(|(p, _)| p == id.to_string()))
+    };
+    let seen_by_member = a.history(&member, "event", shared).await.unwrap();
+    assert!(mentions(&seen_by_member, hidden) && mentions(&seen_by_member, open));
+    let seen_by_outsider = a.history(&outsider, "event", shared).await.unwrap();
+    assert!(mentions(&seen_by_outsider, open));
+    assert!(!mentions(&seen_by_outsider, hidden), "{seen_by_outsider:?}");
 
     // Exports: the outsider's file holds only the open person, the member's both.
     let label = |id| razam_app::registry::label_for(id);
