@@ -600,7 +600,7 @@ impl App {
         let may_read = self.level_reader(actor)?;
         let excluded: HashSet<(i64, i64)> = self.store.distinct_pairs().await?.into_iter().collect();
         let levels = self.readable_levels(actor)?;
-        let found = self.queue_pairs(may_read, levels, excluded).await?;
+        let found = self.queue_pairs(actor, may_read, levels, excluded).await?;
         let ids: Vec<i64> = found.iter().flat_map(|c| [c.survivor, c.merged]).collect();
         let views = self.cards_of(actor, &ids).await?;
         Ok(found
@@ -620,11 +620,12 @@ impl App {
     /// for comparing the whole registry's blocks, the next ones do not).
     async fn queue_pairs(
         &self,
+        actor: &Actor,
         may_read: impl Fn(Confidentiality) -> bool,
         levels: Vec<&'static str>,
         excluded: HashSet<(i64, i64)>,
     ) -> Result<Vec<Candidate<i64>>, AppError> {
-        self.with_names(|_| ()).await?;
+        self.with_names(actor, |_| ()).await?;
         // Read before the blocks: what is cached is at least as new as its generation.
         let generation = self.search.generation();
         if let Ok(cached) = self.search.queue.lock()
@@ -636,7 +637,7 @@ impl App {
         }
         // The blocks are read under the index's lock; the comparing, the bulk of the work,
         // runs after it is released, on a blocking thread.
-        let (entries, blocks) = self.with_names(|ix| ix.duplicate_blocks(may_read)).await?;
+        let (entries, blocks) = self.with_names(actor, |ix| ix.duplicate_blocks(may_read)).await?;
         let mut found = tokio::task::spawn_blocking(move || {
             pairs_in_blocks(
                 blocks.iter().map(Vec::as_slice),
@@ -674,7 +675,7 @@ impl App {
         distinct.sort_unstable();
         let record = person_record(identity);
         let found = self
-            .with_names(|ix| {
+            .with_names(actor, |ix| {
                 ix.matches_of(
                     &record,
                     may_read,

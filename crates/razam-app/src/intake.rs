@@ -675,9 +675,9 @@ impl App {
             return Ok(Vec::new());
         }
         let mut candidates = if family.is_empty() {
-            self.persons_by_name(&report.given_name, Meet::GivenName).await?
+            self.persons_by_name(actor, &report.given_name, Meet::GivenName).await?
         } else {
-            self.persons_by_name(&report.family_name, Meet::Key).await?
+            self.persons_by_name(actor, &report.family_name, Meet::Key).await?
         };
         candidates.retain(|(_, level, family_name, given_name)| {
             let (pf, pg) = (name_key(family_name), name_key(given_name));

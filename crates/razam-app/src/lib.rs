@@ -119,6 +119,14 @@ impl Actor {
             Actor::Anonymous => "anonymous".into(),
         }
     }
+
+    /// The registry's generation when this request began, if its session check read it.
+    pub(crate) fn registry_generation(&self) -> Option<i64> {
+        match self {
+            Actor::Account(user) => user.registry_generation(),
+            Actor::Cli | Actor::Anonymous => None,
+        }
+    }
 }
 
 /// What went wrong, in terms a person can act on. [`AppError::is_bad_input`] tells the

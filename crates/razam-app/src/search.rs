@@ -506,23 +506,16 @@ impl App {
         self.search.read().is_some()
     }
 
-    /// After a registry write of this process, under the registry's write lock: when its
-    /// generation is the next one and every change of it was `shown`, the indexes show every
-    /// record at it. Otherwise another process wrote in between, or a change could not be
-    /// shown, and the catch-up reads what was written since (again).
-    async fn count_own_write(&self, shown: bool) {
-        let now = self.store.registry_generation().await;
+    /// After a registry write of this process, under the registry's write lock: when the
+    /// `generation` it wrote is the next one and every change of it was `shown`, the indexes
+    /// show every record at it. Otherwise another process wrote in between, or a change could
+    /// not be shown, and the catch-up reads what was written since (again).
+    fn count_own_write(&self, generation: i64, shown: bool) {
         if let Some(ix) = self.search.write().as_mut() {
             ix.unsealed = true;
-            if let Ok(now) = &now
-                && shown
-                && *now == ix.covered + 1
-            {
-                ix.covered = *now;
+            if shown && generation == ix.covered + 1 {
+                ix.covered = generation;
             }
-        }
-        if let Err(e) = now {
-            tracing::warn!(error = %e, "the registry generation does not read: the search index reads this write again");
         }
     }
 
@@ -599,14 +592,14 @@ impl App {
     /// Every registry write of the app goes through here or [`App::apply_batches`].
     pub(crate) async fn apply_changes(&self, changes: &[Change]) -> Result<Vec<i64>, AppError> {
         let _writes = self.search.writes.lock().await;
-        let ids = self.store.apply(changes).await?;
+        let (ids, generation) = self.store.apply(changes).await?;
         self.search.moved();
         if self.search_built() {
             let mut staged = Vec::new();
             let opened = self.stage(changes, &ids, &mut staged);
             let looked_up = self.look_up_unmerged(&mut staged).await;
             self.index_staged(staged);
-            self.count_own_write(opened && looked_up).await;
+            self.count_own_write(generation, opened && looked_up);
         }
         Ok(ids)
     }
@@ -668,7 +661,7 @@ impl App {
         let indexing = self.search_built();
         let mut staged = Vec::new();
         let mut opened = true;
-        let applied = self
+        let (applied, generation) = self
             .store
             .apply_batches(next, &mut |changes, ids| {
                 seen(changes, ids);
@@ -682,7 +675,7 @@ impl App {
         let looked_up = self.look_up_unmerged(&mut staged).await;
         self.index_staged(staged);
         if indexing {
-            self.count_own_write(opened && looked_up).await;
+            self.count_own_write(generation, opened && looked_up);
         }
         Ok(applied)
     }
@@ -691,7 +684,7 @@ impl App {
     /// answers, so that it is ready when it listens), or catches them up with what another
     /// process wrote. Returns their size.
     pub async fn prepare_search(&self) -> Result<SearchStats, AppError> {
-        self.catch_up_search().await?;
+        self.catch_up_search(&Actor::Cli).await?;
         Ok(self.search_stats())
     }
 
@@ -711,11 +704,17 @@ impl App {
         }
     }
 
-    /// Brings the indexes to the stored generation: one read when nothing moved (before each
-    /// search), else [`App::catch_up_locked`] under the registry's write lock.
-    async fn catch_up_search(&self) -> Result<(), AppError> {
-        let stored = self.store.registry_generation().await?;
-        if self.search.read().as_ref().map(|ix| ix.covered) == Some(stored) {
+    /// Brings the indexes to the stored generation as `actor`'s request found it: nothing to
+    /// read when nothing moved (before each search), else [`App::catch_up_locked`] under the
+    /// registry's write lock. A request whose session check read the registry clock
+    /// ([`Actor::registry_generation`]) needs every write committed before it began, and
+    /// those are at or below what it read; any other reads the clock here.
+    async fn catch_up_search(&self, actor: &Actor) -> Result<(), AppError> {
+        let stored = match actor.registry_generation() {
+            Some(read) => read,
+            None => self.store.registry_generation().await?,
+        };
+        if self.search.read().as_ref().is_some_and(|ix| ix.covered >= stored) {
             return Ok(());
         }
         let _writes = self.search.writes.lock().await;
@@ -1004,7 +1003,7 @@ impl App {
             return Ok(SearchResults::default());
         }
         let started = std::time::Instant::now();
-        self.catch_up_search().await?;
+        self.catch_up_search(actor).await?;
         let (hidden_persons, hidden_events) = self.out_of_sight(actor).await?;
         let caught_up = started.elapsed();
         let (persons, text) = {
@@ -1120,9 +1119,9 @@ impl App {
     }
 
     /// Runs `f` over the person-name index, built or caught up first (a process that has not
-    /// built it builds it here).
-    pub(crate) async fn with_names<R>(&self, f: impl FnOnce(&NameIndex) -> R) -> Result<R, AppError> {
-        self.catch_up_search().await?;
+    /// built it builds it here) to what `actor`'s request must see.
+    pub(crate) async fn with_names<R>(&self, actor: &Actor, f: impl FnOnce(&NameIndex) -> R) -> Result<R, AppError> {
+        self.catch_up_search(actor).await?;
         let guard = self.search.read();
         let Some(ix) = guard.as_ref() else {
             return Err(AppError::NotFound("the search index"));
@@ -1139,10 +1138,11 @@ impl App {
     /// with their family and given names as the index holds them: (id, level, family, given).
     pub(crate) async fn persons_by_name(
         &self,
+        actor: &Actor,
         word: &str,
         at_least: Meet,
     ) -> Result<Vec<(i64, Confidentiality, String, String)>, AppError> {
-        self.catch_up_search().await?;
+        self.catch_up_search(actor).await?;
         let guard = self.search.read();
         let Some(ix) = guard.as_ref() else {
             return Ok(Vec::new());

@@ -23,6 +23,9 @@ pub struct CurrentUser {
     /// The compartments the account is a member of, read with the session: the records in
     /// them are the only compartmented ones it sees (`App::scope`).
     compartments: Vec<i64>,
+    /// The registry's generation read with the session, when it was (a request's start):
+    /// the search catches up to it instead of reading the clock again (`App::catch_up_search`).
+    registry_generation: Option<i64>,
 }
 
 impl CurrentUser {
@@ -43,6 +46,7 @@ impl CurrentUser {
             username,
             session,
             compartments,
+            registry_generation: None,
         }
     }
 
@@ -54,6 +58,11 @@ impl CurrentUser {
     /// The ids of the compartments the account is a member of, ascending.
     pub fn compartments(&self) -> &[i64] {
         &self.compartments
+    }
+
+    /// The registry's generation as read with the session, if it was.
+    pub(crate) fn registry_generation(&self) -> Option<i64> {
+        self.registry_generation
     }
 }
 
@@ -214,6 +223,7 @@ impl App {
             username: view.username,
             session: session.token_hash,
             compartments: self.store.compartments_of(account.id).await?,
+            registry_generation: None,
         };
         let event = self.event(
             &Actor::Account(user.clone()),
@@ -244,11 +254,12 @@ impl App {
             return Ok(None);
         }
         let hash = token_hash(token);
-        // One statement: the session, its account and its compartments.
+        // One statement: the session, its account, its compartments and the registry clock.
         let Some(razam_store::SessionAccount {
             session,
             account,
             compartments,
+            registry_generation,
         }) = self.store.session_with_account(&hash).await?
         else {
             return Ok(None);
@@ -272,6 +283,7 @@ impl App {
             username: view.username,
             session: hash,
             compartments,
+            registry_generation: Some(registry_generation),
         }))
     }
 

@@ -72,12 +72,17 @@ pub struct SessionRow {
     pub agent: String,
 }
 
-/// A session as each request checks it: the session, its account, the account's compartments.
+/// A session as each request checks it: the session, its account, the account's compartments,
+/// and the registry's generation as the check read it.
 #[derive(Debug, Clone)]
 pub struct SessionAccount {
     pub session: SessionRow,
     pub account: AccountRow,
     pub compartments: Vec<compartments::CompartmentId>,
+    /// The registry clock ([`registry::RegistryStore::registry_generation`]) read in the same
+    /// statement: every registry write committed before the request began is at or below it,
+    /// so the search catches up to it without reading the clock once more.
+    pub registry_generation: i64,
 }
 
 /// The audit entry a state change appends, in the same transaction.
@@ -277,6 +282,7 @@ fn session_account_from_row(row: &dyn rows::Cols) -> Result<SessionAccount, Stor
         session: session_from_row(row, "session_created_at_ms")?,
         account: account_from_row(row)?,
         compartments: compartments::id_list(row.opt_text("compartments")?)?,
+        registry_generation: row.i64("registry_generation")?,
     })
 }
 

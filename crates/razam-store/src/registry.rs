@@ -448,18 +448,21 @@ pub struct HeldBreakdown {
 
 #[async_trait::async_trait]
 pub trait RegistryStore: Send + Sync {
-    /// Applies every change or none; returns the id each change created or affected.
-    async fn apply(&self, changes: &[Change]) -> Result<Vec<i64>, StoreError>;
+    /// Applies every change or none; returns the id each change created or affected, and the
+    /// registry generation the write raised the clock to (its own: a search index that showed
+    /// the one before and is shown these changes shows this one).
+    async fn apply(&self, changes: &[Change]) -> Result<(Vec<i64>, i64), StoreError>;
     /// Applies the batches `next` gives, one after another, in one transaction: every change
     /// or none. A batch's `Target::New` refer to changes of that batch. Each batch is dropped
     /// once written, so a long import needs the memory of one batch, not of the whole file.
-    /// An error from `next` undoes everything. Returns the number of changes applied.
-    /// `applied` is told each batch and its ids once written (inside the transaction).
+    /// An error from `next` undoes everything. Returns the number of changes applied and the
+    /// registry generation written (as [`RegistryStore::apply`]). `applied` is told each batch
+    /// and its ids once written (inside the transaction).
     async fn apply_batches(
         &self,
         next: &mut (dyn FnMut() -> Result<Option<Vec<Change>>, StoreError> + Send),
         applied: &mut (dyn for<'c> FnMut(&'c [Change], &'c [i64]) + Send),
-    ) -> Result<usize, StoreError>;
+    ) -> Result<(usize, i64), StoreError>;
 
     async fn person(&self, id: PersonId) -> Result<Option<PersonRow>, StoreError>;
     /// The persons of `ids` that exist, in no particular order.
@@ -1579,21 +1582,21 @@ macro_rules! impl_registry_store {
 
         #[async_trait::async_trait]
         impl $crate::registry::RegistryStore for $store {
-            async fn apply(&self, changes: &[$crate::registry::Change]) -> Result<Vec<i64>, StoreError> {
+            async fn apply(&self, changes: &[$crate::registry::Change]) -> Result<(Vec<i64>, i64), StoreError> {
                 let mut tx = self.begin().await?;
                 let generation: i64 = sqlx::query_scalar($crate::registry::RAISE_GENERATION)
                     .fetch_one(&mut *tx)
                     .await?;
                 let ids = registry_sql::apply_batch(self, &mut tx, changes, generation).await?;
                 tx.commit().await?;
-                Ok(ids)
+                Ok((ids, generation))
             }
 
             async fn apply_batches(
                 &self,
                 next: &mut (dyn FnMut() -> Result<Option<Vec<$crate::registry::Change>>, StoreError> + Send),
                 applied: &mut (dyn for<'c> FnMut(&'c [$crate::registry::Change], &'c [i64]) + Send),
-            ) -> Result<usize, StoreError> {
+            ) -> Result<(usize, i64), StoreError> {
                 let mut tx = self.begin().await?;
                 let generation: i64 = sqlx::query_scalar($crate::registry::RAISE_GENERATION)
                     .fetch_one(&mut *tx)
@@ -1605,7 +1608,7 @@ macro_rules! impl_registry_store {
                     count += ids.len();
                 }
                 tx.commit().await?;
-                Ok(count)
+                Ok((count, generation))
             }
 
             async fn person(

@@ -365,11 +365,13 @@ impl Store for SqliteStore {
     }
 
     async fn session_with_account(&self, token_hash: &[u8; 32]) -> Result<Option<SessionAccount>, StoreError> {
-        // The compartments as one list of ids (group_concat), so that the check is one statement.
+        // The compartments as one list of ids (group_concat), so that the check is one statement;
+        // the registry clock with it, so that a search need not read it again.
         let sql = "SELECT s.token_hash, s.account_id, s.created_at_ms AS session_created_at_ms, s.expires_at_ms, \
              s.last_seen_ms, s.agent, a.id, a.username_sealed, a.display_name_sealed, a.email_sealed, \
              a.password_hash, a.role, a.locale, a.disabled, a.created_at_ms, \
-             (SELECT group_concat(m.compartment_id) FROM compartment_members m WHERE m.account_id = a.id) AS compartments \
+             (SELECT group_concat(m.compartment_id) FROM compartment_members m WHERE m.account_id = a.id) AS compartments, \
+             (SELECT n FROM registry_clock WHERE id = 1) AS registry_generation \
              FROM sessions s JOIN accounts a ON a.id = s.account_id WHERE s.token_hash = $1";
         let rows = self
             .read_rows(sql, &[Value::Blob(token_hash.to_vec())], session_account_from_row)

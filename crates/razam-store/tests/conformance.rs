@@ -694,7 +694,7 @@ async fn change_story(store: Arc<dyn Store>) {
         audit: Some("person.test"),
         snapshot_sealed: snapshot.map(|s| vec![s; 40]),
     };
-    let ids = store
+    let (ids, generation) = store
         .apply(&[
             change(RegistryOp::CreatePerson(write(1)), Some(1)),
             change(RegistryOp::CreatePerson(write(2)), Some(2)),
@@ -702,6 +702,7 @@ async fn change_story(store: Arc<dyn Store>) {
         .await
         .unwrap();
     let (a, b) = (ids[0], ids[1]);
+    assert_eq!(generation, 1, "a write tells the generation it wrote");
     assert_eq!(store.registry_generation().await.unwrap(), 1, "one transaction so far");
     assert_eq!(
         changed_persons(store.as_ref(), 0, 100).await,
@@ -709,10 +710,12 @@ async fn change_story(store: Arc<dyn Store>) {
     );
     assert_eq!(changed_persons(store.as_ref(), 1, 100).await, []);
 
-    let c = store
+    let (ids, generation) = store
         .apply(&[change(RegistryOp::CreatePerson(write(3)), Some(3))])
         .await
-        .unwrap()[0];
+        .unwrap();
+    let c = ids[0];
+    assert_eq!(generation, 2);
     assert_eq!(changed_persons(store.as_ref(), 1, 100).await, [(c, 2, None)]);
 
     let edit = |snapshot| {
@@ -751,7 +754,8 @@ async fn change_story(store: Arc<dyn Store>) {
             None,
         )])
         .await
-        .unwrap()[0];
+        .unwrap()
+        .0[0];
     assert_eq!(changed_persons(store.as_ref(), 3, 100).await, [(b, 4, Some(a))]);
     store
         .apply(&[change(RegistryOp::UndoMerge { merge }, None)])
@@ -777,7 +781,7 @@ async fn change_story(store: Arc<dyn Store>) {
         persons: vec![(Target::Existing(c), "detained")],
         import_digest: None,
     };
-    let made = store
+    let (made, _) = store
         .apply(&[
             change(RegistryOp::CreateEvent(event(1)), Some(1)),
             change(
@@ -839,7 +843,7 @@ async fn change_story(store: Arc<dyn Store>) {
         .apply_batches(&mut || Ok(batches.next()), &mut |_, _| {})
         .await
         .unwrap();
-    assert_eq!(applied, 2);
+    assert_eq!(applied, (2, 8), "two changes, at the generation written");
     assert_eq!(store.registry_generation().await.unwrap(), 8);
     assert_eq!(
         changed_persons(store.as_ref(), 7, 100)
