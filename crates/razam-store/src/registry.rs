@@ -796,18 +796,21 @@ macro_rules! impl_registry_store {
                         },
                     )
                     .await?;
-                let at: std::collections::HashMap<i64, usize> =
-                    events.iter().enumerate().map(|(i, e)| (e.id, i)).collect();
+                // Every place of an event in `events`: a person's events hold an event once
+                // per role the person has in it.
+                let mut at: std::collections::HashMap<i64, Vec<usize>> = std::collections::HashMap::new();
+                for (i, e) in events.iter().enumerate() {
+                    at.entry(e.id).or_default().push(i);
+                }
                 for (event, person, value, compartment) in rows {
-                    let Some(&i) = at.get(&event) else {
-                        continue;
-                    };
-                    match person {
-                        None => events[i].articles.push(value),
-                        Some(person) => {
-                            events[i].persons.push((person, label_for(person), value));
-                            if let Some(c) = compartment {
-                                events[i].person_compartments.push((person, c));
+                    for &i in at.get(&event).map_or(&[][..], Vec::as_slice) {
+                        match person {
+                            None => events[i].articles.push(value.clone()),
+                            Some(person) => {
+                                events[i].persons.push((person, label_for(person), value.clone()));
+                                if let Some(c) = compartment {
+                                    events[i].person_compartments.push((person, c));
+                                }
                             }
                         }
                     }

@@ -95,6 +95,27 @@ async fn a_documenter_records_and_a_reviewer_recognises(app: TestApp) {
     assert_eq!(statuses, [("held", "2021-04-01"), ("released", "2022-01-01")]);
     assert!(matches!(a.person_page(&volunteer, id).await, Err(AppError::Forbidden)));
 
+    // A person with two roles in one event: the timeline shows it once per role, each time
+    // whole (its articles and persons).
+    let search = EventInput {
+        kind: EventKind::Search,
+        date: Some(FuzzyDate::parse("2021-05").unwrap()),
+        articles: vec![Article::parse("361-1").unwrap()],
+        persons: vec![(id, PersonRole::Victim), (id, PersonRole::Witness)],
+        ..detention.clone()
+    };
+    let both = a.create_event(&documenter, &search).await.unwrap();
+    let page = a.person_page(&viewer, id).await.unwrap();
+    let twice: Vec<_> = page.events.iter().filter(|(e, _)| e.id == both).collect();
+    assert_eq!(
+        twice.iter().map(|(_, role)| *role).collect::<Vec<_>>(),
+        [PersonRole::Victim, PersonRole::Witness]
+    );
+    for (event, _) in twice {
+        assert_eq!(event.articles, ["361-1"]);
+        assert_eq!(event.persons.len(), 2, "{:?}", event.persons);
+    }
+
     // An edit is a new version; the history shows what changed; a stale edit is refused.
     let mut changed = person("Аляксандр", "Лукашевич", Confidentiality::Internal);
     changed.identity.notes = "surname in Russian spelling".into();
