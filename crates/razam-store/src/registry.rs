@@ -491,7 +491,8 @@ pub trait RegistryStore: Send + Sync {
     /// The event that carries this import digest (an imported row's, or a form's idempotency
     /// key's), if any.
     async fn event_by_digest(&self, digest: &[u8; 32]) -> Result<Option<EventId>, StoreError>;
-    /// A person's events with the person's role in each, oldest first.
+    /// A person's events with the person's role in each, oldest first; an event once per role the
+    /// person has in it, the roles in the order of their names.
     async fn events_of_person(&self, person: PersonId) -> Result<Vec<(EventRow, String)>, StoreError>;
     /// Newest first by date, then id.
     async fn list_events(
@@ -1759,7 +1760,7 @@ macro_rules! impl_registry_store {
             ) -> Result<Vec<($crate::registry::EventRow, String)>, StoreError> {
                 let sql = format!(
                     "SELECT {}, ep.role FROM events e JOIN event_persons ep ON ep.event_id = e.id \
-                     WHERE ep.person_id = $1 ORDER BY e.date_first, e.id",
+                     WHERE ep.person_id = $1 ORDER BY e.date_first, e.id, ep.role",
                     $crate::registry::EVENT_COLUMNS
                 );
                 let (mut events, roles): (Vec<_>, Vec<_>) = self
