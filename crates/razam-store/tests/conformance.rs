@@ -694,6 +694,32 @@ async fn change_story(store: Arc<dyn Store>) {
         audit: Some("person.test"),
         snapshot_sealed: snapshot.map(|s| vec![s; 40]),
     };
+    // The session check reads the registry clock with the session.
+    let account = store
+        .create_account(&account(1), &event("account.create", AuditObject::Created("account")))
+        .await
+        .unwrap();
+    let session = SessionRow {
+        token_hash: [10; 32],
+        account_id: account,
+        created_at_ms: 1_000,
+        expires_at_ms: 2_000,
+        last_seen_ms: 1_000,
+        agent: "Firefox".into(),
+    };
+    store
+        .create_session(
+            &session,
+            &event("session.create", AuditObject::Named("account:1".into())),
+        )
+        .await
+        .unwrap();
+    let checked = || async {
+        let found = store.session_with_account(&[10; 32]).await.unwrap().unwrap();
+        assert_eq!((&found.session, found.account.id), (&session, account));
+        found.registry_generation
+    };
+    assert_eq!(checked().await, 0, "no registry write yet");
     let (ids, generation) = store
         .apply(&[
             change(RegistryOp::CreatePerson(write(1)), Some(1)),
@@ -704,6 +730,7 @@ async fn change_story(store: Arc<dyn Store>) {
     let (a, b) = (ids[0], ids[1]);
     assert_eq!(generation, 1, "a write tells the generation it wrote");
     assert_eq!(store.registry_generation().await.unwrap(), 1, "one transaction so far");
+    assert_eq!(checked().await, 1, "the session check reads the clock");
     assert_eq!(
         changed_persons(store.as_ref(), 0, 100).await,
         [(a, 1, None), (b, 1, None)]
