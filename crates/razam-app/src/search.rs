@@ -684,7 +684,7 @@ impl App {
     /// answers, so that it is ready when it listens), or catches them up with what another
     /// process wrote. Returns their size.
     pub async fn prepare_search(&self) -> Result<SearchStats, AppError> {
-        self.catch_up_search(&Actor::Cli).await?;
+        self.catch_up_search(None).await?;
         Ok(self.search_stats())
     }
 
@@ -704,13 +704,13 @@ impl App {
         }
     }
 
-    /// Brings the indexes to the stored generation as `actor`'s request found it: nothing to
-    /// read when nothing moved (before each search), else [`App::catch_up_locked`] under the
-    /// registry's write lock. A request whose session check read the registry clock
-    /// ([`Actor::registry_generation`]) needs every write committed before it began, and
-    /// those are at or below what it read; any other reads the clock here.
-    async fn catch_up_search(&self, actor: &Actor) -> Result<(), AppError> {
-        let stored = match actor.registry_generation() {
+    /// Brings the indexes to the stored generation: nothing to read when nothing moved
+    /// (before each search), else [`App::catch_up_locked`] under the registry's write lock.
+    /// `seen` is the generation a request's session check read ([`Actor::registry_generation`]):
+    /// the request needs every write committed before it began, and those are at or below it;
+    /// without it (a command, an API call, the server's start) the clock is read here.
+    async fn catch_up_search(&self, seen: Option<i64>) -> Result<(), AppError> {
+        let stored = match seen {
             Some(read) => read,
             None => self.store.registry_generation().await?,
         };
@@ -1003,7 +1003,7 @@ impl App {
             return Ok(SearchResults::default());
         }
         let started = std::time::Instant::now();
-        self.catch_up_search(actor).await?;
+        self.catch_up_search(actor.registry_generation()).await?;
         let (hidden_persons, hidden_events) = self.out_of_sight(actor).await?;
         let caught_up = started.elapsed();
         let (persons, text) = {
@@ -1121,7 +1121,7 @@ impl App {
     /// Runs `f` over the person-name index, built or caught up first (a process that has not
     /// built it builds it here) to what `actor`'s request must see.
     pub(crate) async fn with_names<R>(&self, actor: &Actor, f: impl FnOnce(&NameIndex) -> R) -> Result<R, AppError> {
-        self.catch_up_search(actor).await?;
+        self.catch_up_search(actor.registry_generation()).await?;
         let guard = self.search.read();
         let Some(ix) = guard.as_ref() else {
             return Err(AppError::NotFound("the search index"));
@@ -1142,7 +1142,7 @@ impl App {
         word: &str,
         at_least: Meet,
     ) -> Result<Vec<(i64, Confidentiality, String, String)>, AppError> {
-        self.catch_up_search(actor).await?;
+        self.catch_up_search(actor.registry_generation()).await?;
         let guard = self.search.read();
         let Some(ix) = guard.as_ref() else {
             return Ok(Vec::new());
