@@ -43,6 +43,10 @@ const MIGRATION_LOCK: i64 = 0x7261_7a61_6d00;
 const WRITER_LOCK: i64 = 0x7261_7a61_6d01;
 
 impl PostgresStore {
+    /// How many records one `apply_batches` writes before the planner's statistics are
+    /// refreshed (`refresh_statistics`): an import's size, far above a form's.
+    pub const ANALYZE_AFTER_ROWS: usize = 1_000;
+
     pub async fn open(url: &str, link: Arc<dyn ChainLink>) -> Result<PostgresStore, StoreError> {
         let pool = PgPoolOptions::new()
             .max_connections(POOL_SIZE)
@@ -90,6 +94,29 @@ impl PostgresStore {
                 .await?;
         ids.sort_unstable();
         Ok(ids)
+    }
+
+    /// After a bulk write of `rows` records (`apply_batches`: an import, the demo's
+    /// generation), the planner's statistics of the registry's tables, so that the next
+    /// statements are planned on the tables as they now are, not on none until autovacuum's
+    /// next round (a minute or more). Without it, after the demo of 100,000 persons and a
+    /// restart of PostgreSQL, the mixed load fell to 31 requests/s until that round
+    /// (docs/operations.md, "PostgreSQL"). A failure is logged, not returned: the records are
+    /// already committed.
+    async fn refresh_statistics(&self, rows: usize) {
+        if rows < Self::ANALYZE_AFTER_ROWS {
+            return;
+        }
+        if let Err(e) = sqlx::query(
+            "ANALYZE persons, events, event_persons, event_articles, event_sources, sources, \
+             recognitions, prisoner_status, person_merges, distinct_persons, intake_reports, \
+             record_versions, audit_log",
+        )
+        .execute(&self.pool)
+        .await
+        {
+            tracing::warn!(error = %e, "the planner's statistics were not refreshed after a bulk write");
+        }
     }
 
     /// What a ledger SELECT says to lock the balances it reads (see `impl_ledger_store!`).

@@ -1612,6 +1612,7 @@ macro_rules! impl_registry_store {
                     count += ids.len();
                 }
                 tx.commit().await?;
+                self.refresh_statistics(count).await;
                 Ok((count, generation))
             }
 

@@ -114,6 +114,11 @@ impl SqliteStore {
         Ok((1..=n as i64).map(|i| max + i).collect())
     }
 
+    /// Nothing: SQLite plans without gathered statistics (no `sqlite_stat1` table), the
+    /// way its statements were written and measured; PostgreSQL's `refresh_statistics` has
+    /// its reason there.
+    async fn refresh_statistics(&self, _rows: usize) {}
+
     /// What a ledger SELECT says to lock the balances it reads (see `impl_ledger_store!`).
     const LOCK_ROWS: &'static str = "";
 

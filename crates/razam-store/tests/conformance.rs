@@ -921,11 +921,10 @@ async fn postgres_tells_the_change_story() {
 /// The chain holds every acknowledged entry once, in order, and verifies. (A one-statement
 /// append at the head a process linked last, tried for issue 9, broke the chain here when it
 /// checked the head's number without its hash.)
-async fn two_writers_story(a: Arc<dyn Store>, b: Arc<dyn Store>) {
+/// A new person as an import would write it, with its version and audit entry.
+fn person() -> razam_store::registry::Change {
     use razam_store::registry::{Change, PersonWrite, RegistryOp};
-    a.migrate().await.unwrap();
-    let read = || event("person.read", AuditObject::Named("person:1".into()));
-    let person = || Change {
+    Change {
         op: RegistryOp::CreatePerson(PersonWrite {
             identity_sealed: vec![1; 40],
             ref_lookup: None,
@@ -937,7 +936,12 @@ async fn two_writers_story(a: Arc<dyn Store>, b: Arc<dyn Store>) {
         actor: "cli".into(),
         audit: Some("person.create"),
         snapshot_sealed: Some(vec![1; 40]),
-    };
+    }
+}
+
+async fn two_writers_story(a: Arc<dyn Store>, b: Arc<dyn Store>) {
+    a.migrate().await.unwrap();
+    let read = || event("person.read", AuditObject::Named("person:1".into()));
     a.append_audits(&[read(), read()]).await.unwrap();
     a.append_audits(&[read()]).await.unwrap();
     b.append_audits(&[read()]).await.unwrap();
@@ -990,4 +994,45 @@ async fn postgres_two_writers_keep_one_chain() {
     a.migrate().await.unwrap();
     let b = razam_store::open(&location, false, link()).await.unwrap();
     two_writers_story(a, b).await;
+}
+
+/// An import as large as `ANALYZE_AFTER_ROWS` leaves PostgreSQL's planner statistics fresh
+/// (a manual ANALYZE, which autovacuum's own does not count as); a smaller write does not
+/// spend one.
+#[tokio::test]
+async fn postgres_a_bulk_write_refreshes_the_planner_statistics() {
+    let Some(url) = fresh_postgres_url().await else { return };
+    let store = razam_store::open(&DatabaseLocation::Postgres(url.clone()), true, link())
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+    let mut statistics = async || -> (i64, f32) {
+        sqlx::query_as(
+            "SELECT s.analyze_count, c.reltuples FROM pg_stat_user_tables s \
+             JOIN pg_class c ON c.oid = s.relid WHERE s.relname = 'persons'",
+        )
+        .fetch_one(&mut conn)
+        .await
+        .unwrap()
+    };
+    let limit = razam_store::PostgresStore::ANALYZE_AFTER_ROWS;
+
+    let mut small = vec![vec![person(); limit - 1]].into_iter();
+    let written = store
+        .apply_batches(&mut || Ok(small.next()), &mut |_, _| {})
+        .await
+        .unwrap();
+    assert_eq!(written.0, limit - 1);
+    assert_eq!(statistics().await.0, 0, "below the limit, no ANALYZE");
+
+    // In two batches of one write: the write's total counts.
+    let mut large = vec![vec![person(); limit / 2], vec![person(); limit - limit / 2]].into_iter();
+    store
+        .apply_batches(&mut || Ok(large.next()), &mut |_, _| {})
+        .await
+        .unwrap();
+    let (analyzed, rows) = statistics().await;
+    assert_eq!(analyzed, 1);
+    assert_eq!(rows, (2 * limit - 1) as f32, "the planner knows every person");
 }
