@@ -65,8 +65,13 @@ impl PostgresStore {
                 known: migrations::latest(),
             });
         }
+        store.analyze_unknown_tables().await;
         Ok(store)
     }
+
+    /// The registry's tables, as `ANALYZE` and the catalogue name them.
+    const REGISTRY_TABLES: &'static str = "persons, events, event_persons, event_articles, event_sources, sources, \
+         recognitions, prisoner_status, person_merges, distinct_persons, intake_reports, record_versions, audit_log";
 
     /// What an INSERT that gives its own ids says between its columns and VALUES: the ids
     /// come from the column's own sequence (see `reserve_ids`), so they may override it.
@@ -99,23 +104,42 @@ impl PostgresStore {
     /// After a bulk write of `rows` records (`apply_batches`: an import, the demo's
     /// generation), the planner's statistics of the registry's tables, so that the next
     /// statements are planned on the tables as they now are, not on none until autovacuum's
-    /// next round (a minute or more). Without it, after the demo of 100,000 persons and a
-    /// restart of PostgreSQL, the mixed load fell to 31 requests/s until that round
-    /// (docs/operations.md, "PostgreSQL"). A failure is logged, not returned: the records are
-    /// already committed.
+    /// next round (a minute or more). Without it, after the demo of 100,000 persons, every
+    /// search scanned the persons and the events, the public figures' first count took over a
+    /// minute and the mixed load fell to 31 requests/s until that round (docs/operations.md,
+    /// "PostgreSQL"). A failure is logged, not returned: the records are already committed.
     async fn refresh_statistics(&self, rows: usize) {
-        if rows < Self::ANALYZE_AFTER_ROWS {
-            return;
+        if rows >= Self::ANALYZE_AFTER_ROWS {
+            self.analyze_registry().await;
         }
-        if let Err(e) = sqlx::query(
-            "ANALYZE persons, events, event_persons, event_articles, event_sources, sources, \
-             recognitions, prisoner_status, person_merges, distinct_persons, intake_reports, \
-             record_versions, audit_log",
+    }
+
+    /// At open: when PostgreSQL has never analysed nor vacuumed one of the registry's tables
+    /// (`reltuples` -1: a restored dump, an import by a razam older than
+    /// `refresh_statistics`), `ANALYZE` them now, for the reason `refresh_statistics` gives.
+    /// A new database's empty tables are analysed once, in no time. Logged, never raised.
+    async fn analyze_unknown_tables(&self) {
+        let unknown: Result<bool, sqlx::Error> = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM pg_class c WHERE c.relkind = 'r' AND c.reltuples < 0 \
+             AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) \
+             AND c.relname = ANY(string_to_array(replace($1, ' ', ''), ',')))",
         )
-        .execute(&self.pool)
-        .await
+        .bind(Self::REGISTRY_TABLES)
+        .fetch_one(&self.pool)
+        .await;
+        match unknown {
+            Ok(true) => self.analyze_registry().await,
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "could not tell whether the planner has statistics"),
+        }
+    }
+
+    async fn analyze_registry(&self) {
+        if let Err(e) = sqlx::query(&format!("ANALYZE {}", Self::REGISTRY_TABLES))
+            .execute(&self.pool)
+            .await
         {
-            tracing::warn!(error = %e, "the planner's statistics were not refreshed after a bulk write");
+            tracing::warn!(error = %e, "the planner's statistics were not refreshed");
         }
     }
 
