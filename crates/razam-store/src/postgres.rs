@@ -65,7 +65,7 @@ impl PostgresStore {
                 known: migrations::latest(),
             });
         }
-        store.analyze_unknown_tables().await;
+        store.analyze_registry(true).await;
         Ok(store)
     }
 
@@ -110,32 +110,35 @@ impl PostgresStore {
     /// "PostgreSQL"). A failure is logged, not returned: the records are already committed.
     async fn refresh_statistics(&self, rows: usize) {
         if rows >= Self::ANALYZE_AFTER_ROWS {
-            self.analyze_registry().await;
+            self.analyze_registry(false).await;
         }
     }
 
-    /// At open: when PostgreSQL has never analysed nor vacuumed one of the registry's tables
+    /// `ANALYZE` of the registry's tables that exist (an older schema lacks some), or, with
+    /// `only_unknown`, only when PostgreSQL has never analysed nor vacuumed one of them
     /// (`reltuples` -1: a restored dump, an import by a razam older than
-    /// `refresh_statistics`), `ANALYZE` them now, for the reason `refresh_statistics` gives.
-    /// A new database's empty tables are analysed once, in no time. Logged, never raised.
-    async fn analyze_unknown_tables(&self) {
-        let unknown: Result<bool, sqlx::Error> = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM pg_class c WHERE c.relkind = 'r' AND c.reltuples < 0 \
-             AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) \
-             AND c.relname = ANY(string_to_array(replace($1, ' ', ''), ',')))",
+    /// `refresh_statistics`), for the reason `refresh_statistics` gives. `SKIP_LOCKED`: a
+    /// table that a VACUUM, another ANALYZE or a migration holds is left to them, never waited
+    /// for (nor an autovacuum cancelled). Logged, never raised.
+    async fn analyze_registry(&self, only_unknown: bool) {
+        let found: Result<(Option<String>, bool), sqlx::Error> = sqlx::query_as(
+            "SELECT string_agg(t.name, ', '), COALESCE(bool_or(c.reltuples < 0), false) \
+             FROM unnest(string_to_array(replace($1, ' ', ''), ',')) AS t(name) \
+             JOIN pg_class c ON c.oid = to_regclass(t.name)",
         )
         .bind(Self::REGISTRY_TABLES)
         .fetch_one(&self.pool)
         .await;
-        match unknown {
-            Ok(true) => self.analyze_registry().await,
-            Ok(false) => {}
-            Err(e) => tracing::warn!(error = %e, "could not tell whether the planner has statistics"),
-        }
-    }
-
-    async fn analyze_registry(&self) {
-        if let Err(e) = sqlx::query(&format!("ANALYZE {}", Self::REGISTRY_TABLES))
+        let tables = match found {
+            Ok((Some(tables), unknown)) if unknown || !only_unknown => tables,
+            Ok(_) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not tell whether the planner has statistics");
+                return;
+            }
+        };
+        if let Err(e) = sqlx::query(&format!("ANALYZE (SKIP_LOCKED) {tables}"))
+            .persistent(false)
             .execute(&self.pool)
             .await
         {
@@ -382,6 +385,12 @@ impl Store for PostgresStore {
             applied += 1;
         }
         tx.commit().await?;
+        if applied > 0 {
+            // A migration's new column has no statistics until the next ANALYZE, and without
+            // them a condition on it is guessed (`compartment_id IS NOT NULL`, added by 0013,
+            // is expected to hold for nearly every row: a scan instead of its index).
+            self.analyze_registry(false).await;
+        }
         Ok(applied)
     }
 
