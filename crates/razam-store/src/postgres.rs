@@ -69,9 +69,9 @@ impl PostgresStore {
         Ok(store)
     }
 
-    /// The registry's tables, as `ANALYZE` and the catalogue name them.
-    const REGISTRY_TABLES: &'static str = "persons, events, event_persons, event_articles, event_sources, sources, \
-         recognitions, prisoner_status, person_merges, distinct_persons, intake_reports, record_versions, audit_log";
+    /// The registry's tables (`analyze_registry`), separated by commas.
+    const REGISTRY_TABLES: &'static str = "persons,events,event_persons,event_articles,event_sources,sources,\
+         recognitions,prisoner_status,person_merges,distinct_persons,intake_reports,record_versions,audit_log";
 
     /// What an INSERT that gives its own ids says between its columns and VALUES: the ids
     /// come from the column's own sequence (see `reserve_ids`), so they may override it.
@@ -102,9 +102,9 @@ impl PostgresStore {
     }
 
     /// After a bulk write of `rows` records (`apply_batches`: an import, the demo's
-    /// generation), the planner's statistics of the registry's tables, so that the next
-    /// statements are planned on the tables as they now are, not on none until autovacuum's
-    /// next round (a minute or more). Without it, after the demo of 100,000 persons, every
+    /// generation), refreshes the planner's statistics of the registry's tables, so that the
+    /// next statements are planned on the tables as they now are, not on none until
+    /// autovacuum's next round (a minute or more). Without it, after the demo of 100,000 persons, every
     /// search scanned the persons and the events, the public figures' first count took over a
     /// minute and the mixed load fell to 31 requests/s until that round (docs/operations.md,
     /// "PostgreSQL"). A failure is logged, not returned: the records are already committed.
@@ -123,7 +123,7 @@ impl PostgresStore {
     async fn analyze_registry(&self, only_unknown: bool) {
         let found: Result<(Option<String>, bool), sqlx::Error> = sqlx::query_as(
             "SELECT string_agg(t.name, ', '), COALESCE(bool_or(c.reltuples < 0), false) \
-             FROM unnest(string_to_array(replace($1, ' ', ''), ',')) AS t(name) \
+             FROM unnest(string_to_array($1, ',')) AS t(name) \
              JOIN pg_class c ON c.oid = to_regclass(t.name)",
         )
         .bind(Self::REGISTRY_TABLES)
