@@ -321,6 +321,7 @@ fn each_pair_in_blocks<'b, K: Copy + Eq + Hash + Ord>(
     // blocks, in order, instead of a set of every pair compared (which at 200,000 imported
     // rows held tens of millions of pairs: gigabytes).
     let in_blocks = BlocksOf::new(&blocks, persons.len());
+    let screen = model.screen(threshold);
     for (block, members) in blocks.iter().enumerate() {
         for (n, &i) in members.iter().enumerate() {
             for &j in &members[n + 1..] {
@@ -339,8 +340,7 @@ fn each_pair_in_blocks<'b, K: Copy + Eq + Hash + Ord>(
                 let (Some(pa), Some(pb)) = (&prepared[pair.0], &prepared[pair.1]) else {
                     continue;
                 };
-                let evidence = model.compare_prepared(pa, pb);
-                if evidence.probability >= threshold {
+                if let Some(evidence) = screen.compare(pa, pb) {
                     found(suggest(a, b, evidence));
                 }
             }
@@ -403,11 +403,11 @@ pub fn matches_of<K: Copy + Eq + Hash + Ord>(
 ) -> Vec<(K, Evidence)> {
     let keys: HashSet<BlockKey> = blocking_keys(record).into_iter().collect();
     let me = PreparedPerson::new(record);
+    let screen = model.screen(threshold);
     let mut found: Vec<(K, Evidence)> = persons
         .iter()
         .filter(|p| blocking_keys(&p.record).iter().any(|k| keys.contains(k)))
-        .map(|p| (p.id, model.compare_prepared(&me, &PreparedPerson::new(&p.record))))
-        .filter(|(_, e)| e.probability >= threshold)
+        .filter_map(|p| Some((p.id, screen.compare(&me, &PreparedPerson::new(&p.record))?)))
         .collect();
     most_likely_first(&mut found);
     found

@@ -35,7 +35,7 @@ pub use columns::{Layout, Role, split_full_name};
 pub use compare::compare_texts;
 pub use compare::{
     Agreement, Evidence, Field, FieldEvidence, LevelProbabilities, Model, PersonRecord, PreparedName, PreparedPerson,
-    compare_dates, compare_family_names, compare_given_names, compare_patronymics, compare_places,
+    Screen, compare_dates, compare_family_names, compare_given_names, compare_patronymics, compare_places,
     probability_of_weight,
 };
 pub use date::PartialDate;

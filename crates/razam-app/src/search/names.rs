@@ -1051,11 +1051,11 @@ impl NameIndex {
     ) -> Vec<(i64, Evidence)> {
         let slots = self.block_slots(record, may_read, keep);
         let me = PreparedPerson::new(record);
+        let screen = model.screen(threshold);
         let mut found: Vec<(i64, Evidence)> = slots
             .iter()
             .zip(self.prepared_of(&slots))
-            .map(|(&s, p)| (self.slots[s as usize].id, model.compare_prepared(&me, &p)))
-            .filter(|(_, e)| e.probability >= threshold)
+            .filter_map(|(&s, p)| Some((self.slots[s as usize].id, screen.compare(&me, &p)?)))
             .collect();
         duplicates::most_likely_first(&mut found);
         found
