@@ -114,43 +114,68 @@ impl PostgresStore {
         }
     }
 
-    /// `ANALYZE` of the registry's tables that exist (an older schema lacks some), or, with
-    /// `only_unknown`, only when PostgreSQL has never analysed nor vacuumed one of them
-    /// (`reltuples` -1: a restored dump, an import by a razam older than
+    /// `ANALYZE` of the registry's tables that hold rows, or, with `only_unknown`, only when
+    /// one of them has no statistics yet (nothing in `pg_stats`: a restored dump, whose
+    /// `CREATE INDEX` sets the row count but gathers none, or an import by a razam older than
     /// `refresh_statistics`), for the reason `refresh_statistics` gives. `SKIP_LOCKED`: a
     /// table that a VACUUM, another ANALYZE or a migration holds is left to them, never waited
     /// for (nor an autovacuum cancelled). Logged, never raised.
     ///
-    /// An empty table (no pages) is never analysed. Analysed, it would be planned as empty
-    /// from then on, where one never analysed is planned by its size as it grows: after the
+    /// A table with no rows is never analysed: PostgreSQL would record 0 rows and plan it as
+    /// small or empty (with pages, as holding no rows at all however it grows), where a table
+    /// never analysed is planned by its size, and at least ten pages of it. After the
     /// migrations of a new database had analysed its empty tables, the foreign-key checks of
-    /// a long import (planned once per connection, in its one transaction) scanned persons
-    /// and events whole for every row it wrote, and the demo of 30,000 persons took 8 min
-    /// 52 s instead of 19 s.
+    /// its first long import (planned once per connection, when the tables were small, and
+    /// kept through the import's one transaction) scanned persons and events whole for every
+    /// row written: the demo of 30,000 persons took 8 min 52 s instead of 19 s. A table that
+    /// holds only the dead rows of an import rolled back is left alone too.
     async fn analyze_registry(&self, only_unknown: bool) {
-        let found: Result<(Option<String>, bool), sqlx::Error> = sqlx::query_as(
-            "SELECT string_agg(t.name, ', '), COALESCE(bool_or(c.reltuples < 0), false) \
-             FROM unnest(string_to_array($1, ',')) AS t(name) \
-             JOIN pg_class c ON c.oid = to_regclass(t.name) WHERE pg_relation_size(c.oid) > 0",
+        match self.tables_to_analyze(only_unknown).await {
+            Ok(Some(tables)) => {
+                if let Err(e) = sqlx::query(&format!("ANALYZE (SKIP_LOCKED) {tables}"))
+                    .persistent(false)
+                    .execute(&self.pool)
+                    .await
+                {
+                    tracing::warn!(error = %e, "the planner's statistics were not refreshed");
+                }
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "could not tell whether the planner has statistics"),
+        }
+    }
+
+    /// The registry's tables `analyze_registry` analyses, comma-separated, if any: those that
+    /// exist (an older schema lacks some) and hold a row; with `only_unknown`, none unless
+    /// one of them has no statistics.
+    async fn tables_to_analyze(&self, only_unknown: bool) -> Result<Option<String>, sqlx::Error> {
+        let existing: Vec<(String, bool)> = sqlx::query_as(
+            "SELECT t.name, EXISTS (SELECT 1 FROM pg_stats s WHERE s.schemaname = n.nspname \
+             AND s.tablename = c.relname) FROM unnest(string_to_array($1, ',')) AS t(name) \
+             JOIN pg_class c ON c.oid = to_regclass(t.name) JOIN pg_namespace n ON n.oid = c.relnamespace",
         )
         .bind(Self::REGISTRY_TABLES)
-        .fetch_one(&self.pool)
-        .await;
-        let tables = match found {
-            Ok((Some(tables), unknown)) if unknown || !only_unknown => tables,
-            Ok(_) => return,
-            Err(e) => {
-                tracing::warn!(error = %e, "could not tell whether the planner has statistics");
-                return;
-            }
-        };
-        if let Err(e) = sqlx::query(&format!("ANALYZE (SKIP_LOCKED) {tables}"))
-            .persistent(false)
-            .execute(&self.pool)
-            .await
-        {
-            tracing::warn!(error = %e, "the planner's statistics were not refreshed");
+        .fetch_all(&self.pool)
+        .await?;
+        if existing.is_empty() || (only_unknown && existing.iter().all(|(_, known)| *known)) {
+            return Ok(None);
         }
+        // Whether each holds a row, in one statement; the names are this file's own.
+        let holding = existing
+            .iter()
+            .map(|(name, _)| format!("SELECT '{name}' AS name, EXISTS (SELECT 1 FROM {name}) AS filled"))
+            .collect::<Vec<_>>()
+            .join(" UNION ALL ");
+        let filled: Vec<(String, bool)> = sqlx::query_as(&holding).persistent(false).fetch_all(&self.pool).await?;
+        let filled: Vec<&str> = filled
+            .iter()
+            .filter(|(_, filled)| *filled)
+            .map(|(name, _)| name.as_str())
+            .collect();
+        let unknown = existing
+            .iter()
+            .any(|(name, known)| !known && filled.contains(&name.as_str()));
+        Ok((!filled.is_empty() && (unknown || !only_unknown)).then(|| filled.join(", ")))
     }
 
     /// What a ledger SELECT says to lock the balances it reads (see `impl_ledger_store!`).
