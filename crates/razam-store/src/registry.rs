@@ -658,7 +658,8 @@ pub const CHANGE_ENTRIES: &str = "action NOT IN ('person.read', 'registry.search
 
 /// Implements [`RegistryStore`] for a store type over one sqlx database. The store must have
 /// `begin()` (a write transaction that serialises writers), `reader()` (a pool for reads),
-/// `link` (the audit chain's link function), `reserve_ids(tx, table, n)` (ids for new rows)
+/// `link` (the audit chain's link function), `reserve_ids(tx, table, n)` (ids for new rows),
+/// `refresh_statistics(rows)` (what a bulk write of `rows` records needs after its commit),
 /// `EXPLICIT_ID` (what an INSERT with its own ids needs to say) and `ID_LIST` (a subquery of
 /// the ids in `$1`, a comma-separated text).
 macro_rules! impl_registry_store {
